@@ -1,0 +1,3 @@
+// Entry point of the rbmctl executable.
+console.error('rbmctl: not built yet');
+process.exitCode = 70;

@@ -1,0 +1,76 @@
+// The validated, resolved configuration: what the rest of the product consumes.
+// Produced only by config/parse.ts; every path here is absolute and every option key is checked.
+
+/** A value in an rclone option map: `true`/`null` → bare flag, `false` → omitted, list → flag repeated. */
+export type OptionScalar = string | number | boolean | null;
+export type OptionValue = OptionScalar | readonly (string | number)[];
+/** Option maps keep the user's key order (it is the flag order). Keys are rclone flag names without `--`, `_` or `-` separated. */
+export type OptionMap = Readonly<Record<string, OptionValue>>;
+
+export type ConflictResolve = 'none' | 'path1' | 'path2' | 'newer' | 'older' | 'larger' | 'smaller';
+export type ConflictLoser = 'num' | 'pathname' | 'delete';
+
+export interface GlobalSettings {
+  /** Absolute directory that relative job `local` paths are resolved against. */
+  localBasePath: string;
+  /** Absolute path of a global rclone filters file, passed as `--filters-file`. */
+  exclusionRulesFile: string | undefined;
+  /** Copy rclone's own output lines into our log. */
+  redirectRcloneLogOutput: boolean;
+  /** 1–100; below 100 rclone runs under cpulimit. */
+  maxCpuUsagePercent: number;
+  runMissedJobs: boolean;
+  runInitialSyncOnStartup: boolean;
+  maxParallelJobs: number;
+  /** Command name or absolute path of rclone. */
+  rcloneBinary: string;
+  /** Seconds a running sync may take to finish on shutdown before it is stopped. */
+  shutdownGraceSec: number;
+  /** Global dry run: every job runs with --dry-run and no state changes. */
+  dryRun: boolean;
+  rcloneOptions: OptionMap;
+  bisyncOptions: OptionMap;
+  resyncOptions: OptionMap;
+}
+
+export interface JobConfig {
+  /** Unique, [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
+  name: string;
+  /** Absolute local directory (Path1). */
+  local: string;
+  rcloneRemote: string;
+  remote: string;
+  /** Path2 exactly as passed to rclone: `remote:path`, or an absolute directory when rclone_remote is empty/local. */
+  path2: string;
+  /** Cron expression (5 or 6 fields), checked by croner. */
+  schedule: string;
+  active: boolean;
+  dryRun: boolean;
+  /** Run the next sync as a resync. */
+  forceResync: boolean;
+  /** The user's standing approval: every bisync gets --force (bypasses safety aborts). */
+  forceOperation: boolean;
+  /** Seed and check RCLONE_TEST files (--check-access). */
+  checkAccess: boolean;
+  /** Resync on its own after a lockout instead of waiting for the user. */
+  autoResync: boolean;
+  /** rclone >= 1.66 conflict policy; undefined leaves rclone's default. */
+  conflictResolve: ConflictResolve | undefined;
+  conflictLoser: ConflictLoser | undefined;
+  conflictSuffix: string | undefined;
+  /** Absolute path of this job's filters file (overrides the global exclusion_rules_file). */
+  filtersFile: string | undefined;
+  rcloneOptions: OptionMap;
+  bisyncOptions: OptionMap;
+  resyncOptions: OptionMap;
+}
+
+export interface Config {
+  /** Absolute path of the file this was read from. */
+  path: string;
+  global: GlobalSettings;
+  /** Jobs in file order. */
+  jobs: readonly JobConfig[];
+}
+
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

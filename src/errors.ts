@@ -1,0 +1,114 @@
+// The one error table: each code has one D-Bus error name and one rbmctl exit code.
+// Imports nothing, so every layer (core, service, D-Bus, CLI) can depend on it.
+
+export const BUS_NAME = 'io.github.rbmanager.RcloneBisyncManager1';
+export const OBJECT_PATH = '/io/github/rbmanager/RcloneBisyncManager1';
+export const MANAGER_INTERFACE = `${BUS_NAME}.Manager`;
+export const JOB_INTERFACE = `${BUS_NAME}.Job`;
+
+/** code → [D-Bus error name, rbmctl exit code]. Exit codes are an API: never renumber. */
+export const ERROR_TABLE = {
+  RunFailed: [`${BUS_NAME}.Error.RunFailed`, 1],
+  InvalidArgs: ['org.freedesktop.DBus.Error.InvalidArgs', 2],
+  NoSuchJob: [`${BUS_NAME}.Error.NoSuchJob`, 3],
+  JobExists: [`${BUS_NAME}.Error.JobExists`, 4],
+  AlreadyRunning: [`${BUS_NAME}.Error.AlreadyRunning`, 5],
+  NeedsResync: [`${BUS_NAME}.Error.NeedsResync`, 6],
+  NeedsApproval: [`${BUS_NAME}.Error.NeedsApproval`, 7],
+  Cancelled: [`${BUS_NAME}.Error.Cancelled`, 8],
+  Paused: [`${BUS_NAME}.Error.Paused`, 9],
+  RcloneUnsupported: [`${BUS_NAME}.Error.RcloneUnsupported`, 10],
+  ServiceUnavailable: [`${BUS_NAME}.Error.ServiceUnavailable`, 69],
+  Internal: [`${BUS_NAME}.Error.Internal`, 70],
+  StateError: [`${BUS_NAME}.Error.StateError`, 74],
+  Retryable: [`${BUS_NAME}.Error.Retryable`, 75],
+  InvalidConfig: [`${BUS_NAME}.Error.InvalidConfig`, 78],
+} as const satisfies Record<string, readonly [string, number]>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export const EXIT_OK = 0;
+
+export function errorName(code: ErrorCode): string {
+  return ERROR_TABLE[code][0];
+}
+
+export function exitCodeFor(code: ErrorCode): number {
+  return ERROR_TABLE[code][1];
+}
+
+/** The error code whose D-Bus name is `name`, or undefined for foreign names. */
+export function codeForErrorName(name: string): ErrorCode | undefined {
+  for (const [code, [dbusName]] of Object.entries(ERROR_TABLE)) {
+    if (dbusName === name) return code as ErrorCode;
+  }
+  return undefined;
+}
+
+export interface RbmErrorOptions {
+  /** What the user should do next. */
+  hint?: string;
+  cause?: unknown;
+}
+
+/** Every error the product raises on purpose. `message` says what happened, `hint` what to do. */
+export class RbmError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: RbmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RbmError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  get exitCode(): number {
+    return exitCodeFor(this.code);
+  }
+
+  get dbusName(): string {
+    return errorName(this.code);
+  }
+
+  /** Message and hint as one line-oriented text, as printed by rbmctl and sent over D-Bus. */
+  describe(): string {
+    return this.hint ? `${this.message}\n${this.hint}` : this.message;
+  }
+}
+
+/** One problem found in a config file, located as precisely as the parser allows. */
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  col: number;
+  /** Dotted path of the offending key, e.g. `sync_jobs.photos.schedule`; empty for the document. */
+  path: string;
+  message: string;
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  const where = issue.path === '' ? '' : ` ${issue.path}`;
+  return `${issue.file}:${issue.line}:${issue.col}${where}: ${issue.message}`;
+}
+
+/** A config that failed validation: carries every issue, not just the first. */
+export class ConfigError extends RbmError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], hint = 'Fix the config file and reload (rbmctl reload), or check it with rbmctl check-config.') {
+    super('InvalidConfig', `invalid config (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map(formatIssue).join('\n')}`, { hint });
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export function isRbmError(e: unknown): e is RbmError {
+  return e instanceof RbmError;
+}
+
+/** Text of any thrown value, for logs and error replies. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
