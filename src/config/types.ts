@@ -74,3 +74,16 @@ export interface Config {
 }
 
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** What the installed rclone offers, detected once per binary (config/rclone-caps.ts). */
+export interface RcloneCapabilities {
+  /** The binary as configured (command name or absolute path). */
+  binary: string;
+  /** e.g. "1.75.2" (a "-DEV"/"-beta" suffix dropped). */
+  version: string;
+  major: number;
+  minor: number;
+  patch: number;
+  /** Flag names without leading dashes that `rclone bisync --help` lists (bisync flags and global flags). */
+  flags: ReadonlySet<string>;
+}

@@ -1,6 +1,8 @@
 // Shared vocabulary of the engine: what a run is asked to do, what it did, and what a job remembers.
 // Plain data only, so it crosses the D-Bus adapter and the history file unchanged.
 
+import type { GlobalSettings, JobConfig } from '../config/types.js';
+
 /** Per-call options (rbmctl flags, D-Bus a{sv}); they take precedence over the config. */
 export interface RunRequest {
   /** Run as --resync (the user's explicit choice, also clears needs-resync). */
@@ -111,4 +113,27 @@ export interface Progress {
   totalTransfers: number;
   speed: number;
   etaSec: number | null;
+}
+
+/** Hooks a caller passes to one run. */
+export interface RunHooks {
+  /** rclone has been spawned (or the run otherwise really started). */
+  onStarted?: (runId: number, operation: Operation) => void;
+  /** Throttled by the engine to at most a few per second. */
+  onProgress?: (progress: Progress) => void;
+  /** Aborting asks the engine to stop rclone the way that is safe for its version; the run ends `cancelled`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs jobs: plans the operation from config + persisted state, spawns rclone, classifies the result,
+ * persists state and history. Implemented in src/engine/runner.ts; used by the service and one-shot sync.
+ */
+export interface JobRunner {
+  /** Allocate the id for a run about to be queued (monotonic, persisted). */
+  nextRunId(): number;
+  /** Run one job to completion. Never throws for run failures (they are outcomes); throws RbmError('AlreadyRunning') when another process holds the job. */
+  run(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks?: RunHooks): Promise<RunRecord>;
+  readState(jobName: string): JobState;
+  history(jobName: string, limit: number): RunRecord[];
 }
