@@ -148,7 +148,7 @@ export function errorFromDbus(e: unknown): RbmError {
     const code = codeForErrorName(e.type);
     if (code) return new RbmError(code, e.text, { cause: e });
     if (SERVICE_GONE_NAMES.has(e.type) || e.type.startsWith('org.freedesktop.DBus.Error.Spawn.')) {
-      return new RbmError('ServiceUnavailable', `the rclone-bisync-manager service is not running (${e.text || e.type})`, { hint: START_HINT, cause: e });
+      return new RbmError('ServiceUnavailable', 'the rclone-bisync-manager service is not running', { hint: START_HINT, cause: e });
     }
     if (e.type === 'org.freedesktop.DBus.Error.UnknownMethod' || e.type === 'org.freedesktop.DBus.Error.UnknownObject') {
       return new RbmError('Internal', `the service does not know this call (${e.type}: ${e.text})`, { hint: 'rbmctl and the running service may be different versions: restart the service.', cause: e });
