@@ -1,10 +1,11 @@
 // Finding and reading config.yaml: the file-system edge of the config layer (parsing stays in parse.ts).
 
 import { open } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ConfigIssue } from '../errors.js';
 import { parseConfig } from './parse.js';
+import type { ParseOptions } from './parse.js';
 import type { Config, RcloneCapabilities } from './types.js';
 import { MAX_CONFIG_BYTES, tooBigIssue } from './yaml-source.js';
 
@@ -52,26 +53,48 @@ async function readBounded(path: string): Promise<Uint8Array> {
   }
 }
 
-/**
- * Read and validate the config file. Throws ConfigError for a missing or unreadable file (with a hint on
- * how to create one) and for every problem inside it.
- */
-export async function loadConfig(path: string, options: LoadOptions): Promise<Config> {
-  const file = resolve(path);
-  let bytes: Uint8Array;
+async function readConfigFile(file: string): Promise<Uint8Array> {
   try {
-    bytes = await readBounded(file);
+    return await readBounded(file);
   } catch (e: unknown) {
     if (e instanceof ConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError(
         [fileIssue(file, 'the config file does not exist (expected a YAML file describing your sync jobs)')],
-        `Create it from the annotated example: mkdir -p "${join(file, '..')}" && cp examples/config.yaml "${file}", then edit it; or run "npm run demo" to try a ready-made demo job.`,
+        `Create it from the annotated example: mkdir -p "${dirname(file)}" && cp examples/config.yaml "${file}", then edit it; or run "npm run demo" to try a ready-made demo job.`,
       );
     }
     const reason = e instanceof Error ? e.message : String(e);
     throw new ConfigError([fileIssue(file, `cannot read the config file: ${reason} (expected a readable file)`)], 'Check the file and its permissions.');
   }
-  return parseConfig(bytes, { file, home: options.home, ...(options.caps === undefined ? {} : { caps: options.caps }) });
+}
+
+function parseOptions(file: string, home: string, caps: RcloneCapabilities | undefined): ParseOptions {
+  return { file, home, ...(caps === undefined ? {} : { caps }) };
+}
+
+/**
+ * Read and validate the config file. Throws ConfigError for a missing or unreadable file (with a hint on
+ * how to create one) and for every problem inside it.
+ */
+export async function loadConfig(path: string, options: LoadOptions): Promise<Config> {
+  const file = resolve(path);
+  return parseConfig(await readConfigFile(file), parseOptions(file, options.home, options.caps));
+}
+
+/** Detects what an rclone binary offers (platform/rclone-probe.ts probeRclone in production). */
+export type RcloneProbe = (binary: string) => Promise<RcloneCapabilities>;
+
+/**
+ * Read the file, probe the rclone it names (rclone_binary), and validate it again against that rclone.
+ * Throws ConfigError for problems in the file, and the probe's RbmError('RcloneUnsupported') when rclone is
+ * missing or too old.
+ */
+export async function loadConfigWithRclone(path: string, options: { home: string; probe: RcloneProbe }): Promise<{ config: Config; caps: RcloneCapabilities }> {
+  const file = resolve(path);
+  const bytes = await readConfigFile(file);
+  const structural = parseConfig(bytes, parseOptions(file, options.home, undefined));
+  const caps = await options.probe(structural.global.rcloneBinary);
+  return { config: parseConfig(bytes, parseOptions(file, options.home, caps)), caps };
 }

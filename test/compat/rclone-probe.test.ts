@@ -1,6 +1,10 @@
 // Probing the distribution's rclone (1.60 on Debian 12, via RBM_TEST_RCLONE in the compat run).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkConfigFile } from '../../src/config/check.js';
 import { probeRclone } from '../../src/platform/rclone-probe.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { ConfigError } from '../../src/errors.js';
@@ -47,4 +51,17 @@ test('conflict_resolve is accepted only when the installed rclone is 1.66 or new
     assert.match(e.issues[0]!.message, new RegExp(`needs rclone >= 1\\.66, but the installed rclone is ${caps.version.replace(/\./g, '\\.')}`));
     return true;
   });
+});
+
+test('the shipped example validates against the installed rclone', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (!rclone) return;
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'config.yaml');
+  const example = readFileSync(new URL('../../examples/config.yaml', import.meta.url), 'utf8');
+  writeFileSync(file, example.replace('rclone_binary: rclone', `rclone_binary: ${rclone}`));
+  const result = await checkConfigFile(file, { home: dir, probe: (binary) => probeRclone(binary) });
+  assert.ok(result.ok, result.ok ? '' : result.error.message);
+  assert.match(result.summary, /^config\.yaml: OK, 2 jobs \(1 active\), rclone 1\.\d+\.\d+$/);
 });

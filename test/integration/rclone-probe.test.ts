@@ -1,7 +1,8 @@
 // Probing the real modern rclone (RBM_TEST_RCLONE): version, flags, caching, and what that means for a config.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { checkConfigFile } from '../../src/config/check.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearRcloneProbeCache, execFileSpawner, probeRclone } from '../../src/platform/rclone-probe.js';
@@ -81,4 +82,18 @@ test('a program that is not rclone is refused', async (t) => {
   const sh = requireProgram(t, 'true');
   if (!sh) return;
   await assert.rejects(probeRclone(sh), (e: unknown) => e instanceof RbmError && e.code === 'RcloneUnsupported' && /does not look like rclone/.test(e.message));
+});
+
+test('check-config end to end: the example validates against the real rclone, and the summary names its version', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (!rclone) return;
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'config.yaml');
+  const example = readFileSync(new URL('../../examples/config.yaml', import.meta.url), 'utf8');
+  writeFileSync(file, example.replace('rclone_binary: rclone', `rclone_binary: ${rclone}`));
+  const result = await checkConfigFile(file, { home: dir, probe: (binary) => probeRclone(binary) });
+  assert.ok(result.ok, result.ok ? '' : result.error.message);
+  const caps = await probeRclone(rclone);
+  assert.equal(result.summary, `config.yaml: OK, 2 jobs (1 active), rclone ${caps.version}`);
 });

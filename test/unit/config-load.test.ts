@@ -5,9 +5,9 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfigFile, summarizeConfig } from '../../src/config/check.js';
-import { defaultConfigPath, loadConfig } from '../../src/config/load.js';
+import { defaultConfigPath, loadConfig, loadConfigWithRclone } from '../../src/config/load.js';
 import { buildCapabilities } from '../../src/config/rclone-caps.js';
-import { ConfigError, exitCodeFor } from '../../src/errors.js';
+import { ConfigError, RbmError, exitCodeFor } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
 
 const fixture = (path: string): string => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
@@ -77,4 +77,30 @@ test('summarizeConfig counts jobs and mentions a global dry run', async (t) => {
   const file = join(tempDir(t), 'c.yaml');
   writeFileSync(file, 'local_base_path: /d\ndry_run: true\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@daily"}\n');
   assert.equal(summarizeConfig(await loadConfig(file, { home: '/h' })), 'c.yaml: OK, 1 job (1 active), dry run');
+});
+
+test('with a probe, the rclone named by rclone_binary is detected and the file is checked against it', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'config.yaml');
+  const rclone160 = buildCapabilities('rclone', fixture('rclone/v1.60-version.txt'), fixture('rclone/v1.60-bisync-help.txt'), fixture('rclone/v1.60-help-flags.txt'));
+  writeFileSync(file, 'local_base_path: /d\nrclone_binary: /opt/rclone-1.60\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@daily", conflict_resolve: newer}\n');
+  // The probe double returns capabilities built from real 1.60 output; platform/rclone-probe.ts is tested against real binaries.
+  const asked: string[] = [];
+  const probe = (binary: string) => (asked.push(binary), Promise.resolve(rclone160));
+  const result = await checkConfigFile(file, { home: '/h', probe });
+  assert.deepEqual(asked, ['/opt/rclone-1.60']);
+  assert.ok(!result.ok);
+  assert.match(result.error.message, /config\.yaml:4:66 sync_jobs\.a\.conflict_resolve: conflict_resolve \(--conflict-resolve\) needs rclone >= 1\.66/);
+
+  writeFileSync(file, 'local_base_path: /d\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@daily"}\n');
+  const { config, caps } = await loadConfigWithRclone(file, { home: '/h', probe });
+  assert.equal(caps.version, '1.60.1');
+  assert.equal(config.jobs.length, 1);
+  const ok = await checkConfigFile(file, { home: '/h', probe });
+  assert.ok(ok.ok);
+  assert.equal(ok.summary, 'config.yaml: OK, 1 job (1 active), rclone 1.60.1');
+
+  // A missing rclone is not a config problem: the probe's RcloneUnsupported error comes through (exit 10).
+  const missing = () => Promise.reject(new RbmError('RcloneUnsupported', 'rclone not found: rclone'));
+  await assert.rejects(checkConfigFile(file, { home: '/h', probe: missing }), (e: unknown) => e instanceof RbmError && e.exitCode === 10);
 });
