@@ -58,7 +58,7 @@ export function optionKeyProblem(key: string, kind: OptionMapKind): string | und
   const bare = key.replace(/^-+/, '');
   if (bare !== key && FLAG_KEY.test(bare)) return `option "${key}" starts with a dash (expected the flag name without dashes: ${bare.replace(/-/g, '_')})`;
   const name = flagName(key);
-  const owned = OWNED_OPTIONS[name];
+  const owned = Object.hasOwn(OWNED_OPTIONS, name) ? OWNED_OPTIONS[name] : undefined;
   if (owned !== undefined && !(name === 'resync-mode' && kind === 'resync_options')) {
     return `option "${key}" is set by the manager (${owned})`;
   }

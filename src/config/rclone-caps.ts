@@ -115,7 +115,8 @@ export function buildCapabilities(binary: string, versionOutput: string, bisyncH
 
 /** The version that introduced `flag` (a key or flag name, with or without dashes), if it is in the table. */
 export function flagAddedIn(flag: string): string | undefined {
-  return FLAG_MIN_VERSION[flagName(flag.replace(/^-+/, ''))];
+  const name = flagName(flag.replace(/^-+/, ''));
+  return Object.hasOwn(FLAG_MIN_VERSION, name) ? FLAG_MIN_VERSION[name] : undefined;
 }
 
 export type FlagSupport = { ok: true } | { ok: false; reason: 'too-old'; addedIn: string } | { ok: false; reason: 'unknown' };
@@ -123,7 +124,7 @@ export type FlagSupport = { ok: true } | { ok: false; reason: 'too-old'; addedIn
 /** Whether the installed rclone takes `flag`, and why not. The version table wins over the help text. */
 export function flagSupport(caps: RcloneCapabilities, flag: string): FlagSupport {
   const name = flagName(flag.replace(/^-+/, ''));
-  const addedIn = FLAG_MIN_VERSION[name];
+  const addedIn = flagAddedIn(name);
   if (addedIn !== undefined) {
     return atLeast(caps, addedIn) ? { ok: true } : { ok: false, reason: 'too-old', addedIn };
   }

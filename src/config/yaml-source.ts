@@ -161,6 +161,10 @@ function duplicateKeyIssues(doc: Document, lineCounter: LineCounter, file: strin
       const seen = new Map<string, Pair>();
       for (const pair of node.items) {
         const key = keyText(pair);
+        if (pair.key !== null && !isScalar(pair.key) && !isAlias(pair.key)) {
+          const at = lineCounter.linePos((pair.key as YamlNode).range?.[0] ?? 0);
+          issues.push({ file, ...at, path: path.join('.'), message: 'a key is a list or a mapping (expected a plain name)' });
+        }
         if (key !== undefined) {
           const first = seen.get(key);
           if (first) {
@@ -185,12 +189,20 @@ function duplicateKeyIssues(doc: Document, lineCounter: LineCounter, file: strin
 /** Parse config text into a plain value, reporting every YAML-level problem with its position. */
 export function readYamlSource(text: string, file: string): SourceResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, merge: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, merge: true, prettyErrors: false, logLevel: 'error' });
   const at = (offset: number | undefined): Position => lineCounter.linePos(offset ?? 0);
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      issues: doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `invalid YAML: ${e.message} (expected valid YAML; check the indentation and quoting here)` })),
+      issues: doc.errors.map((e) => ({
+        file,
+        ...at(e.pos[0]),
+        path: '',
+        message:
+          e.code === 'MULTIPLE_DOCS'
+            ? 'the file holds more than one YAML document (expected one; remove the --- line)'
+            : `invalid YAML: ${e.message} (expected valid YAML; check the indentation and quoting here)`,
+      })),
     };
   }
   if (doc.contents === null) {

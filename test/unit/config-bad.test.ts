@@ -58,6 +58,15 @@ const cases: Case[] = [
       [2, 18, 'dry_run', 'wrong type: string "true" (expected true or false)'],
     ],
   },
+  { name: 'two YAML documents', text: `${valid()}---\nlocal_base_path: /srv\n`, issues: [[8, 1, '', 'the file holds more than one YAML document (expected one; remove the --- line)']] },
+  {
+    name: 'a list used as a key',
+    text: `${HEAD}? [a, b]\n: 1\n`,
+    issues: [
+      [1, 1, '[ a, b ]', 'unknown key "[ a, b ]"'],
+      [2, 3, '', 'a key is a list or a mapping (expected a plain name)'],
+    ],
+  },
   // --- top level --------------------------------------------------------------------------------
   { name: 'top level is a list', text: '- local_base_path: /x\n', issues: [[1, 1, '', 'wrong type: a list (expected a mapping with keys such as local_base_path and sync_jobs)']] },
   { name: 'top level is a scalar', text: 'hello\n', issues: [[1, 1, '', 'wrong type: string "hello" (expected a mapping']] },
@@ -144,6 +153,7 @@ const cases: Case[] = [
   { name: 'resync_mode in resync_options on 1.60', caps: rclone160, text: valid('', 'resync_options:\n  resync_mode: newer\n'), issues: [[3, 3, 'resync_options.resync_mode', '--resync-mode needs rclone >= 1.66']] },
   { name: 'flag rclone does not know', caps: rclone160, text: valid('', 'rclone_options:\n  turbo_mode: true\n'), issues: [[3, 3, 'rclone_options.turbo_mode', 'rclone 1.60.1 does not accept --turbo-mode (expected a flag listed by "rclone bisync --help" or "rclone help flags")']] },
   { name: 'conflict_resolve job key on 1.60', caps: rclone160, text: valid('    conflict_resolve: newer\n'), issues: [[8, 5, 'sync_jobs.docs.conflict_resolve', 'conflict_resolve (--conflict-resolve) needs rclone >= 1.66, but the installed rclone is 1.60.1']] },
+  { name: 'a name that exists on every JS object is still unknown to rclone', caps: rclone160, text: valid('', 'rclone_options:\n  constructor: 1\n'), issues: [[3, 3, 'rclone_options.constructor', 'rclone 1.60.1 does not accept --constructor']] },
   // --- several at once --------------------------------------------------------------------------
   {
     name: 'several problems are reported together, in file order',
