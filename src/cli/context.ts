@@ -2,6 +2,7 @@
 // the clock) and the global options. Commands return an exit code; only main() turns errors into codes.
 
 import type { ClientOptions, RbmClient } from '../dbus/client.js';
+import type { RcloneProbe } from '../config/load.js';
 
 export interface TextSink {
   write(text: string): unknown;
@@ -43,6 +44,8 @@ export interface CliDeps {
   /** Run a program (argv, never a shell) and collect its output. */
   runCommand(command: string, args: readonly string[]): Promise<CommandResult>;
   now(): number;
+  /** What the rclone a config names offers (check-config). */
+  probeRclone: RcloneProbe;
 }
 
 export interface GlobalArgs {

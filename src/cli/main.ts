@@ -14,6 +14,8 @@ import { addJobBuilder, addJobCommand, addSyncCommand, jobsBuilder, listCommand,
 import { historyBuilder, historyCommand } from './commands/history.js';
 import { watchCommand } from './commands/watch.js';
 import { daemonBuilder, daemonCommand } from './commands/daemon.js';
+import { checkConfigCommand } from './commands/check-config.js';
+import { probeRclone } from '../platform/rclone-probe.js';
 
 class UsageError extends Error {}
 
@@ -28,7 +30,7 @@ function exitCodesText(): string {
 }
 
 export async function main(argv: readonly string[], io: CliIo, overrides: Partial<CliDeps> = {}): Promise<number> {
-  const deps: CliDeps = { connect: connectClient, runCommand, now: () => Date.now(), ...overrides };
+  const deps: CliDeps = { connect: connectClient, runCommand, now: () => Date.now(), probeRclone: (binary) => probeRclone(binary), ...overrides };
   let exitCode = 0;
 
   const makeCtx = (a: Record<string, unknown>): Ctx => {
@@ -101,6 +103,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .command('approve <job>', 'Show what a safety abort would delete, ask, then sync with --force', approveBuilder, handle((ctx, a: { job: string; yes: boolean }) => approveCommand(ctx, a.job, a.yes)))
     .command('reload', 'Re-read the config file (a bad config keeps the old one)', (y) => y, handle((ctx) => reloadCommand(ctx)))
     .command('watch', 'Follow the service: one line per event', (y) => y, handle((ctx) => watchCommand(ctx)))
+    .command('check-config', 'Validate the config file offline (--config FILE for another file)', (y) => y, handle((ctx) => checkConfigCommand(ctx, deps.probeRclone)))
     .command('daemon <action>', 'Start, stop, check or reload the service (systemctl --user)', daemonBuilder, handle((ctx, a: { action: 'start' | 'stop' | 'status' | 'reload' }) => daemonCommand(ctx, a.action)))
     .strict()
     .demandCommand(1, 'Give a command; rbmctl --help lists them.')
