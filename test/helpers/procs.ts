@@ -30,8 +30,8 @@ export interface Follower {
 }
 
 /** Start a long-running program and collect its output lines (both streams). */
-export function follow(command: string, args: readonly string[]): Follower {
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function follow(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Follower {
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   const waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
