@@ -6,7 +6,7 @@ import { RbmError } from '../../errors.js';
 import type { ManagerSignal, RbmClient, RunView, SyncOptions } from '../../dbus/client.js';
 import type { Ctx, TextSink } from '../context.js';
 import { formatOutcome, formatProgress } from '../format.js';
-import { exitCodeForResult } from '../outcomes.js';
+import { exitCodeForResult, worstExitCode } from '../outcomes.js';
 
 /** Non-terminal output gets a progress line per job at most this often. */
 const PLAIN_PROGRESS_EVERY_MS = 5000;
@@ -64,7 +64,7 @@ interface Finished {
   details: RunView;
 }
 
-/** Queue runs and wait for every JobFinished; returns the first non-zero exit code of the results, in job order. */
+/** Queue runs and wait for every JobFinished; returns the most serious exit code of the results. */
 export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly string[], options: SyncOptions): Promise<number> {
   const live = createLiveLines(ctx.io.stdout, () => ctx.deps.now());
   const quiet = ctx.args.json;
@@ -132,7 +132,7 @@ export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly st
     if (end instanceof RbmError) throw end;
     const results = ids.map((id) => finished.get(id)!);
     if (quiet) ctx.json(results.map((f) => ({ job: f.job, run_id: f.runId, result: f.result, exit_code: exitCodeForResult(f.result), details: f.details })));
-    return results.map((f) => exitCodeForResult(f.result)).find((code) => code !== 0) ?? 0;
+    return worstExitCode(results.map((f) => exitCodeForResult(f.result)));
   } finally {
     live.close();
     ctx.deps.abort?.removeEventListener('abort', onAbort);
