@@ -247,9 +247,11 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       return record;
     }
     let plan: RunPlan = planned;
+    const notes: string[] = [];
     const wasInterrupted = state.interrupted;
     if (wasInterrupted) log.warn('the previous run of this job was interrupted; recovering', { recover: hasFlag(caps, 'recover') });
     if (plan.operation === 'resync') log.info(`resync: ${plan.why}`);
+    if (plan.operation === 'resync' && plan.reason !== 'requested' && plan.reason !== 'first-run') notes.push(`automatic resync (${plan.why})`);
     if (!plan.dryRun) {
       state = { ...state, interrupted: true };
       store.save(job.name, state);
@@ -257,7 +259,6 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     ensurePrivateDir(paths.workdir);
 
     const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps) };
-    const notes: string[] = [];
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
