@@ -2,6 +2,7 @@
 // Every value is attached with `=`, paths are absolute or `remote:path`, so nothing can be read as a flag.
 
 import { buildOptionFlags, flagName, mergeOptionMaps } from '../config/flags.js';
+import { supportsFlag } from '../config/rclone-caps.js';
 import type { GlobalSettings, JobConfig, OptionMap, RcloneCapabilities } from '../config/types.js';
 import { RbmError } from '../errors.js';
 import type { Operation } from './types.js';
@@ -28,29 +29,9 @@ export interface RunArgvInput {
   callOptions?: OptionMap | undefined;
 }
 
-/** First rclone version of the flags the engine adds itself (rclone-bisync.md §1). `--color` is a global flag
- * that `rclone bisync --help` does not list, so the version decides too. */
-const FLAG_SINCE: Readonly<Record<string, readonly [number, number]>> = {
-  color: [1, 61],
-  resilient: [1, 64],
-  recover: [1, 66],
-  'max-lock': [1, 66],
-  'resync-mode': [1, 66],
-  'conflict-resolve': [1, 66],
-  'conflict-loser': [1, 66],
-  'conflict-suffix': [1, 66],
-};
-
-/** The rclone accepts `--name` on bisync: listed by its help, or known to exist since its version. */
+/** The rclone accepts `--name` on bisync (version table first, then its help output; config/rclone-caps.ts). */
 export function hasFlag(caps: RcloneCapabilities, name: string): boolean {
-  if (caps.flags.has(name)) return true;
-  const since = FLAG_SINCE[name];
-  return since !== undefined && atLeast(caps, since[0], since[1]);
-}
-
-/** True when rclone is at least major.minor. */
-export function atLeast(caps: RcloneCapabilities, major: number, minor: number): boolean {
-  return caps.major > major || (caps.major === major && caps.minor >= minor);
+  return supportsFlag(caps, name);
 }
 
 const OPTION_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

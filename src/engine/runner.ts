@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
-import { atLeast, buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
+import { atLeast } from '../config/rclone-caps.js';
+import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
 import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, resyncPlan, type RunPlan } from '../core/plan.js';
@@ -128,7 +129,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       if (cancelled) return;
       cancelled = true;
       limiter?.kill('SIGTERM'); // cpulimit sends SIGCONT on exit, so a paused rclone can handle the signal
-      if (atLeast(caps, 1, 66)) {
+      if (atLeast(caps, '1.66')) {
         // One SIGTERM only: a second signal defeats rclone's graceful shutdown.
         log.info('stopping rclone gracefully (SIGTERM)', { graceMs: stopGraceMs });
         child.kill('SIGTERM');

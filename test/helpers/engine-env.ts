@@ -11,7 +11,7 @@ import { createJobRunner, type EngineRunner } from '../../src/engine/runner.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { createSpawner } from '../../src/platform/spawner.js';
 import type { Child, Spawner } from '../../src/ports.js';
-import { probeCaps } from './caps.js';
+import { probeRclone } from '../../src/platform/rclone-probe.js';
 import { RecordingLogger } from './fake-spawner.js';
 import { makeGlobal, makeJob } from './job.js';
 
@@ -52,7 +52,7 @@ export function createEngineEnv(opts: { rclone: string; dir: string; path2: stri
     },
   };
   const logger = new RecordingLogger();
-  const runner = createJobRunner({ spawner, clock: systemClock, logger, stateDir: join(opts.dir, 'state'), probeCaps, env });
+  const runner = createJobRunner({ spawner, clock: systemClock, logger, stateDir: join(opts.dir, 'state'), probeCaps: (binary) => probeRclone(binary), env });
   const job = makeJob({ name: 'pair', local, path2: opts.path2, ...opts.job });
   const global = makeGlobal({ rcloneBinary: opts.rclone, redirectRcloneLogOutput: true }); // rclone lines land in env.logger for assertions
   let runId = 0;
