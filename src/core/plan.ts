@@ -11,7 +11,7 @@ export interface PlanEnv {
   caps: RcloneCapabilities;
   /** sha256 of the filters file in force now ('' when none). */
   filtersHash: string;
-  /** Identity of the pair now (path1, path2, workdir). */
+  /** Identity of the pair now (path1, path2, workdir), without the force-resync mark. */
   pairKey: string;
   nowMs: number;
 }
@@ -51,6 +51,18 @@ const WHY: Record<ResyncReason, string> = {
   interrupted: 'a run was interrupted and rclone requires a resync',
 };
 
+/**
+ * `force_resync: true` means "the next run is a resync", not every run (a resync never propagates deletes).
+ * The pair key recorded after a run carries this mark while the setting is on, so the forced resync happens
+ * once; removing the setting and adding it again asks for a new one.
+ */
+export const FORCE_RESYNC_MARK = ':force-resync';
+
+/** The pair key to record after a successful run of `job`. */
+export function recordedPairKey(pairKey: string, job: JobConfig): string {
+  return job.forceResync ? pairKey + FORCE_RESYNC_MARK : pairKey;
+}
+
 export function isDryRun(job: JobConfig, global: GlobalSettings, request: RunRequest): boolean {
   return request.dryRun === true || job.dryRun || global.dryRun;
 }
@@ -71,9 +83,10 @@ export function planNextRun(job: JobConfig, global: GlobalSettings, state: JobSt
   const dryRun = isDryRun(job, global, request);
   const caps = env.caps;
   if (request.resync === true) return resyncPlan('requested', caps, dryRun, false);
-  if (job.forceResync) return resyncPlan('force-resync', caps, dryRun, false);
   if (!state.resyncDone) return resyncPlan('first-run', caps, dryRun, true);
-  if (state.pairKey !== '' && state.pairKey !== env.pairKey) return resyncPlan('pair-changed', caps, dryRun, true);
+  if (job.forceResync && !state.pairKey.endsWith(FORCE_RESYNC_MARK)) return resyncPlan('force-resync', caps, dryRun, false);
+  const statePair = state.pairKey.endsWith(FORCE_RESYNC_MARK) ? state.pairKey.slice(0, -FORCE_RESYNC_MARK.length) : state.pairKey;
+  if (statePair !== '' && statePair !== env.pairKey) return resyncPlan('pair-changed', caps, dryRun, true);
   if (state.filtersHash !== env.filtersHash) return resyncPlan('filters-changed', caps, dryRun, true);
   if (state.needsResync) {
     if (job.autoResync) return resyncPlan('auto-resync', caps, dryRun, true);
@@ -102,6 +115,7 @@ export interface RunResultFacts {
   lockout: boolean;
   pendingDeletes: readonly string[];
   filtersHash: string;
+  /** recordedPairKey(): recorded after any successful run. */
   pairKey: string;
 }
 
@@ -128,11 +142,11 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     next.pendingDeletes = [];
     next.lastError = '';
     next.hashWarning = record.hashWarnings > 0;
+    next.pairKey = facts.pairKey;
     if (record.operation === 'resync') {
       next.resyncDone = true;
       next.needsResync = false;
       next.filtersHash = facts.filtersHash;
-      next.pairKey = facts.pairKey;
     }
     return next;
   }

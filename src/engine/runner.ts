@@ -8,7 +8,7 @@ import { atLeast } from '../config/rclone-caps.js';
 import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
 import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
-import { applyRunResult, isDryRun, planNextRun, resyncPlan, type RunPlan } from '../core/plan.js';
+import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
 import type { Child, Clock, ExitStatus, Logger, Spawner } from '../ports.js';
@@ -234,7 +234,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const pairKey = pairKeyOf(job, paths.workdir);
     if (loaded.status === 'rebuilt' && hasListings(paths.workdir)) {
       // rclone's own listings survived: trust them (bisync with --recover) rather than forcing a resync.
-      state = { ...state, resyncDone: true, pairKey, filtersHash, interrupted: true };
+      state = { ...state, resyncDone: true, pairKey: recordedPairKey(pairKey, job), filtersHash, interrupted: true };
       log.warn('job state was rebuilt; rclone listings exist, so the next run is a normal bisync with --recover');
     }
 
@@ -331,7 +331,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       tail,
     });
     if (!plan.dryRun) {
-      state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, filtersHash, pairKey });
+      state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, filtersHash, pairKey: recordedPairKey(pairKey, job) });
       store.save(job.name, state);
     }
     historyStore.append(record);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialJobState, parseJobState } from '../../src/core/job-state.js';
-import { applyRunResult, planNextRun, type PlanEnv, type RunPlan } from '../../src/core/plan.js';
+import { applyRunResult, planNextRun, recordedPairKey, type PlanEnv, type RunPlan } from '../../src/core/plan.js';
 import { retryDelayMs, RETRY_MAX_MS } from '../../src/core/retry.js';
 import type { JobState, Outcome, RunRecord } from '../../src/core/types.js';
 import { RbmError } from '../../src/errors.js';
@@ -36,8 +36,17 @@ test('first run resyncs, with --resync-mode newer where rclone has it', () => {
   assert.equal(plan(initialJobState(), {}, makeJob(), { ...env, caps: CAPS_160 }).resyncMode, undefined);
 });
 
-test('force_resync, request.resync, a changed pair and changed filters each lead to a resync', () => {
-  assert.equal(plan(synced, {}, makeJob({ forceResync: true })).reason, 'force-resync');
+test('force_resync resyncs once while set, and again only after it was removed and set again', () => {
+  const forced = makeJob({ forceResync: true });
+  assert.equal(plan(synced, {}, forced).reason, 'force-resync');
+  const after = applyRunResult(synced, record('success', { operation: 'resync' }), { ...facts, filtersHash: 'f1', pairKey: recordedPairKey('p1', forced) });
+  assert.equal(plan(after, {}, forced).operation, 'bisync', 'the next run is a plain bisync');
+  const unset = applyRunResult(after, record('success'), { ...facts, filtersHash: 'f1', pairKey: recordedPairKey('p1', makeJob()) });
+  assert.equal(plan(after, {}, makeJob()).operation, 'bisync', 'removing the setting is not a pair change');
+  assert.equal(plan(unset, {}, forced).reason, 'force-resync', 'setting it again asks for a new resync');
+});
+
+test('request.resync, a changed pair and changed filters each lead to a resync', () => {
   const requested = plan(synced, { resync: true });
   assert.equal(requested.reason, 'requested');
   assert.equal(requested.resyncMode, undefined, "the user's resync keeps rclone's default mode");
@@ -87,6 +96,7 @@ test('a successful resync records the filters and pair it was made with and clea
   const before = { ...initialJobState(), needsResync: true, interrupted: true };
   const after = applyRunResult(before, record('success', { operation: 'resync' }), facts);
   assert.deepEqual([after.resyncDone, after.needsResync, after.filtersHash, after.pairKey, after.interrupted], [true, false, 'f2', 'p2', false]);
+  assert.equal(applyRunResult(before, record('failed', { operation: 'resync' }), facts).pairKey, '', 'a failed run records no pair');
   assert.equal(after.lastOutcome, 'success');
   assert.equal(after.lastRunId, 4);
 });
