@@ -38,7 +38,7 @@ export interface OneShotRequest {
 export interface CliDeps {
   connect(options: ClientOptions): Promise<RbmClient>;
   /** One-shot sync (sync --standalone, and sync when the service is not running); absent until wired. */
-  runOneShot?: (request: OneShotRequest) => Promise<number>;
+  runOneShot?: ((request: OneShotRequest) => Promise<number>) | undefined;
   /** Aborted on SIGINT/SIGTERM: watch ends, sync --wait stops waiting. */
   abort?: AbortSignal;
   /** Run a program (argv, never a shell) and collect its output. */

@@ -16,6 +16,7 @@ import { watchCommand } from './commands/watch.js';
 import { daemonBuilder, daemonCommand } from './commands/daemon.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { probeRclone } from '../platform/rclone-probe.js';
+import { runOneShotSync } from './one-shot.js';
 
 class UsageError extends Error {}
 
@@ -30,7 +31,14 @@ function exitCodesText(): string {
 }
 
 export async function main(argv: readonly string[], io: CliIo, overrides: Partial<CliDeps> = {}): Promise<number> {
-  const deps: CliDeps = { connect: connectClient, runCommand, now: () => Date.now(), probeRclone: (binary) => probeRclone(binary), ...overrides };
+  const deps: CliDeps = {
+    connect: connectClient,
+    runCommand,
+    now: () => Date.now(),
+    probeRclone: (binary) => probeRclone(binary),
+    runOneShot: (request) => runOneShotSync(request, io.env, overrides.abort),
+    ...overrides,
+  };
   let exitCode = 0;
 
   const makeCtx = (a: Record<string, unknown>): Ctx => {

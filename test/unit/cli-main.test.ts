@@ -140,7 +140,7 @@ test('service not running: one line saying so and how to start it, exit 69', asy
   const r = await rbmctl(['jobs'], fakeClient().client, { connect: () => Promise.reject(down) });
   assert.equal(r.code, 69);
   assert.equal(r.stderr, 'rbmctl: the rclone-bisync-manager service is not running; start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).\n');
-  const sync = await rbmctl(['sync', 'photos'], fakeClient().client, { connect: () => Promise.reject(down) });
+  const sync = await rbmctl(['sync', 'photos'], fakeClient().client, { connect: () => Promise.reject(down), runOneShot: undefined });
   assert.equal(sync.code, 69, 'no one-shot fallback wired: the same message');
   let oneShot: unknown;
   const fallback = await rbmctl(['sync', 'photos', '-d'], fakeClient().client, { connect: () => Promise.reject(down), runOneShot: (req) => ((oneShot = req), Promise.resolve(0)) });
