@@ -7,8 +7,8 @@ const cache = new Map<string, Cron>();
 function cronFor(pattern: string): Cron {
   let cron = cache.get(pattern);
   if (cron === undefined) {
-    // paused: true so croner never arms a timer of its own, even if a callback were ever passed.
-    cron = new Cron(pattern, { paused: true });
+    // paused: true so croner never arms a timer of its own; blanks collapsed as the config layer does.
+    cron = new Cron(pattern.trim().split(/\s+/).join(' '), { paused: true });
     cache.set(pattern, cron);
   }
   return cron;
