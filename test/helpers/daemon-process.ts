@@ -17,11 +17,13 @@ export interface DaemonProcess {
 
 export interface DaemonOptions {
   args: string[];
+  /** Extra node/V8 flags, before the script. */
+  nodeArgs?: string[];
   env: Record<string, string | undefined>;
 }
 
 export function startDaemon(options: DaemonOptions): DaemonProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'bin', 'daemon.ts'), ...options.args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(PROJECT_ROOT, 'src', 'bin', 'daemon.ts'), ...options.args], {
     cwd: PROJECT_ROOT,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

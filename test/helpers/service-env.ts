@@ -25,7 +25,7 @@ export interface ServiceEnv {
   writeConfig(text: string): void;
   /** Save by rename, like most editors. */
   saveConfigByRename(text: string): void;
-  start(extraArgs?: string[]): DaemonProcess;
+  start(extraArgs?: string[], nodeArgs?: string[]): DaemonProcess;
 }
 
 export async function createServiceEnv(t: TestContext, options: { rclone: string; busAddress?: string }): Promise<ServiceEnv> {
@@ -89,8 +89,8 @@ export async function createServiceEnv(t: TestContext, options: { rclone: string
       writeFileSync(tmp, text);
       renameSync(tmp, configPath);
     },
-    start(extraArgs = []) {
-      const d = startDaemon({ args: ['--config', configPath, ...extraArgs], env });
+    start(extraArgs = [], nodeArgs = []) {
+      const d = startDaemon({ args: ['--config', configPath, '--console-log', ...extraArgs], nodeArgs, env });
       daemons.push(d);
       return d;
     },
