@@ -24,7 +24,7 @@ export interface DaemonPlatform {
   createLogger(options: { consoleLog: boolean }): Logger;
   /** Flush log files before exit (optional). */
   closeLogger?(): Promise<void>;
-  createRunner(deps: { logger: Logger; clock: Clock }): JobRunner;
+  createRunner(deps: { logger: Logger; clock: Clock }): JobRunner & { cpuLimitNotApplied?(global: Config['global']): boolean };
   /** Load and validate the config (with the rclone capabilities where they can be detected). */
   loadConfig(path: string, logger: Logger): Promise<Config>;
   probeCaps(binary: string): Promise<RcloneCapabilities>;
@@ -182,6 +182,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       version: platform.version,
       forceDryRun: args.dryRun,
       watchFiles: (paths) => watcher.setFiles(paths),
+      cpuLimitNotApplied: (global) => runner.cpuLimitNotApplied?.(global) ?? false,
     });
     let bus: BusHandle | undefined;
     teardown = async () => {

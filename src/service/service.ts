@@ -34,6 +34,8 @@ export interface ServiceDeps {
   forceDryRun?: boolean;
   /** Told the files to watch (config file, filters files) after every load. */
   watchFiles?: (paths: string[]) => void;
+  /** max_cpu_usage_percent < 100 but cpulimit is missing (the engine knows); default: never. */
+  cpuLimitNotApplied?: (global: Config['global']) => boolean;
   /** Passed to the scheduler (see SchedulerDeps.maxSleepMs). */
   maxSleepMs?: number;
 }
@@ -189,6 +191,11 @@ export function createService(deps: ServiceDeps): Service {
     },
   });
 
+  function cpuLimitNotApplied(): boolean {
+    const global = globalSettings();
+    return global !== undefined && deps.cpuLimitNotApplied !== undefined && deps.cpuLimitNotApplied(global);
+  }
+
   function jobStatusOf(info: JobScheduleInfo): JobStatus {
     return {
       name: info.name,
@@ -199,7 +206,7 @@ export function createService(deps: ServiceDeps): Service {
       nextRunMs: info.nextRunMs,
       currentRunId: info.currentRunId,
       progress: info.running ? progress.get(info.name) : undefined,
-      cpuLimitNotApplied: false,
+      cpuLimitNotApplied: cpuLimitNotApplied(),
     };
   }
 
