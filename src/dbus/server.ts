@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
 import { RbmError, errorName, errorText } from '../errors.js';
 import type { Logger } from '../ports.js';
+import { nodeSocketAddress } from './address.js';
 import type { Progress, RunRecord } from '../core/types.js';
 import type { ControlApi, JobStatus, ServiceStatus, Unsubscribe } from '../service/control-api.js';
 import {
@@ -129,7 +130,8 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   const logger = options.logger.child({ component: 'dbus' });
   let bus: dbus.MessageBus;
   try {
-    bus = dbus.sessionBus(options.busAddress === undefined ? {} : { busAddress: options.busAddress });
+    const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
+    bus = dbus.sessionBus(address === undefined || address === '' ? {} : { busAddress: nodeSocketAddress(address) });
   } catch (e: unknown) {
     throw new RbmError('ServiceUnavailable', `cannot connect to the session bus: ${errorText(e)}`, {
       hint: 'Run inside a desktop session, or set DBUS_SESSION_BUS_ADDRESS (dbus-run-session starts a private bus).',

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dbus from 'dbus-next';
 import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
+import { nodeSocketAddress } from '../../src/dbus/address.js';
 import { jobObjectPath } from '../../src/dbus/contract.js';
 import { startDbusServer, type DbusServer } from '../../src/dbus/server.js';
 import type { LogMeta, Logger } from '../../src/ports.js';
@@ -42,7 +43,8 @@ before(async () => {
   bus = await startPrivateBus();
   fake = createFakeControl({ jobs: ['photos', 'docs'] });
   server = await startDbusServer(fake, { busAddress: bus.address, logger });
-  raw = dbus.sessionBus({ busAddress: bus.address });
+  // Node's socket, not usocket: usocket drops the rest of a partially written message (the big calls below).
+  raw = dbus.sessionBus({ busAddress: nodeSocketAddress(bus.address) });
 });
 after(async () => {
   raw?.disconnect();
