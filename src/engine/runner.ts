@@ -11,6 +11,7 @@ import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessag
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { RbmError, errorText, isRbmError } from '../errors.js';
+import { redactText } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
@@ -193,7 +194,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       exitCode: base.exit?.code ?? null,
       signal: base.exit?.signal ?? null,
       outcome: base.outcome,
-      message: base.message,
+      // Records reach History and JobFinished: rclone's text may carry credentials (URLs, tokens), so mask them.
+      message: redactText(base.message),
       hint: base.hint,
       counts: {
         filesTransferred: st?.transfers ?? 0,
@@ -204,8 +206,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       },
       conflicts: base.summary.conflicts.map((c) => ({ path: c.path, copies: [...c.copies] })),
       hashWarnings: base.summary.hashBlank,
-      errorText: base.errorText,
-      tail: base.tail.slice(-TAIL_KEEP),
+      errorText: redactText(base.errorText),
+      tail: base.tail.slice(-TAIL_KEEP).map(redactText),
     };
   }
 

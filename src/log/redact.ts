@@ -3,11 +3,13 @@
 const SECRET_KEY = /(pass(?:word|wd)?|secret|token|api[_-]?key|client[_-]?secret|auth(?:orization)?|bearer|credentials?)/i;
 const KEY_VALUE = /\b([\w-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key|authorization|bearer)[\w-]*)(["']?\s*[=:]\s*["']?)([^\s"',&;]+)/gi;
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):([^@\s/]+)@/gi;
+/** `Authorization: Bearer <token>`: the key rule would only mask the word "Bearer". A credential has a digit or a sign. */
+const AUTH_SCHEME = /\b(Bearer|Basic|Digest)\s+(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/gi;
 
 export const REDACTED = '***';
 
 export function redactText(text: string): string {
-  return text.replace(URL_USERINFO, `$1:${REDACTED}@`).replace(KEY_VALUE, `$1$2${REDACTED}`);
+  return text.replace(URL_USERINFO, `$1:${REDACTED}@`).replace(AUTH_SCHEME, `$1 ${REDACTED}`).replace(KEY_VALUE, `$1$2${REDACTED}`);
 }
 
 /** Deep copy of `value` with secret-looking keys masked and every string redacted. */

@@ -15,6 +15,13 @@ test('secrets are masked in text: key=value, JSON, and user:pass@ in URLs', () =
   assert.deepEqual(redactValue({ pass: 'x', nested: { url: 'ftp://a:b@h' }, list: ['token=1'] }), { pass: '***', nested: { url: 'ftp://a:***@h' }, list: ['token=***'] });
 });
 
+test('the credential after an auth scheme is masked, not just the scheme word (found by the hardening suite)', () => {
+  assert.equal(redactText('DEBUG : Authorization: Bearer ya29.a0Af-secret'), 'DEBUG : Authorization: *** ***');
+  assert.equal(redactText('header bearer abc.def.ghi123'), 'header bearer ***');
+  assert.equal(redactText('Authorization: Basic dXNlcjpwYXNz='), 'Authorization: *** ***');
+  assert.equal(redactText('Basic configuration changed'), 'Basic configuration changed', 'plain words stay');
+});
+
 test('main and error logs are written with 0600 files in a 0700 dir, secrets redacted', async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'rbm-log-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));
