@@ -133,7 +133,7 @@ export function killTree(pid: number): void {
 }
 
 export interface SocketReport {
-  /** Socket inodes among the process's fds. */
+  /** Socket inodes among the process's fds (stdio excluded). */
   inodes: number[];
   /** Lines of /proc/<pid>/net/{tcp,tcp6,udp,udp6,raw,raw6} that belong to those inodes. */
   inet: string[];
@@ -141,12 +141,16 @@ export interface SocketReport {
   unixListening: string[];
   /** Unix sockets of the process that are connected (stream) or datagram clients. */
   unixConnected: number;
+  /** Those, as `stream|dgram <bound path or ->`, for reports. */
+  unix: string[];
 }
 
 /** What sockets a process holds, from its fd table and its network namespace's tables. */
 export function socketsOf(pid: number): SocketReport {
   const inodes: number[] = [];
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    // 0-2 are the stdio the parent gave (socketpairs from a test's spawn, the journal stream under systemd).
+    if (Number(fd) <= 2) continue;
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m) inodes.push(Number(m[1]));
@@ -169,15 +173,19 @@ export function socketsOf(pid: number): SocketReport {
     }
   }
   const unixListening: string[] = [];
+  const unix: string[] = [];
   let unixConnected = 0;
   for (const line of readFileSync(`/proc/${pid}/net/unix`, 'utf8').split('\n').slice(1)) {
     const cols = line.trim().split(/\s+/);
     if (cols.length < 7 || !mine.has(Number(cols[6]))) continue;
     // Flags 00010000 = __SO_ACCEPTCON: a listening socket.
     if ((Number.parseInt(cols[3] ?? '0', 16) & 0x10000) !== 0) unixListening.push(line.trim());
-    else unixConnected++;
+    else {
+      unixConnected++;
+      unix.push(`${cols[4] === '0002' ? 'dgram' : cols[4] === '0005' ? 'seqpacket' : 'stream'} ${cols[7] ?? '-'}`);
+    }
   }
-  return { inodes, inet, unixListening, unixConnected };
+  return { inodes, inet, unixListening, unixConnected, unix };
 }
 
 /** Paths (relative to root) of files and directories that anyone may write (symlinks are skipped). */
