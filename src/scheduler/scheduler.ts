@@ -447,6 +447,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         const wasRemoved = e.removed;
         e.removed = false;
         if (!sameConfig(e.config, job) || wasRemoved) {
+          // A new schedule (or a job switched back on) counts from now: the slots it would have had between the last
+          // run and this reload are not "missed" runs (editing 03:00 to 04:00 at 10:00 must not run at once).
+          if (e.config.schedule !== job.schedule || (!e.config.active && job.active)) e.lastSlotMs = Math.max(e.lastSlotMs, now);
           // A running run keeps the settings it started with (ActiveRun.config); the next run uses these.
           e.config = job;
           e.state = readState(job.name);
