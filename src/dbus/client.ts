@@ -3,7 +3,7 @@
 
 import * as dbus from 'dbus-next';
 import { RbmError, codeForErrorName, errorText } from '../errors.js';
-import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_MANAGER_INTERFACE, OBJECT_PATH, PROPERTIES_INTERFACE, jobNameFromPath, jobObjectPath } from './contract.js';
+import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_MANAGER_INTERFACE, OBJECT_PATH, PROPERTIES_INTERFACE, jobNameFromPath, jobObjectPath, nodeSocketAddress } from './contract.js';
 import { toVariantDict, unwrapVariants } from './variants.js';
 
 const { Message, MessageType, MessageFlag, DBusError } = dbus;
@@ -178,7 +178,7 @@ export async function connectClient(options: ClientOptions): Promise<RbmClient> 
   try {
     const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
     if (!address) throw new Error('DBUS_SESSION_BUS_ADDRESS is not set');
-    bus = dbus.sessionBus({ busAddress: address });
+    bus = dbus.sessionBus({ busAddress: nodeSocketAddress(address) });
   } catch (e: unknown) {
     throw errorFromDbus(e);
   }

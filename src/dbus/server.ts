@@ -30,6 +30,7 @@ import {
   OBJECT_PATH,
   PROPERTIES_INTERFACE,
   jobObjectPath,
+  nodeSocketAddress,
 } from './contract.js';
 import {
   jobProperties,
@@ -129,7 +130,8 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   const logger = options.logger.child({ component: 'dbus' });
   let bus: dbus.MessageBus;
   try {
-    bus = dbus.sessionBus(options.busAddress === undefined ? {} : { busAddress: options.busAddress });
+    const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
+    bus = dbus.sessionBus(address === undefined ? {} : { busAddress: nodeSocketAddress(address) });
   } catch (e: unknown) {
     throw new RbmError('ServiceUnavailable', `cannot connect to the session bus: ${errorText(e)}`, {
       hint: 'Run inside a desktop session, or set DBUS_SESSION_BUS_ADDRESS (dbus-run-session starts a private bus).',
