@@ -1,0 +1,100 @@
+// Finding and reading config.yaml: the file-system edge of the config layer (parsing stays in parse.ts).
+
+import { open } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { ConfigIssue } from '../errors.js';
+import { parseConfig } from './parse.js';
+import type { ParseOptions } from './parse.js';
+import type { Config, RcloneCapabilities } from './types.js';
+import { MAX_CONFIG_BYTES, tooBigIssue } from './yaml-source.js';
+
+export interface ConfigPathEnv {
+  XDG_CONFIG_HOME?: string | undefined;
+  HOME: string;
+}
+
+export interface LoadOptions {
+  /** Home directory for `~` expansion. */
+  home: string;
+  caps?: RcloneCapabilities;
+}
+
+/** `$XDG_CONFIG_HOME/rclone-bisync-manager/config.yaml`, with the XDG fallback `~/.config` when unset or relative. */
+export function defaultConfigPath(env: ConfigPathEnv): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(env.HOME, '.config');
+  return join(base, 'rclone-bisync-manager', 'config.yaml');
+}
+
+function fileIssue(file: string, message: string): ConfigIssue {
+  return { file, line: 1, col: 1, path: '', message };
+}
+
+/** The file's bytes; a file over the size limit is refused without reading it. */
+async function readBounded(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new ConfigError([fileIssue(path, 'is not a regular file (expected a YAML file)')]);
+    if (info.size > MAX_CONFIG_BYTES) throw new ConfigError([tooBigIssue(path, info.size)]);
+    // Read one byte more than allowed: a file that grew since stat() is still caught by the parser.
+    const limit = MAX_CONFIG_BYTES + 1;
+    const buffer = new Uint8Array(limit);
+    let filled = 0;
+    while (filled < limit) {
+      const { bytesRead } = await handle.read(buffer, filled, limit - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readConfigFile(file: string): Promise<Uint8Array> {
+  try {
+    return await readBounded(file);
+  } catch (e: unknown) {
+    if (e instanceof ConfigError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError(
+        [fileIssue(file, 'the config file does not exist (expected a YAML file describing your sync jobs)')],
+        `Create it from the annotated example: mkdir -p "${dirname(file)}" && cp examples/config.yaml "${file}", then edit it; or run "npm run demo" to try a ready-made demo job.`,
+      );
+    }
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConfigError([fileIssue(file, `cannot read the config file: ${reason} (expected a readable file)`)], 'Check the file and its permissions.');
+  }
+}
+
+function parseOptions(file: string, home: string, caps: RcloneCapabilities | undefined): ParseOptions {
+  return { file, home, ...(caps === undefined ? {} : { caps }) };
+}
+
+/**
+ * Read and validate the config file. Throws ConfigError for a missing or unreadable file (with a hint on
+ * how to create one) and for every problem inside it.
+ */
+export async function loadConfig(path: string, options: LoadOptions): Promise<Config> {
+  const file = resolve(path);
+  return parseConfig(await readConfigFile(file), parseOptions(file, options.home, options.caps));
+}
+
+/** Detects what an rclone binary offers (platform/rclone-probe.ts probeRclone in production). */
+export type RcloneProbe = (binary: string) => Promise<RcloneCapabilities>;
+
+/**
+ * Read the file, probe the rclone it names (rclone_binary), and validate it again against that rclone.
+ * Throws ConfigError for problems in the file, and the probe's RbmError('RcloneUnsupported') when rclone is
+ * missing or too old.
+ */
+export async function loadConfigWithRclone(path: string, options: { home: string; probe: RcloneProbe }): Promise<{ config: Config; caps: RcloneCapabilities }> {
+  const file = resolve(path);
+  const bytes = await readConfigFile(file);
+  const structural = parseConfig(bytes, parseOptions(file, options.home, undefined));
+  const caps = await options.probe(structural.global.rcloneBinary);
+  return { config: parseConfig(bytes, parseOptions(file, options.home, caps)), caps };
+}

@@ -1,0 +1,136 @@
+// JSON Schema of config.yaml (structure and types only; meaning is checked in parse.ts).
+// `additionalProperties: false` at every level so that a typo is an error, never a silently ignored key.
+// Each `description` is the "what is expected" half of an error message.
+
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+
+const bool = { type: 'boolean', description: 'true or false' } as const;
+const optionalPath = { type: ['string', 'null'], minLength: 1, description: 'a file path (absolute, ~/…, or relative to the config file)' } as const;
+
+export const OPTION_VALUE_DESCRIPTION = 'a string, a number, true, false, null, or a list of strings and numbers';
+
+const optionMap = {
+  type: ['object', 'null'],
+  description: 'a mapping of rclone flag names to values, e.g. {max_delete: 25}',
+  additionalProperties: {
+    type: ['string', 'number', 'boolean', 'null', 'array'],
+    description: OPTION_VALUE_DESCRIPTION,
+    items: { type: ['string', 'number'], description: 'a string or a number' },
+  },
+} as const;
+
+export const JOB_KEYS = [
+  'local',
+  'rclone_remote',
+  'remote',
+  'schedule',
+  'active',
+  'dry_run',
+  'force_resync',
+  'force_operation',
+  'check_access',
+  'auto_resync',
+  'conflict_resolve',
+  'conflict_loser',
+  'conflict_suffix',
+  'filters_file',
+  'rclone_options',
+  'bisync_options',
+  'resync_options',
+] as const;
+
+export const REQUIRED_JOB_KEYS = ['local', 'rclone_remote', 'remote', 'schedule'] as const;
+
+export const jobSchema = {
+  type: 'object',
+  description: 'a job: a mapping with local, rclone_remote, remote and schedule',
+  additionalProperties: false,
+  required: [...REQUIRED_JOB_KEYS],
+  properties: {
+    local: { type: 'string', minLength: 1, description: 'a directory under local_base_path, relative to it or absolute' },
+    rclone_remote: { type: 'string', description: 'an rclone remote name without the colon, or "" / "local" for a local Path2' },
+    remote: { type: 'string', description: 'the path on the remote; an absolute directory when rclone_remote is "" or "local"' },
+    schedule: { type: 'string', minLength: 1, description: 'a cron expression with 5 or 6 fields, e.g. "*/15 * * * *"' },
+    active: bool,
+    dry_run: bool,
+    force_resync: bool,
+    force_operation: bool,
+    check_access: bool,
+    auto_resync: bool,
+    conflict_resolve: {
+      type: 'string',
+      enum: ['none', 'path1', 'path2', 'newer', 'older', 'larger', 'smaller'],
+      description: 'one of none, path1, path2, newer, older, larger, smaller',
+    },
+    conflict_loser: { type: 'string', enum: ['num', 'pathname', 'delete'], description: 'one of num, pathname, delete' },
+    conflict_suffix: { type: 'string', minLength: 1, description: 'a suffix such as "conflict", or two as "a,b"' },
+    filters_file: optionalPath,
+    rclone_options: optionMap,
+    bisync_options: optionMap,
+    resync_options: optionMap,
+  },
+} as const;
+
+export const TOP_LEVEL_KEYS = [
+  'local_base_path',
+  'exclusion_rules_file',
+  'redirect_rclone_log_output',
+  'max_cpu_usage_percent',
+  'run_missed_jobs',
+  'run_initial_sync_on_startup',
+  'max_parallel_jobs',
+  'rclone_binary',
+  'shutdown_grace',
+  'dry_run',
+  'rclone_options',
+  'bisync_options',
+  'resync_options',
+  'sync_jobs',
+] as const;
+
+export const configSchema = {
+  type: 'object',
+  description: 'a mapping with keys such as local_base_path and sync_jobs',
+  additionalProperties: false,
+  required: ['local_base_path'],
+  properties: {
+    local_base_path: { type: 'string', minLength: 1, description: 'an absolute directory, or one starting with ~/' },
+    exclusion_rules_file: optionalPath,
+    redirect_rclone_log_output: bool,
+    max_cpu_usage_percent: { type: 'integer', minimum: 1, maximum: 100, description: 'a whole number from 1 to 100' },
+    run_missed_jobs: bool,
+    run_initial_sync_on_startup: bool,
+    max_parallel_jobs: { type: 'integer', minimum: 1, maximum: 64, description: 'a whole number from 1 to 64' },
+    rclone_binary: { type: 'string', minLength: 1, description: 'a command name on PATH or an absolute path' },
+    shutdown_grace: {
+      type: ['integer', 'string'],
+      minimum: 0,
+      maximum: 3600,
+      description: 'seconds from 0 to 3600, or a duration such as "90s", "2m" or "1m30s"',
+    },
+    dry_run: bool,
+    rclone_options: optionMap,
+    bisync_options: optionMap,
+    resync_options: optionMap,
+    sync_jobs: {
+      type: ['object', 'null'],
+      description: 'a mapping of job names to jobs',
+      additionalProperties: jobSchema,
+    },
+  },
+} as const;
+
+let compiled: ValidateFunction | undefined;
+
+/** The compiled validator (built once). `verbose` keeps parentSchema and data on each error for messages. */
+export function configValidator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(configSchema);
+  return compiled;
+}
+
+/** Every schema error for `value`, empty when it is structurally valid. */
+export function schemaErrors(value: unknown): ErrorObject[] {
+  const validate = configValidator();
+  return validate(value) ? [] : [...(validate.errors ?? [])];
+}
