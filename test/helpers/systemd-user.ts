@@ -55,7 +55,7 @@ export interface UserManager {
   /** Like run(), but throws with the output when the exit code is not 0. */
   check(cmd: readonly string[], options?: RunOptions): Promise<string>;
   /** Writes a file owned by the user (parent directories too), `path` absolute or relative to home. */
-  writeFile(path: string, content: string, mode?: number): void;
+  writeFile(path: string, content: string | Uint8Array, mode?: number): void;
   /** The manager's own output so far (isolated mode), for failure messages. */
   managerLog(): string;
   /** Stops the manager and removes everything the harness created. Idempotent; throws if something stayed behind. */

@@ -104,14 +104,15 @@ test('installed with install-user.sh, the service works under systemd --user fro
   const local = join(home, 'Sync', 'demo');
   const remote = join(home, 'Remote', 'demo');
   const writeConfig = (extra: { bwlimit?: string; secondJob?: boolean } = {}): void => {
-    const options = extra.bwlimit ? `    rclone_options:\n      bwlimit: "${extra.bwlimit}"\n` : '';
+    // One transfer at a time, so an interruption waits for at most one file.
+    const options = extra.bwlimit ? `    rclone_options:\n      bwlimit: "${extra.bwlimit}"\n      transfers: 1\n` : '';
     const second = extra.secondJob
       ? `  second:\n    local: second\n    rclone_remote: ""\n    remote: ${join(home, 'Remote', 'second')}\n    schedule: "0 0 1 1 *"\n`
       : '';
     manager.writeFile(configPath, [
       `local_base_path: ${join(home, 'Sync')}`,
       `rclone_binary: ${rclone}`,
-      'shutdown_grace: 30',
+      'shutdown_grace: 0', // a stop interrupts running syncs at once instead of letting them finish
       'sync_jobs:',
       '  demo:',
       '    local: demo',
@@ -179,9 +180,9 @@ test('installed with install-user.sh, the service works under systemd --user fro
   });
 
   await t.test('systemctl --user stop during a long transfer stops cleanly, and the next start finishes the job intact', async () => {
-    writeConfig({ bwlimit: '512k' });
+    writeConfig({ bwlimit: '1M' });
     await e2e.checked(['systemctl', '--user', 'reload', UNIT]);
-    addBigFiles(manager, local, 'stop', 6);
+    addBigFiles(manager, local, 'stop', 8);
     const runId = await e2e.sync('demo');
     await e2e.rcloneRunning();
     await e2e.checked(['systemctl', '--user', 'stop', UNIT]);
@@ -198,9 +199,9 @@ test('installed with install-user.sh, the service works under systemd --user fro
   });
 
   await t.test('kill -9 of the main process: systemd restarts it and the interrupted job recovers', async () => {
-    writeConfig({ bwlimit: '512k' });
+    writeConfig({ bwlimit: '1M' });
     await e2e.checked(['systemctl', '--user', 'reload', UNIT]);
-    addBigFiles(manager, local, 'kill', 6);
+    addBigFiles(manager, local, 'kill', 8);
     const before = await e2e.show(['MainPID', 'NRestarts']);
     await e2e.sync('demo');
     await e2e.rcloneRunning();
@@ -374,7 +375,7 @@ function worldExecutable(path: string): boolean {
 }
 
 function addBigFiles(manager: UserManager, dir: string, prefix: string, count: number): void {
-  for (let i = 0; i < count; i++) manager.writeFile(join(dir, `${prefix}-${i}.bin`), randomBytes(1024 * 1024).toString('base64'));
+  for (let i = 0; i < count; i++) manager.writeFile(join(dir, `${prefix}-${i}.bin`), randomBytes(1024 * 1024));
 }
 
 /** relative path → sha256 of every file under dir, the bisync work files aside. */
