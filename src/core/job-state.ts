@@ -1,0 +1,79 @@
+// A job's persisted state: the initial value and validation of what was read back from disk (pure).
+
+import type { JobState, Outcome } from './types.js';
+
+const OUTCOMES: ReadonlySet<string> = new Set<Outcome | 'never'>([
+  'never', 'success', 'no-changes', 'conflicts', 'needs-approval', 'needs-resync', 'locked', 'retryable', 'failed', 'cancelled', 'dry-run',
+]);
+
+/** A job that never ran: its first run is a resync. */
+export function initialJobState(): JobState {
+  return {
+    version: 1,
+    resyncDone: false,
+    filtersHash: '',
+    pairKey: '',
+    lastRunId: 0,
+    lastStartedMs: 0,
+    lastFinishedMs: 0,
+    lastOutcome: 'never',
+    lastMessage: '',
+    lastError: '',
+    lastScheduledMs: 0,
+    needsResync: false,
+    needsApproval: false,
+    pendingDeletes: [],
+    consecutiveFailures: 0,
+    retryAtMs: 0,
+    hashWarning: false,
+    interrupted: false,
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+
+/** The state in `value` when it is a complete, well-typed version-1 state; undefined otherwise. */
+export function parseJobState(value: unknown): JobState | undefined {
+  if (!isObject(value) || value.version !== 1) return undefined;
+  const v = value;
+  const ok =
+    isBool(v.resyncDone) && isStr(v.filtersHash) && isStr(v.pairKey) && isNum(v.lastRunId) && isNum(v.lastStartedMs) &&
+    isNum(v.lastFinishedMs) && isStr(v.lastOutcome) && OUTCOMES.has(v.lastOutcome) && isStr(v.lastMessage) && isStr(v.lastError) &&
+    isNum(v.lastScheduledMs) && isBool(v.needsResync) && isBool(v.needsApproval) && Array.isArray(v.pendingDeletes) &&
+    v.pendingDeletes.every(isStr) && isNum(v.consecutiveFailures) && isNum(v.retryAtMs) && isBool(v.hashWarning) && isBool(v.interrupted);
+  if (!ok) return undefined;
+  return {
+    version: 1,
+    resyncDone: v.resyncDone as boolean,
+    filtersHash: v.filtersHash as string,
+    pairKey: v.pairKey as string,
+    lastRunId: v.lastRunId as number,
+    lastStartedMs: v.lastStartedMs as number,
+    lastFinishedMs: v.lastFinishedMs as number,
+    lastOutcome: v.lastOutcome as JobState['lastOutcome'],
+    lastMessage: v.lastMessage as string,
+    lastError: v.lastError as string,
+    lastScheduledMs: v.lastScheduledMs as number,
+    needsResync: v.needsResync as boolean,
+    needsApproval: v.needsApproval as boolean,
+    pendingDeletes: [...(v.pendingDeletes as string[])],
+    consecutiveFailures: v.consecutiveFailures as number,
+    retryAtMs: v.retryAtMs as number,
+    hashWarning: v.hashWarning as boolean,
+    interrupted: v.interrupted as boolean,
+  };
+}
+
+/**
+ * The state that replaces an unreadable one. It cannot trust the old listings' history, so it forgets the
+ * resync: the next run is a resync, which never deletes (with --resync-mode newer where rclone has it).
+ */
+export function rebuiltJobState(): JobState {
+  return { ...initialJobState(), lastMessage: 'state file was unreadable and has been rebuilt; the next run is a resync' };
+}

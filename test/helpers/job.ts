@@ -1,0 +1,46 @@
+// Builds JobConfig / GlobalSettings objects directly (until tests go through the config parser).
+import type { GlobalSettings, JobConfig } from '../../src/config/types.js';
+
+export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
+  return {
+    localBasePath: '/home/user',
+    exclusionRulesFile: undefined,
+    redirectRcloneLogOutput: false,
+    maxCpuUsagePercent: 100,
+    runMissedJobs: false,
+    runInitialSyncOnStartup: false,
+    maxParallelJobs: 1,
+    rcloneBinary: 'rclone',
+    shutdownGraceSec: 100,
+    dryRun: false,
+    rcloneOptions: {},
+    bisyncOptions: {},
+    resyncOptions: {},
+    ...overrides,
+  };
+}
+
+export function makeJob(overrides: Partial<JobConfig> = {}): JobConfig {
+  return {
+    name: 'docs',
+    local: '/home/user/Documents',
+    rcloneRemote: 'box',
+    remote: 'Documents',
+    path2: 'box:Documents',
+    schedule: '*/15 * * * *',
+    active: true,
+    dryRun: false,
+    forceResync: false,
+    forceOperation: false,
+    checkAccess: false,
+    autoResync: false,
+    conflictResolve: undefined,
+    conflictLoser: undefined,
+    conflictSuffix: undefined,
+    filtersFile: undefined,
+    rcloneOptions: {},
+    bisyncOptions: {},
+    resyncOptions: {},
+    ...overrides,
+  };
+}
