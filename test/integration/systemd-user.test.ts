@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -74,6 +74,18 @@ test('installed with install-user.sh, the service works under systemd --user fro
   t.after(() => manager.stop());
   const { home, workDir } = manager;
   const e2e = createE2e(t, manager);
+  const configPath = join(home, '.config/rclone-bisync-manager/config.yaml');
+  const stateDir = join(home, '.local/state/rclone-bisync-manager');
+  if (manager.mode === 'session') {
+    // Your own session: never touch an existing install, config or state; remove the ones this test creates.
+    const mine = [dirname(configPath), stateDir, join(home, '.local/lib/rclone-bisync-manager')];
+    const existing = mine.filter((p) => existsSync(p));
+    if (existing.length > 0) {
+      t.skip(`RBM_TEST_USER_SESSION=1 but ${existing.join(', ')} exist: this test will not touch a real install`);
+      return;
+    }
+    t.after(() => { for (const p of mine) rmSync(p, { recursive: true, force: true }); });
+  }
 
   // ---- stage readable copies of the app, node and rclone, then install as the user -------------------------------
   const stage = join(workDir, 'stage');
@@ -84,7 +96,6 @@ test('installed with install-user.sh, the service works under systemd --user fro
 
   const installed = await manager.run(['bash', join(stage, 'scripts', 'install-user.sh')], { env });
   assert.equal(installed.code, 0, `install-user.sh failed:\n${installed.stdout}${installed.stderr}`);
-  const configPath = join(home, '.config/rclone-bisync-manager/config.yaml');
   const unitPath = join(home, '.config/systemd/user', UNIT);
   for (const path of [unitPath, join(home, '.local/bin/rbmctl'), join(home, '.local/bin/rclone-bisync-manager'), configPath]) {
     assert.ok(existsSync(path), `install created ${path}`);
@@ -101,16 +112,17 @@ test('installed with install-user.sh, the service works under systemd --user fro
   });
 
   // ---- the test's own config and a drop-in for logs (no journald here) and a quick restart -----------------------
-  const local = join(home, 'Sync', 'demo');
-  const remote = join(home, 'Remote', 'demo');
+  const data = join(workDir, 'data'); // the synced folders: inside the work dir, removed with it
+  const local = join(data, 'Sync', 'demo');
+  const remote = join(data, 'Remote', 'demo');
   const writeConfig = (extra: { bwlimit?: string; secondJob?: boolean } = {}): void => {
     // One transfer at a time, so an interruption waits for at most one file.
     const options = extra.bwlimit ? `    rclone_options:\n      bwlimit: "${extra.bwlimit}"\n      transfers: 1\n` : '';
     const second = extra.secondJob
-      ? `  second:\n    local: second\n    rclone_remote: ""\n    remote: ${join(home, 'Remote', 'second')}\n    schedule: "0 0 1 1 *"\n`
+      ? `  second:\n    local: second\n    rclone_remote: ""\n    remote: ${join(data, 'Remote', 'second')}\n    schedule: "0 0 1 1 *"\n`
       : '';
     manager.writeFile(configPath, [
-      `local_base_path: ${join(home, 'Sync')}`,
+      `local_base_path: ${join(data, 'Sync')}`,
       `rclone_binary: ${rclone}`,
       'shutdown_grace: 0', // a stop interrupts running syncs at once instead of letting them finish
       'sync_jobs:',
@@ -123,7 +135,7 @@ test('installed with install-user.sh, the service works under systemd --user fro
     ].join('\n'), 0o600);
   };
   writeConfig();
-  for (const dir of [local, remote, join(home, 'Sync', 'second'), join(home, 'Remote', 'second')]) manager.writeFile(join(dir, '.keep'), '');
+  for (const dir of [local, remote, join(data, 'Sync', 'second'), join(data, 'Remote', 'second')]) manager.writeFile(join(dir, '.keep'), '');
   for (let i = 0; i < 5; i++) manager.writeFile(join(local, `note-${i}.txt`), `demo file ${i}\n`);
   manager.writeFile(join(home, '.config/systemd/user', `${UNIT}.d`, 'test.conf'),
     '[Service]\nStandardOutput=append:%h/service.log\nStandardError=append:%h/service.log\nRestartSec=1\n');
@@ -234,6 +246,7 @@ test('installed with install-user.sh, the service works under systemd --user fro
     const gone = userFiles.filter((f) => !existsSync(f) && !f.endsWith('.log') && !f.includes(`${UNIT}.d`));
     assert.deepEqual(gone, [], 'config, state and synced files stay');
     assert.ok(existsSync(configPath), 'the config stays');
+    assert.ok(existsSync(join(stateDir, 'jobs', 'demo')), 'the job state stays');
     assert.equal((await manager.run(['systemctl', '--user', 'is-active', UNIT])).stdout.trim() === 'active', false);
   });
 });
