@@ -155,7 +155,7 @@ done
 {
   echo "# rclone-bisync-manager install manifest: what scripts/uninstall-user.sh removes. One '<kind> <path>' per line:"
   echo "# tree = a directory owned wholly by the app, file = a file, dir = a directory the install created (removed when empty)."
-  printf '%s\n' "${NEW_ENTRIES[@]}" | awk '!seen[$0]++'
+  printf '%s\n' "${NEW_ENTRIES[@]}" | LC_ALL=C sort -u
 } >"$DESTDIR$MANIFEST"
 
 # ---- the user's config (per-user installs only; never overwritten, never removed) ----------------------------------

@@ -104,6 +104,13 @@ test('installed with install-user.sh, the service works under systemd --user fro
   assert.equal(statSync(dirname(configPath)).mode & 0o777, 0o700, 'the config directory is private');
   assert.equal(readdirSync(join(home, '.local/share/dbus-1/services')).length, 1, 'one activation file installed');
   assert.ok(readdirSync(join(home, '.local/share/dbus-1/interfaces')).some((f) => f.endsWith('.xml')), 'interface XML installed');
+  const manifestPath = join(home, '.local/lib/rclone-bisync-manager/install-manifest');
+  const firstManifest = readText(manifestPath);
+  manager.writeFile(configPath, '# mine\n', 0o600);
+  const again = await manager.run(['bash', join(stage, 'scripts', 'install-user.sh')], { env });
+  assert.equal(again.code, 0, `install-user.sh (again) failed:\n${again.stdout}${again.stderr}`);
+  assert.equal(readText(manifestPath), firstManifest, 'installing twice installs the same');
+  assert.equal(readText(configPath), '# mine\n', 'an existing config is never overwritten');
 
   await t.test('systemd-analyze verify passes on the installed unit, without a word', async () => {
     const verify = await manager.run(['systemd-analyze', 'verify', '--user', unitPath], { env });
@@ -237,7 +244,7 @@ test('installed with install-user.sh, the service works under systemd --user fro
   });
 
   await t.test('uninstall removes the app and keeps the config and the state', async () => {
-    const manifest = readText(join(home, '.local/lib/rclone-bisync-manager/install-manifest'));
+    const manifest = readText(manifestPath);
     const installedPaths = manifest.split('\n').filter((l) => /^(file|tree) /.test(l)).map((l) => l.slice(l.indexOf(' ') + 1));
     const userFiles = allFiles(home).filter((f) => !installedPaths.some((p) => f === p || f.startsWith(`${p}/`)));
     const uninstalled = await manager.run(['bash', join(stage, 'scripts', 'uninstall-user.sh')], { env });
