@@ -40,10 +40,16 @@ ensure_node_modules() {
   cp package-lock.json "$stamp"
 }
 
+# Build dist/ unless it is newer than every source file (so a second run, or a run right after the tests, is instant).
 build_project() {
   cd "$PROJECT_DIR"
+  local stamp="dist/.build-stamp"
+  if [ -f "$stamp" ] && [ -z "$(find src bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
   say "building"
   npm run --silent build
+  touch "$stamp"
 }
 
 # Semantic version of an rclone binary as "major.minor", e.g. "1.60".
