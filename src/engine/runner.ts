@@ -10,7 +10,7 @@ import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
-import { errorText, isRbmError } from '../errors.js';
+import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Child, Clock, ExitStatus, Logger, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
@@ -349,8 +349,17 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       } catch {
         // first run
       }
-      lastRunId = Math.max(lastRunId, stored) + 1;
-      writeFileAtomic(path, `${lastRunId}\n`);
+      const next = Math.max(lastRunId, stored) + 1;
+      try {
+        writeFileAtomic(path, `${next}\n`);
+      } catch (e: unknown) {
+        // Read-only or full state dir: a named error for the caller (D-Bus StateError), not an internal one.
+        throw new RbmError('StateError', `cannot record the run id in ${path}: ${errorText(e)}`, {
+          hint: 'Make the state directory writable again (disk full? read-only file system?); nothing was run.',
+          cause: e,
+        });
+      }
+      lastRunId = next;
       return lastRunId;
     },
 

@@ -343,6 +343,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return runId;
   }
 
+  /** A timer has no caller to answer: a failure to queue (no run id: state dir read-only) is logged, the slot is skipped. */
+  function enqueueFromTimer(e: Entry, request: RunRequest): void {
+    try {
+      enqueue(e, request);
+    } catch (err: unknown) {
+      logger.error('cannot queue the scheduled run; it is skipped', { job: e.config.name, trigger: request.trigger, error: errorText(err) });
+    }
+  }
+
   function wake(): void {
     timer = undefined;
     if (stopped) return;
@@ -353,12 +362,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const due = nextDue(e);
       if (due !== undefined && due <= now) {
         e.lastSlotMs = now;
-        enqueue(e, { trigger: 'schedule' });
+        enqueueFromTimer(e, { trigger: 'schedule' });
       }
       const retry = retryDue(e);
       if (retry !== undefined && retry <= now) {
         e.retryHandledMs = retry;
-        enqueue(e, { trigger: 'retry' });
+        enqueueFromTimer(e, { trigger: 'retry' });
       }
     }
     dispatch();

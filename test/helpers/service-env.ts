@@ -19,7 +19,7 @@ export interface ServiceEnv {
   syncRoot: string;
   notify: NotifyListener;
   env: Record<string, string | undefined>;
-  /** YAML text for a config with these jobs (local → local). */
+  /** YAML text for a config with these jobs (local → local); `globals` are extra top-level lines. */
   configText(jobs: JobSpec[], globals?: string): string;
   /** Write in place (truncate + write). */
   writeConfig(text: string): void;
@@ -65,7 +65,8 @@ export async function createServiceEnv(t: TestContext, options: { rclone: string
       const lines = [
         `local_base_path: ${join(syncRoot, 'local')}`,
         `rclone_binary: ${options.rclone}`,
-        'max_parallel_jobs: 2',
+        // A max_parallel_jobs in `globals` replaces the default (a key may appear only once).
+        /^max_parallel_jobs:/m.test(globals) ? '' : 'max_parallel_jobs: 2',
         globals,
         'sync_jobs:',
       ];
