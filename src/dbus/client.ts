@@ -3,8 +3,9 @@
 
 import * as dbus from 'dbus-next';
 import { RbmError, codeForErrorName, errorText } from '../errors.js';
-import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_MANAGER_INTERFACE, OBJECT_PATH, PROPERTIES_INTERFACE, jobNameFromPath, jobObjectPath, nodeSocketAddress } from './contract.js';
+import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_MANAGER_INTERFACE, OBJECT_PATH, PROPERTIES_INTERFACE, jobNameFromPath, jobObjectPath } from './contract.js';
 import { toVariantDict, unwrapVariants } from './variants.js';
+import { nodeSocketAddress } from './address.js';
 
 const { Message, MessageType, MessageFlag, DBusError } = dbus;
 

@@ -144,16 +144,3 @@ export function jobNameFromPath(path: string): string | undefined {
   if (element.includes('/')) return undefined;
   return unescapePathElement(element);
 }
-
-/**
- * The bus address as handed to dbus-next. A `unix:path=` entry becomes dbus-next's `unix:socket=`, which makes it use
- * Node's own net socket instead of the optional native `usocket` addon: with usocket, replies that follow a large
- * message (≈100 KB) on a busy connection were sometimes never delivered (seen in test/integration/dbus-malformed).
- * We pass no file descriptors, which is all usocket adds. Abstract sockets still need usocket.
- */
-export function nodeSocketAddress(address: string): string {
-  return address
-    .split(';')
-    .map((entry) => entry.replace(/^unix:(.*)$/, (_all, params: string) => `unix:${params.split(',').map((p) => p.replace(/^path=/, 'socket=')).join(',')}`))
-    .join(';');
-}

@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
 import { RbmError, errorName, errorText } from '../errors.js';
 import type { Logger } from '../ports.js';
+import { nodeSocketAddress } from './address.js';
 import type { Progress, RunRecord } from '../core/types.js';
 import type { ControlApi, JobStatus, ServiceStatus, Unsubscribe } from '../service/control-api.js';
 import {
@@ -30,7 +31,6 @@ import {
   OBJECT_PATH,
   PROPERTIES_INTERFACE,
   jobObjectPath,
-  nodeSocketAddress,
 } from './contract.js';
 import {
   jobProperties,
@@ -131,7 +131,7 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   let bus: dbus.MessageBus;
   try {
     const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
-    bus = dbus.sessionBus(address === undefined ? {} : { busAddress: nodeSocketAddress(address) });
+    bus = dbus.sessionBus(address === undefined || address === '' ? {} : { busAddress: nodeSocketAddress(address) });
   } catch (e: unknown) {
     throw new RbmError('ServiceUnavailable', `cannot connect to the session bus: ${errorText(e)}`, {
       hint: 'Run inside a desktop session, or set DBUS_SESSION_BUS_ADDRESS (dbus-run-session starts a private bus).',

@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dbus from 'dbus-next';
 import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
-import { jobObjectPath, nodeSocketAddress } from '../../src/dbus/contract.js';
+import { nodeSocketAddress } from '../../src/dbus/address.js';
+import { jobObjectPath } from '../../src/dbus/contract.js';
 import { startDbusServer, type DbusServer } from '../../src/dbus/server.js';
 import type { LogMeta, Logger } from '../../src/ports.js';
 import { startPrivateBus, type PrivateBus } from '../helpers/dbus-daemon.js';
@@ -42,6 +43,7 @@ before(async () => {
   bus = await startPrivateBus();
   fake = createFakeControl({ jobs: ['photos', 'docs'] });
   server = await startDbusServer(fake, { busAddress: bus.address, logger });
+  // Node's socket, not usocket: usocket drops the rest of a partially written message (the big calls below).
   raw = dbus.sessionBus({ busAddress: nodeSocketAddress(bus.address) });
 });
 after(async () => {
@@ -52,19 +54,12 @@ after(async () => {
 
 /** Send one raw call; resolves with the error name, or 'ok'. */
 async function rawCall(path: string, iface: string | undefined, member: string, signature: string, body: unknown[]): Promise<string> {
-  // dbus-next has no call timeout: a call that never gets a reply must fail this test, not hang it.
-  let timer: NodeJS.Timeout | undefined;
-  const noReply = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve('no reply within 30 s'), 30_000);
-  });
   try {
-    const message = new dbus.Message({ destination: BUS_NAME, path, ...(iface ? { interface: iface } : {}), member, signature, body });
-    return await Promise.race([raw.call(message).then(() => 'ok'), noReply]);
+    await raw.call(new dbus.Message({ destination: BUS_NAME, path, ...(iface ? { interface: iface } : {}), member, signature, body }));
+    return 'ok';
   } catch (e: unknown) {
     if (e instanceof dbus.DBusError) return e.type;
     throw e;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,41 @@
+// Session bus addresses for dbus-next: `unix:path=` is rewritten to dbus-next's `unix:socket=` form, so the
+// connection uses Node's net.Socket instead of the usocket addon. usocket 0.3.0 ignores short sendmsg() results and
+// drops the rest of the message: a reply larger than the free socket buffer (a long History, or any reply under load)
+// corrupts the stream, and the bus then hangs the connection or drops it. `unix:abstract=` stays on usocket: Node 20
+// cannot connect to abstract sockets (libuv pads the name); systemd's session bus is a path.
+
+/** D-Bus address values escape bytes as %XX. */
+function unescapeValue(value: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const hex = value[i] === '%' ? value.slice(i + 1, i + 3) : '';
+    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(value[i]!, 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** One `unix:path=` entry → `unix:socket=<path>`; others unchanged. */
+function rewriteEntry(entry: string): string {
+  const colon = entry.indexOf(':');
+  if (colon < 0 || entry.slice(0, colon).toLowerCase() !== 'unix') return entry;
+  const params = new Map<string, string>();
+  for (const pair of entry.slice(colon + 1).split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) params.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  const path = params.get('path');
+  const target = path === undefined ? undefined : unescapeValue(path);
+  // dbus-next splits its params on ',' and '=' without unescaping: such a path keeps the original form.
+  if (target === undefined || /[,;=]/.test(target)) return entry;
+  return `unix:socket=${target}`;
+}
+
+/** The address dbus-next should be given for `address` (a `;`-separated list, tried in order). */
+export function nodeSocketAddress(address: string): string {
+  return address.split(';').map(rewriteEntry).join(';');
+}
