@@ -29,7 +29,7 @@ ensure_packages() {
 # The packages the product itself needs at run time and to build sd-notify.
 RUNTIME_PACKAGES=(rclone dbus-daemon dbus-user-session cpulimit g++ make python3 libsystemd-dev pkg-config)
 # Extra packages the test suite needs (busctl comes with systemd, gdbus with libglib2.0-bin).
-TEST_PACKAGES=(systemd libglib2.0-bin procps util-linux openssh-client)
+TEST_PACKAGES=(systemd libglib2.0-bin procps util-linux openssh-client jq)
 
 ensure_node_modules() {
   cd "$PROJECT_DIR"

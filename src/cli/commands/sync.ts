@@ -1,0 +1,237 @@
+// rbmctl sync [JOB...] [--wait] and rbmctl approve JOB: queue runs, optionally follow them to their outcome with a
+// live progress line per job (subscribed to the signals before the Sync call, so no outcome can be missed).
+
+import type { Argv } from 'yargs';
+import { RbmError } from '../../errors.js';
+import type { ManagerSignal, RbmClient, RunView, SyncOptions } from '../../dbus/client.js';
+import type { Ctx, TextSink } from '../context.js';
+import { formatOutcome, formatProgress } from '../format.js';
+import { exitCodeForResult, worstExitCode } from '../outcomes.js';
+
+/** Non-terminal output gets a progress line per job at most this often. */
+const PLAIN_PROGRESS_EVERY_MS = 5000;
+/** Exit code when the user stops waiting (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
+
+export interface SyncArgs {
+  jobs: readonly string[];
+  resync: boolean;
+  forceBisync: boolean;
+  wait: boolean;
+  standalone: boolean;
+}
+
+/** Lines that redraw in place on a terminal; elsewhere, throttled plain lines. */
+function createLiveLines(sink: TextSink, now: () => number) {
+  const tty = sink.isTTY === true;
+  const lines = new Map<string, string>();
+  const lastPlain = new Map<string, number>();
+  let drawn = 0;
+  const clear = (): string => (drawn > 0 ? `\x1b[${drawn}F\x1b[J` : '');
+  const block = (): string => {
+    drawn = lines.size;
+    return [...lines.values()].map((l) => `${l}\n`).join('');
+  };
+  return {
+    update(job: string, text: string): void {
+      if (tty) {
+        lines.set(job, text);
+        sink.write(clear() + block());
+        return;
+      }
+      const last = lastPlain.get(job);
+      if (last !== undefined && now() - last < PLAIN_PROGRESS_EVERY_MS) return;
+      lastPlain.set(job, now());
+      sink.write(`${text}\n`);
+    },
+    /** Replace the job's live line by its permanent outcome. */
+    finish(text: string, job: string): void {
+      lines.delete(job);
+      sink.write(tty ? `${clear()}${text}\n${block()}` : `${text}\n`);
+    },
+    close(): void {
+      if (tty && drawn > 0) sink.write(clear());
+      lines.clear();
+      drawn = 0;
+    },
+  };
+}
+
+interface Finished {
+  job: string;
+  runId: bigint;
+  result: string;
+  details: RunView;
+}
+
+/** Queue runs and wait for every JobFinished; returns the most serious exit code of the results. */
+export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly string[], options: SyncOptions): Promise<number> {
+  const live = createLiveLines(ctx.io.stdout, () => ctx.deps.now());
+  const quiet = ctx.args.json;
+  const finished = new Map<bigint, Finished>();
+  const printed = new Set<bigint>();
+  let ids: bigint[] | undefined;
+  let settle: (value: RbmError | 'done' | 'interrupted') => void = () => undefined;
+  const outcome = new Promise<RbmError | 'done' | 'interrupted'>((resolve) => (settle = resolve));
+
+  const ours = (runId: bigint): boolean => ids === undefined || ids.includes(runId);
+  const show = (f: Finished): void => {
+    if (printed.has(f.runId) || quiet) return;
+    printed.add(f.runId);
+    live.finish(formatOutcome(f.job, f.runId, f.result, f.details), f.job);
+  };
+  const check = (): void => {
+    if (ids && ids.every((id) => finished.has(id))) settle('done');
+  };
+  const onSignal = (s: ManagerSignal): void => {
+    switch (s.kind) {
+      case 'job-started':
+        if (ours(s.runId) && !quiet) live.update(s.job, `${s.job}: ${s.operation} started (run ${s.runId})`);
+        break;
+      case 'job-progress':
+        if (ours(s.runId) && !quiet) live.update(s.job, `${s.job}: ${formatProgress(s.progress)}`);
+        break;
+      case 'job-finished':
+        finished.set(s.runId, { job: s.job, runId: s.runId, result: s.result, details: s.details });
+        if (ids?.includes(s.runId)) show(finished.get(s.runId)!);
+        check();
+        break;
+      case 'service-gone':
+      case 'bus-lost':
+        settle(new RbmError('ServiceUnavailable', 'the service stopped before the runs finished', { hint: 'rbmctl history shows what happened once it runs again.' }));
+        break;
+      case 'config-reloaded':
+      case 'properties-changed':
+      case 'job-added':
+      case 'job-removed':
+        break;
+    }
+  };
+
+  const unsubscribe = await client.subscribe(onSignal);
+  const onAbort = (): void => settle('interrupted');
+  ctx.deps.abort?.addEventListener('abort', onAbort);
+  try {
+    ids = await client.sync(jobs, options);
+    if (ids.length === 0) {
+      if (!quiet) ctx.out('No active jobs to sync.');
+      else ctx.json([]);
+      return 0;
+    }
+    for (const id of ids) {
+      const f = finished.get(id);
+      if (f) show(f);
+    }
+    check();
+    const end = await outcome;
+    live.close();
+    if (end === 'interrupted') {
+      ctx.err(`rbmctl: stopped waiting; the runs continue in the service (run ids ${ids.join(', ')})`);
+      return EXIT_INTERRUPTED;
+    }
+    if (end instanceof RbmError) throw end;
+    const results = ids.map((id) => finished.get(id)!);
+    if (quiet) ctx.json(results.map((f) => ({ job: f.job, run_id: f.runId, result: f.result, exit_code: exitCodeForResult(f.result), details: f.details })));
+    return worstExitCode(results.map((f) => exitCodeForResult(f.result)));
+  } finally {
+    live.close();
+    ctx.deps.abort?.removeEventListener('abort', onAbort);
+    unsubscribe();
+  }
+}
+
+export async function syncCommand(ctx: Ctx, a: SyncArgs): Promise<number> {
+  const options: SyncOptions = { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun };
+  if (a.standalone) return runStandalone(ctx, a, options);
+  try {
+    return await ctx.withClient(async (client) => {
+      if (a.wait) return syncAndWait(ctx, client, a.jobs, options);
+      const ids = await client.sync(a.jobs, options);
+      if (ctx.args.json) ctx.json({ run_ids: ids });
+      else if (ids.length === 0) ctx.out('No active jobs to sync.');
+      else ctx.out(`queued: ${ids.map((id, i) => (a.jobs[i] ? `${a.jobs[i]} (run ${id})` : `run ${id}`)).join(', ')}`);
+      return 0;
+    });
+  } catch (e: unknown) {
+    if (e instanceof RbmError && e.code === 'ServiceUnavailable' && ctx.deps.runOneShot) {
+      ctx.err('rbmctl: the service is not running; syncing once in this process');
+      return runStandalone(ctx, a, options);
+    }
+    throw e;
+  }
+}
+
+function runStandalone(ctx: Ctx, a: SyncArgs, options: SyncOptions): Promise<number> {
+  if (!ctx.deps.runOneShot) {
+    throw new RbmError('ServiceUnavailable', 'one-shot mode is not available in this build', { hint: 'Start the service: systemctl --user start rclone-bisync-manager' });
+  }
+  return ctx.deps.runOneShot({ jobs: a.jobs, resync: options.resync === true, force: options.force === true, dryRun: options.dryRun === true, config: ctx.args.config, consoleLog: ctx.args.consoleLog, json: ctx.args.json, out: ctx.io.stdout, err: ctx.io.stderr });
+}
+
+export function syncBuilder<T>(y: Argv<T>) {
+  return y
+    .positional('jobs', { type: 'string', array: true, default: [] as string[], describe: 'Jobs to sync (default: every active job)' })
+    .option('resync', { type: 'boolean', default: false, describe: 'Run as --resync (rebuild the listings; needed after a lockout)' })
+    .option('force-bisync', { type: 'boolean', default: false, describe: 'Approve a safety abort: run with --force once' })
+    .option('wait', { alias: 'w', type: 'boolean', default: false, describe: 'Follow the runs with live progress and exit with their outcome' })
+    .option('standalone', { type: 'boolean', default: false, describe: 'Run once in this process, without the service' });
+}
+
+// ------------------------------------------------------------------ approve
+
+const MAX_LISTED = 50;
+
+async function readAnswer(stdin: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer | string): void => {
+      text += chunk.toString();
+      if (text.includes('\n') || text.length > 1000) finish();
+    };
+    const finish = (): void => {
+      stdin.off('data', onData);
+      stdin.off('end', finish);
+      stdin.off('error', finish);
+      stdin.pause();
+      resolve(text.split('\n')[0]?.trim() ?? '');
+    };
+    stdin.on('data', onData);
+    stdin.once('end', finish);
+    stdin.once('error', finish);
+    stdin.resume();
+  });
+}
+
+export async function approveCommand(ctx: Ctx, job: string, yes: boolean): Promise<number> {
+  return ctx.withClient(async (client) => {
+    const deletes = await client.pendingDeletes(job);
+    const status = await client.status();
+    const view = status.jobs.find((j) => j.name === job);
+    if (!view) throw new RbmError('NoSuchJob', `no job named '${job}'`, { hint: 'rbmctl jobs lists the configured jobs.' });
+    if (!view.needs_approval && deletes.length === 0) {
+      if (ctx.args.json) ctx.json({ job, needs_approval: false, pending_deletes: [] });
+      else ctx.out(`${job}: nothing waits for approval`);
+      return 0;
+    }
+    if (!ctx.args.json) {
+      ctx.out(`${job}: the last run stopped before deleting ${deletes.length} file${deletes.length === 1 ? '' : 's'}:`);
+      for (const path of deletes.slice(0, MAX_LISTED)) ctx.out(`  ${path}`);
+      if (deletes.length > MAX_LISTED) ctx.out(`  … and ${deletes.length - MAX_LISTED} more`);
+    }
+    if (!yes) {
+      ctx.io.stdout.write(`Sync ${job} with --force and apply these deletions? [y/N] `);
+      const answer = (await readAnswer(ctx.io.stdin)).toLowerCase();
+      if (answer !== 'y' && answer !== 'yes') {
+        ctx.out('Not approved; nothing changed.');
+        return exitCodeForResult('needs-approval');
+      }
+    }
+    return syncAndWait(ctx, client, [job], { force: true, dryRun: ctx.args.dryRun });
+  });
+}
+
+export function approveBuilder<T>(y: Argv<T>) {
+  return y
+    .positional('job', { type: 'string', demandOption: true, describe: 'The job whose safety abort to approve' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask' });
+}

@@ -1,0 +1,158 @@
+// rbmctl: the command line over the service's D-Bus API (yargs). main() parses, runs one command and returns
+// its exit code; it is the only place that turns errors into messages and codes (src/errors.ts table).
+
+import yargs from 'yargs';
+import { ERROR_TABLE, RbmError, errorText, exitCodeFor } from '../errors.js';
+import { VERSION } from '../version.js';
+import { connectClient } from '../dbus/client.js';
+import type { CliDeps, CliIo, Ctx, GlobalArgs } from './context.js';
+import { toJson } from './format.js';
+import { runCommand } from './run-command.js';
+import { jobsCommand, statusBuilder, statusCommand } from './commands/status.js';
+import { approveBuilder, approveCommand, syncBuilder, syncCommand } from './commands/sync.js';
+import { addJobBuilder, addJobCommand, addSyncCommand, jobsBuilder, listCommand, reloadCommand, removeJobCommand } from './commands/control.js';
+import { historyBuilder, historyCommand } from './commands/history.js';
+import { watchCommand } from './commands/watch.js';
+import { daemonBuilder, daemonCommand } from './commands/daemon.js';
+import { checkConfigCommand } from './commands/check-config.js';
+import { probeRclone } from '../platform/rclone-probe.js';
+import { runOneShotSync } from './one-shot.js';
+
+class UsageError extends Error {}
+
+const EXIT_USAGE = exitCodeFor('InvalidArgs');
+
+function exitCodesText(): string {
+  const rows = Object.entries(ERROR_TABLE)
+    .map(([code, [, exit]]) => [exit, code] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([exit, code]) => `${exit} ${code}`);
+  return `Exit codes: 0 ok; ${rows.join(', ')}.`;
+}
+
+export async function main(argv: readonly string[], io: CliIo, overrides: Partial<CliDeps> = {}): Promise<number> {
+  const deps: CliDeps = {
+    connect: connectClient,
+    runCommand,
+    now: () => Date.now(),
+    probeRclone: (binary) => probeRclone(binary),
+    runOneShot: (request) => runOneShotSync(request, io.env, overrides.abort),
+    ...overrides,
+  };
+  let exitCode = 0;
+
+  const makeCtx = (a: Record<string, unknown>): Ctx => {
+    const args: GlobalArgs = {
+      json: a.json === true,
+      dryRun: a.dryRun === true,
+      consoleLog: a.consoleLog === true,
+      config: typeof a.config === 'string' ? a.config : undefined,
+      timeout: typeof a.timeout === 'number' ? a.timeout : 25,
+      autoStart: a.autoStart !== false,
+    };
+    if (!(args.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+    const busAddress = io.env.DBUS_SESSION_BUS_ADDRESS;
+    return {
+      io,
+      deps,
+      args,
+      out: (text) => void io.stdout.write(`${text}\n`),
+      err: (text) => void io.stderr.write(`${text}\n`),
+      json: (value) => void io.stdout.write(`${toJson(value)}\n`),
+      async withClient(fn) {
+        const client = await deps.connect({ ...(busAddress ? { busAddress } : {}), timeoutMs: args.timeout * 1000, autoStart: args.autoStart });
+        try {
+          return await fn(client);
+        } finally {
+          client.close();
+        }
+      },
+    };
+  };
+  const handle =
+    <A>(fn: (ctx: Ctx, a: A) => Promise<number>) =>
+    async (a: A): Promise<void> => {
+      exitCode = await fn(makeCtx(a as Record<string, unknown>), a);
+    };
+
+  const parser = yargs([...argv])
+    .scriptName('rbmctl')
+    .usage('rbmctl <command> [options]\n\nControl rclone-bisync-manager over the session D-Bus.')
+    .option('json', { type: 'boolean', default: false, describe: 'Print data as JSON (64-bit numbers as strings)' })
+    .option('dry-run', { alias: 'd', type: 'boolean', default: false, describe: 'Runs change nothing (rclone --dry-run)' })
+    .option('console-log', { type: 'boolean', default: false, describe: 'Log to the console (one-shot mode)' })
+    .option('config', { type: 'string', describe: 'Config file (one-shot mode)' })
+    .option('timeout', { type: 'number', default: 25, describe: 'Seconds to wait for a reply from the service' })
+    .option('auto-start', { type: 'boolean', default: true, describe: 'Let the bus start the service if needed (--no-auto-start: never)' })
+    .command('status [job]', 'Show the service and its jobs (or one job in detail)', statusBuilder, handle((ctx, a: { job: string | undefined }) => statusCommand(ctx, a.job)))
+    .command('jobs', 'List the configured jobs', (y) => y, handle((ctx) => jobsCommand(ctx)))
+    .command(
+      'sync [jobs..]',
+      'Sync now (default: every active job)',
+      syncBuilder,
+      handle((ctx, a: { jobs: string[]; resync: boolean; forceBisync: boolean; wait: boolean; standalone: boolean }) =>
+        syncCommand(ctx, { jobs: a.jobs, resync: a.resync, forceBisync: a.forceBisync, wait: a.wait, standalone: a.standalone }),
+      ),
+    )
+    .command('add-sync <jobs..>', 'Pick up jobs just added to the config file and sync them now', jobsBuilder, handle((ctx, a: { jobs: string[] }) => addSyncCommand(ctx, a.jobs)))
+    .command(
+      'add-job <name>',
+      'Add a job to the config file, schedule it and run its first sync',
+      addJobBuilder,
+      handle((ctx, a: { name: string; local: string; remote: string; schedule: string; active: boolean; checkAccess: boolean | undefined; autoResync: boolean | undefined; filtersFile: string | undefined; conflictResolve: string | undefined }) =>
+        addJobCommand(ctx, { name: a.name, local: a.local, remote: a.remote, schedule: a.schedule, active: a.active, checkAccess: a.checkAccess, autoResync: a.autoResync, filtersFile: a.filtersFile, conflictResolve: a.conflictResolve }),
+      ),
+    )
+    .command('remove-job <name>', 'Remove a job from the config file and the schedule', (y) => y.positional('name', { type: 'string', demandOption: true }), handle((ctx, a: { name: string }) => removeJobCommand(ctx, a.name)))
+    .command('pause <jobs..>', 'Stop scheduling jobs (a running sync finishes)', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'pause', a.jobs)))
+    .command('resume <jobs..>', 'Schedule paused jobs again', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'resume', a.jobs)))
+    .command('cancel <jobs..>', 'Stop running or queued syncs safely', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'cancel', a.jobs)))
+    .command('history [job]', 'Show past runs, newest first', historyBuilder, handle((ctx, a: { job: string | undefined; limit: number }) => historyCommand(ctx, a.job, a.limit)))
+    .command('approve <job>', 'Show what a safety abort would delete, ask, then sync with --force', approveBuilder, handle((ctx, a: { job: string; yes: boolean }) => approveCommand(ctx, a.job, a.yes)))
+    .command('reload', 'Re-read the config file (a bad config keeps the old one)', (y) => y, handle((ctx) => reloadCommand(ctx)))
+    .command('watch', 'Follow the service: one line per event', (y) => y, handle((ctx) => watchCommand(ctx)))
+    .command('check-config', 'Validate the config file offline (--config FILE for another file)', (y) => y, handle((ctx) => checkConfigCommand(ctx, deps.probeRclone)))
+    .command('daemon <action>', 'Start, stop, check or reload the service (systemctl --user)', daemonBuilder, handle((ctx, a: { action: 'start' | 'stop' | 'status' | 'reload' }) => daemonCommand(ctx, a.action)))
+    .strict()
+    .demandCommand(1, 'Give a command; rbmctl --help lists them.')
+    .completion('completion', 'Print a bash completion script (rbmctl completion >> ~/.bashrc)')
+    .help()
+    .alias('help', 'h')
+    .version(VERSION)
+    .epilogue(exitCodesText())
+    .wrap(100)
+    .exitProcess(false)
+    .fail((message: string | undefined, error: Error | undefined) => {
+      throw error ?? new UsageError(message ?? 'bad usage');
+    });
+
+  let output = '';
+  try {
+    await parser.parseAsync([...argv], {}, (_err: unknown, _argv: unknown, text: string) => {
+      output = text;
+    });
+  } catch (e: unknown) {
+    return report(io, e);
+  }
+  if (output) io.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
+  return exitCode;
+}
+
+/** Print an error the way rbmctl always does and return its exit code. */
+function report(io: CliIo, e: unknown): number {
+  if (e instanceof UsageError || (e instanceof Error && e.name === 'YError')) {
+    io.stderr.write(`rbmctl: ${e.message}\nrbmctl --help lists the commands and options.\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof RbmError) {
+    if (e.code === 'ServiceUnavailable' && e.hint) {
+      // One line: what is wrong and how to fix it.
+      io.stderr.write(`rbmctl: ${e.message}; ${e.hint.charAt(0).toLowerCase()}${e.hint.slice(1)}\n`);
+    } else {
+      io.stderr.write(`rbmctl: ${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
+    }
+    return e.exitCode;
+  }
+  io.stderr.write(`rbmctl: internal error: ${errorText(e)}\n${e instanceof Error && e.stack ? `${e.stack}\n` : ''}`);
+  return exitCodeFor('Internal');
+}

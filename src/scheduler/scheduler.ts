@@ -1,0 +1,565 @@
+// When each job runs: cron slots, start-up and missed runs, retries, coalesced triggers, the parallel limit and
+// path-overlap exclusion, pause, cancel and live config changes. Pure: one timer through the injected Clock, no node timers.
+import type { JobConfig } from '../config/types.js';
+import type { JobState, RunRecord, RunRequest } from '../core/types.js';
+import { RbmError, errorText, isRbmError } from '../errors.js';
+import type { Clock, Logger, Timer } from '../ports.js';
+import type { JobActivity } from '../service/control-api.js';
+import { nextRunAfter } from './next-run.js';
+
+export type StartRun = (job: JobConfig, request: RunRequest, runId: number, signal: AbortSignal) => Promise<RunRecord>;
+
+export interface SchedulerDeps {
+  clock: Clock;
+  logger: Logger;
+  maxParallel: number;
+  /** Runs one job to completion; resolves with its record (run failures are outcomes, not rejections). */
+  startRun: StartRun;
+  /** Allocates the id of a run about to be queued. */
+  nextRunId: () => number;
+  /** The job's persisted state (needs-resync/approval, retry time, last scheduled slot). */
+  readState: (job: string) => JobState;
+  /**
+   * Longest single sleep. Node timers run on the monotonic clock, which stands still during suspend, so a long
+   * sleep could wake far too late after a resume or a wall-clock step; waking at least this often bounds that.
+   * Default 60 s: one cheap wake-up a minute, not a polling tick.
+   */
+  maxSleepMs?: number;
+}
+
+export type SchedulerEvent =
+  | { type: 'job-added'; job: string }
+  | { type: 'job-changed'; job: string }
+  | { type: 'job-removed'; job: string }
+  | { type: 'run-started'; job: string; runId: number }
+  /** Every queued run ends with exactly one of these, including runs dropped before they started (outcome cancelled). */
+  | { type: 'run-finished'; record: RunRecord };
+
+export interface JobScheduleInfo {
+  name: string;
+  config: JobConfig;
+  activity: JobActivity;
+  paused: boolean;
+  /** Next scheduled or retry time, 0 when none (inactive, paused, needs attention, removed). */
+  nextRunMs: number;
+  /** The running run's id, else the queued run's id, else 0. */
+  currentRunId: number;
+  running: boolean;
+  queued: boolean;
+  /** Removed from the config; disappears when its current run ends. */
+  removed: boolean;
+}
+
+export interface StartupOptions {
+  /** Jobs whose last slot passed while the service was down run once. */
+  runMissed: boolean;
+  /** Every active job runs once. */
+  runInitial: boolean;
+}
+
+export interface Scheduler {
+  /** Arms the timer and allows runs to start. Jobs come from applyConfig (before or after). */
+  start(): void;
+  /** The one-time start-up runs (initial sync / missed slots); later calls do nothing. */
+  runStartupChecks(options: StartupOptions): void;
+  /** Commit a new job list: added jobs are scheduled, removed ones finish their run then disappear, changed ones use the new settings from their next run. */
+  applyConfig(jobs: readonly JobConfig[], maxParallel?: number): void;
+  /** Queue a run (coalesced into the pending one if the job is queued or running). Returns the run id. Throws RbmError NoSuchJob/ServiceUnavailable. */
+  trigger(job: string, request: RunRequest): number;
+  /** Stop scheduling the job; a queued run is dropped, a running one finishes. */
+  pause(job: string): void;
+  /** Schedule again from now (slots missed while paused are not run). */
+  resume(job: string): void;
+  /** Drop a queued run and abort a running one. Returns whether anything was cancelled. */
+  cancel(job: string): boolean;
+  /** Abort every running run (used after the shutdown grace). */
+  cancelAll(): void;
+  /** Stop scheduling for good: no timer, queued runs dropped, running runs continue. */
+  stop(): void;
+  /** Resolves once no run is in flight. */
+  idle(): Promise<void>;
+  /** Re-read a job's persisted state (after something outside the scheduler changed it). */
+  refreshState(job: string): void;
+  info(job: string): JobScheduleInfo | undefined;
+  /** Jobs in config order (removed-but-running ones last). */
+  jobs(): JobScheduleInfo[];
+  runningJobs(): string[];
+  queuedJobs(): string[];
+  on(listener: (event: SchedulerEvent) => void): () => void;
+}
+
+interface ActiveRun {
+  runId: number;
+  request: RunRequest;
+  /** The settings the run started with; a reload does not change them. */
+  config: JobConfig;
+  controller: AbortController;
+}
+
+interface Entry {
+  config: JobConfig;
+  state: JobState;
+  paused: boolean;
+  removed: boolean;
+  /** The latest schedule slot already handled; the next slot is the first one after it. */
+  lastSlotMs: number;
+  /** retryAtMs value already triggered, so one retry time fires once. */
+  retryHandledMs: number;
+  pending: { runId: number; request: RunRequest } | undefined;
+  run: ActiveRun | undefined;
+  /** Memo of nextRunAfter(schedule, lastSlotMs). */
+  dueCache: { schedule: string; from: number; due: number | undefined } | undefined;
+}
+
+const DEFAULT_MAX_SLEEP_MS = 60_000;
+/** A last slot this far in the future means the clock used to be wrong (set ahead); forget it instead of stalling. */
+const FUTURE_SLOT_LIMIT_MS = 24 * 3600_000;
+
+/** The paths a job touches, normalised with one trailing '/' so prefix tests respect path boundaries. */
+function jobPaths(job: JobConfig): string[] {
+  return [job.local, job.path2].map((p) => p.replace(/\/+$/, '') + '/');
+}
+
+/** Equal or nested paths (on either side) mean two jobs must never run at the same time. */
+export function jobsOverlap(a: JobConfig, b: JobConfig): boolean {
+  for (const pa of jobPaths(a)) {
+    for (const pb of jobPaths(b)) {
+      if (pa.startsWith(pb) || pb.startsWith(pa)) return true;
+    }
+  }
+  return false;
+}
+
+function sameConfig(a: JobConfig, b: JobConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function needsAttention(state: JobState): boolean {
+  return state.needsResync || state.needsApproval;
+}
+
+/** Two triggers for one pending run: explicit flags add up; a dry run only if both asked for one. */
+function mergeRequests(a: RunRequest, b: RunRequest): RunRequest {
+  const merged: RunRequest = {};
+  if (a.resync === true || b.resync === true) merged.resync = true;
+  if (a.force === true || b.force === true) merged.force = true;
+  if (a.dryRun === true && b.dryRun === true) merged.dryRun = true;
+  const explicit = (r: RunRequest): boolean => r.trigger === 'manual' || r.trigger === 'add-job';
+  const trigger = explicit(a) || !explicit(b) ? a.trigger : b.trigger;
+  if (trigger !== undefined) merged.trigger = trigger;
+  return merged;
+}
+
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  const { clock, logger } = deps;
+  const maxSleepMs = deps.maxSleepMs ?? DEFAULT_MAX_SLEEP_MS;
+  let maxParallel = Math.max(1, deps.maxParallel);
+  const entries = new Map<string, Entry>();
+  /** Job names with a pending run, in trigger order. */
+  const queue: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const listeners = new Set<(event: SchedulerEvent) => void>();
+  let timer: Timer | undefined;
+  let started = false;
+  let stopped = false;
+  let startupDone = false;
+
+  function emit(event: SchedulerEvent): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (e: unknown) {
+        logger.error('scheduler listener failed', { error: errorText(e) });
+      }
+    }
+  }
+
+  function readState(name: string): JobState {
+    return deps.readState(name);
+  }
+
+  function nextDue(e: Entry): number | undefined {
+    if (!e.config.active || e.paused || e.removed || needsAttention(e.state)) return undefined;
+    const cached = e.dueCache;
+    if (cached?.schedule === e.config.schedule && cached.from === e.lastSlotMs) return cached.due;
+    let due: number | undefined;
+    try {
+      due = nextRunAfter(e.config.schedule, e.lastSlotMs);
+    } catch (err: unknown) {
+      logger.error('cannot compute the next run', { job: e.config.name, schedule: e.config.schedule, error: errorText(err) });
+    }
+    e.dueCache = { schedule: e.config.schedule, from: e.lastSlotMs, due };
+    return due;
+  }
+
+  function retryDue(e: Entry): number | undefined {
+    if (!e.config.active || e.paused || e.removed || needsAttention(e.state)) return undefined;
+    const at = e.state.retryAtMs;
+    return at > 0 && at !== e.retryHandledMs ? at : undefined;
+  }
+
+  function activityOf(e: Entry): JobActivity {
+    if (e.run) return 'running';
+    if (e.pending) return 'queued';
+    if (e.paused) return 'paused';
+    if (!e.config.active) return 'inactive';
+    if (e.state.needsResync) return 'needs-resync';
+    if (e.state.needsApproval) return 'needs-approval';
+    return 'idle';
+  }
+
+  function infoOf(e: Entry): JobScheduleInfo {
+    const dues = [nextDue(e), retryDue(e)].filter((d): d is number => d !== undefined);
+    return {
+      name: e.config.name,
+      config: e.config,
+      activity: activityOf(e),
+      paused: e.paused,
+      nextRunMs: dues.length === 0 ? 0 : Math.min(...dues),
+      currentRunId: e.run?.runId ?? e.pending?.runId ?? 0,
+      running: e.run !== undefined,
+      queued: e.pending !== undefined,
+      removed: e.removed,
+    };
+  }
+
+  function syntheticRecord(job: JobConfig, runId: number, request: RunRequest, outcome: RunRecord['outcome'], message: string, error = ''): RunRecord {
+    const now = clock.now();
+    return {
+      runId,
+      job: job.name,
+      operation: request.resync === true ? 'resync' : 'bisync',
+      trigger: request.trigger ?? 'manual',
+      dryRun: request.dryRun === true,
+      startedMs: now,
+      finishedMs: now,
+      exitCode: null,
+      signal: null,
+      outcome,
+      message,
+      hint: '',
+      counts: { filesTransferred: 0, bytesTransferred: 0, deletes: 0, renames: 0, errors: 0 },
+      conflicts: [],
+      hashWarnings: 0,
+      errorText: error,
+      tail: [],
+    };
+  }
+
+  function dropPending(e: Entry, why: string): void {
+    const pending = e.pending;
+    if (!pending) return;
+    e.pending = undefined;
+    const at = queue.indexOf(e.config.name);
+    if (at >= 0) queue.splice(at, 1);
+    logger.info('queued run dropped', { job: e.config.name, runId: pending.runId, why });
+    emit({ type: 'run-finished', record: syntheticRecord(e.config, pending.runId, pending.request, 'cancelled', `cancelled before it started (${why})`) });
+  }
+
+  function forget(e: Entry): void {
+    entries.delete(e.config.name);
+    emit({ type: 'job-removed', job: e.config.name });
+  }
+
+  function overlapsRunning(job: JobConfig): string | undefined {
+    for (const other of entries.values()) {
+      if (other.run && other.config.name !== job.name && jobsOverlap(job, other.run.config)) return other.config.name;
+    }
+    return undefined;
+  }
+
+  function runningCount(): number {
+    let n = 0;
+    for (const e of entries.values()) if (e.run) n++;
+    return n;
+  }
+
+  function dispatch(): void {
+    if (!started || stopped) return;
+    for (const name of [...queue]) {
+      if (runningCount() >= maxParallel) return;
+      const e = entries.get(name);
+      if (!e?.pending || e.run) continue;
+      // Overlapping jobs wait for each other; a blocked job does not hold up the ones behind it.
+      if (overlapsRunning(e.config) !== undefined) continue;
+      queue.splice(queue.indexOf(name), 1);
+      launch(e);
+    }
+  }
+
+  function launch(e: Entry): void {
+    const pending = e.pending;
+    if (!pending) return;
+    e.pending = undefined;
+    const run: ActiveRun = { runId: pending.runId, request: pending.request, config: e.config, controller: new AbortController() };
+    e.run = run;
+    const name = run.config.name;
+    logger.info('run starting', { job: name, runId: run.runId, trigger: run.request.trigger ?? 'manual' });
+    emit({ type: 'run-started', job: name, runId: run.runId });
+    emit({ type: 'job-changed', job: name });
+    const done = (async () => {
+      let record: RunRecord;
+      try {
+        record = await deps.startRun(run.config, run.request, run.runId, run.controller.signal);
+      } catch (err: unknown) {
+        const locked = isRbmError(err) && err.code === 'AlreadyRunning';
+        logger.error('run could not be carried out', { job: name, runId: run.runId, error: errorText(err) });
+        record = syntheticRecord(run.config, run.runId, run.request, locked ? 'locked' : 'failed', errorText(err), errorText(err));
+      }
+      finish(e, run, record);
+    })();
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  }
+
+  function finish(e: Entry, run: ActiveRun, record: RunRecord): void {
+    e.run = undefined;
+    const name = run.config.name;
+    const current = entries.get(name);
+    if (current === e) {
+      try {
+        e.state = readState(name);
+      } catch (err: unknown) {
+        logger.error('cannot read job state', { job: name, error: errorText(err) });
+      }
+    }
+    emit({ type: 'run-finished', record });
+    if (current === e && e.removed && !e.pending) forget(e);
+    else if (current === e) emit({ type: 'job-changed', job: name });
+    dispatch();
+    rearm();
+  }
+
+  function enqueue(e: Entry, request: RunRequest): number {
+    if (e.pending) {
+      e.pending.request = mergeRequests(e.pending.request, request);
+      return e.pending.runId;
+    }
+    const runId = deps.nextRunId();
+    e.pending = { runId, request };
+    queue.push(e.config.name);
+    logger.debug('run queued', { job: e.config.name, runId, trigger: request.trigger ?? 'manual' });
+    emit({ type: 'job-changed', job: e.config.name });
+    return runId;
+  }
+
+  function wake(): void {
+    timer = undefined;
+    if (stopped) return;
+    // Everything is recomputed from the wall clock now: a suspend or a forward step runs what became due once.
+    const now = clock.now();
+    for (const e of entries.values()) {
+      if (e.lastSlotMs - now > FUTURE_SLOT_LIMIT_MS) e.lastSlotMs = now;
+      const due = nextDue(e);
+      if (due !== undefined && due <= now) {
+        e.lastSlotMs = now;
+        enqueue(e, { trigger: 'schedule' });
+      }
+      const retry = retryDue(e);
+      if (retry !== undefined && retry <= now) {
+        e.retryHandledMs = retry;
+        enqueue(e, { trigger: 'retry' });
+      }
+    }
+    dispatch();
+    rearm();
+  }
+
+  function rearm(): void {
+    timer?.cancel();
+    timer = undefined;
+    if (!started || stopped) return;
+    let earliest: number | undefined;
+    for (const e of entries.values()) {
+      for (const due of [nextDue(e), retryDue(e)]) {
+        if (due !== undefined && (earliest === undefined || due < earliest)) earliest = due;
+      }
+    }
+    if (earliest === undefined) return; // nothing scheduled: no timer at all
+    const delay = Math.min(Math.max(0, earliest - clock.now()), maxSleepMs);
+    timer = clock.setTimer(delay, wake);
+  }
+
+  function entryOrThrow(name: string): Entry {
+    const e = entries.get(name);
+    if (!e || e.removed) throw new RbmError('NoSuchJob', `no job named '${name}'`, { hint: 'List the jobs with: rbmctl jobs' });
+    return e;
+  }
+
+  return {
+    start() {
+      if (started || stopped) return;
+      started = true;
+      dispatch();
+      rearm();
+    },
+
+    runStartupChecks({ runMissed, runInitial }) {
+      if (startupDone || stopped) return;
+      startupDone = true;
+      const now = clock.now();
+      for (const e of entries.values()) {
+        if (!e.config.active || e.paused || e.removed || needsAttention(e.state)) continue;
+        if (runInitial) {
+          enqueue(e, { trigger: 'startup' });
+          continue;
+        }
+        if (!runMissed) continue;
+        const last = Math.max(e.state.lastScheduledMs, e.state.lastStartedMs);
+        if (last <= 0) continue; // never ran: nothing was missed
+        let slot: number | undefined;
+        try {
+          slot = nextRunAfter(e.config.schedule, last);
+        } catch {
+          slot = undefined;
+        }
+        // However many slots passed, one run catches up.
+        if (slot !== undefined && slot <= now) enqueue(e, { trigger: 'missed' });
+      }
+      dispatch();
+      rearm();
+    },
+
+    applyConfig(jobs, newMaxParallel) {
+      if (newMaxParallel !== undefined) maxParallel = Math.max(1, newMaxParallel);
+      const now = clock.now();
+      const wanted = new Set(jobs.map((j) => j.name));
+      const previous = new Map(entries);
+      entries.clear();
+      const added: string[] = [];
+      const changed: string[] = [];
+      for (const job of jobs) {
+        const e = previous.get(job.name);
+        if (e === undefined) {
+          entries.set(job.name, { config: job, state: readState(job.name), paused: false, removed: false, lastSlotMs: now, retryHandledMs: 0, pending: undefined, run: undefined, dueCache: undefined });
+          added.push(job.name);
+          continue;
+        }
+        const wasRemoved = e.removed;
+        e.removed = false;
+        if (!sameConfig(e.config, job) || wasRemoved) {
+          // A running run keeps the settings it started with (ActiveRun.config); the next run uses these.
+          e.config = job;
+          e.state = readState(job.name);
+          changed.push(job.name);
+        }
+        entries.set(job.name, e);
+      }
+      const removed: Entry[] = [];
+      for (const [name, e] of previous) {
+        if (wanted.has(name)) continue;
+        dropPending(e, 'job removed from the config');
+        if (e.run) {
+          e.removed = true;
+          entries.set(name, e); // stays until its run ends
+          changed.push(name);
+        } else {
+          removed.push(e);
+        }
+      }
+      for (const e of removed) emit({ type: 'job-removed', job: e.config.name });
+      for (const name of added) emit({ type: 'job-added', job: name });
+      for (const name of changed) emit({ type: 'job-changed', job: name });
+      dispatch();
+      rearm();
+    },
+
+    trigger(name, request) {
+      if (stopped) throw new RbmError('ServiceUnavailable', 'the service is shutting down', { hint: 'Start it again with: systemctl --user start rclone-bisync-manager' });
+      const e = entryOrThrow(name);
+      const runId = enqueue(e, request);
+      dispatch();
+      rearm();
+      return runId;
+    },
+
+    pause(name) {
+      const e = entryOrThrow(name);
+      if (e.paused) return;
+      e.paused = true;
+      dropPending(e, 'job paused');
+      emit({ type: 'job-changed', job: name });
+      rearm();
+    },
+
+    resume(name) {
+      const e = entryOrThrow(name);
+      if (!e.paused) return;
+      e.paused = false;
+      e.lastSlotMs = Math.max(e.lastSlotMs, clock.now());
+      emit({ type: 'job-changed', job: name });
+      rearm();
+    },
+
+    cancel(name) {
+      const e = entries.get(name);
+      if (!e) throw new RbmError('NoSuchJob', `no job named '${name}'`, { hint: 'List the jobs with: rbmctl jobs' });
+      let any = false;
+      if (e.pending) {
+        dropPending(e, 'cancelled');
+        any = true;
+      }
+      if (e.run && !e.run.controller.signal.aborted) {
+        logger.info('cancelling run', { job: name, runId: e.run.runId });
+        e.run.controller.abort();
+        any = true;
+      }
+      if (any) emit({ type: 'job-changed', job: name });
+      dispatch();
+      return any;
+    },
+
+    cancelAll() {
+      for (const e of entries.values()) {
+        dropPending(e, 'cancelled');
+        if (e.run && !e.run.controller.signal.aborted) {
+          logger.info('cancelling run', { job: e.config.name, runId: e.run.runId });
+          e.run.controller.abort();
+        }
+      }
+    },
+
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      timer?.cancel();
+      timer = undefined;
+      for (const e of entries.values()) dropPending(e, 'service stopping');
+    },
+
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+
+    refreshState(name) {
+      const e = entries.get(name);
+      if (!e) return;
+      e.state = readState(name);
+      emit({ type: 'job-changed', job: name });
+      rearm();
+    },
+
+    info(name) {
+      const e = entries.get(name);
+      return e === undefined ? undefined : infoOf(e);
+    },
+
+    jobs() {
+      const all = [...entries.values()];
+      return [...all.filter((e) => !e.removed), ...all.filter((e) => e.removed)].map(infoOf);
+    },
+
+    runningJobs() {
+      return [...entries.values()].filter((e) => e.run).map((e) => e.config.name);
+    },
+
+    queuedJobs() {
+      return queue.filter((name) => entries.get(name)?.pending !== undefined);
+    },
+
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

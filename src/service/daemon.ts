@@ -1,0 +1,239 @@
+// Composition root of the service process: arguments, signal handlers first, then the runner, the service,
+// the D-Bus name, READY=1; SIGHUP and file changes reload; SIGTERM/SIGINT and bus loss shut down gracefully.
+import { parseArgs } from 'node:util';
+import type { Config, RcloneCapabilities } from '../config/types.js';
+import type { JobRunner } from '../core/types.js';
+import { BUS_NAME, errorText, isRbmError } from '../errors.js';
+import { createNotifier, type Notifier } from '../platform/notify.js';
+import { createFileWatcher } from '../platform/watcher.js';
+import type { Clock, Logger } from '../ports.js';
+import type { ControlApi } from './control-api.js';
+import { createService, type ConfigEditor } from './service.js';
+
+/** What the D-Bus adapter gives back once it owns the bus name. */
+export interface BusHandle {
+  close(): Promise<void>;
+  onDisconnect(listener: () => void): void;
+}
+
+/** The real adapters, injected so this file holds only the wiring (src/bin/daemon.ts passes them). */
+export interface DaemonPlatform {
+  env: Readonly<Record<string, string | undefined>>;
+  version: string;
+  clock: Clock;
+  createLogger(options: { consoleLog: boolean }): Logger;
+  /** Flush log files before exit (optional). */
+  closeLogger?(): Promise<void>;
+  createRunner(deps: { logger: Logger; clock: Clock }): JobRunner & { cpuLimitNotApplied?(global: Config['global']): boolean };
+  /** Load and validate the config (with the rclone capabilities where they can be detected). */
+  loadConfig(path: string, logger: Logger): Promise<Config>;
+  probeCaps(binary: string): Promise<RcloneCapabilities>;
+  editor: ConfigEditor;
+  defaultConfigPath(): string;
+  /** Export the API and own BUS_NAME; rejects when the name is taken or the bus is unreachable. */
+  startBus(api: ControlApi, logger: Logger): Promise<BusHandle>;
+  /** Defaults to createNotifier({env, logger}). */
+  createNotifier?(logger: Logger): Promise<Notifier>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const EXIT_USAGE = 2;
+export const EXIT_BUS = 1;
+export const EXIT_SOFTWARE = 70;
+
+const HELP = `Usage: rclone-bisync-manager [options]
+
+The rclone-bisync-manager service: runs each sync job on its schedule and is controlled with rbmctl over the
+session D-Bus. Normally started by systemd (systemctl --user start rclone-bisync-manager).
+
+Options:
+  --config FILE    config file (default: $XDG_CONFIG_HOME/rclone-bisync-manager/config.yaml)
+  -d, --dry-run    run every sync as a dry run (nothing changes)
+  --console-log    also log to the console
+  --version        print the version and exit
+  -h, --help       print this help and exit
+
+Signals: SIGTERM/SIGINT stop gracefully (running syncs may finish within shutdown_grace), SIGHUP reloads the config.
+`;
+
+interface DaemonArgs {
+  configPath: string | undefined;
+  dryRun: boolean;
+  consoleLog: boolean;
+  version: boolean;
+  help: boolean;
+}
+
+export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      'dry-run': { type: 'boolean', short: 'd' },
+      'console-log': { type: 'boolean' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length > 0) throw new Error(`unexpected argument '${positionals[0] ?? ''}'`);
+  return {
+    configPath: values.config,
+    dryRun: values['dry-run'] === true,
+    consoleLog: values['console-log'] === true,
+    version: values.version === true,
+    help: values.help === true,
+  };
+}
+
+/** Runs the service until it is stopped; resolves with the process exit code. Installs process signal handlers. */
+export async function runDaemon(argv: readonly string[], platform: DaemonPlatform): Promise<number> {
+  let args: DaemonArgs;
+  try {
+    args = parseDaemonArgs(argv);
+  } catch (e: unknown) {
+    platform.stderr(`rclone-bisync-manager: ${errorText(e)}\nTry: rclone-bisync-manager --help\n`);
+    return EXIT_USAGE;
+  }
+  if (args.help) {
+    platform.stdout(HELP);
+    return 0;
+  }
+  if (args.version) {
+    platform.stdout(`rclone-bisync-manager ${platform.version}\n`);
+    return 0;
+  }
+
+  const logger = platform.createLogger({ consoleLog: args.consoleLog });
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  let stopping: Promise<void> | undefined;
+  let stopCode = 0;
+  let reload: (() => void) | undefined;
+  let teardown: (() => Promise<void>) | undefined;
+
+  function requestStop(reason: string, code: number): void {
+    if (stopping) {
+      logger.info('already stopping', { reason });
+      return;
+    }
+    stopCode = code;
+    logger.info('stopping', { reason });
+    stopping = (async () => {
+      try {
+        await teardown?.();
+      } catch (e: unknown) {
+        logger.error('error during shutdown', { error: errorText(e) });
+        stopCode = stopCode === 0 ? EXIT_SOFTWARE : stopCode;
+      }
+      resolveExit(stopCode);
+    })();
+  }
+
+  // Signal handlers come first: a stop that arrives during start-up must not kill the process outright.
+  const onTerm = (): void => requestStop('SIGTERM', 0);
+  const onInt = (): void => requestStop('SIGINT', 0);
+  const onHup = (): void => {
+    if (reload) reload();
+    else logger.info('SIGHUP before start-up finished; the config is being loaded anyway');
+  };
+  const onRejection = (reason: unknown): void => {
+    logger.error('unhandled promise rejection (bug)', { error: errorText(reason), stack: reason instanceof Error ? reason.stack : undefined });
+  };
+  const onException = (e: Error): void => {
+    logger.error('uncaught exception (bug); shutting down', { error: e.message, stack: e.stack });
+    requestStop('uncaught exception', EXIT_SOFTWARE);
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGHUP', onHup);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  const removeHandlers = (): void => {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    process.off('SIGHUP', onHup);
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
+
+  try {
+    const configPath = args.configPath ?? platform.defaultConfigPath();
+    const notifier = await (platform.createNotifier ?? ((l: Logger) => createNotifier({ env: platform.env, logger: l })))(logger);
+    const runner = platform.createRunner({ logger, clock: platform.clock });
+    const watcher = createFileWatcher({
+      logger,
+      onChange: (paths) => {
+        logger.info('config or filters file changed; reloading', { paths });
+        reload?.();
+      },
+    });
+    const service = createService({
+      configPath,
+      clock: platform.clock,
+      logger,
+      runner,
+      loadConfig: (path) => platform.loadConfig(path, logger),
+      probeCaps: (binary) => platform.probeCaps(binary),
+      notifier,
+      editor: platform.editor,
+      version: platform.version,
+      forceDryRun: args.dryRun,
+      watchFiles: (paths) => watcher.setFiles(paths),
+      cpuLimitNotApplied: (global) => runner.cpuLimitNotApplied?.(global) ?? false,
+    });
+    let bus: BusHandle | undefined;
+    teardown = async () => {
+      reload = undefined;
+      watcher.close();
+      await service.shutdown();
+      if (bus) {
+        const closing = bus.close();
+        await Promise.race([closing, new Promise<void>((resolve) => platform.clock.setTimer(5000, resolve))]).catch((e: unknown) =>
+          logger.warn('closing the bus connection failed', { error: errorText(e) }),
+        );
+      }
+      logger.info('stopped', { exitCode: stopCode });
+    };
+
+    logger.info('starting', { version: platform.version, pid: process.pid, config: configPath, dryRun: args.dryRun });
+    try {
+      bus = await platform.startBus(service, logger);
+    } catch (e: unknown) {
+      const text = isRbmError(e) ? e.describe() : errorText(e);
+      logger.error(`cannot own ${BUS_NAME} on the session bus; another instance is running, or the bus is unreachable`, { error: text });
+      platform.stderr(`rclone-bisync-manager: cannot own ${BUS_NAME} on the session bus: ${text}\nIs another instance running? Check with: rbmctl status\n`);
+      watcher.close();
+      removeHandlers();
+      return EXIT_BUS;
+    }
+    // dbus-next emits nothing when the bus goes away: the adapter detects it, and we exit non-zero so systemd restarts us.
+    bus.onDisconnect(() => {
+      logger.error('lost the session bus connection; exiting so the service is restarted');
+      requestStop('bus connection lost', EXIT_BUS);
+    });
+    if (stopping === undefined) {
+      await service.start();
+      reload = () => {
+        service.reload().catch(() => {
+          // Reported by the service (log, Status().ConfigError, STATUS=); the last good config stays.
+        });
+      };
+      notifier.ready();
+      notifier.startWatchdog();
+      logger.info('ready', { jobs: service.status().jobs.length, status: service.statusLine() });
+    }
+    const code = await exited;
+    await stopping;
+    return code;
+  } catch (e: unknown) {
+    logger.error('start-up failed', { error: errorText(e), stack: e instanceof Error ? e.stack : undefined });
+    platform.stderr(`rclone-bisync-manager: ${errorText(e)}\n`);
+    return EXIT_SOFTWARE;
+  } finally {
+    removeHandlers();
+    await platform.closeLogger?.().catch(() => undefined);
+  }
+}

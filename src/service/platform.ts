@@ -1,0 +1,85 @@
+// The real adapters of the service process: config files, rclone detection, the engine, winston logs and D-Bus.
+// The other half of the composition root (daemon.ts holds the wiring logic; this file only builds the parts).
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
+import { defaultConfigPath, loadConfig } from '../config/load.js';
+import { parseConfig } from '../config/parse.js';
+import type { Config, RcloneCapabilities } from '../config/types.js';
+import { startDbusServer } from '../dbus/server.js';
+import { findCpulimit } from '../engine/cpulimit.js';
+import { defaultStateDir, logsDir } from '../engine/paths.js';
+import { createJobRunner } from '../engine/runner.js';
+import { errorText } from '../errors.js';
+import { createLogger, type ClosableLogger } from '../log/logger.js';
+import { systemClock } from '../platform/clock.js';
+import { probeRclone } from '../platform/rclone-probe.js';
+import { createSpawner } from '../platform/spawner.js';
+import type { Logger } from '../ports.js';
+import { VERSION } from '../version.js';
+import type { DaemonPlatform } from './daemon.js';
+import type { ConfigEditor } from './service.js';
+
+export function createRealPlatform(env: Readonly<Record<string, string | undefined>> = process.env): DaemonPlatform {
+  const home = env.HOME ?? homedir();
+  const stateDir = defaultStateDir(env);
+  const spawner = createSpawner();
+  const probeCaps = (binary: string): Promise<RcloneCapabilities> => probeRclone(binary);
+  let logger: ClosableLogger | undefined;
+
+  /** Capabilities of the rclone a config names, or undefined when it cannot be run (the runner reports that per run). */
+  async function capsFor(config: Config, log: Logger): Promise<RcloneCapabilities | undefined> {
+    try {
+      return await probeCaps(config.global.rcloneBinary);
+    } catch (e: unknown) {
+      log.warn('cannot detect the rclone version; options are checked without it', { binary: config.global.rcloneBinary, error: errorText(e) });
+      return undefined;
+    }
+  }
+
+  /** Load twice when needed: the first pass names the rclone binary, the second checks options against its flags. */
+  async function load(path: string, log: Logger): Promise<Config> {
+    const plain = await loadConfig(path, { home });
+    const caps = await capsFor(plain, log);
+    return caps === undefined ? plain : loadConfig(path, { home, caps });
+  }
+
+  /** Verify the edited text as a whole config before it replaces the file. */
+  async function verify(path: string, text: string): Promise<void> {
+    const plain = parseConfig(text, { file: path, home });
+    const caps = await probeCaps(plain.global.rcloneBinary).catch(() => undefined);
+    if (caps !== undefined) parseConfig(text, { file: path, home, caps });
+  }
+
+  const editor: ConfigEditor = {
+    async addJob(path, name, definition) {
+      const next = addJobToConfigText(await readFile(path, 'utf8'), name, definition);
+      await verify(path, next);
+      await writeConfigAtomic(path, next);
+    },
+    async removeJob(path, name) {
+      const next = removeJobFromConfigText(await readFile(path, 'utf8'), name);
+      await verify(path, next);
+      await writeConfigAtomic(path, next);
+    },
+  };
+
+  return {
+    env,
+    version: VERSION,
+    clock: systemClock,
+    createLogger({ consoleLog }) {
+      logger = createLogger({ logDir: logsDir(stateDir), console: consoleLog, journal: env.JOURNAL_STREAM !== undefined && env.JOURNAL_STREAM !== '', level: env.RBM_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+      return logger;
+    },
+    closeLogger: () => logger?.close() ?? Promise.resolve(),
+    createRunner: ({ logger: log, clock }) => createJobRunner({ spawner, clock, logger: log, stateDir, probeCaps, cpulimitPath: findCpulimit(env.PATH), env }),
+    loadConfig: load,
+    probeCaps,
+    editor,
+    defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
+    startBus: (api, log) => startDbusServer(api, { logger: log, ...(env.DBUS_SESSION_BUS_ADDRESS ? { busAddress: env.DBUS_SESSION_BUS_ADDRESS } : {}) }),
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  };
+}

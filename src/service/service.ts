@@ -1,0 +1,562 @@
+// The running service behind the ControlApi: owns the last good config, the scheduler and the job runner; validates
+// every call, reloads verify-then-commit, reports through events and sd_notify STATUS=, and shuts down gracefully.
+import { existsSync } from 'node:fs';
+import type { Config, RcloneCapabilities } from '../config/types.js';
+import { JOB_NAME_PATTERN } from '../config/types.js';
+import type { JobRunner, Progress, RunRecord, RunRequest } from '../core/types.js';
+import { ConfigError, RbmError, errorText, formatIssue, isRbmError } from '../errors.js';
+import type { Notifier } from '../platform/notify.js';
+import type { Clock, Logger, Timer } from '../ports.js';
+import { createScheduler, type JobScheduleInfo, type SchedulerEvent } from '../scheduler/scheduler.js';
+import type { ControlApi, ControlEvents, JobStatus, ServiceState, ServiceStatus, Unsubscribe } from './control-api.js';
+
+/** Writes job definitions into the config file. Both methods validate first and write nothing on failure. */
+export interface ConfigEditor {
+  /** Add a sync_jobs entry (keeping the user's comments and layout), atomically. Throws ConfigError / RbmError(InvalidArgs, JobExists). */
+  addJob(configPath: string, name: string, definition: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Remove a sync_jobs entry, atomically. Throws RbmError(NoSuchJob) when the file has no such job. */
+  removeJob(configPath: string, name: string): Promise<void>;
+}
+
+export interface ServiceDeps {
+  configPath: string;
+  clock: Clock;
+  logger: Logger;
+  runner: JobRunner;
+  /** Reads and fully validates the config file; throws ConfigError (or RbmError) and has no side effects. */
+  loadConfig: (path: string) => Promise<Config>;
+  /** Detects the rclone in use (for status and logs); optional, failures are only logged. */
+  probeCaps?: (binary: string) => Promise<RcloneCapabilities>;
+  notifier: Notifier;
+  editor: ConfigEditor;
+  version: string;
+  /** The global -d/--dry-run: every run is a dry run, whatever the config says. */
+  forceDryRun?: boolean;
+  /** Told the files to watch (config file, filters files) after every load. */
+  watchFiles?: (paths: string[]) => void;
+  /** max_cpu_usage_percent < 100 but cpulimit is missing (the engine knows); default: never. */
+  cpuLimitNotApplied?: (global: Config['global']) => boolean;
+  /** Passed to the scheduler (see SchedulerDeps.maxSleepMs). */
+  maxSleepMs?: number;
+}
+
+export interface Service extends ControlApi {
+  /** Load the config (a missing or invalid one is reported, not fatal) and start scheduling. Call once the bus name is owned. */
+  start(): Promise<void>;
+  /** Stop scheduling, let running syncs finish within shutdown_grace, then cancel them; resolves when no run is left. */
+  shutdown(): Promise<void>;
+  /** The STATUS= line as last computed. */
+  statusLine(): string;
+}
+
+const MAX_JOB_ARGS = 10_000;
+const MAX_HISTORY = 10_000;
+const DEFAULT_GRACE_SEC = 60;
+const REQUEST_KEYS = new Set(['resync', 'force', 'dryRun', 'trigger']);
+const TRIGGERS = new Set(['schedule', 'manual', 'startup', 'missed', 'retry', 'add-job']);
+
+/** A value safe to quote in an error message, whatever the caller sent. */
+function quote(value: unknown): string {
+  const text = typeof value === 'string' ? value : String(value);
+  return JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text);
+}
+
+function invalidArgs(message: string): RbmError {
+  return new RbmError('InvalidArgs', message);
+}
+
+function validateJobName(value: unknown, arg: string): string {
+  if (typeof value !== 'string') throw invalidArgs(`${arg}: expected a job name (string), got ${typeof value}`);
+  if (!JOB_NAME_PATTERN.test(value)) {
+    throw new RbmError('InvalidArgs', `${arg}: ${quote(value)} is not a valid job name`, { hint: 'Job names are 1–64 characters: letters, digits, ".", "_" and "-", starting with a letter or digit.' });
+  }
+  return value;
+}
+
+function validateJobList(value: unknown, arg: string): string[] {
+  if (!Array.isArray(value)) throw invalidArgs(`${arg}: expected a list of job names`);
+  if (value.length > MAX_JOB_ARGS) throw invalidArgs(`${arg}: too many job names (${value.length}, at most ${MAX_JOB_ARGS})`);
+  const names = value.map((v: unknown, i) => validateJobName(v, `${arg}[${i}]`));
+  return [...new Set(names)];
+}
+
+function validateRequest(value: unknown): RunRequest {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgs('options: expected a map of options');
+  const request: RunRequest = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!REQUEST_KEYS.has(key)) throw invalidArgs(`options: unknown option ${quote(key)} (known: resync, force, dry_run)`);
+    if (v === undefined) continue;
+    if (key === 'trigger') {
+      if (typeof v !== 'string' || !TRIGGERS.has(v)) throw invalidArgs(`options.trigger: ${quote(v)} is not a trigger`);
+      request.trigger = v as NonNullable<RunRequest['trigger']>;
+      continue;
+    }
+    if (typeof v !== 'boolean') throw invalidArgs(`options.${key === 'dryRun' ? 'dry_run' : key}: expected a boolean, got ${typeof v}`);
+    if (key === 'resync') request.resync = v;
+    else if (key === 'force') request.force = v;
+    else request.dryRun = v;
+  }
+  return request;
+}
+
+/** One line for STATUS= about a config problem. */
+function configErrorSummary(e: unknown): string {
+  if (e instanceof ConfigError && e.issues.length > 0) {
+    const first = formatIssue(e.issues[0]!);
+    return e.issues.length === 1 ? first : `${first} (+${e.issues.length - 1} more)`;
+  }
+  return errorText(e).split('\n')[0] ?? '';
+}
+
+function describeError(e: unknown): string {
+  return isRbmError(e) ? e.describe() : errorText(e);
+}
+
+type Listeners = { [E in keyof ControlEvents]: Set<ControlEvents[E]> };
+
+export function createService(deps: ServiceDeps): Service {
+  const { clock, logger, runner, notifier, configPath } = deps;
+  let state: ServiceState = 'starting';
+  let config: Config | undefined;
+  let configError = '';
+  let configErrorLine = '';
+  let caps: RcloneCapabilities | undefined;
+  let started = false;
+  let startupChecksDone = false;
+  let shutdownPromise: Promise<void> | undefined;
+  let lastStatusLine = '';
+  let lastServiceKey = '';
+  const progress = new Map<string, Progress>();
+  let reloadChain: Promise<unknown> = Promise.resolve();
+  let editChain: Promise<unknown> = Promise.resolve();
+
+  const listeners: Listeners = {
+    jobStarted: new Set(),
+    jobProgress: new Set(),
+    jobFinished: new Set(),
+    jobChanged: new Set(),
+    jobAdded: new Set(),
+    jobRemoved: new Set(),
+    serviceChanged: new Set(),
+    configReloaded: new Set(),
+  };
+
+  function emit<E extends keyof ControlEvents>(event: E, ...args: Parameters<ControlEvents[E]>): void {
+    for (const listener of [...listeners[event]]) {
+      try {
+        (listener as (...a: Parameters<ControlEvents[E]>) => void)(...args);
+      } catch (e: unknown) {
+        logger.error('event listener failed', { event, error: errorText(e) });
+      }
+    }
+  }
+
+  function serialize<T>(chain: 'reload' | 'edit', fn: () => Promise<T>): Promise<T> {
+    const previous = chain === 'reload' ? reloadChain : editChain;
+    const next = previous.then(fn, fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    if (chain === 'reload') reloadChain = settled;
+    else editChain = settled;
+    return next;
+  }
+
+  function globalSettings(): Config['global'] | undefined {
+    if (!config) return undefined;
+    return deps.forceDryRun === true ? { ...config.global, dryRun: true } : config.global;
+  }
+
+  const scheduler = createScheduler({
+    clock,
+    logger: logger.child({ component: 'scheduler' }),
+    maxParallel: 1,
+    nextRunId: () => runner.nextRunId(),
+    readState: (name) => runner.readState(name),
+    ...(deps.maxSleepMs === undefined ? {} : { maxSleepMs: deps.maxSleepMs }),
+    startRun: (job, request, runId, signal) => {
+      const global = globalSettings();
+      if (!global) return Promise.reject(new RbmError('InvalidConfig', 'no config is loaded'));
+      const effective: RunRequest = deps.forceDryRun === true ? { ...request, dryRun: true } : request;
+      return runner.run(job, global, effective, runId, {
+        signal,
+        onStarted: (id, operation) => emit('jobStarted', job.name, id, operation),
+        onProgress: (p) => {
+          progress.set(job.name, p);
+          emit('jobProgress', job.name, runId, p);
+        },
+      });
+    },
+  });
+
+  function cpuLimitNotApplied(): boolean {
+    const global = globalSettings();
+    return global !== undefined && deps.cpuLimitNotApplied !== undefined && deps.cpuLimitNotApplied(global);
+  }
+
+  function jobStatusOf(info: JobScheduleInfo): JobStatus {
+    return {
+      name: info.name,
+      config: info.config,
+      activity: info.activity,
+      paused: info.paused,
+      state: runner.readState(info.name),
+      nextRunMs: info.nextRunMs,
+      currentRunId: info.currentRunId,
+      progress: info.running ? progress.get(info.name) : undefined,
+      cpuLimitNotApplied: cpuLimitNotApplied(),
+    };
+  }
+
+  function knownJob(name: string): JobScheduleInfo {
+    const info = scheduler.info(name);
+    if (!info || info.removed) {
+      throw new RbmError('NoSuchJob', `no job named '${name}'`, { hint: `List the jobs with: rbmctl jobs (config: ${configPath})` });
+    }
+    return info;
+  }
+
+  function computeStatusLine(): string {
+    const jobs = scheduler.jobs().filter((j) => !j.removed);
+    const running = scheduler.runningJobs();
+    const queued = scheduler.queuedJobs();
+    let line = `${jobs.length} job${jobs.length === 1 ? '' : 's'}`;
+    line += running.length > 0 ? `, ${running.length} running: ${running.join(', ')}` : ', idle';
+    if (queued.length > 0) line += `, ${queued.length} queued`;
+    const attention = jobs.filter((j) => j.activity === 'needs-resync' || j.activity === 'needs-approval').map((j) => j.name);
+    if (attention.length > 0) line += `, needs attention: ${attention.join(', ')}`;
+    const paused = jobs.filter((j) => j.paused).length;
+    if (paused > 0) line += `, ${paused} paused`;
+    if (state === 'stopping') return `stopping: ${running.length > 0 ? `waiting for ${running.join(', ')}` : 'done'}`;
+    if (configErrorLine !== '') line = `config error: ${configErrorLine}; ${config ? 'last good config in force' : 'no config loaded'}; ${line}`;
+    return line;
+  }
+
+  function serviceStatus(): ServiceStatus {
+    return {
+      state,
+      version: deps.version,
+      configPath,
+      configError,
+      rcloneVersion: caps?.version ?? '',
+      runningJobs: scheduler.runningJobs(),
+      queuedJobs: scheduler.queuedJobs(),
+      jobs: scheduler.jobs().filter((j) => !j.removed).map(jobStatusOf),
+    };
+  }
+
+  /** Push STATUS= and serviceChanged when the service-level picture changed. */
+  function refresh(): void {
+    const line = computeStatusLine();
+    if (line !== lastStatusLine) {
+      lastStatusLine = line;
+      notifier.status(line);
+    }
+    const key = JSON.stringify([state, configError, caps?.version, scheduler.runningJobs(), scheduler.queuedJobs(), scheduler.jobs().map((j) => j.name)]);
+    if (key !== lastServiceKey) {
+      lastServiceKey = key;
+      emit('serviceChanged', serviceStatus());
+    }
+  }
+
+  function setState(next: ServiceState): void {
+    state = next;
+    refresh();
+  }
+
+  scheduler.on((event: SchedulerEvent) => {
+    switch (event.type) {
+      case 'job-added': {
+        const info = scheduler.info(event.job);
+        if (info) emit('jobAdded', jobStatusOf(info));
+        break;
+      }
+      case 'job-changed': {
+        const info = scheduler.info(event.job);
+        if (info && !info.removed) emit('jobChanged', jobStatusOf(info));
+        break;
+      }
+      case 'job-removed':
+        progress.delete(event.job);
+        emit('jobRemoved', event.job);
+        break;
+      case 'run-started':
+        progress.delete(event.job);
+        break;
+      case 'run-finished':
+        progress.delete(event.record.job);
+        logRecord(event.record);
+        emit('jobFinished', event.record);
+        break;
+    }
+    refresh();
+  });
+
+  function logRecord(record: RunRecord): void {
+    const meta = { job: record.job, runId: record.runId, outcome: record.outcome, message: record.message };
+    if (record.outcome === 'failed' || record.outcome === 'needs-resync' || record.outcome === 'needs-approval') logger.warn('run finished', meta);
+    else logger.info('run finished', meta);
+  }
+
+  function watchedFiles(): string[] {
+    const files = new Set<string>([configPath]);
+    if (config?.global.exclusionRulesFile) files.add(config.global.exclusionRulesFile);
+    for (const job of config?.jobs ?? []) if (job.filtersFile) files.add(job.filtersFile);
+    return [...files];
+  }
+
+  async function probe(binary: string): Promise<void> {
+    if (!deps.probeCaps || caps?.binary === binary) return;
+    try {
+      caps = await deps.probeCaps(binary);
+      logger.info('rclone detected', { binary, version: caps.version });
+    } catch (e: unknown) {
+      caps = undefined;
+      logger.warn('cannot detect the rclone version', { binary, error: errorText(e) });
+    }
+  }
+
+  function loadFailure(e: unknown): RbmError {
+    if (!existsSync(configPath)) {
+      return new RbmError('InvalidConfig', `config file ${configPath} does not exist`, {
+        hint: 'Create it (see examples/ in the package, or use rbmctl add-job); the service picks it up as soon as it is saved.',
+        cause: e,
+      });
+    }
+    if (isRbmError(e)) return e;
+    return new RbmError('InvalidConfig', `cannot load ${configPath}: ${errorText(e)}`, { hint: 'Fix the config file; the service reloads it when it is saved.', cause: e });
+  }
+
+  /** Verify (load and validate everything) then commit; on failure the last good config stays in force. */
+  async function loadAndCommit(): Promise<void> {
+    let next: Config;
+    try {
+      next = await deps.loadConfig(configPath);
+    } catch (e: unknown) {
+      const error = loadFailure(e);
+      configError = describeError(error);
+      configErrorLine = configErrorSummary(error);
+      logger.error('config not loaded; keeping the last good config', { path: configPath, error: configError, jobs: config?.jobs.length ?? 0 });
+      deps.watchFiles?.(watchedFiles());
+      emit('configReloaded', false, configError);
+      throw error;
+    }
+    const previousNames = new Set(config?.jobs.map((j) => j.name));
+    config = next;
+    configError = '';
+    configErrorLine = '';
+    await probe(next.global.rcloneBinary);
+    scheduler.applyConfig(next.jobs, next.global.maxParallelJobs);
+    if (!startupChecksDone) {
+      // The first good config counts as start-up, even when it arrives after a broken start.
+      startupChecksDone = true;
+      scheduler.runStartupChecks({ runMissed: next.global.runMissedJobs, runInitial: next.global.runInitialSyncOnStartup });
+    }
+    const names = next.jobs.map((j) => j.name);
+    logger.info('config loaded', {
+      path: configPath,
+      jobs: names.length,
+      added: names.filter((n) => !previousNames.has(n)),
+      removed: [...previousNames].filter((n) => !names.includes(n)),
+    });
+    deps.watchFiles?.(watchedFiles());
+    emit('configReloaded', true, '');
+  }
+
+  function ensureNotStopping(): void {
+    if (state === 'stopping') throw new RbmError('ServiceUnavailable', 'the service is shutting down', { hint: 'Start it again with: systemctl --user start rclone-bisync-manager' });
+  }
+
+  function reload(): Promise<void> {
+    return serialize('reload', async () => {
+      ensureNotStopping();
+      const wasStarting = state === 'starting';
+      notifier.reloading();
+      setState('reloading');
+      try {
+        await loadAndCommit();
+      } finally {
+        if (state === 'reloading') {
+          state = wasStarting ? 'starting' : 'running';
+          if (!wasStarting) notifier.ready();
+        }
+        refresh();
+      }
+    });
+  }
+
+  function trigger(jobs: JobScheduleInfo[], request: RunRequest): number[] {
+    return jobs.map((j) => scheduler.trigger(j.name, request));
+  }
+
+  const service: Service = {
+    async start() {
+      if (started) return;
+      started = true;
+      scheduler.start();
+      await serialize('reload', async () => {
+        try {
+          await loadAndCommit();
+        } catch {
+          // Reported by loadAndCommit (log, configError, STATUS=); the watcher picks up the fixed file.
+        }
+      });
+      if (state === 'starting') setState('running');
+    },
+
+    shutdown() {
+      shutdownPromise ??= (async () => {
+        logger.info('shutting down', { running: scheduler.runningJobs() });
+        notifier.stopping();
+        setState('stopping');
+        scheduler.stop();
+        if (scheduler.runningJobs().length > 0) {
+          const graceMs = (config?.global.shutdownGraceSec ?? DEFAULT_GRACE_SEC) * 1000;
+          let timer: Timer | undefined;
+          const graceOver = new Promise<'grace'>((resolve) => {
+            timer = clock.setTimer(graceMs, () => resolve('grace'));
+          });
+          const first = await Promise.race([scheduler.idle().then(() => 'idle' as const), graceOver]);
+          timer?.cancel();
+          if (first === 'grace') {
+            logger.warn('shutdown grace over; stopping the running syncs', { running: scheduler.runningJobs(), graceSec: graceMs / 1000 });
+            scheduler.cancelAll();
+          }
+          await scheduler.idle();
+        }
+        notifier.stopWatchdog();
+        refresh();
+        logger.info('all runs ended');
+      })();
+      return shutdownPromise;
+    },
+
+    statusLine: () => lastStatusLine || computeStatusLine(),
+
+    sync(jobsArg, requestArg) {
+      try {
+        const request = validateRequest(requestArg);
+        const names = validateJobList(jobsArg, 'jobs');
+        ensureNotStopping();
+        request.trigger ??= 'manual';
+        let targets: JobScheduleInfo[];
+        if (names.length === 0) {
+          // All active jobs, except those that wait for the user and are not addressed by this request.
+          targets = scheduler
+            .jobs()
+            .filter((j) => !j.removed && j.config.active && !j.paused)
+            .filter((j) => {
+              const s = runner.readState(j.name);
+              if (s.needsResync) return request.resync === true;
+              if (s.needsApproval) return request.resync === true || request.force === true;
+              return true;
+            });
+        } else {
+          targets = names.map(knownJob);
+          for (const j of targets) {
+            const s = runner.readState(j.name);
+            if (j.paused) throw new RbmError('Paused', `job '${j.name}' is paused`, { hint: `Resume it first: rbmctl resume ${j.name}` });
+            if (s.needsResync && request.resync !== true) {
+              throw new RbmError('NeedsResync', `job '${j.name}' needs a resync: ${s.lastMessage || 'its listings are unusable'}`, { hint: `Run: rbmctl sync --resync ${j.name}` });
+            }
+            if (s.needsApproval && request.force !== true && request.resync !== true) {
+              throw new RbmError('NeedsApproval', `job '${j.name}' stopped before deleting ${s.pendingDeletes.length} file(s) and waits for approval`, { hint: `Review and approve: rbmctl approve ${j.name}` });
+            }
+          }
+        }
+        return Promise.resolve(trigger(targets, request));
+      } catch (e: unknown) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    },
+
+    status: serviceStatus,
+
+    jobStatus(name) {
+      return jobStatusOf(knownJob(validateJobName(name, 'name')));
+    },
+
+    reload,
+
+    addJob(nameArg, definition) {
+      return serialize('edit', async () => {
+        const name = validateJobName(nameArg, 'name');
+        if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) throw invalidArgs('definition: expected a map of job settings');
+        ensureNotStopping();
+        if (Object.keys(definition).length === 0) {
+          await reload();
+          const info = knownJob(name);
+          if (!info.config.active) return;
+          scheduler.trigger(name, { trigger: 'add-job' });
+          return;
+        }
+        const existing = scheduler.info(name);
+        if (existing && !existing.removed) throw new RbmError('JobExists', `a job named '${name}' already exists`, { hint: `Pick another name, or remove it first: rbmctl remove-job ${name}` });
+        await deps.editor.addJob(configPath, name, definition);
+        logger.info('job added to the config file', { job: name, path: configPath });
+        await reload();
+        const info = knownJob(name);
+        if (info.config.active && !info.paused) scheduler.trigger(name, { trigger: 'add-job' });
+      });
+    },
+
+    removeJob(nameArg) {
+      return serialize('edit', async () => {
+        const name = validateJobName(nameArg, 'name');
+        ensureNotStopping();
+        knownJob(name);
+        await deps.editor.removeJob(configPath, name);
+        logger.info('job removed from the config file', { job: name, path: configPath });
+        await reload();
+      });
+    },
+
+    pause(jobsArg) {
+      const names = validateJobList(jobsArg, 'jobs');
+      const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
+      for (const j of targets) scheduler.pause(j.name);
+    },
+
+    resume(jobsArg) {
+      const names = validateJobList(jobsArg, 'jobs');
+      const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
+      for (const j of targets) scheduler.resume(j.name);
+    },
+
+    cancel(jobsArg) {
+      try {
+        const names = validateJobList(jobsArg, 'jobs');
+        const targets = names.length === 0 ? scheduler.jobs().filter((j) => j.running || j.queued).map((j) => j.name) : names.map((n) => knownJob(n).name);
+        for (const name of targets) scheduler.cancel(name);
+        return Promise.resolve();
+      } catch (e: unknown) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    },
+
+    history(jobArg, limit) {
+      const name = validateJobName(jobArg, 'job');
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw invalidArgs(`limit: expected a whole number ≥ 0, got ${quote(limit)}`);
+      knownJob(name);
+      return runner.history(name, limit === 0 ? MAX_HISTORY : Math.min(limit, MAX_HISTORY));
+    },
+
+    pendingDeletes(jobArg) {
+      const name = validateJobName(jobArg, 'job');
+      knownJob(name);
+      return [...runner.readState(name).pendingDeletes];
+    },
+
+    on(event, listener): Unsubscribe {
+      const set = listeners[event] as Set<typeof listener>;
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+      };
+    },
+  };
+  return service;
+}
+

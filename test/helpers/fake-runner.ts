@@ -1,0 +1,83 @@
+// A JobRunner double for service tests: runs settle when the test says so; state and history live in memory.
+import type { Config, GlobalSettings, JobConfig } from '../../src/config/types.js';
+import type { JobRunner, JobState, RunHooks, RunRecord, RunRequest } from '../../src/core/types.js';
+import { deferred, makeRecord, makeState } from './scheduler-fixtures.js';
+
+export interface FakeRunnerRun {
+  job: JobConfig;
+  global: GlobalSettings;
+  request: RunRequest;
+  runId: number;
+  hooks: RunHooks | undefined;
+  finished: boolean;
+  finish(overrides?: Partial<RunRecord>): void;
+}
+
+export class FakeRunner implements JobRunner {
+  runs: FakeRunnerRun[] = [];
+  states = new Map<string, JobState>();
+  records: RunRecord[] = [];
+  private id = 0;
+
+  nextRunId(): number {
+    return ++this.id;
+  }
+
+  run(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks?: RunHooks): Promise<RunRecord> {
+    const d = deferred<RunRecord>();
+    const run: FakeRunnerRun = {
+      job,
+      global,
+      request,
+      runId,
+      hooks,
+      finished: false,
+      finish: (overrides = {}) => {
+        if (run.finished) return;
+        run.finished = true;
+        const record = makeRecord(job.name, runId, request, Date.now(), overrides);
+        this.records.push(record);
+        d.resolve(record);
+      },
+    };
+    hooks?.signal?.addEventListener('abort', () => run.finish({ outcome: 'cancelled' }));
+    this.runs.push(run);
+    hooks?.onStarted?.(runId, request.resync === true ? 'resync' : 'bisync');
+    return d.promise;
+  }
+
+  readState(jobName: string): JobState {
+    return this.states.get(jobName) ?? makeState();
+  }
+
+  history(jobName: string, limit: number): RunRecord[] {
+    return this.records.filter((r) => r.job === jobName).slice(-limit).reverse();
+  }
+
+  active(): FakeRunnerRun[] {
+    return this.runs.filter((r) => !r.finished);
+  }
+}
+
+export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
+  return {
+    localBasePath: '/data',
+    exclusionRulesFile: undefined,
+    redirectRcloneLogOutput: false,
+    maxCpuUsagePercent: 100,
+    runMissedJobs: false,
+    runInitialSyncOnStartup: false,
+    maxParallelJobs: 2,
+    rcloneBinary: 'rclone',
+    shutdownGraceSec: 30,
+    dryRun: false,
+    rcloneOptions: {},
+    bisyncOptions: {},
+    resyncOptions: {},
+    ...overrides,
+  };
+}
+
+export function makeConfig(jobs: JobConfig[], global: Partial<GlobalSettings> = {}, path = '/home/u/.config/rclone-bisync-manager/config.yaml'): Config {
+  return { path, global: makeGlobal(global), jobs };
+}

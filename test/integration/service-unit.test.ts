@@ -1,0 +1,61 @@
+// The systemd user unit: `systemd-analyze verify --user` prints nothing, and its settings match what the daemon does.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
+import { PROJECT_ROOT } from '../../src/version.js';
+import { requireProgram } from '../helpers/tools.js';
+
+const unitPath = join(PROJECT_ROOT, 'systemd', 'rclone-bisync-manager.service');
+
+function settings(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of readFileSync(unitPath, 'utf8').split('\n')) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (m) map.set(m[1]!, m[2]!);
+  }
+  return map;
+}
+
+test('systemd-analyze verify --user accepts the unit without a single message', (t) => {
+  const analyze = requireProgram(t, 'systemd-analyze');
+  if (!analyze) return;
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-unit-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const home = join(dir, 'home');
+  mkdirSync(join(home, '.local', 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'run'), { mode: 0o700 });
+  // ExecStart= must point at an executable for verify; %h resolves to $HOME.
+  const exe = join(home, '.local', 'bin', 'rclone-bisync-manager');
+  writeFileSync(exe, '#!/bin/sh\n');
+  chmodSync(exe, 0o755);
+  let out: string;
+  try {
+    out = execFileSync(analyze, ['verify', '--user', unitPath], {
+      env: { ...process.env, HOME: home, XDG_RUNTIME_DIR: join(dir, 'run') },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e: unknown) {
+    const err = e as { stdout?: string; stderr?: string };
+    assert.fail(`systemd-analyze verify failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  }
+  assert.equal(out, '');
+});
+
+test('the unit is Type=notify, owns our bus name, reloads through the service and leaves room for a graceful stop', () => {
+  const s = settings();
+  assert.equal(s.get('Type'), 'notify');
+  assert.equal(s.get('NotifyAccess'), 'main');
+  assert.equal(s.get('BusName'), BUS_NAME);
+  assert.equal(s.get('ExecReload'), `/usr/bin/busctl --user call ${BUS_NAME} ${OBJECT_PATH} ${MANAGER_INTERFACE} Reload`);
+  assert.equal(s.get('KillMode'), 'mixed');
+  assert.equal(s.get('Restart'), 'on-failure');
+  // Default shutdown_grace (60 s) + rclone's graceful stop (95 s) must fit.
+  assert.ok(Number(s.get('TimeoutStopSec')) > 60 + 95);
+  assert.match(s.get('SystemCallFilter') ?? '', /@pkey/);
+  assert.equal(s.get('RestartPreventExitStatus'), undefined, 'the daemon never exits 78: a bad config is reported, not fatal');
+});

@@ -1,0 +1,274 @@
+// rbmctl's main() with a fake D-Bus client (no bus): exit codes from the error table, human and --json output,
+// sync --wait ordering (subscribe before Sync), approve's prompt, daemon without a user manager.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { ERROR_TABLE, RbmError, type ErrorCode } from '../../src/errors.js';
+import { main } from '../../src/cli/main.js';
+import type { CliDeps } from '../../src/cli/context.js';
+import type { JobView, ManagerSignal, RbmClient, RunView, StatusView } from '../../src/dbus/client.js';
+
+const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
+
+function job(name: string, patch: Partial<JobView> = {}): JobView {
+  return {
+    name,
+    path: `/io/github/rbmanager/RcloneBisyncManager1/job/${name}`,
+    state: 'idle',
+    paused: false,
+    local: `/home/u/${name}`,
+    remote: `remote:${name}`,
+    schedule: '*/5 * * * *',
+    active: true,
+    dry_run: false,
+    last_result: 'success',
+    last_message: '',
+    last_error: '',
+    last_run_id: 7n,
+    last_run_usec: BigInt(NOW - 60_000) * 1000n,
+    last_finished_usec: BigInt(NOW - 50_000) * 1000n,
+    next_run_usec: BigInt(NOW + 240_000) * 1000n,
+    current_run_id: 0n,
+    needs_resync: false,
+    needs_approval: false,
+    hash_warning: false,
+    cpu_limit_applied: true,
+    ...patch,
+  };
+}
+
+function record(runId: bigint, jobName: string, result: string): RunView {
+  return {
+    run_id: runId, job: jobName, result, operation: 'bisync', trigger: 'manual', dry_run: false,
+    started_usec: BigInt(NOW) * 1000n, finished_usec: BigInt(NOW + 2000) * 1000n, exit_code: 0, signal: '',
+    message: `it was ${result}`, hint: result === 'failed' ? 'check the remote' : '', error: result === 'failed' ? 'boom' : '',
+    files: 2n, bytes: 2048n, deletes: 0, renames: 0, errors: 0, conflicts: result === 'conflicts' ? ['a.txt'] : [], hash_warnings: 0,
+  };
+}
+
+interface FakeClientOptions {
+  status?: StatusView;
+  fail?: RbmError;
+  /** Results per job for sync (signals are delivered after Sync returns, and one before for the first job). */
+  results?: Record<string, string>;
+  deletes?: string[];
+}
+
+function fakeClient(options: FakeClientOptions = {}) {
+  const calls: string[] = [];
+  let listener: ((s: ManagerSignal) => void) | undefined;
+  let nextId = 100n;
+  const status: StatusView = options.status ?? {
+    state: 'running', version: '0.1.0', config_path: '/home/u/.config/rclone-bisync-manager/config.yaml', config_error: '', rclone_version: '1.75.2',
+    running_jobs: [], queued_jobs: [], jobs: [job('photos'), job('docs', { needs_approval: true, state: 'needs-approval' })],
+  };
+  const guard = async <T>(name: string, value: () => T): Promise<T> => {
+    calls.push(name);
+    await Promise.resolve();
+    if (options.fail) throw options.fail;
+    return value();
+  };
+  const client: RbmClient = {
+    sync: (jobs, o) =>
+      guard(`sync ${jobs.join(',')} ${JSON.stringify(o)}`, () => {
+        const ids = jobs.map(() => nextId++);
+        // The first job finishes before Sync has even replied: --wait must not miss it.
+        jobs.forEach((name, i) => {
+          const id = ids[i]!;
+          const result = options.results?.[name] ?? 'success';
+          const send = () => {
+            listener?.({ kind: 'job-started', job: name, runId: id, operation: 'bisync' });
+            listener?.({ kind: 'job-progress', job: name, runId: id, progress: { bytes: 1024n, total_bytes: 2048n, transfers: 1, total_transfers: 2, speed: 512, eta_sec: 2n } });
+            listener?.({ kind: 'job-finished', job: name, runId: id, result, details: record(id, name, result) });
+          };
+          if (i === 0) send();
+          else setImmediate(send);
+        });
+        return ids;
+      }),
+    syncJob: (j) => guard(`syncJob ${j}`, () => nextId++),
+    status: () => guard('status', () => status),
+    listJobs: () => guard('listJobs', () => status.jobs.map((j) => ({ name: j.name, state: j.state, last_result: j.last_result, path: j.path }))),
+    reload: () => guard('reload', () => undefined),
+    addJob: (name, def) => guard(`addJob ${name} ${JSON.stringify(def)}`, () => `/p/${name}`),
+    removeJob: (name) => guard(`removeJob ${name}`, () => undefined),
+    pause: (jobs) => guard(`pause ${jobs.join(',')}`, () => undefined),
+    resume: (jobs) => guard(`resume ${jobs.join(',')}`, () => undefined),
+    cancel: (jobs) => guard(`cancel ${jobs.join(',')}`, () => undefined),
+    history: (j, limit) => guard(`history ${j} ${limit}`, () => [record(9n, 'photos', 'success'), record(8n, 'docs', 'conflicts')]),
+    pendingDeletes: (j) => guard(`pendingDeletes ${j}`, () => options.deletes ?? []),
+    getProperty: (n) => guard(`getProperty ${n}`, () => ''),
+    subscribe: (l) =>
+      guard('subscribe', () => {
+        listener = l;
+        return () => {
+          listener = undefined;
+          calls.push('unsubscribe');
+        };
+      }),
+    close: () => void calls.push('close'),
+  };
+  return { client, calls };
+}
+
+async function rbmctl(argv: string[], client: RbmClient, extra: Partial<CliDeps> & { stdin?: string; tty?: boolean } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const stdin = new PassThrough();
+  stdin.end(extra.stdin ?? '');
+  const code = await main(
+    argv,
+    { stdout: { write: (t: string) => (stdout += t), isTTY: extra.tty ?? false }, stderr: { write: (t: string) => (stderr += t) }, stdin, env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/fake' } },
+    { connect: () => Promise.resolve(client), now: () => NOW, runCommand: () => Promise.resolve({ code: 1, stdout: 'offline\n', stderr: '' }), ...extra },
+  );
+  return { code, stdout, stderr };
+}
+
+test('every error code maps to its documented exit code and one message on stderr', async () => {
+  for (const [code, [, exit]] of Object.entries(ERROR_TABLE) as [ErrorCode, readonly [string, number]][]) {
+    const { client, calls } = fakeClient({ fail: new RbmError(code, `failed with ${code}`, { hint: 'do this next' }) });
+    const r = await rbmctl(['status'], client);
+    assert.equal(r.code, exit, code);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^rbmctl: failed with ${code}`), code);
+    assert.ok(calls.includes('close'), 'the client is always closed');
+  }
+});
+
+test('service not running: one line saying so and how to start it, exit 69', async () => {
+  const down = new RbmError('ServiceUnavailable', 'the rclone-bisync-manager service is not running', { hint: 'Start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).' });
+  const r = await rbmctl(['jobs'], fakeClient().client, { connect: () => Promise.reject(down) });
+  assert.equal(r.code, 69);
+  assert.equal(r.stderr, 'rbmctl: the rclone-bisync-manager service is not running; start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).\n');
+  const sync = await rbmctl(['sync', 'photos'], fakeClient().client, { connect: () => Promise.reject(down), runOneShot: undefined });
+  assert.equal(sync.code, 69, 'no one-shot fallback wired: the same message');
+  let oneShot: unknown;
+  const fallback = await rbmctl(['sync', 'photos', '-d'], fakeClient().client, { connect: () => Promise.reject(down), runOneShot: (req) => ((oneShot = req), Promise.resolve(0)) });
+  assert.equal(fallback.code, 0);
+  assert.match(fallback.stderr, /service is not running; syncing once in this process/);
+  assert.deepEqual((oneShot as { jobs: string[]; dryRun: boolean }).jobs, ['photos']);
+  assert.equal((oneShot as { dryRun: boolean }).dryRun, true);
+});
+
+test('usage errors exit 2 with a pointer to --help', async () => {
+  for (const argv of [[], ['bogus'], ['pause'], ['status', '--nope'], ['status', '--timeout', '0']]) {
+    const r = await rbmctl(argv, fakeClient().client);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.stderr, /rbmctl --help lists the commands and options/);
+  }
+  const limit = await rbmctl(['history', '--limit', 'x'], fakeClient().client);
+  assert.equal(limit.code, 2);
+  assert.match(limit.stderr, /--limit must be a whole number from 0 to 1000/);
+});
+
+test('status: a readable table with attention notes, and --json with 64-bit numbers as strings', async () => {
+  const r = await rbmctl(['status'], fakeClient().client);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^rclone-bisync-manager 0\.1\.0: running, rclone 1\.75\.2$/m);
+  assert.match(r.stdout, /^JOB {5}STATE {11}LAST RESULT {2}LAST RUN {19}NEXT RUN$/m);
+  assert.match(r.stdout, /^photos {2}idle {12}success {6}\d{4}-\d\d-\d\d \d\d:\d\d \(1m ago\) {2}\d{4}-\d\d-\d\d \d\d:\d\d \(in 4m\)$/m);
+  assert.match(r.stdout, /docs: a safety abort waits for approval: rbmctl approve docs/);
+  const j = await rbmctl(['status', '--json'], fakeClient().client);
+  const parsed = JSON.parse(j.stdout);
+  assert.equal(parsed.jobs[0].last_run_id, '7');
+  assert.equal(parsed.jobs[0].next_run_usec, String(BigInt(NOW + 240_000) * 1000n));
+  const one = await rbmctl(['status', 'photos'], fakeClient().client);
+  assert.match(one.stdout, /^remote: +remote:photos$/m);
+  const missing = await rbmctl(['status', 'nope'], fakeClient().client);
+  assert.equal(missing.code, 3);
+});
+
+test('jobs, history: tables and JSON', async () => {
+  const jobs = await rbmctl(['jobs'], fakeClient().client);
+  assert.equal(jobs.stdout, ['JOB     ACTIVE  SCHEDULE     LOCAL           REMOTE', 'photos  yes     */5 * * * *  /home/u/photos  remote:photos', 'docs    yes     */5 * * * *  /home/u/docs    remote:docs', ''].join('\n'));
+  const { client, calls } = fakeClient();
+  const history = await rbmctl(['history', '--limit', '5'], client);
+  assert.ok(calls.includes('history  5'));
+  assert.match(history.stdout, /^9 {4}photos {2}success {4}bisync {5}\d{4}-\d\d-\d\d \d\d:\d\d \(now\) {2}2s {4}2 {6}2\.0 KiB {2}it was success$/m);
+  const json = JSON.parse((await rbmctl(['history', 'photos', '--json'], fakeClient().client)).stdout);
+  assert.equal(json[1].conflicts[0], 'a.txt');
+  assert.equal(json[0].run_id, '9');
+});
+
+test('sync without --wait prints the run ids; options map to the call', async () => {
+  const { client, calls } = fakeClient();
+  const r = await rbmctl(['sync', 'photos', 'docs', '--resync', '-d'], client);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'queued: photos (run 100), docs (run 101)\n');
+  assert.ok(calls.includes('sync photos,docs {"resync":true,"force":false,"dryRun":true}'), calls.join('\n'));
+  assert.ok(!calls.includes('subscribe'));
+});
+
+test('sync --wait subscribes before Sync, catches an outcome that beats the reply, and exits with the worst result', async () => {
+  const { client, calls } = fakeClient({ results: { photos: 'success', docs: 'failed' } });
+  const r = await rbmctl(['sync', 'photos', 'docs', '--wait'], client);
+  assert.ok(calls.indexOf('subscribe') < calls.findIndex((c) => c.startsWith('sync ')), 'subscribed first');
+  assert.equal(r.code, 1, 'RunFailed');
+  assert.match(r.stdout, /^photos: success \(run 100\): it was success$/m);
+  assert.match(r.stdout, /^docs: failed \(run 101\): it was failed$/m);
+  assert.match(r.stdout, /^ {2}error: boom$/m);
+  assert.match(r.stdout, /^ {2}next: check the remote$/m);
+  assert.ok(calls.includes('unsubscribe'));
+  const mixed = await rbmctl(['sync', 'photos', 'docs', '--wait'], fakeClient({ results: { photos: 'retryable', docs: 'needs-resync' } }).client);
+  assert.equal(mixed.code, 6, 'the most serious result wins: needs-resync over retryable');
+  for (const [result, exit] of [['needs-approval', 7], ['needs-resync', 6], ['cancelled', 8], ['retryable', 75], ['locked', 5], ['conflicts', 0], ['dry-run', 0], ['no-changes', 0]] as const) {
+    const one = await rbmctl(['sync', 'photos', '--wait'], fakeClient({ results: { photos: result } }).client);
+    assert.equal(one.code, exit, result);
+  }
+});
+
+test('sync --wait on a terminal draws a live progress line and replaces it with the outcome', async () => {
+  const r = await rbmctl(['sync', 'photos', 'docs', '--wait'], fakeClient().client, { tty: true });
+  assert.match(r.stdout, /docs: 50% {2}1\.0 KiB\/2\.0 KiB {2}1\/2 files {2}512 B\/s {2}ETA 2s\n/);
+  assert.ok(r.stdout.includes('\x1b[1F\x1b[Jdocs: success (run 101)'), JSON.stringify(r.stdout));
+  const json = JSON.parse((await rbmctl(['sync', 'photos', '--wait', '--json'], fakeClient().client)).stdout);
+  assert.deepEqual(json.map((x: { job: string; run_id: string; result: string; exit_code: number }) => [x.job, x.run_id, x.result, x.exit_code]), [['photos', '100', 'success', 0]]);
+});
+
+test('approve lists the pending deletes, asks, and syncs with force only on yes', async () => {
+  const deletes = ['old/a.txt', 'old/b.txt'];
+  const no = fakeClient({ deletes });
+  const declined = await rbmctl(['approve', 'docs'], no.client, { stdin: 'n\n' });
+  assert.equal(declined.code, 7);
+  assert.match(declined.stdout, /docs: the last run stopped before deleting 2 files:\n {2}old\/a\.txt\n {2}old\/b\.txt\nSync docs with --force and apply these deletions\? \[y\/N\] Not approved; nothing changed\./);
+  assert.ok(!no.calls.some((c) => c.startsWith('sync ')));
+  const yes = fakeClient({ deletes });
+  const approved = await rbmctl(['approve', 'docs'], yes.client, { stdin: 'y\n' });
+  assert.equal(approved.code, 0);
+  assert.ok(yes.calls.includes('sync docs {"force":true,"dryRun":false}'), yes.calls.join('\n'));
+  const flag = fakeClient({ deletes });
+  assert.equal((await rbmctl(['approve', 'docs', '--yes'], flag.client)).code, 0);
+  assert.ok(flag.calls.includes('sync docs {"force":true,"dryRun":false}'));
+  const nothing = await rbmctl(['approve', 'photos'], fakeClient().client);
+  assert.equal(nothing.stdout, 'photos: nothing waits for approval\n');
+});
+
+test('add-sync, add-job, remove-job, pause, resume, cancel, reload call the API with the right arguments', async () => {
+  const { client, calls } = fakeClient();
+  assert.equal((await rbmctl(['add-sync', 'a', 'b'], client)).code, 0);
+  assert.equal((await rbmctl(['add-job', 'music', '--local', '/m', '--remote', 'gdrive:Music', '--schedule', '0 * * * *', '--check-access'], client)).code, 0);
+  assert.equal((await rbmctl(['remove-job', 'music'], client)).code, 0);
+  assert.equal((await rbmctl(['pause', 'a', 'b'], client)).stdout, 'paused: a, b\n');
+  assert.equal((await rbmctl(['resume', 'a'], client)).code, 0);
+  assert.equal((await rbmctl(['cancel', 'a'], client)).code, 0);
+  assert.equal((await rbmctl(['reload'], client)).stdout, 'config reloaded\n');
+  assert.deepEqual(
+    calls.filter((c) => c !== 'close'),
+    ['addJob a {}', 'addJob b {}', 'addJob music {"local":"/m","rclone_remote":"gdrive","remote":"Music","schedule":"0 * * * *","active":true,"check_access":true}', 'removeJob music', 'pause a,b', 'resume a', 'cancel a', 'reload'],
+  );
+});
+
+test('daemon without a systemd user manager explains the foreground way; status asks the bus', async () => {
+  const start = await rbmctl(['daemon', 'start'], fakeClient().client);
+  assert.equal(start.code, 69);
+  assert.match(start.stderr, /no systemd user manager runs here.*rclone-bisync-manager --console-log/);
+  const status = await rbmctl(['daemon', 'status'], fakeClient().client);
+  assert.equal(status.code, 0);
+  assert.equal(status.stdout, 'rclone-bisync-manager 0.1.0 is running (not under systemd)\n');
+  const ran: string[][] = [];
+  const withSystemd = await rbmctl(['daemon', 'stop'], fakeClient().client, {
+    runCommand: (cmd, args) => (ran.push([cmd, ...args]), Promise.resolve({ code: 0, stdout: args[1] === 'is-system-running' ? 'degraded\n' : '', stderr: '' })),
+  });
+  assert.equal(withSystemd.code, 0);
+  assert.deepEqual(ran.at(-1), ['systemctl', '--user', 'stop', 'rclone-bisync-manager.service']);
+});
