@@ -107,6 +107,13 @@ async function main(): Promise<number> {
   return sections.some((s) => s.error !== undefined) ? 1 : 0;
 }
 
+// Ctrl-C: end the children this run started (service, bus, sftp server, listener), then leave.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
 process.exitCode = await main().catch((e: unknown) => {
   console.error(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   return 1;

@@ -58,8 +58,8 @@ async function concurrent(c: BusClient, p: Probe, n: number, width: number): Pro
 
 export async function measureControl(ctx: BenchContext): Promise<SectionResult> {
   const s = section('control', '5. Control latency');
-  const calls = ctx.quick ? 100 : 1_000;
-  const cliRuns = ctx.quick ? 3 : 10;
+  const calls = ctx.quick ? 50 : 1_000;
+  const cliRuns = ctx.quick ? 2 : 10;
   for (const count of ctx.quick ? [10] : [10, 1_000]) {
     const world = ctx.world(`control-${count}`);
     world.writeConfig(idleJobs(world, count), { rcloneBinary: ctx.rclone.path });
@@ -69,7 +69,7 @@ export async function measureControl(ctx: BenchContext): Promise<SectionResult> 
     const label = `${count.toLocaleString('en-US')} jobs`;
     try {
       for (const p of probes(`${OBJECT_PATH}/job/job0000`)) {
-        for (let i = 0; i < 20; i++) await p.call(client); // warm-up: JIT and caches on both ends
+        for (let i = 0; i < (ctx.quick ? 5 : 20); i++) await p.call(client); // warm-up: JIT and caches on both ends
         const seq = await sequential(client, p, calls);
         s.rows.push(rowFrom(`${label}, ${p.name}, sequential`, 'ms', seq.lat, { percentiles: true, note: `${Math.round(seq.perSecond)} calls/s` }));
         const conc = await concurrent(client, p, calls * 2, 32);

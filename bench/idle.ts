@@ -24,7 +24,7 @@ function rows(label: string, a: ProcSample, b: ProcSample, seconds: number): Row
 
 export async function measureIdle(ctx: BenchContext): Promise<SectionResult> {
   const s = section('idle', '4. Idle cost: 100 jobs scheduled hours ahead');
-  const seconds = ctx.quick ? 5 : 60;
+  const seconds = ctx.quick ? 3 : 60;
   const world = ctx.world('idle');
   world.writeConfig(idleJobs(world, 100), { rcloneBinary: ctx.rclone.path });
   const svc = world.start();
@@ -32,17 +32,25 @@ export async function measureIdle(ctx: BenchContext): Promise<SectionResult> {
   const bare = await bareReadyMs(ctx, true);
   try {
     // Let start-up work (GC, lazy compilation, first timers) settle before the window opens.
-    await sleep(ctx.quick ? 1_000 : 5_000);
-    const a = sampleProcess(svc.pid);
-    const ba = sampleProcess(bare.pid);
-    await sleep(seconds * 1000);
-    const b = sampleProcess(svc.pid);
-    const bb = sampleProcess(bare.pid);
-    const service = rows('service', a, b, seconds);
-    s.rows.push(...service, ...rows('bare Node on the bus', ba, bb, seconds));
-    s.goals.push(goalAtMost('idle CPU per minute', service[0]!.median, 5, 'ms'));
-    s.goals.push(goalAtMost('idle RSS', service[4]!.median, 60, 'MiB'));
-    s.notes.push(`Window ${seconds} s, figures scaled to one minute; both processes measured over the same window.`);
+    await sleep(ctx.quick ? 500 : 5_000);
+    // Two consecutive windows in the full run: V8's memory reducer keeps collecting for a minute or two after
+    // start-up (an 8 s timer on the main thread), so the second window is the steady state.
+    const windows = ctx.quick ? 1 : 2;
+    let a = sampleProcess(svc.pid);
+    let ba = sampleProcess(bare.pid);
+    for (let w = 1; w <= windows; w++) {
+      await sleep(seconds * 1000);
+      const b = sampleProcess(svc.pid);
+      const bb = sampleProcess(bare.pid);
+      const tag = windows === 1 ? '' : ` (minute ${w})`;
+      const service = rows(`service${tag}`, a, b, seconds);
+      s.rows.push(...service, ...rows(`bare Node on the bus${tag}`, ba, bb, seconds));
+      s.goals.push(goalAtMost(`idle CPU per minute${tag}`, service[0]!.median, 5, 'ms'));
+      s.goals.push(goalAtMost(`idle RSS${tag}`, service[4]!.median, 60, 'MiB'));
+      a = b;
+      ba = bb;
+    }
+    s.notes.push(`Window ${seconds} s, starting ${ctx.quick ? 0.5 : 5} s after READY=1, figures scaled to one minute; both processes measured over the same window.`);
   } finally {
     await bare.stop();
     await svc.stop();

@@ -18,7 +18,6 @@ import type { JobSpec } from './service.js';
 import { summarize } from './stats.js';
 
 const EVERY_SECOND = '* * * * * *';
-const SKIP_FIRST = 2;
 
 interface ConditionResult {
   lateness: number[];
@@ -74,13 +73,14 @@ async function runCondition(ctx: BenchContext, busyCount: number, runs: number, 
       await sleep(500);
       const records = readSpawnRecords(spawnLog).filter(normal);
       if (from === Number.POSITIVE_INFINITY) {
-        // Start counting once every job is past its first resync and 'late' has had a few normal runs.
+        // Start counting once every job is past its first resync (--quick: has started) and 'late' has had normal runs.
+        const skipFirst = ctx.quick ? 1 : 2;
         const seen = new Map<string, number>();
-        for (const r of records) {
+        for (const r of (ctx.quick ? readSpawnRecords(spawnLog).filter(isBisync) : records)) {
           const job = jobOf(r);
           if (job !== undefined) seen.set(job, (seen.get(job) ?? 0) + 1);
         }
-        if ([...path1Of.keys()].every((j) => (seen.get(j) ?? 0) > 0) && (seen.get('late') ?? 0) >= SKIP_FIRST) from = Date.now();
+        if ([...path1Of.keys()].every((j) => (seen.get(j) ?? 0) > 0) && (seen.get('late') ?? 0) >= skipFirst) from = Date.now();
         continue;
       }
       measured = records.filter((r) => jobOf(r) === 'late' && r.realtimeMs >= from);
@@ -122,8 +122,8 @@ async function runCondition(ctx: BenchContext, busyCount: number, runs: number, 
 
 export async function measureLateness(ctx: BenchContext): Promise<SectionResult> {
   const s = section('lateness', '2. Scheduling lateness: cron instant → rclone spawn');
-  const runs = ctx.quick ? 5 : 100;
-  const busyFiles = ctx.quick ? 300 : 10_000;
+  const runs = ctx.quick ? 3 : 100;
+  const busyFiles = ctx.quick ? 100 : 10_000;
   for (const busy of [0, 4]) {
     ctx.progress(`lateness: ${runs} runs of an every-second job with ${busy} other jobs syncing`);
     const r = await runCondition(ctx, busy, runs, busyFiles);

@@ -14,6 +14,7 @@ import { goalAtMost, rowFrom, rowValue, section } from './report.js';
 import type { SectionResult } from './report.js';
 import { farSchedule } from './service.js';
 import type { JobSpec } from './service.js';
+import { toJson } from './json.js';
 import { summarize } from './stats.js';
 import { timedSync } from './sync-call.js';
 
@@ -26,9 +27,12 @@ interface Case {
   goal: boolean;
 }
 
+/** Outcomes of a sync that did its job. */
+const GOOD = new Set(['success', 'no-changes']);
+
 async function syncOk(client: BusClient, job: string): Promise<number> {
   const r = await timedSync(client, job);
-  if (r.result !== 'success') throw new Error(`Sync ${job} finished with ${r.result}: ${JSON.stringify(r.details)}`);
+  if (!GOOD.has(r.result)) throw new Error(`Sync ${job} finished with ${r.result}: ${toJson(r.details)}`);
   return r.ms;
 }
 
@@ -37,7 +41,7 @@ export async function measureOverhead(ctx: BenchContext): Promise<SectionResult>
   const quick = ctx.quick;
   const sftp = await ctx.sftp();
   const world = ctx.world('overhead', { rcloneConfig: sftp.rcloneConfig });
-  const small = quick ? 300 : 1_000;
+  const small = quick ? 150 : 1_000;
   const trees: { job: string; files: number; sftp: boolean }[] = [
     { job: 'l1k', files: small, sftp: false },
     ...(quick ? [] : [{ job: 'l10k', files: 10_000, sftp: false }]),
@@ -95,12 +99,14 @@ export async function measureOverhead(ctx: BenchContext): Promise<SectionResult>
   await svc.ready();
   const client = await connectClient(ctx.bus.address);
   const cases: Case[] = [];
+  // The issue's goal is for 10,000 files; --quick checks it on its largest local tree.
+  const biggestLocal = trees.filter((t) => !t.sftp).at(-1);
   for (const t of trees) {
     const where = t.sftp ? 'local↔sftp' : 'local↔local';
-    const runs = quick ? 2 : t.sftp ? 5 : t.files >= 10_000 ? 7 : 9;
+    const runs = quick ? 1 : t.sftp ? 5 : t.files >= 10_000 ? 7 : 9;
     const files = t.files.toLocaleString('en-US');
-    cases.push({ label: `${files} files ${where}, no change`, job: t.job, files: t.files, changed: 0, runs, goal: t.files >= 10_000 && !t.sftp });
-    cases.push({ label: `${files} files ${where}, 100 changed`, job: t.job, files: t.files, changed: 100, runs, goal: t.files >= 10_000 && !t.sftp });
+    cases.push({ label: `${files} files ${where}, no change`, job: t.job, files: t.files, changed: 0, runs, goal: t === biggestLocal });
+    cases.push({ label: `${files} files ${where}, 100 changed`, job: t.job, files: t.files, changed: 100, runs, goal: t === biggestLocal });
   }
   let round = 1;
   try {
@@ -114,7 +120,7 @@ export async function measureOverhead(ctx: BenchContext): Promise<SectionResult>
       const runService = async (): Promise<number> => {
         if (c.changed > 0) changeFiles(path1, c.files, c.changed, round++);
         const r = await timedSync(client, c.job);
-        if (r.result !== 'success') throw new Error(`Sync ${c.job} finished with ${r.result}: ${JSON.stringify(r.details)}`);
+        if (!GOOD.has(r.result)) throw new Error(`Sync ${c.job} finished with ${r.result}: ${toJson(r.details)}`);
         if (!Number.isNaN(r.startedMs)) beforeSpawn.push(r.startedMs);
         return r.ms;
       };
@@ -124,8 +130,10 @@ export async function measureOverhead(ctx: BenchContext): Promise<SectionResult>
         if (r.code !== 0) throw new Error(`direct rclone ${c.job} exited with ${r.code}`);
         return r.ms;
       };
-      await runService(); // warm-up, not counted
-      await runPlain();
+      if (!quick) {
+        await runService(); // warm-up, not counted
+        await runPlain();
+      }
       for (let i = 0; i < c.runs; i++) {
         if (i % 2 === 0) {
           service.push(await runService());

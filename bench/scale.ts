@@ -31,7 +31,7 @@ export async function measureScale(ctx: BenchContext): Promise<SectionResult> {
   const s = section('scale', '7. Scale: config validation (parseConfig, in-process)');
   const dir = join(ctx.tmp, 'scale');
   mkdirSync(dir, { recursive: true });
-  const sizes = ctx.quick ? [300] : [1_000, 10_000];
+  const sizes = ctx.quick ? [100] : [1_000, 10_000];
   for (const count of sizes) {
     const file = join(dir, `config-${count}.yaml`);
     writeFileSync(file, compactConfig(join(dir, 'sync'), count, ctx.rclone.path));

@@ -47,16 +47,18 @@ export async function bareReadyMs(ctx: BenchContext, stay = false): Promise<{ ms
 
 export async function measureStartup(ctx: BenchContext): Promise<SectionResult> {
   const s = section('startup', '3. Start-up: exec → READY=1');
-  const runs = ctx.quick ? 2 : 7;
+  const runs = ctx.quick ? 1 : 7;
   const sizes = ctx.quick ? [1, 100] : [1, 100, 1_000];
   const bare: number[] = [];
   for (const count of sizes) {
     const world = ctx.world(`startup-${count}`);
     world.writeConfig(idleJobs(world, count), { rcloneBinary: ctx.rclone.path });
-    // One unmeasured start: creates the state directory and warms the page cache.
-    const warm = world.start();
-    await warm.ready();
-    await warm.stop();
+    if (!ctx.quick) {
+      // One unmeasured start: creates the state directory and warms the page cache.
+      const warm = world.start();
+      await warm.ready();
+      await warm.stop();
+    }
     const samples: number[] = [];
     for (let i = 0; i < runs; i++) {
       bare.push((await bareReadyMs(ctx)).ms);
