@@ -39,6 +39,7 @@ const USAGE = `usage: node dist/bench/bench.js [--quick] [--json] [--rclone PATH
   --rclone PATH    rclone to use (default: the project's cached modern rclone, else rclone on PATH)
   --only IDS       run only these measures: ${MEASURES.map((m) => m.id).join(', ')}
   --markdown FILE  also write the result tables as Markdown
+  --save FILE      also write the JSON results to FILE
   --keep           keep the temp directory`;
 
 async function main(): Promise<number> {
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
       rclone: { type: 'string' },
       only: { type: 'string' },
       markdown: { type: 'string' },
+      save: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -82,6 +84,8 @@ async function main(): Promise<number> {
       const t0 = performance.now();
       try {
         sections.push(await m.run(ctx));
+        // Keep what is measured so far: a long run that fails later still leaves its figures.
+        if (values.save !== undefined) writeFileSync(values.save, JSON.stringify({ partial: true, sections }, null, 2) + '\n');
       } catch (e: unknown) {
         const failed = section(m.id, m.title);
         failed.error = e instanceof Error ? e.message : String(e);
@@ -98,6 +102,7 @@ async function main(): Promise<number> {
   const machine = { ...machineInfo(rclone), loadAverageBefore: loadBefore.map((l) => Math.round(l * 100) / 100) };
   const result = { quick: values.quick, seconds: Math.round((performance.now() - started) / 100) / 10, machine, sections };
   if (values.markdown !== undefined) writeFileSync(values.markdown, renderMarkdown(sections));
+  if (values.save !== undefined) writeFileSync(values.save, JSON.stringify(result, null, 2) + '\n');
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(`rclone ${rclone.version} (${rclone.origin}), node ${machine.node}, ${machine.cores} cores, ${machine.memoryGiB} GiB, kernel ${machine.kernel}`);

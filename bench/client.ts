@@ -8,7 +8,8 @@ export { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH };
 
 export interface BusClient {
   bus: dbus.MessageBus;
-  call(member: string, signature: string, body: unknown[], options?: { path?: string; iface?: string; destination?: string }): Promise<unknown[]>;
+  /** A method call; rejects after `timeoutMs` (default 60 s): dbus-next itself never times out. */
+  call(member: string, signature: string, body: unknown[], options?: { path?: string; iface?: string; destination?: string; timeoutMs?: number }): Promise<unknown[]>;
   /** Calls `listener` for every manager signal named `member` (args as sent). Returns an unsubscribe function. */
   onSignal(member: string, listener: (args: unknown[]) => void): () => void;
   /** The unique name owning `name`, or undefined. */
@@ -24,7 +25,7 @@ export async function connectClient(address: string): Promise<BusClient> {
     for (const l of listeners.get(msg.member) ?? []) l(msg.body as unknown[]);
   });
   const call: BusClient['call'] = async (member, signature, body, options = {}) => {
-    const reply = await bus.call(
+    const pending = bus.call(
       new dbus.Message({
         destination: options.destination ?? BUS_NAME,
         path: options.path ?? OBJECT_PATH,
@@ -34,7 +35,17 @@ export async function connectClient(address: string): Promise<BusClient> {
         body,
       }),
     );
-    return (reply?.body ?? []) as unknown[];
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply to ${options.iface ?? MANAGER_INTERFACE}.${member} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const reply = await Promise.race([pending, expired]);
+      return (reply?.body ?? []) as unknown[];
+    } finally {
+      clearTimeout(timer);
+    }
   };
   await call('AddMatch', 's', [`type='signal',interface='${MANAGER_INTERFACE}'`], { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', iface: 'org.freedesktop.DBus' });
   return {

@@ -65,6 +65,7 @@ async function runCondition(ctx: BenchContext, busyCount: number, runs: number, 
   const normal = (r: SpawnRecord): boolean => isBisync(r) && !r.argv.includes('--resync');
   let from = Number.POSITIVE_INFINITY;
   let measured: SpawnRecord[] = [];
+  let reported = 0;
   try {
     await svc.ready();
     const deadline = Date.now() + 120_000 + runs * 3_000;
@@ -85,7 +86,10 @@ async function runCondition(ctx: BenchContext, busyCount: number, runs: number, 
       }
       measured = records.filter((r) => jobOf(r) === 'late' && r.realtimeMs >= from);
       if (measured.length >= runs) break;
-      if (busyCount === 0 || measured.length % 20 === 0) ctx.progress(`lateness: ${measured.length}/${runs} runs with ${busyCount} other jobs syncing`);
+      if (Math.floor(measured.length / 20) > reported) {
+        reported = Math.floor(measured.length / 20);
+        ctx.progress(`lateness: ${measured.length}/${runs} runs with ${busyCount} other jobs syncing`);
+      }
     }
   } finally {
     await svc.stop();
