@@ -33,9 +33,9 @@ export async function measureIdle(ctx: BenchContext): Promise<SectionResult> {
   try {
     // Let start-up work (GC, lazy compilation, first timers) settle before the window opens.
     await sleep(ctx.quick ? 500 : 5_000);
-    // Two consecutive windows in the full run: V8's memory reducer keeps collecting for a minute or two after
-    // start-up (an 8 s timer on the main thread), so the second window is the steady state.
-    const windows = ctx.quick ? 1 : 2;
+    // Three consecutive windows in the full run: V8's memory reducer keeps collecting for a minute or two after
+    // start-up (an 8 s timer on the main thread) and ends with a full GC, so the last window is the steady state.
+    const windows = ctx.quick ? 1 : 3;
     let a = sampleProcess(svc.pid);
     let ba = sampleProcess(bare.pid);
     for (let w = 1; w <= windows; w++) {

@@ -33,8 +33,10 @@ export function summarize(samples: readonly number[]): Summary {
 }
 
 /** Three significant digits, no exponent for the magnitudes we print. */
-export function fmt(value: number | undefined): string {
-  if (value === undefined || Number.isNaN(value)) return '–';
+export function fmt(value: number | null | undefined): string {
+  // null: a NaN or Infinity that went through JSON (a failed measurement).
+  if (value === undefined || value === null || Number.isNaN(value)) return '–';
+  if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
   const abs = Math.abs(value);
   if (abs >= 100) return value.toFixed(0);
   if (abs >= 10) return value.toFixed(1);
