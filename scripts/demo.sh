@@ -54,14 +54,18 @@ fi
 user_manager_running() {
   command -v systemctl >/dev/null || return 1
   local state
-  state=$(systemctl --user is-system-running 2>/dev/null || true)
+  state=$(systemctl --user is-system-running --wait 2>/dev/null || true)
   [ "$state" = running ] || [ "$state" = degraded ]
 }
 
 if user_manager_running; then
   say "systemd --user is running: installing the user service"
   bash "$PROJECT_DIR/scripts/install-user.sh"
-  systemctl --user restart rclone-bisync-manager
+  systemctl --user reset-failed rclone-bisync-manager 2>/dev/null || true
+  if ! systemctl --user restart rclone-bisync-manager; then
+    systemctl --user status --no-pager rclone-bisync-manager || true
+    die "the service did not start (see above and journalctl --user -u rclone-bisync-manager)"
+  fi
   rbm=("$HOME/.local/bin/rbmctl")
   "${rbm[@]}" sync demo --wait
   "${rbm[@]}" status
@@ -69,17 +73,33 @@ if user_manager_running; then
   exit 0
 fi
 
-say "no systemd --user manager here: starting a private session bus and running the service on it"
-bus_info=$(dbus-daemon --session --fork --print-address=1 --print-pid=1)
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+  say "no systemd --user manager is reachable from this shell (XDG_RUNTIME_DIR is unset, e.g. under sudo or su)"
+else
+  say "no systemd --user manager here"
+fi
+say "starting a private session bus and running the service on it"
+# A minimal bus with no service directories, so D-Bus activation cannot start an installed copy that races this one.
+bus_dir=$(mktemp -d)
+cat > "$bus_dir/bus.conf" <<XML
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:dir=$bus_dir</listen><auth>EXTERNAL</auth>
+  <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>
+XML
+bus_pid="" service_pid=""
+cleanup() {
+  [ -n "$service_pid" ] && kill -TERM "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null || true
+  [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null || true
+  rm -rf "$bus_dir"
+}
+trap cleanup EXIT
+bus_info=$(dbus-daemon --config-file="$bus_dir/bus.conf" --fork --print-address=1 --print-pid=1)
 export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$bus_info")
 bus_pid=$(sed -n 2p <<<"$bus_info")
 node "$PROJECT_DIR/dist/src/bin/daemon.js" --config "$config" &
 service_pid=$!
-cleanup() {
-  kill -TERM "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null || true
-  kill "$bus_pid" 2>/dev/null || true
-}
-trap cleanup EXIT
 for _ in $(seq 1 100); do
   "${rbmctl[@]}" status >/dev/null 2>&1 && break
   kill -0 "$service_pid" 2>/dev/null || die "the service exited during start-up"
@@ -88,7 +108,8 @@ done
 "${rbmctl[@]}" sync demo --wait
 "${rbmctl[@]}" status
 if [ "$mode" = foreground ]; then
-  say "the service keeps running on DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS; press Ctrl-C to stop it"
+  say "the service keeps running; press Ctrl-C to stop it. From another terminal:"
+  printf '    export DBUS_SESSION_BUS_ADDRESS=%q; node %q status\n' "$DBUS_SESSION_BUS_ADDRESS" "$PROJECT_DIR/dist/src/bin/rbmctl.js" >&2
   wait "$service_pid"
 else
   say "demo done; stopping the service (run with --foreground to keep it running)"

@@ -29,6 +29,27 @@ export type ErrorCode = keyof typeof ERROR_TABLE;
 
 export const EXIT_OK = 0;
 
+/**
+ * When several runs end differently, the most serious exit code wins (rbmctl sync, one-shot and --wait):
+ * no such job, internal error, failed, needs resync, needs approval, already running, cancelled, retryable.
+ */
+const EXIT_SEVERITY: readonly number[] = [3, 70, 1, 6, 7, 5, 8, 75];
+
+export function worstExitCode(codes: readonly number[]): number {
+  let worst = EXIT_OK;
+  let worstRank = Infinity;
+  for (const code of codes) {
+    if (code === EXIT_OK) continue;
+    const rank = EXIT_SEVERITY.indexOf(code);
+    const effectiveRank = rank === -1 ? EXIT_SEVERITY.length : rank;
+    if (effectiveRank < worstRank) {
+      worst = code;
+      worstRank = effectiveRank;
+    }
+  }
+  return worst;
+}
+
 export function errorName(code: ErrorCode): string {
   return ERROR_TABLE[code][0];
 }

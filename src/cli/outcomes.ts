@@ -21,20 +21,4 @@ export function exitCodeForResult(result: string): number {
   return code === undefined ? EXIT_OK : exitCodeFor(code);
 }
 
-/** When runs end differently the most serious code wins (same order as the engine's one-shot mode). */
-const SEVERITY: readonly number[] = [3, 70, 1, 6, 7, 5, 8, 75];
-
-export function worstExitCode(codes: readonly number[]): number {
-  let worst = EXIT_OK;
-  let worstRank = Infinity;
-  for (const code of codes) {
-    if (code === EXIT_OK) continue;
-    const rank = SEVERITY.indexOf(code);
-    const r = rank === -1 ? SEVERITY.length : rank;
-    if (r < worstRank) {
-      worst = code;
-      worstRank = r;
-    }
-  }
-  return worst;
-}
+export { worstExitCode } from '../errors.js';

@@ -3,7 +3,7 @@
 
 import type { Config } from '../config/types.js';
 import type { JobRunner, Outcome, RunRecord, RunRequest } from '../core/types.js';
-import { EXIT_OK, errorText, exitCodeFor, isRbmError, type ErrorCode } from '../errors.js';
+import { EXIT_OK, errorText, exitCodeFor, isRbmError, worstExitCode, type ErrorCode } from '../errors.js';
 
 export interface OneShotDeps {
   runner: JobRunner;
@@ -37,23 +37,7 @@ export function exitCodeForOutcome(outcome: Outcome): number {
   }
 }
 
-/** When jobs end differently, the most serious code wins, in this order. */
-const SEVERITY: readonly number[] = [3, 70, 1, 6, 7, 5, 8, 75];
-
-export function worstExitCode(codes: readonly number[]): number {
-  let worst = EXIT_OK;
-  let worstRank = Infinity;
-  for (const code of codes) {
-    if (code === EXIT_OK) continue;
-    const rank = SEVERITY.indexOf(code);
-    const r = rank === -1 ? SEVERITY.length : rank;
-    if (r < worstRank) {
-      worst = code;
-      worstRank = r;
-    }
-  }
-  return worst;
-}
+export { worstExitCode };
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

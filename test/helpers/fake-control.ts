@@ -3,55 +3,17 @@
 import { EventEmitter } from 'node:events';
 import { ConfigError, RbmError } from '../../src/errors.js';
 import type { JobConfig } from '../../src/config/types.js';
+import { initialJobState } from '../../src/core/job-state.js';
+import { makeJob } from './job.js';
 import type { JobState, Outcome, Progress, RunRecord, RunRequest } from '../../src/core/types.js';
 import type { ControlApi, ControlEvents, JobActivity, JobStatus, ServiceState, ServiceStatus, Unsubscribe } from '../../src/service/control-api.js';
 
 export function fakeJobConfig(name: string, overrides: Partial<JobConfig> = {}): JobConfig {
-  return {
-    name,
-    local: `/home/user/${name}`,
-    rcloneRemote: 'remote',
-    remote: name,
-    path2: `remote:${name}`,
-    schedule: '*/5 * * * *',
-    active: true,
-    dryRun: false,
-    forceResync: false,
-    forceOperation: false,
-    checkAccess: false,
-    autoResync: false,
-    conflictResolve: undefined,
-    conflictLoser: undefined,
-    conflictSuffix: undefined,
-    filtersFile: undefined,
-    rcloneOptions: {},
-    bisyncOptions: {},
-    resyncOptions: {},
-    ...overrides,
-  };
+  return makeJob({ name, local: `/home/user/${name}`, rcloneRemote: 'remote', remote: name, path2: `remote:${name}`, schedule: '*/5 * * * *', ...overrides });
 }
 
 function freshState(): JobState {
-  return {
-    version: 1,
-    resyncDone: true,
-    filtersHash: '',
-    pairKey: '',
-    lastRunId: 0,
-    lastStartedMs: 0,
-    lastFinishedMs: 0,
-    lastOutcome: 'never',
-    lastMessage: '',
-    lastError: '',
-    lastScheduledMs: 0,
-    needsResync: false,
-    needsApproval: false,
-    pendingDeletes: [],
-    consecutiveFailures: 0,
-    retryAtMs: 0,
-    hashWarning: false,
-    interrupted: false,
-  };
+  return { ...initialJobState(), resyncDone: true };
 }
 
 interface FakeJob {

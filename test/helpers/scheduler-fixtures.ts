@@ -1,54 +1,15 @@
 // Builders for scheduler and service unit tests: complete JobConfig/JobState values and a controllable fake run.
 import type { JobConfig } from '../../src/config/types.js';
 import type { JobState, RunRecord, RunRequest } from '../../src/core/types.js';
+import { initialJobState } from '../../src/core/job-state.js';
+import { makeJob as makeJobConfig } from './job.js';
 
 export function makeJob(name: string, overrides: Partial<JobConfig> = {}): JobConfig {
-  return {
-    name,
-    local: `/data/${name}`,
-    rcloneRemote: 'remote',
-    remote: name,
-    path2: `remote:${name}`,
-    schedule: '0 * * * *',
-    active: true,
-    dryRun: false,
-    forceResync: false,
-    forceOperation: false,
-    checkAccess: false,
-    autoResync: false,
-    conflictResolve: undefined,
-    conflictLoser: undefined,
-    conflictSuffix: undefined,
-    filtersFile: undefined,
-    rcloneOptions: {},
-    bisyncOptions: {},
-    resyncOptions: {},
-    ...overrides,
-  };
+  return makeJobConfig({ name, local: `/data/${name}`, rcloneRemote: 'remote', remote: name, path2: `remote:${name}`, schedule: '0 * * * *', ...overrides });
 }
 
 export function makeState(overrides: Partial<JobState> = {}): JobState {
-  return {
-    version: 1,
-    resyncDone: true,
-    filtersHash: '',
-    pairKey: '',
-    lastRunId: 0,
-    lastStartedMs: 0,
-    lastFinishedMs: 0,
-    lastOutcome: 'never',
-    lastMessage: '',
-    lastError: '',
-    lastScheduledMs: 0,
-    needsResync: false,
-    needsApproval: false,
-    pendingDeletes: [],
-    consecutiveFailures: 0,
-    retryAtMs: 0,
-    hashWarning: false,
-    interrupted: false,
-    ...overrides,
-  };
+  return { ...initialJobState(), resyncDone: true, ...overrides };
 }
 
 export function makeRecord(job: string, runId: number, request: RunRequest, at: number, overrides: Partial<RunRecord> = {}): RunRecord {

@@ -1,4 +1,4 @@
-// The README's "Scripting over D-Bus" examples (docs/readme-scripting.md) run as written, each line as a real
+// The README's "Scripting over D-Bus" examples (README.md) run as written, each line as a real
 // shell command (busctl/gdbus/jq) against the D-Bus adapter on a private bus; the fake ControlApi stands in for the service.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,11 @@ import { follow, run } from '../helpers/procs.js';
 import { requireProgram } from '../helpers/tools.js';
 
 function exampleLines(): string[] {
-  const text = readFileSync(join(PROJECT_ROOT, 'docs/readme-scripting.md'), 'utf8');
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Scripting over D-Bus');
+  assert.ok(start >= 0, 'README has a Scripting over D-Bus section');
+  const end = readme.indexOf('\n## ', start + 1);
+  const text = readme.slice(start, end < 0 ? undefined : end);
   const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
   return blocks.flatMap((b) => b.split('\n')).filter((l) => /^(busctl|gdbus) /.test(l) && !l.trimEnd().endsWith('&'));
 }

@@ -37,7 +37,7 @@ test('a zombie is not alive, and an rclone lock it held is removed as stale', as
   assert.ok(zombie !== undefined, 'the background child became a zombie');
   assert.equal(pidAlive(zombie), false, 'a zombie holds nothing');
   assert.equal(pidAlive(parent.pid!), true, 'a sleeping process is alive');
-  assert.equal(processState(parent.pid!), 'S');
+  assert.notEqual(processState(parent.pid!), 'Z'); // running or sleeping, depending on how far exec got
 
   const workdir = mkdtempSync(join(tmpdir(), 'rbm-zombie-'));
   t.after(() => rmSync(workdir, { recursive: true, force: true }));
