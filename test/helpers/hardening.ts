@@ -4,12 +4,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, type TestContext } from 'node:test';
+import type { TestContext } from 'node:test';
 import { connectClient, type RbmClient, type RunView } from '../../src/dbus/client.js';
 import type { DaemonProcess } from './daemon-process.js';
-import { startPrivateBus, type PrivateBus } from './dbus-daemon.js';
 import { createServiceEnv, type JobSpec, type ServiceEnv } from './service-env.js';
-import { findProgram, IN_CI, testRclone } from './tools.js';
+import { IN_CI } from './tools.js';
 
 /** RBM_HARDENING_LONG=1: the issue's full figures (release checks); otherwise the bounded CI figures. */
 export const LONG = process.env.RBM_HARDENING_LONG === '1';
@@ -31,38 +30,6 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
   }
 }
 
-export interface Suite {
-  /** The rclone under test (RBM_TEST_RCLONE), when present. */
-  rclone: string | undefined;
-  /** `skip` option for the file's tests: false, or why they cannot run here (under CI=true a missing program throws). */
-  skip: string | false;
-  /** The file's private session bus (started before the first test). */
-  bus(): PrivateBus;
-}
-
-/** Module-level set-up of a hardening file: the programs it needs, and one private bus for all its tests. */
-export function hardeningSuite(programs: string[] = ['dbus-daemon', 'python3']): Suite {
-  const rclone = testRclone();
-  const missing = programs.filter((p) => !findProgram(p));
-  if (!rclone) missing.push('rclone');
-  if (IN_CI && missing.length > 0) throw new Error(`CI=true and missing: ${missing.join(', ')}`);
-  const skip = missing.length > 0 ? `missing: ${missing.join(', ')}` : false;
-  let bus: PrivateBus | undefined;
-  before(async () => {
-    if (!skip) bus = await startPrivateBus();
-  });
-  after(async () => {
-    await bus?.stop();
-  });
-  return {
-    rclone,
-    skip,
-    bus: () => {
-      if (!bus) throw new Error('the private bus is not running');
-      return bus;
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // /proc readers

@@ -2,7 +2,9 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
+import { startPrivateBus, type PrivateBus } from './dbus-daemon.js';
+import { findProgram, IN_CI, testRclone } from './tools.js';
 import { startDaemon, type DaemonProcess } from './daemon-process.js';
 import { startNotifyListener, type NotifyListener } from './notify-socket.js';
 
@@ -101,4 +103,37 @@ export async function createServiceEnv(t: TestContext, options: { rclone: string
 /** A STATUS= message whose text matches. */
 export function statusMatching(re: RegExp): (data: string) => boolean {
   return (data) => data.startsWith('STATUS=') && re.test(data.slice('STATUS='.length));
+}
+
+export interface Suite {
+  /** The rclone under test (RBM_TEST_RCLONE), when present. */
+  rclone: string | undefined;
+  /** `skip` option for the file's tests: false, or why they cannot run here (under CI=true a missing program throws). */
+  skip: string | false;
+  /** The file's private session bus (started before the first test). */
+  bus(): PrivateBus;
+}
+
+/** Module-level set-up of a test file that runs the real service: the programs it needs, and one private bus for all its tests. */
+export function serviceSuite(programs: string[] = ['dbus-daemon', 'python3']): Suite {
+  const rclone = testRclone();
+  const missing = programs.filter((p) => !findProgram(p));
+  if (!rclone) missing.push('rclone');
+  if (IN_CI && missing.length > 0) throw new Error(`CI=true and missing: ${missing.join(', ')}`);
+  const skip = missing.length > 0 ? `missing: ${missing.join(', ')}` : false;
+  let bus: PrivateBus | undefined;
+  before(async () => {
+    if (!skip) bus = await startPrivateBus();
+  });
+  after(async () => {
+    await bus?.stop();
+  });
+  return {
+    rclone,
+    skip,
+    bus: () => {
+      if (!bus) throw new Error('the private bus is not running');
+      return bus;
+    },
+  };
 }

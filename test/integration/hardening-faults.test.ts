@@ -13,7 +13,6 @@ import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles } from '../hel
 import {
   bwlimit,
   createPairEnv,
-  hardeningSuite,
   killTree,
   mountTmpfs,
   rcloneChildren,
@@ -24,10 +23,11 @@ import {
   waitIdle,
   waitUntil,
 } from '../helpers/hardening.js';
+import { serviceSuite } from '../helpers/service-env.js';
 import { startSftpServer } from '../helpers/sftp-server.js';
 import { rcloneVersion, requireProgram } from '../helpers/tools.js';
 
-const suite = hardeningSuite();
+const suite = serviceSuite();
 const { skip } = suite;
 const rclone = suite.rclone;
 

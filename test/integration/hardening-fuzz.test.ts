@@ -17,9 +17,10 @@ import { PROJECT_ROOT } from '../../src/version.js';
 import { CAPS_175 } from '../helpers/caps.js';
 import { hashOf, treeHashes, writeFiles } from '../helpers/engine-env.js';
 import { createRng, mutateConfig, randomSignature, randomValue, splitSignature } from '../helpers/fuzz.js';
-import { createPairEnv, figure, hardeningSuite, LONG, readArgvLog, startService, waitIdle, waitForRun, writeRcloneWrapper } from '../helpers/hardening.js';
+import { createPairEnv, figure, LONG, readArgvLog, startService, waitIdle, waitForRun, writeRcloneWrapper } from '../helpers/hardening.js';
+import { serviceSuite } from '../helpers/service-env.js';
 
-const suite = hardeningSuite();
+const suite = serviceSuite();
 const SEED = Number(process.env.RBM_FUZZ_SEED ?? 20240601);
 const EXAMPLE = readFileSync(join(PROJECT_ROOT, 'examples', 'config.yaml'), 'utf8');
 

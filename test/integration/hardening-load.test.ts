@@ -9,9 +9,10 @@ import { test } from 'node:test';
 import { connectClient, type RbmClient } from '../../src/dbus/client.js';
 import { treeHashes, writeFiles } from '../helpers/engine-env.js';
 import { makeRecord } from '../helpers/scheduler-fixtures.js';
-import { bwlimit, createPairEnv, figure, hardeningSuite, rssKiB, startService, waitIdle, waitUntil } from '../helpers/hardening.js';
+import { bwlimit, createPairEnv, figure, rssKiB, startService, waitIdle, waitUntil } from '../helpers/hardening.js';
+import { serviceSuite } from '../helpers/service-env.js';
 
-const suite = hardeningSuite();
+const suite = serviceSuite();
 const CLIENTS = figure(20, 50);
 const SECONDS = figure(10, 60);
 const JOBS = ['alpha', 'beta', 'gamma', 'delta'];

@@ -6,9 +6,10 @@ import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { treeHashes, writeFiles } from '../helpers/engine-env.js';
-import { createPairEnv, hardeningSuite, modesUnder, socketsOf, startService, waitForRun, waitIdle, worldWritable, writeRcloneWrapper, type RunningService } from '../helpers/hardening.js';
+import { createPairEnv, modesUnder, socketsOf, startService, waitForRun, waitIdle, worldWritable, writeRcloneWrapper, type RunningService } from '../helpers/hardening.js';
+import { serviceSuite } from '../helpers/service-env.js';
 
-const suite = hardeningSuite();
+const suite = serviceSuite();
 
 /** Start the service with the test process's umask set to `mask` (the child inherits it), then restore it. */
 async function startWithUmask(t: TestContext, env: Parameters<typeof startService>[1], mask: number): Promise<RunningService> {

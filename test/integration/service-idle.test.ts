@@ -2,25 +2,11 @@
 // This is a resource bound (no busy loop, no polling tick), read from /proc/<pid>/task/*/schedstat, not a timing threshold.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { startPrivateBus, type PrivateBus } from '../helpers/dbus-daemon.js';
-import { createServiceEnv, statusMatching } from '../helpers/service-env.js';
-import { findProgram, IN_CI, testRclone } from '../helpers/tools.js';
+import { test } from 'node:test';
+import { createServiceEnv, statusMatching, serviceSuite } from '../helpers/service-env.js';
 
-const rclone = testRclone();
-const missing = ['dbus-daemon', 'python3'].filter((p) => !findProgram(p));
-if (!rclone) missing.push('rclone');
-if (IN_CI && missing.length > 0) throw new Error(`CI=true and missing: ${missing.join(', ')}`);
-if (process.platform !== 'linux') missing.push('/proc (Linux)');
-const skip = missing.length > 0 ? `missing: ${missing.join(', ')}` : false;
-
-let bus: PrivateBus | undefined;
-before(async () => {
-  if (!skip) bus = await startPrivateBus();
-});
-after(async () => {
-  await bus?.stop();
-});
+const suite = serviceSuite();
+const { rclone, skip } = suite;
 
 /** CPU time a thread has run, in ns, from /proc/.../schedstat (precise, unlike the 10 ms ticks of /proc/<pid>/stat). */
 function runNs(schedstatPath: string): number {
@@ -44,7 +30,7 @@ function cpuMs(pid: number): { main: number; whole: number } {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('50 jobs scheduled hours ahead: no CPU used between events', { skip }, async (t) => {
-  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: bus!.address });
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   const hour = new Date(Date.now() + 3 * 3600_000).getHours();
   const jobs = Array.from({ length: 50 }, (_, i) => ({ name: `job-${String(i).padStart(2, '0')}`, schedule: `0 ${hour} * * *` }));
   env.writeConfig(env.configText(jobs));

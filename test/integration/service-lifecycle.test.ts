@@ -4,25 +4,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
-import { startPrivateBus, type PrivateBus } from '../helpers/dbus-daemon.js';
-import { createServiceEnv, statusMatching } from '../helpers/service-env.js';
-import { findProgram, IN_CI, testRclone } from '../helpers/tools.js';
+import { startPrivateBus } from '../helpers/dbus-daemon.js';
+import { createServiceEnv, statusMatching, serviceSuite } from '../helpers/service-env.js';
 
-const rclone = testRclone();
-const missing = ['dbus-daemon', 'busctl', 'python3'].filter((p) => !findProgram(p));
-if (!rclone) missing.push('rclone');
-if (IN_CI && missing.length > 0) throw new Error(`CI=true and missing: ${missing.join(', ')}`);
-const skip = missing.length > 0 ? `missing: ${missing.join(', ')}` : false;
-
-let bus: PrivateBus | undefined;
-before(async () => {
-  if (!skip) bus = await startPrivateBus();
-});
-after(async () => {
-  await bus?.stop();
-});
+const suite = serviceSuite(['dbus-daemon', 'busctl', 'python3']);
+const { rclone, skip } = suite;
 
 /** Status() through busctl as a separate process: the job names it reports. */
 function busJobs(address: string): string[] {
@@ -34,7 +22,7 @@ function busJobs(address: string): string[] {
 }
 
 test('READY, STATUS, RELOADING/READY and STOPPING arrive in order; SIGHUP and file edits reload; a broken edit keeps the old jobs', { skip }, async (t) => {
-  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: bus!.address });
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   const { notify } = env;
   env.writeConfig(env.configText([{ name: 'alpha' }, { name: 'beta' }]));
   const daemon = env.start();
@@ -56,30 +44,30 @@ test('READY, STATUS, RELOADING/READY and STOPPING arrive in order; SIGHUP and fi
   const r2 = await notify.waitFor((d) => d.startsWith('RELOADING=1'), { from: mark });
   await notify.waitFor((d) => d === 'READY=1', { from: r2.index });
   await notify.waitFor(statusMatching(/^3 jobs, idle$/), { from: mark });
-  assert.deepEqual(busJobs(bus!.address).sort(), ['alpha', 'beta', 'gamma']);
+  assert.deepEqual(busJobs(suite.bus().address).sort(), ['alpha', 'beta', 'gamma']);
 
   // A save by rename removes one.
   mark = notify.messages.length;
   env.saveConfigByRename(env.configText([{ name: 'alpha' }, { name: 'gamma' }]));
   await notify.waitFor(statusMatching(/^2 jobs, idle$/), { from: mark });
-  assert.deepEqual(busJobs(bus!.address).sort(), ['alpha', 'gamma']);
+  assert.deepEqual(busJobs(suite.bus().address).sort(), ['alpha', 'gamma']);
 
   // A broken edit is reported and the old jobs stay.
   mark = notify.messages.length;
   env.writeConfig(env.configText([{ name: 'alpha', schedule: 'every tuesday' }, { name: 'gamma' }]));
   const broken = await notify.waitFor(statusMatching(/^config error: .*schedule.*; last good config in force; 2 jobs, idle$/), { from: mark });
-  assert.deepEqual(busJobs(bus!.address).sort(), ['alpha', 'gamma']);
+  assert.deepEqual(busJobs(suite.bus().address).sort(), ['alpha', 'gamma']);
   assert.match(daemon.output(), /config not loaded; keeping the last good config/);
   // Reload over D-Bus (what ExecReload= runs) fails with InvalidConfig, and the old jobs still stay.
-  const reply = spawnSync('busctl', ['--address', bus!.address, 'call', BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, 'Reload'], { encoding: 'utf8' });
+  const reply = spawnSync('busctl', ['--address', suite.bus().address, 'call', BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, 'Reload'], { encoding: 'utf8' });
   assert.notEqual(reply.status, 0);
   assert.match(reply.stderr, /schedule/);
-  assert.deepEqual(busJobs(bus!.address).sort(), ['alpha', 'gamma']);
+  assert.deepEqual(busJobs(suite.bus().address).sort(), ['alpha', 'gamma']);
 
   // Fixing it recovers.
   env.saveConfigByRename(env.configText([{ name: 'alpha' }, { name: 'delta' }]));
   await notify.waitFor(statusMatching(/^2 jobs, idle$/), { from: broken.index });
-  assert.deepEqual(busJobs(bus!.address).sort(), ['alpha', 'delta']);
+  assert.deepEqual(busJobs(suite.bus().address).sort(), ['alpha', 'delta']);
 
   mark = notify.messages.length;
   daemon.child.kill('SIGTERM');
@@ -94,7 +82,7 @@ test('READY, STATUS, RELOADING/READY and STOPPING arrive in order; SIGHUP and fi
 });
 
 test('starting with a missing config does not crash and picks the file up when it is created', { skip }, async (t) => {
-  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: bus!.address });
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   const { notify } = env;
   assert.equal(existsSync(env.configPath), false);
   const daemon = env.start();
@@ -103,13 +91,13 @@ test('starting with a missing config does not crash and picks the file up when i
   const mark = notify.messages.length;
   env.saveConfigByRename(env.configText([{ name: 'late' }]));
   await notify.waitFor(statusMatching(/^1 job, idle$/), { from: mark });
-  assert.deepEqual(busJobs(bus!.address), ['late']);
+  assert.deepEqual(busJobs(suite.bus().address), ['late']);
   daemon.child.kill('SIGTERM');
   assert.deepEqual(await daemon.exited, { code: 0, signal: null });
 });
 
 test('a second instance on the same bus exits 1 and says another instance is running', { skip }, async (t) => {
-  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: bus!.address });
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   env.writeConfig(env.configText([{ name: 'one' }]));
   const first = env.start();
   await env.notify.waitFor((d) => d === 'READY=1');
@@ -123,7 +111,7 @@ test('a second instance on the same bus exits 1 and says another instance is run
 });
 
 test('AddJob over D-Bus writes the job into the file (comments kept), schedules it and runs its first sync; RemoveJob takes it out', { skip }, async (t) => {
-  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: bus!.address });
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   const { notify } = env;
   env.writeConfig('# my sync jobs\n' + env.configText([{ name: 'kept' }]));
   const daemon = env.start();
@@ -133,7 +121,7 @@ test('AddJob over D-Bus writes the job into the file (comments kept), schedules 
   writeFileSync(join(env.syncRoot, 'local', 'added', 'hello.txt'), 'hello\n');
   mkdirSync(remote, { recursive: true });
   const mark = notify.messages.length;
-  const call = (...args: string[]): string => execFileSync('busctl', ['--address', bus!.address, 'call', BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, ...args], { encoding: 'utf8' });
+  const call = (...args: string[]): string => execFileSync('busctl', ['--address', suite.bus().address, 'call', BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, ...args], { encoding: 'utf8' });
   call('AddJob', 'sa{sv}', 'added', '4', 'local', 's', 'added', 'rclone_remote', 's', '', 'remote', 's', remote, 'schedule', 's', '0 0 1 1 *');
   const text = readFileSync(env.configPath, 'utf8');
   assert.match(text, /^# my sync jobs$/m);
@@ -143,7 +131,7 @@ test('AddJob over D-Bus writes the job into the file (comments kept), schedules 
   assert.equal(readFileSync(join(remote, 'hello.txt'), 'utf8'), 'hello\n', 'the first sync ran');
   call('RemoveJob', 's', 'added');
   assert.doesNotMatch(readFileSync(env.configPath, 'utf8'), /^ {2}added:$/m);
-  assert.deepEqual(busJobs(bus!.address), ['kept']);
+  assert.deepEqual(busJobs(suite.bus().address), ['kept']);
   daemon.child.kill('SIGTERM');
   assert.deepEqual(await daemon.exited, { code: 0, signal: null });
 });

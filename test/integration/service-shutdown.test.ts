@@ -4,24 +4,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
-import { startPrivateBus, type PrivateBus } from '../helpers/dbus-daemon.js';
-import { createServiceEnv, statusMatching, type ServiceEnv } from '../helpers/service-env.js';
-import { findProgram, IN_CI, testRclone } from '../helpers/tools.js';
+import { test, type TestContext } from 'node:test';
+import { createServiceEnv, statusMatching, type ServiceEnv, serviceSuite } from '../helpers/service-env.js';
 
-const rclone = testRclone();
-const missing = ['dbus-daemon', 'python3'].filter((p) => !findProgram(p));
-if (!rclone) missing.push('rclone');
-if (IN_CI && missing.length > 0) throw new Error(`CI=true and missing: ${missing.join(', ')}`);
-const skip = missing.length > 0 ? `missing: ${missing.join(', ')}` : false;
-
-let bus: PrivateBus | undefined;
-before(async () => {
-  if (!skip) bus = await startPrivateBus();
-});
-after(async () => {
-  await bus?.stop();
-});
+const suite = serviceSuite();
+const { rclone, skip } = suite;
 
 function hashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -45,7 +32,7 @@ interface Pair {
 }
 
 async function setup(t: TestContext, name: string): Promise<{ env: ServiceEnv; pair: Pair }> {
-  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: bus!.address });
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   const pair = { local: join(env.syncRoot, 'local', name), remote: join(env.syncRoot, 'remote', name) };
   mkdirSync(pair.local, { recursive: true });
   mkdirSync(pair.remote, { recursive: true });
