@@ -87,14 +87,32 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
 export type RcloneProbe = (binary: string) => Promise<RcloneCapabilities>;
 
 /**
- * Read the file, probe the rclone it names (rclone_binary), and validate it again against that rclone.
- * Throws ConfigError for problems in the file, and the probe's RbmError('RcloneUnsupported') when rclone is
- * missing or too old.
+ * Validate config text, probe the rclone it names (rclone_binary), and validate it again against that rclone.
+ * Throws ConfigError for problems in the text. A failed probe (rclone missing or too old, RbmError
+ * 'RcloneUnsupported') is thrown too, unless `onProbeError` takes it: then the config is returned as checked
+ * without rclone's flags, and the runner reports the missing rclone per run.
  */
-export async function loadConfigWithRclone(path: string, options: { home: string; probe: RcloneProbe }): Promise<{ config: Config; caps: RcloneCapabilities }> {
+export async function parseConfigWithRclone(
+  text: string | Uint8Array,
+  options: { file: string; home: string; probe: RcloneProbe; onProbeError?: (error: unknown) => void },
+): Promise<{ config: Config; caps: RcloneCapabilities | undefined }> {
+  const structural = parseConfig(text, parseOptions(options.file, options.home, undefined));
+  let caps: RcloneCapabilities;
+  try {
+    caps = await options.probe(structural.global.rcloneBinary);
+  } catch (e: unknown) {
+    if (!options.onProbeError) throw e;
+    options.onProbeError(e);
+    return { config: structural, caps: undefined };
+  }
+  return { config: parseConfig(text, parseOptions(options.file, options.home, caps)), caps };
+}
+
+/** Read the file once, then parseConfigWithRclone. */
+export async function loadConfigWithRclone(
+  path: string,
+  options: { home: string; probe: RcloneProbe; onProbeError?: (error: unknown) => void },
+): Promise<{ config: Config; caps: RcloneCapabilities | undefined }> {
   const file = resolve(path);
-  const bytes = await readConfigFile(file);
-  const structural = parseConfig(bytes, parseOptions(file, options.home, undefined));
-  const caps = await options.probe(structural.global.rcloneBinary);
-  return { config: parseConfig(bytes, parseOptions(file, options.home, caps)), caps };
+  return parseConfigWithRclone(await readConfigFile(file), { ...options, file });
 }

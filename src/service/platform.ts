@@ -3,8 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
-import { defaultConfigPath, loadConfig } from '../config/load.js';
-import { parseConfig } from '../config/parse.js';
+import { defaultConfigPath, loadConfigWithRclone, parseConfigWithRclone } from '../config/load.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../engine/cpulimit.js';
@@ -27,28 +26,17 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
   const probeCaps = (binary: string): Promise<RcloneCapabilities> => probeRclone(binary);
   let logger: ClosableLogger | undefined;
 
-  /** Capabilities of the rclone a config names, or undefined when it cannot be run (the runner reports that per run). */
-  async function capsFor(config: Config, log: Logger): Promise<RcloneCapabilities | undefined> {
-    try {
-      return await probeCaps(config.global.rcloneBinary);
-    } catch (e: unknown) {
-      log.warn('cannot detect the rclone version; options are checked without it', { binary: config.global.rcloneBinary, error: errorText(e) });
-      return undefined;
-    }
-  }
+  const warnNoRclone = (log: Logger) => (e: unknown): void =>
+    log.warn('cannot detect the rclone version; options are checked without it', { error: errorText(e) });
 
-  /** Load twice when needed: the first pass names the rclone binary, the second checks options against its flags. */
+  /** Load once: the file names the rclone binary, whose flags then check the options. */
   async function load(path: string, log: Logger): Promise<Config> {
-    const plain = await loadConfig(path, { home });
-    const caps = await capsFor(plain, log);
-    return caps === undefined ? plain : loadConfig(path, { home, caps });
+    return (await loadConfigWithRclone(path, { home, probe: probeCaps, onProbeError: warnNoRclone(log) })).config;
   }
 
   /** Verify the edited text as a whole config before it replaces the file. */
   async function verify(path: string, text: string): Promise<void> {
-    const plain = parseConfig(text, { file: path, home });
-    const caps = await probeCaps(plain.global.rcloneBinary).catch(() => undefined);
-    if (caps !== undefined) parseConfig(text, { file: path, home, caps });
+    await parseConfigWithRclone(text, { file: path, home, probe: probeCaps, onProbeError: () => {} });
   }
 
   const editor: ConfigEditor = {

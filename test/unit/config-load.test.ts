@@ -94,7 +94,7 @@ test('with a probe, the rclone named by rclone_binary is detected and the file i
 
   writeFileSync(file, 'local_base_path: /d\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@daily"}\n');
   const { config, caps } = await loadConfigWithRclone(file, { home: '/h', probe });
-  assert.equal(caps.version, '1.60.1');
+  assert.equal(caps?.version, '1.60.1');
   assert.equal(config.jobs.length, 1);
   const ok = await checkConfigFile(file, { home: '/h', probe });
   assert.ok(ok.ok);
