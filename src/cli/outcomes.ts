@@ -21,4 +21,3 @@ export function exitCodeForResult(result: string): number {
   return code === undefined ? EXIT_OK : exitCodeFor(code);
 }
 
-export { worstExitCode } from '../errors.js';

@@ -37,7 +37,6 @@ export function exitCodeForOutcome(outcome: Outcome): number {
   }
 }
 
-export { worstExitCode };
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { Config, GlobalSettings, JobConfig } from '../../src/config/types.js';
 import { initialJobState } from '../../src/core/job-state.js';
 import type { JobRunner, Outcome, RunRecord, RunRequest } from '../../src/core/types.js';
-import { exitCodeForOutcome, runOneShot, worstExitCode } from '../../src/engine/one-shot.js';
+import { worstExitCode } from '../../src/errors.js';
+import { exitCodeForOutcome, runOneShot } from '../../src/engine/one-shot.js';
 import { RbmError } from '../../src/errors.js';
 import { makeGlobal, makeJob } from '../helpers/job.js';
 

@@ -6,7 +6,8 @@ import { RbmError } from '../../errors.js';
 import type { ManagerSignal, RbmClient, RunView, SyncOptions } from '../../dbus/client.js';
 import type { Ctx, TextSink } from '../context.js';
 import { formatOutcome, formatProgress } from '../format.js';
-import { exitCodeForResult, worstExitCode } from '../outcomes.js';
+import { worstExitCode } from '../../errors.js';
+import { exitCodeForResult } from '../outcomes.js';
 
 /** Non-terminal output gets a progress line per job at most this often. */
 const PLAIN_PROGRESS_EVERY_MS = 5000;
