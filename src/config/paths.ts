@@ -28,11 +28,13 @@ function tildeUser(input: string): boolean {
   return input.startsWith('~') && input !== '~' && !input.startsWith('~/');
 }
 
-/** `child` is `parent` or inside it (both absolute and normalized). */
+/**
+ * `child` is `parent` or inside it. Both are absolute and normalized (no trailing `/` but for the root), so a
+ * prefix test is exact; it runs for every pair of jobs in the overlap check, where path.relative was the cost.
+ */
 export function isWithin(parent: string, child: string): boolean {
   if (parent === child) return true;
-  const rel = posix.relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !posix.isAbsolute(rel);
+  return child.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
 }
 
 /** An absolute directory from an absolute or `~` path: local_base_path and a local Path2. */
