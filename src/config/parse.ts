@@ -8,7 +8,7 @@ import type { ConfigIssue } from '../errors.js';
 import { flagName } from './flags.js';
 import { optionCapsProblem, optionKeyProblem } from './option-rules.js';
 import type { OptionMapKind } from './option-rules.js';
-import { hasControlChar, isWithin, resolveAbsolute, resolveConfigFile, resolveInside } from './paths.js';
+import { directoryKey, hasControlChar, isWithin, nestedPairs, resolveAbsolute, resolveConfigFile, resolveInside } from './paths.js';
 import { flagSupport } from './rclone-caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
 import { schemaErrors } from './schema.js';
@@ -385,6 +385,12 @@ function remoteWithin(parent: string, child: string): boolean {
   return b.startsWith(a.endsWith(':') || a.endsWith('/') ? a : `${a}/`);
 }
 
+/** `remote:dir` as a key for nestedPairs: `remote:` and `remote:/` contain everything under them. */
+function remoteKey(path: string): string {
+  const trimmed = trimRemote(path);
+  return trimmed.endsWith(':') || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+}
+
 /** Jobs must not share or nest directories: two bisyncs over the same files fight each other. */
 function checkOverlaps(ctx: Context, jobs: readonly JobPaths[]): void {
   const overlap = (a: string, b: string, local: boolean): boolean => (local ? isWithin(a, b) || isWithin(b, a) : remoteWithin(a, b) || remoteWithin(b, a));
@@ -394,10 +400,23 @@ function checkOverlaps(ctx: Context, jobs: readonly JobPaths[]): void {
       report(ctx, [...job.path, 'remote'], 'value', `Path2 ${job.path2} overlaps this job's own local directory ${job.local} (expected two separate directory trees)`);
     }
   }
-  for (let j = 0; j < jobs.length; j++) {
+  // Find the overlapping pairs first (sorted keys), then describe each as the pairwise comparison would.
+  const localDirs: { key: string; owner: number }[] = [];
+  const remoteDirs: { key: string; owner: number }[] = [];
+  jobs.forEach((job, owner) => {
+    if (job.local !== undefined) localDirs.push({ key: directoryKey(job.local), owner });
+    if (job.path2 !== undefined) (job.path2Local ? localDirs : remoteDirs).push({ key: job.path2Local ? directoryKey(job.path2) : remoteKey(job.path2), owner });
+  });
+  const earlierOf = new Map<number, Set<number>>();
+  for (const [earlier, later] of [...nestedPairs(localDirs), ...nestedPairs(remoteDirs)]) {
+    const set = earlierOf.get(later) ?? new Set<number>();
+    set.add(earlier);
+    earlierOf.set(later, set);
+  }
+  for (const j of [...earlierOf.keys()].sort((a, b) => a - b)) {
     const later = jobs[j]!;
     if (later.path === undefined) continue;
-    for (let i = 0; i < j; i++) {
+    for (const i of [...earlierOf.get(j)!].sort((a, b) => a - b)) {
       const earlier = jobs[i]!;
       // Every local directory (Path1s and local Path2s) of the two jobs, against each other.
       const mine: [string, 'local' | 'remote'][] = [];

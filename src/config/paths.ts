@@ -37,6 +37,29 @@ export function isWithin(parent: string, child: string): boolean {
   return child.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
 }
 
+/** `dir` with exactly one trailing `/`: then "inside or equal" is a plain prefix test (see nestedPairs). */
+export function directoryKey(dir: string): string {
+  return dir.endsWith('/') ? dir : `${dir}/`;
+}
+
+/**
+ * Every pair of entries whose keys are equal or where one is a prefix of the other, as [owner, owner] with the
+ * smaller owner first; entries of the same owner are not paired. Sorting puts all keys with a given prefix right
+ * after it, so this costs O(n log n) plus the pairs found, where comparing every pair of jobs was quadratic.
+ */
+export function nestedPairs(entries: readonly { key: string; owner: number }[]): [number, number][] {
+  const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const pairs: [number, number][] = [];
+  for (let k = 0; k < sorted.length; k++) {
+    const outer = sorted[k]!;
+    for (let m = k + 1; m < sorted.length && sorted[m]!.key.startsWith(outer.key); m++) {
+      const inner = sorted[m]!;
+      if (inner.owner !== outer.owner) pairs.push(inner.owner < outer.owner ? [inner.owner, outer.owner] : [outer.owner, inner.owner]);
+    }
+  }
+  return pairs;
+}
+
 /** An absolute directory from an absolute or `~` path: local_base_path and a local Path2. */
 export function resolveAbsolute(input: string, home: string | undefined, expected: string): PathResult {
   if (tildeUser(input)) return { ok: false, message: `"${input}": ~user paths are not supported (expected ${expected})` };
