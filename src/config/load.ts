@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ConfigIssue } from '../errors.js';
-import { parseConfig } from './parse.js';
+import { configuredRcloneBinary, parseConfig, readConfigSource, validateConfigSource } from './parse.js';
 import type { ParseOptions } from './parse.js';
 import type { Config, RcloneCapabilities } from './types.js';
 import { MAX_CONFIG_BYTES, tooBigIssue } from './yaml-source.js';
@@ -87,25 +87,28 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
 export type RcloneProbe = (binary: string) => Promise<RcloneCapabilities>;
 
 /**
- * Validate config text, probe the rclone it names (rclone_binary), and validate it again against that rclone.
- * Throws ConfigError for problems in the text. A failed probe (rclone missing or too old, RbmError
- * 'RcloneUnsupported') is thrown too, unless `onProbeError` takes it: then the config is returned as checked
- * without rclone's flags, and the runner reports the missing rclone per run.
+ * Read config text, probe the rclone it names (rclone_binary), and validate it against that rclone: the text is
+ * parsed once. Throws ConfigError for problems in the text. A failed probe (rclone missing or too old, RbmError
+ * 'RcloneUnsupported') is thrown too, unless `onProbeError` takes it: then the config is checked without
+ * rclone's flags, and the runner reports the missing rclone per run.
  */
 export async function parseConfigWithRclone(
   text: string | Uint8Array,
   options: { file: string; home: string; probe: RcloneProbe; onProbeError?: (error: unknown) => void },
 ): Promise<{ config: Config; caps: RcloneCapabilities | undefined }> {
-  const structural = parseConfig(text, parseOptions(options.file, options.home, undefined));
-  let caps: RcloneCapabilities;
+  const source = readConfigSource(text, options.file);
+  let caps: RcloneCapabilities | undefined;
   try {
-    caps = await options.probe(structural.global.rcloneBinary);
+    caps = await options.probe(configuredRcloneBinary(source, options.home));
   } catch (e: unknown) {
-    if (!options.onProbeError) throw e;
+    if (!options.onProbeError) {
+      // A broken config is the first thing to fix: report it before a missing rclone.
+      validateConfigSource(source, { home: options.home });
+      throw e;
+    }
     options.onProbeError(e);
-    return { config: structural, caps: undefined };
   }
-  return { config: parseConfig(text, parseOptions(options.file, options.home, caps)), caps };
+  return { config: validateConfigSource(source, { home: options.home, ...(caps === undefined ? {} : { caps }) }), caps };
 }
 
 /** Read the file once, then parseConfigWithRclone. */

@@ -212,6 +212,15 @@ function boolAt(raw: Raw, key: string, fallback: boolean): boolean {
   return typeof value === 'boolean' ? value : fallback;
 }
 
+function rcloneBinaryOf(ctx: Context, raw: Raw): string {
+  const binary = stringAt(ctx, raw, [], 'rclone_binary');
+  if (binary === undefined) return DEFAULTS.rcloneBinary;
+  const resolved = binary.includes('/') || binary.startsWith('~') ? resolveAbsolute(binary, ctx.home, 'a command name on PATH or an absolute path') : { ok: true as const, path: binary };
+  if (resolved.ok && !/\s/.test(resolved.path)) return resolved.path;
+  report(ctx, ['rclone_binary'], 'value', resolved.ok ? `"${binary}" contains blanks (expected a command name on PATH or an absolute path, without arguments)` : resolved.message);
+  return DEFAULTS.rcloneBinary;
+}
+
 function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   let localBasePath: string | undefined;
   const base = stringAt(ctx, raw, [], 'local_base_path');
@@ -227,13 +236,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     if (resolved.ok) exclusionRulesFile = resolved.path;
     else report(ctx, ['exclusion_rules_file'], 'value', resolved.message);
   }
-  let rcloneBinary: string = DEFAULTS.rcloneBinary;
-  const binary = stringAt(ctx, raw, [], 'rclone_binary');
-  if (binary !== undefined) {
-    const resolved = binary.includes('/') || binary.startsWith('~') ? resolveAbsolute(binary, ctx.home, 'a command name on PATH or an absolute path') : { ok: true as const, path: binary };
-    if (resolved.ok && !/\s/.test(resolved.path)) rcloneBinary = resolved.path;
-    else report(ctx, ['rclone_binary'], 'value', resolved.ok ? `"${binary}" contains blanks (expected a command name on PATH or an absolute path, without arguments)` : resolved.message);
-  }
+  const rcloneBinary = rcloneBinaryOf(ctx, raw);
   let shutdownGraceSec: number = DEFAULTS.shutdownGraceSec;
   if (raw.shutdown_grace !== undefined && clean(ctx, ['shutdown_grace'])) {
     const seconds = parseGrace(raw.shutdown_grace);
@@ -488,20 +491,44 @@ function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = 
   return global === undefined ? { jobs } : { global, jobs };
 }
 
+/** Config text read as YAML, not yet validated: read once, validated once the rclone it names is known. */
+export interface ConfigSource {
+  readonly file: string;
+  readonly value: unknown;
+  readonly locator: Locator;
+  readonly issues: readonly ConfigIssue[];
+}
+
 /**
- * Parse and validate config.yaml. Throws ConfigError carrying every problem found, sorted by position.
+ * Read config.yaml's text as YAML. Throws ConfigError when it is not readable as such.
  * Bytes are checked before parsing: more than 1 MiB or invalid UTF-8 is refused with the first bad byte's position.
  */
-export function parseConfig(text: string | Uint8Array, options: ParseOptions): Config {
-  const decoded = decodeConfigText(text, options.file);
+export function readConfigSource(text: string | Uint8Array, file: string): ConfigSource {
+  const decoded = decodeConfigText(text, file);
   if ('issue' in decoded) throw new ConfigError([decoded.issue]);
-  const source = readYamlSource(decoded.text, options.file);
+  const source = readYamlSource(decoded.text, file);
   if (!source.ok) throw new ConfigError(sortIssues(source.issues));
-  const ctx = newContext(options.file, options.home, options.caps, source.locator);
+  return { file, value: source.value, locator: source.locator, issues: source.issues };
+}
+
+/** The rclone_binary the source names (the default when it names none or a bad one: validation reports that). */
+export function configuredRcloneBinary(source: ConfigSource, home: string): string {
+  const ctx = newContext(source.file, home, undefined, source.locator);
+  return isRecord(source.value) ? rcloneBinaryOf(ctx, source.value) : DEFAULTS.rcloneBinary;
+}
+
+/** Validate a source read by readConfigSource. Throws ConfigError carrying every problem found, sorted by position. */
+export function validateConfigSource(source: ConfigSource, options: Omit<ParseOptions, 'file'>): Config {
+  const ctx = newContext(source.file, options.home, options.caps, source.locator);
   ctx.issues.push(...source.issues);
   const { global, jobs } = validate(ctx, source.value);
   if (ctx.issues.length > 0 || global === undefined) throw new ConfigError(sortIssues(ctx.issues));
-  return { path: options.file, global, jobs };
+  return { path: source.file, global, jobs };
+}
+
+/** Parse and validate config.yaml: readConfigSource, then validateConfigSource. */
+export function parseConfig(text: string | Uint8Array, options: ParseOptions): Config {
+  return validateConfigSource(readConfigSource(text, options.file), options);
 }
 
 /** D-Bus integers arrive as bigint, and JS callers may pass undefined for "not set"; everything else is taken as is. */
