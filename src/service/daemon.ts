@@ -199,6 +199,9 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
     };
 
     logger.info('starting', { version: platform.version, pid: process.pid, config: configPath, dryRun: args.dryRun });
+    // The config first (nothing runs yet): the bus adapter then publishes every job before it owns the name, so
+    // clients see a complete service from its first appearance and no per-job signals are sent at start-up.
+    await service.load();
     try {
       bus = await platform.startBus(service, logger);
     } catch (e: unknown) {
