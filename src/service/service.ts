@@ -301,8 +301,22 @@ export function createService(deps: ServiceDeps): Service {
         emit('jobFinished', event.record);
         break;
     }
-    refresh();
+    refreshSoon();
   });
+
+  /**
+   * One refresh for a burst of scheduler events (a config with 1,000 jobs adds 1,000 at once; refreshing after each
+   * made loading quadratic). A microtask, so STATUS= and serviceChanged still follow before any I/O.
+   */
+  let refreshQueued = false;
+  function refreshSoon(): void {
+    if (refreshQueued) return;
+    refreshQueued = true;
+    queueMicrotask(() => {
+      refreshQueued = false;
+      refresh();
+    });
+  }
 
   function logRecord(record: RunRecord): void {
     const meta = { job: record.job, runId: record.runId, outcome: record.outcome, message: record.message };
