@@ -189,7 +189,11 @@ export function createService(deps: ServiceDeps): Service {
       const effective: RunRequest = deps.forceDryRun === true ? { ...request, dryRun: true } : request;
       return runner.run(job, global, effective, runId, {
         signal,
-        onStarted: (id, operation) => emit('jobStarted', job.name, id, operation),
+        onStarted: (id, operation) => {
+          // The runner has recorded the run's start in the job state: take it in before telling anyone.
+          scheduler.refreshState(job.name);
+          emit('jobStarted', job.name, id, operation);
+        },
         onProgress: (p) => {
           progress.set(job.name, p);
           emit('jobProgress', job.name, runId, p);
@@ -209,7 +213,8 @@ export function createService(deps: ServiceDeps): Service {
       config: info.config,
       activity: info.activity,
       paused: info.paused,
-      state: runner.readState(info.name),
+      // The scheduler's copy: read after each run and when the run starts (not from disk on every Status call).
+      state: info.state,
       nextRunMs: info.nextRunMs,
       currentRunId: info.currentRunId,
       progress: info.running ? progress.get(info.name) : undefined,
