@@ -118,7 +118,7 @@ test('the config loader does not parse unchanged bytes again for the same rclone
   writeFileSync(file, 'local_base_path: /d\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@hourly"}\n');
   const edited = (await load(file)).config;
   assert.notEqual(edited, first);
-  assert.equal(edited.jobs[0]?.schedule, '0 * * * *');
+  assert.equal(edited.jobs[0]?.schedule, '@hourly');
 
   current = { ...caps }; // an upgraded rclone: the probe answers with new capabilities
   assert.notEqual((await load(file)).config, edited, 'a new rclone validates the file again');
