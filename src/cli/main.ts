@@ -1,14 +1,13 @@
 // rbmctl: the command line over the service's D-Bus API (yargs). main() parses, runs one command and returns
 // its exit code; it is the only place that turns errors into messages and codes (src/errors.ts table).
 // Start-up matters (rbmctl status should cost little more than Node itself): the D-Bus client, the config layer,
-// the engine and winston are imported only by the commands that use them.
+// the engine, winston and child_process are imported only by the commands that use them.
 
 import yargs from 'yargs';
 import { ERROR_TABLE, RbmError, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs } from './context.js';
 import { toJson } from './format.js';
-import { runCommand } from './run-command.js';
 import { jobsCommand, statusBuilder, statusCommand } from './commands/status.js';
 import { approveBuilder, approveCommand, syncBuilder, syncCommand } from './commands/sync.js';
 import { addJobBuilder, addJobCommand, addSyncCommand, jobsBuilder, listCommand, reloadCommand, removeJobCommand } from './commands/control.js';
@@ -31,7 +30,7 @@ function exitCodesText(): string {
 export async function main(argv: readonly string[], io: CliIo, overrides: Partial<CliDeps> = {}): Promise<number> {
   const deps: CliDeps = {
     connect: async (options) => (await import('../dbus/client.js')).connectClient(options),
-    runCommand,
+    runCommand: async (command, args) => (await import('./run-command.js')).runCommand(command, args),
     now: () => Date.now(),
     probeRclone: async (binary) => (await import('../platform/rclone-probe.js')).probeRclone(binary),
     runOneShot: async (request) => (await import('./one-shot.js')).runOneShotSync(request, io.env, overrides.abort),

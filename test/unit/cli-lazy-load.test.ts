@@ -1,6 +1,6 @@
 // rbmctl loads only what a command needs (start-up time): the real entry runs in a child process with a module
 // resolve hook that writes every module it loads to a file. status/jobs must not load the config layer (ajv, yaml),
-// winston or the engine; check-config and one-shot sync must (so this test can fail). No bus: status exits 69.
+// winston, the engine or child_process; check-config and one-shot sync must (so this test can fail). No bus here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +26,7 @@ const HEAVY = {
   winston: /\/node_modules\/winston\//,
   engine: /\/src\/engine\//,
   'config layer': /\/src\/config\/(load|parse|check)\.ts$/,
+  child_process: /^node:child_process$/,
 } as const;
 
 /** Run src/bin/rbmctl.ts with `args`; returns its exit code and the URLs of every module it loaded. */
