@@ -34,6 +34,11 @@ export function jobPaths(baseDir: string, jobName: string): JobPaths {
   return { dir, state: join(dir, 'state.json'), history: join(dir, 'history.jsonl'), workdir: join(dir, 'workdir'), lock: join(dir, 'lock') };
 }
 
+/** What the rclone probe found, kept across restarts (platform/rclone-probe.ts). */
+export function rcloneProbeCachePath(baseDir: string): string {
+  return join(baseDir, 'rclone-probe.json');
+}
+
 export function runIdPath(baseDir: string): string {
   return join(baseDir, 'run-id');
 }

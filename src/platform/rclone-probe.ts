@@ -1,12 +1,13 @@
 // Detects what the installed rclone offers by running it (argv, no shell), once per binary and file version.
-// Parsing lives in config/rclone-caps.ts; this adapter only runs the three commands and caches the result.
+// Parsing lives in config/rclone-caps.ts; this adapter only runs the three commands and caches the result, in memory
+// and (optionally) in a file, so a service start does not pay for three rclone processes when rclone did not change.
 
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { RbmError } from '../errors.js';
-import { MIN_RCLONE_VERSION, buildCapabilities, compareVersions } from '../config/rclone-caps.js';
+import { MIN_RCLONE_VERSION, buildCapabilities, compareVersions, parseRcloneVersion } from '../config/rclone-caps.js';
 import type { RcloneCapabilities } from '../config/types.js';
 import type { Child, ExitStatus, Spawner } from '../ports.js';
 
@@ -40,10 +41,69 @@ export const execFileSpawner: Spawner = {
   },
 };
 
-interface CacheEntry {
+/** What identifies one version of a binary file: an upgrade or a replacement changes at least one of these. */
+interface FileIdentity {
   mtimeMs: number;
+  ctimeMs: number;
   size: number;
+  ino: number;
+}
+
+interface CacheEntry {
+  identity: FileIdentity;
   caps: Promise<RcloneCapabilities>;
+}
+
+/** One record of the cache file (a JSON array of them, one per resolved binary path). */
+interface DiskRecord {
+  path: string;
+  identity: FileIdentity;
+  version: string;
+  flags: string[];
+}
+
+const DISK_CACHE_FORMAT = 1;
+const MAX_DISK_RECORDS = 16;
+
+function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
+}
+
+function isDiskRecord(value: unknown): value is DiskRecord {
+  const r = value as Partial<DiskRecord> | null;
+  return (
+    typeof r === 'object' && r !== null && typeof r.path === 'string' && typeof r.version === 'string' && Array.isArray(r.flags) && r.flags.every((f) => typeof f === 'string') &&
+    typeof r.identity === 'object' && r.identity !== null && ['mtimeMs', 'ctimeMs', 'size', 'ino'].every((k) => typeof (r.identity as unknown as Record<string, unknown>)[k] === 'number')
+  );
+}
+
+/** The records of a cache file; anything unreadable or of another format is no cache at all. */
+async function readDiskCache(file: string): Promise<DiskRecord[]> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { format?: unknown; records?: unknown };
+    if (parsed.format !== DISK_CACHE_FORMAT || !Array.isArray(parsed.records)) return [];
+    return parsed.records.filter(isDiskRecord);
+  } catch {
+    return [];
+  }
+}
+
+/** Best effort: a cache that cannot be written only costs the next start a probe. Private (0600 in 0700). */
+async function writeDiskCache(file: string, record: DiskRecord): Promise<void> {
+  try {
+    const others = (await readDiskCache(file)).filter((r) => r.path !== record.path).slice(-(MAX_DISK_RECORDS - 1));
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify({ format: DISK_CACHE_FORMAT, records: [...others, record] }) + '\n', { mode: 0o600 });
+    await rename(temp, file);
+  } catch {
+    // read-only or full state dir: probe again next time
+  }
+}
+
+/** Capabilities rebuilt from a cache record (the version and flags the probe found). */
+function capsFromRecord(binary: string, record: DiskRecord): RcloneCapabilities {
+  return { binary, ...parseRcloneVersion(`rclone v${record.version}`), flags: new Set(record.flags) };
 }
 
 const cache = new Map<string, CacheEntry>();
@@ -106,25 +166,50 @@ async function probeUncached(binary: string, path: string, spawner: Spawner): Pr
   return caps;
 }
 
+export interface ProbeOptions {
+  /** Runs the probe commands (default: execFile). */
+  spawner?: Spawner;
+  /** A file that keeps probe results across processes (the service passes one under its state directory). */
+  cacheFile?: string;
+}
+
+async function probeFile(binary: string, path: string, identity: FileIdentity, options: ProbeOptions): Promise<RcloneCapabilities> {
+  if (options.cacheFile !== undefined) {
+    const record = (await readDiskCache(options.cacheFile)).find((r) => r.path === path && sameIdentity(r.identity, identity));
+    if (record) {
+      try {
+        return capsFromRecord(binary, record);
+      } catch {
+        // a record this version cannot use: probe
+      }
+    }
+  }
+  const caps = await probeUncached(binary, path, options.spawner ?? execFileSpawner);
+  if (options.cacheFile !== undefined) await writeDiskCache(options.cacheFile, { path, identity, version: caps.version, flags: [...caps.flags] });
+  return caps;
+}
+
 /**
  * Runs `rclone version`, `rclone bisync --help` and `rclone help flags` and returns what the binary offers.
- * Cached per resolved file, and probed again when the file's mtime or size changes (an upgrade).
- * Throws RbmError('RcloneUnsupported') when rclone is missing, not rclone, or older than 1.58.
+ * Cached per resolved file (in memory, and in options.cacheFile), and probed again when the file's mtime, ctime,
+ * size or inode changes (an upgrade). Throws RbmError('RcloneUnsupported') when rclone is missing, not rclone,
+ * or older than 1.58.
  */
-export async function probeRclone(binary: string, spawner: Spawner = execFileSpawner): Promise<RcloneCapabilities> {
+export async function probeRclone(binary: string, options: ProbeOptions = {}): Promise<RcloneCapabilities> {
   const path = await resolveBinary(binary);
   if (path === undefined) throw notFound(binary);
-  let info: { mtimeMs: number; size: number };
+  let identity: FileIdentity;
   try {
-    info = await stat(path);
+    const info = await stat(path);
+    identity = { mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, size: info.size, ino: info.ino };
   } catch {
     throw notFound(binary);
   }
   const key = `${binary}\0${path}`;
   const cached = cache.get(key);
-  if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.caps;
-  const caps = probeUncached(binary, path, spawner);
-  cache.set(key, { mtimeMs: info.mtimeMs, size: info.size, caps });
+  if (cached && sameIdentity(cached.identity, identity)) return cached.caps;
+  const caps = probeFile(binary, path, identity, options);
+  cache.set(key, { identity, caps });
   caps.catch(() => {
     if (cache.get(key)?.caps === caps) cache.delete(key);
   });

@@ -7,7 +7,7 @@ import { defaultConfigPath, loadConfigWithRclone, parseConfigWithRclone } from '
 import type { Config, RcloneCapabilities } from '../config/types.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../engine/cpulimit.js';
-import { defaultStateDir, logsDir } from '../engine/paths.js';
+import { defaultStateDir, logsDir, rcloneProbeCachePath } from '../engine/paths.js';
 import { createJobRunner } from '../engine/runner.js';
 import { errorText } from '../errors.js';
 import { createLogger, type ClosableLogger } from '../log/logger.js';
@@ -23,7 +23,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
   const home = env.HOME ?? homedir();
   const stateDir = defaultStateDir(env);
   const spawner = createSpawner();
-  const probeCaps = (binary: string): Promise<RcloneCapabilities> => probeRclone(binary);
+  const probeCaps = (binary: string): Promise<RcloneCapabilities> => probeRclone(binary, { cacheFile: rcloneProbeCachePath(stateDir) });
   let logger: ClosableLogger | undefined;
 
   const warnNoRclone = (log: Logger) => (e: unknown): void =>
