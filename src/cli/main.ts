@@ -1,22 +1,19 @@
 // rbmctl: the command line over the service's D-Bus API (yargs). main() parses, runs one command and returns
 // its exit code; it is the only place that turns errors into messages and codes (src/errors.ts table).
+// Start-up matters (rbmctl status should cost little more than Node itself): the D-Bus client, the config layer,
+// the engine, winston and child_process are imported only by the commands that use them.
 
 import yargs from 'yargs';
 import { ERROR_TABLE, RbmError, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
-import { connectClient } from '../dbus/client.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs } from './context.js';
 import { toJson } from './format.js';
-import { runCommand } from './run-command.js';
 import { jobsCommand, statusBuilder, statusCommand } from './commands/status.js';
 import { approveBuilder, approveCommand, syncBuilder, syncCommand } from './commands/sync.js';
 import { addJobBuilder, addJobCommand, addSyncCommand, jobsBuilder, listCommand, reloadCommand, removeJobCommand } from './commands/control.js';
 import { historyBuilder, historyCommand } from './commands/history.js';
 import { watchCommand } from './commands/watch.js';
 import { daemonBuilder, daemonCommand } from './commands/daemon.js';
-import { checkConfigCommand } from './commands/check-config.js';
-import { probeRclone } from '../platform/rclone-probe.js';
-import { runOneShotSync } from './one-shot.js';
 
 class UsageError extends Error {}
 
@@ -32,11 +29,11 @@ function exitCodesText(): string {
 
 export async function main(argv: readonly string[], io: CliIo, overrides: Partial<CliDeps> = {}): Promise<number> {
   const deps: CliDeps = {
-    connect: connectClient,
-    runCommand,
+    connect: async (options) => (await import('../dbus/client.js')).connectClient(options),
+    runCommand: async (command, args) => (await import('./run-command.js')).runCommand(command, args),
     now: () => Date.now(),
-    probeRclone: (binary) => probeRclone(binary),
-    runOneShot: (request) => runOneShotSync(request, io.env, overrides.abort),
+    probeRclone: async (binary) => (await import('../platform/rclone-probe.js')).probeRclone(binary),
+    runOneShot: async (request) => (await import('./one-shot.js')).runOneShotSync(request, io.env, overrides.abort),
     ...overrides,
   };
   let exitCode = 0;
@@ -111,7 +108,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .command('approve <job>', 'Show what a safety abort would delete, ask, then sync with --force', approveBuilder, handle((ctx, a: { job: string; yes: boolean }) => approveCommand(ctx, a.job, a.yes)))
     .command('reload', 'Re-read the config file (a bad config keeps the old one)', (y) => y, handle((ctx) => reloadCommand(ctx)))
     .command('watch', 'Follow the service: one line per event', (y) => y, handle((ctx) => watchCommand(ctx)))
-    .command('check-config', 'Validate the config file offline (--config FILE for another file)', (y) => y, handle((ctx) => checkConfigCommand(ctx, deps.probeRclone)))
+    .command('check-config', 'Validate the config file offline (--config FILE for another file)', (y) => y, handle(async (ctx) => (await import('./commands/check-config.js')).checkConfigCommand(ctx, deps.probeRclone)))
     .command('daemon <action>', 'Start, stop, check or reload the service (systemctl --user)', daemonBuilder, handle((ctx, a: { action: 'start' | 'stop' | 'status' | 'reload' }) => daemonCommand(ctx, a.action)))
     .strict()
     .demandCommand(1, 'Give a command; rbmctl --help lists them.')

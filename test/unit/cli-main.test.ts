@@ -161,6 +161,20 @@ test('usage errors exit 2 with a pointer to --help', async () => {
   assert.match(limit.stderr, /--limit must be a whole number from 0 to 1000/);
 });
 
+test('help, version and completion requests print and never run the command; a command runs once', async () => {
+  for (const argv of [['status', '--help'], ['--version', 'status'], ['--get-yargs-completions', 'rbmctl', 'st'], ['--get-yargs-completions', 'rbmctl', 'status', 'photos', 'x'], ['completion']]) {
+    const { client, calls } = fakeClient();
+    const r = await rbmctl(argv, client);
+    assert.equal(r.code, 0, argv.join(' '));
+    assert.deepEqual(calls, [], `${argv.join(' ')} must not call the service`);
+  }
+  const candidates = await rbmctl(['--get-yargs-completions', 'rbmctl', 'st'], fakeClient().client);
+  assert.match(candidates.stdout, /^status$/m);
+  const { client, calls } = fakeClient();
+  await rbmctl(['pause', 'photos'], client);
+  assert.deepEqual(calls, ['pause photos', 'close']);
+});
+
 test('status: a readable table with attention notes, and --json with 64-bit numbers as strings', async () => {
   const r = await rbmctl(['status'], fakeClient().client);
   assert.equal(r.code, 0);
