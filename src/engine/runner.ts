@@ -12,7 +12,7 @@ import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, typ
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
 import { redactText } from '../log/redact.js';
-import type { Child, Clock, ExitStatus, Logger, Spawner } from '../ports.js';
+import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
 import { acquireJobLock } from './job-lock.js';
@@ -127,6 +127,20 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
   // Reserve the first ids now (one fsync at start-up) rather than on the first trigger. A failure is not fatal
   // here: nextRunId reserves again and reports it to the caller.
   runIds.topUp();
+  let niceWarned = false;
+
+  /** rclone runs `global.rcloneNice` below the service's priority; a failure to lower it is reported once. */
+  function priorityOptions(global: GlobalSettings, log: Logger): Pick<SpawnOptions, 'nice' | 'onNiceError'> {
+    if (global.rcloneNice <= 0) return {};
+    return {
+      nice: global.rcloneNice,
+      onNiceError: (e: Error) => {
+        if (niceWarned) return;
+        niceWarned = true;
+        log.warn('cannot lower the CPU priority of rclone; it runs at the priority of the service', { rcloneNice: global.rcloneNice, error: e.message });
+      },
+    };
+  }
 
   function execute(
     argv: readonly string[],
@@ -146,7 +160,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     });
     if (hooks.signal?.aborted) return Promise.resolve({ exit: { code: null, signal: null }, summary: emptySummary(), cancelled: true });
     log.debug('starting rclone', { argv });
-    const child: Child = ctx.spawner.spawn(global.rcloneBinary, argv, { env: ctx.env, onLine: (line) => parser.push(line) });
+    const child: Child = ctx.spawner.spawn(global.rcloneBinary, argv, { env: ctx.env, onLine: (line) => parser.push(line), ...priorityOptions(global, log) });
     const limiter = attachCpuLimit(spawner, deps.cpulimitPath, child.pid, global.maxCpuUsagePercent, log);
     let cancelled = false;
     let killTimer: { cancel(): void } | undefined;
@@ -299,7 +313,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     let c: Classification;
     for (;;) {
       if (plan.operation === 'resync' && !plan.dryRun && !state.resyncDone) {
-        await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: ctx.env });
+        await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: ctx.env, spawnOptions: priorityOptions(global, log) });
       }
       removeStaleRcloneLocks(paths.workdir, log);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
