@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/src/bin/rbmctl.js';
+import '../dist/bundle/rbmctl.js';

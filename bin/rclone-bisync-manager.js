@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/src/bin/daemon.js';
+import '../dist/bundle/daemon.js';

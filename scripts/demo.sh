@@ -23,7 +23,7 @@ build_project
 config_dir="${XDG_CONFIG_HOME:-$HOME/.config}/rclone-bisync-manager"
 config="$config_dir/config.yaml"
 demo_dir="$HOME/rclone-bisync-demo"
-rbmctl=(node "$PROJECT_DIR/dist/src/bin/rbmctl.js")
+rbmctl=(node "$PROJECT_DIR/bin/rbmctl.js")
 
 say "demo folders: $demo_dir/local <-> $demo_dir/remote"
 mkdir -p "$demo_dir/local" "$demo_dir/remote"
@@ -98,7 +98,7 @@ trap cleanup EXIT
 bus_info=$(dbus-daemon --config-file="$bus_dir/bus.conf" --fork --print-address=1 --print-pid=1)
 export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$bus_info")
 bus_pid=$(sed -n 2p <<<"$bus_info")
-node "$PROJECT_DIR/dist/src/bin/daemon.js" --config "$config" &
+node "$PROJECT_DIR/bin/rclone-bisync-manager.js" --config "$config" &
 service_pid=$!
 for _ in $(seq 1 100); do
   "${rbmctl[@]}" status >/dev/null 2>&1 && break
@@ -109,7 +109,7 @@ done
 "${rbmctl[@]}" status
 if [ "$mode" = foreground ]; then
   say "the service keeps running; press Ctrl-C to stop it. From another terminal:"
-  printf '    export DBUS_SESSION_BUS_ADDRESS=%q; node %q status\n' "$DBUS_SESSION_BUS_ADDRESS" "$PROJECT_DIR/dist/src/bin/rbmctl.js" >&2
+  printf '    export DBUS_SESSION_BUS_ADDRESS=%q; node %q status\n' "$DBUS_SESSION_BUS_ADDRESS" "$PROJECT_DIR/bin/rbmctl.js" >&2
   wait "$service_pid"
 else
   say "demo done; stopping the service (run with --foreground to keep it running)"

@@ -33,11 +33,11 @@ done
 
 # ---- build -----------------------------------------------------------------------------------------------------
 cd "$PROJECT_DIR"
-entry=dist/src/bin/daemon.js
+entry=dist/bundle/daemon.js
 needs_build=no
 if [ ! -f "$entry" ]; then
   needs_build=yes
-elif [ -d src ] && [ -n "$(find src package.json tsconfig.json tsconfig.build.json -newer "$entry" -print -quit 2>/dev/null)" ]; then
+elif [ -d src ] && [ -n "$(find src scripts/bundle.mjs package.json tsconfig.json tsconfig.build.json -newer "$entry" -print -quit 2>/dev/null)" ]; then
   needs_build=yes
 fi
 if [ "$needs_build" = yes ]; then
@@ -97,7 +97,7 @@ trap 'rm -rf "$stage" "${old:-}"' EXIT
 cp -R bin dist package.json "$stage/"
 [ -f package-lock.json ] && cp package-lock.json "$stage/"
 for extra in dbus systemd examples LICENSE README.md; do [ -e "$extra" ] && cp -R "$extra" "$stage/"; done
-rm -rf "$stage/dist/test" "$stage/dist/bench"
+rm -rf "$stage/dist/test" "$stage/dist/bench" "$stage/dist/src" "$stage/dist/scripts"
 if [ -d node_modules ] && [ -f package-lock.json ]; then
   "$NODE" scripts/copy-prod-modules.mjs "$PROJECT_DIR" "$stage/node_modules" >/dev/null
 else

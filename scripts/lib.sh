@@ -44,7 +44,7 @@ ensure_node_modules() {
 build_project() {
   cd "$PROJECT_DIR"
   local stamp="dist/.build-stamp"
-  if [ -f "$stamp" ] && [ -z "$(find src bench package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  if [ -f "$stamp" ] && [ -z "$(find src bench scripts/bundle.mjs package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
     return 0
   fi
   say "building"

@@ -2,8 +2,8 @@
 // `additionalProperties: false` at every level so that a typo is an error, never a silently ignored key.
 // Each `description` is the "what is expected" half of an error message.
 
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validate as validateConfigValue } from './schema-validator.generated.js';
 
 const bool = { type: 'boolean', description: 'true or false' } as const;
 const optionalPath = { type: ['string', 'null'], minLength: 1, description: 'a file path (absolute, ~/…, or relative to the config file)' } as const;
@@ -123,16 +123,14 @@ export const configSchema = {
   },
 } as const;
 
-let compiled: ValidateFunction | undefined;
+/** How the schema is compiled (scripts/generate-config-validator.ts): `verbose` keeps parentSchema and data on each error for messages. */
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, verbose: true } as const;
 
-/** The compiled validator (built once). `verbose` keeps parentSchema and data on each error for messages. */
-export function configValidator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(configSchema);
-  return compiled;
-}
+/** The validator ajv generated from configSchema at build time (compiling it at every start cost ~100 ms). */
+type GeneratedValidator = ((value: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** Every schema error for `value`, empty when it is structurally valid. */
 export function schemaErrors(value: unknown): ErrorObject[] {
-  const validate = configValidator();
+  const validate = validateConfigValue as GeneratedValidator;
   return validate(value) ? [] : [...(validate.errors ?? [])];
 }

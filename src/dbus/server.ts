@@ -8,7 +8,7 @@ import { RbmError, errorName, errorText } from '../errors.js';
 import type { Logger } from '../ports.js';
 import { nodeSocketAddress } from './address.js';
 import type { Progress, RunRecord } from '../core/types.js';
-import type { ControlApi, JobStatus, ServiceStatus, Unsubscribe } from '../service/control-api.js';
+import type { ControlApi, JobStatus, ServiceStatus, ServiceSummary, Unsubscribe } from '../service/control-api.js';
 import {
   BUS_NAME,
   DEFAULT_HISTORY_LIMIT,
@@ -109,7 +109,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-function managerProperties(status: ServiceStatus): ManagerProperties {
+function managerProperties(status: ServiceSummary): ManagerProperties {
   return {
     Version: status.version,
     State: status.state,
@@ -284,12 +284,13 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   });
   const objectManager = new ObjectManagerInterface(OBJECT_MANAGER_INTERFACE);
 
-  function addJobObject(status: JobStatus): void {
+  /** Export a job object; `announce` is false for the objects published before the name is owned (nobody watches yet). */
+  function addJobObject(status: JobStatus, announce = true): void {
     if (jobs.has(status.name)) return;
     const entry: JobEntry = { name: status.name, path: jobObjectPath(status.name), iface: new JobInterface(status.name), sent: jobProperties(status) };
     jobs.set(status.name, entry);
     bus.export(entry.path, entry.iface);
-    safely('InterfacesAdded', () => objectManager.InterfacesAdded(entry.path, { [JOB_INTERFACE]: propertyVariants(entry.sent, JOB_PROPERTIES) }));
+    if (announce) safely('InterfacesAdded', () => objectManager.InterfacesAdded(entry.path, { [JOB_INTERFACE]: propertyVariants(entry.sent, JOB_PROPERTIES) }));
   }
 
   function removeJobObject(name: string): void {
@@ -375,7 +376,7 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   // ------------------------------------------------------------ manager object
   let managerSent: ManagerProperties | undefined;
 
-  function updateManagerProperties(status: ServiceStatus): void {
+  function updateManagerProperties(status: ServiceSummary): void {
     const next = managerProperties(status);
     const previous = managerSent;
     managerSent = next;
@@ -387,18 +388,21 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
     if (Object.keys(changed).length > 0) safely('PropertiesChanged', () => Interface.emitPropertiesChanged(manager, changed, []));
   }
 
+  /** The manager's properties, from the service's summary (cheap: no per-job work whatever the number of jobs). */
   function currentManager(): ManagerProperties {
-    const status = serviceStatus();
-    if (status) return managerProperties(status);
+    try {
+      return managerProperties(api.summary());
+    } catch (e: unknown) {
+      logger.error('summary() failed', { error: errorText(e), stack: e instanceof Error ? e.stack : undefined });
+    }
     if (managerSent) return managerSent;
     throw new DBusError(errorName('Internal'), 'the service status is not available; the service log has the details');
   }
 
-  /** Pause/Resume/Cancel: an empty list means every job. */
+  /** Pause/Resume/Cancel: an empty list means every job (the ones published on the bus). */
   function jobsOrAll(value: unknown, argument: string): string[] {
     const names = readJobNames(value, argument);
-    if (names.length > 0) return names;
-    return (serviceStatus()?.jobs ?? []).map((j) => j.name);
+    return names.length > 0 ? names : [...jobs.keys()];
   }
 
   class ManagerInterface extends Interface {
@@ -429,10 +433,8 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
       );
     }
     Reload(): Promise<void> {
-      return guard('Reload', async () => {
-        await api.reload();
-        reconcile();
-      });
+      // The configReloaded event has already reconciled the job objects.
+      return guard('Reload', () => api.reload());
     }
     AddJob(name: unknown, definition: unknown): Promise<string> {
       return guard('AddJob', async () => {
@@ -471,9 +473,8 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
         const max = limit === 0 ? DEFAULT_HISTORY_LIMIT : Math.min(limit, MAX_HISTORY_LIMIT);
         let records: RunRecord[];
         if (job === '') {
-          records = api
-            .status()
-            .jobs.flatMap((j) => api.history(j.name, max))
+          records = [...jobs.keys()]
+            .flatMap((name) => api.history(name, max))
             .sort((a, b) => b.runId - a.runId)
             .slice(0, max);
         } else {
@@ -616,8 +617,9 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
     api.on('jobRemoved', (name) => {
       removeJobObject(name);
     }),
-    api.on('serviceChanged', (status) => {
-      reconcile(status);
+    // Job objects follow jobAdded/jobChanged/jobRemoved; a service-level change only touches the manager's properties.
+    api.on('serviceChanged', (summary) => {
+      updateManagerProperties(summary);
     }),
     api.on('configReloaded', (ok, error) => {
       safely('ConfigReloaded', () => manager.ConfigReloaded(ok, error));
@@ -641,7 +643,7 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
     const initial = serviceStatus();
     if (initial) {
       managerSent = managerProperties(initial);
-      for (const job of initial.jobs) addJobObject(job);
+      for (const job of initial.jobs) addJobObject(job, false);
     }
     const replyCode = await Promise.race([bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE), connectFailure]);
     if (replyCode !== dbus.RequestNameReply.PRIMARY_OWNER && replyCode !== dbus.RequestNameReply.ALREADY_OWNER) {

@@ -48,6 +48,8 @@ export interface JobScheduleInfo {
   queued: boolean;
   /** Removed from the config; disappears when its current run ends. */
   removed: boolean;
+  /** The job's persisted state as last read (on load, after each run, and on refreshState). */
+  state: JobState;
 }
 
 export interface StartupOptions {
@@ -211,6 +213,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function infoOf(e: Entry): JobScheduleInfo {
     const dues = [nextDue(e), retryDue(e)].filter((d): d is number => d !== undefined);
     return {
+      state: e.state,
       name: e.config.name,
       config: e.config,
       activity: activityOf(e),

@@ -23,7 +23,8 @@ export interface JobStatus {
   cpuLimitNotApplied: boolean;
 }
 
-export interface ServiceStatus {
+/** The service-level half of the status: cheap whatever the number of jobs (manager properties, STATUS=). */
+export interface ServiceSummary {
   state: ServiceState;
   version: string;
   configPath: string;
@@ -32,6 +33,9 @@ export interface ServiceStatus {
   rcloneVersion: string;
   runningJobs: string[];
   queuedJobs: string[];
+}
+
+export interface ServiceStatus extends ServiceSummary {
   jobs: JobStatus[];
 }
 
@@ -43,8 +47,8 @@ export interface ControlEvents {
   jobChanged(status: JobStatus): void;
   jobAdded(status: JobStatus): void;
   jobRemoved(name: string): void;
-  /** Service-level status changed (state, config error, running/queued lists). */
-  serviceChanged(status: ServiceStatus): void;
+  /** Service-level status changed (state, config error, running/queued lists, the set of jobs). */
+  serviceChanged(summary: ServiceSummary): void;
   configReloaded(ok: boolean, error: string): void;
 }
 
@@ -55,6 +59,8 @@ export interface ControlApi {
   /** Queue runs; an empty list means all active jobs. Resolves with one run id per job once queued. */
   sync(jobs: readonly string[], request: RunRequest): Promise<number[]>;
   status(): ServiceStatus;
+  /** status() without the jobs. */
+  summary(): ServiceSummary;
   jobStatus(name: string): JobStatus;
   /** Re-read the config; resolves after commit, throws ConfigError and keeps the old config otherwise. */
   reload(): Promise<void>;

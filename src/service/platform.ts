@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
-import { defaultConfigPath, loadConfigWithRclone, parseConfigWithRclone } from '../config/load.js';
+import { createConfigLoader, defaultConfigPath, parseConfigWithRclone } from '../config/load.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../engine/cpulimit.js';
@@ -29,9 +29,11 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
   const warnNoRclone = (log: Logger) => (e: unknown): void =>
     log.warn('cannot detect the rclone version; options are checked without it', { error: errorText(e) });
 
-  /** Load once: the file names the rclone binary, whose flags then check the options. */
+  let loader: ReturnType<typeof createConfigLoader> | undefined;
+  /** The file names the rclone binary, whose flags then check the options; unchanged files are not parsed again. */
   async function load(path: string, log: Logger): Promise<Config> {
-    return (await loadConfigWithRclone(path, { home, probe: probeCaps, onProbeError: warnNoRclone(log) })).config;
+    loader ??= createConfigLoader({ home, probe: probeCaps, onProbeError: warnNoRclone(log) });
+    return (await loader(path)).config;
   }
 
   /** Verify the edited text as a whole config before it replaces the file. */

@@ -8,7 +8,7 @@ import { ConfigError, RbmError, errorText, formatIssue, isRbmError } from '../er
 import type { Notifier } from '../platform/notify.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import { createScheduler, type JobScheduleInfo, type SchedulerEvent } from '../scheduler/scheduler.js';
-import type { ControlApi, ControlEvents, JobStatus, ServiceState, ServiceStatus, Unsubscribe } from './control-api.js';
+import type { ControlApi, ControlEvents, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from './control-api.js';
 
 /** Writes job definitions into the config file. Both methods validate first and write nothing on failure. */
 export interface ConfigEditor {
@@ -41,7 +41,12 @@ export interface ServiceDeps {
 }
 
 export interface Service extends ControlApi {
-  /** Load the config (a missing or invalid one is reported, not fatal) and start scheduling. Call once the bus name is owned. */
+  /**
+   * Load the config (a missing or invalid one is reported, not fatal) without running anything yet, so the control
+   * adapter can publish every job before it announces the service. Optional: start() loads when it was not called.
+   */
+  load(): Promise<void>;
+  /** Start scheduling, with the start-up runs (initial sync, missed jobs). Call once the bus name is owned. */
   start(): Promise<void>;
   /** Stop scheduling, let running syncs finish within shutdown_grace, then cancel them; resolves when no run is left. */
   shutdown(): Promise<void>;
@@ -122,6 +127,8 @@ export function createService(deps: ServiceDeps): Service {
   let configError = '';
   let configErrorLine = '';
   let caps: RcloneCapabilities | undefined;
+  let loaded: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
   let started = false;
   let startupChecksDone = false;
   let shutdownPromise: Promise<void> | undefined;
@@ -182,7 +189,11 @@ export function createService(deps: ServiceDeps): Service {
       const effective: RunRequest = deps.forceDryRun === true ? { ...request, dryRun: true } : request;
       return runner.run(job, global, effective, runId, {
         signal,
-        onStarted: (id, operation) => emit('jobStarted', job.name, id, operation),
+        onStarted: (id, operation) => {
+          // The runner has recorded the run's start in the job state: take it in before telling anyone.
+          scheduler.refreshState(job.name);
+          emit('jobStarted', job.name, id, operation);
+        },
         onProgress: (p) => {
           progress.set(job.name, p);
           emit('jobProgress', job.name, runId, p);
@@ -202,7 +213,8 @@ export function createService(deps: ServiceDeps): Service {
       config: info.config,
       activity: info.activity,
       paused: info.paused,
-      state: runner.readState(info.name),
+      // The scheduler's copy: read after each run and when the run starts (not from disk on every Status call).
+      state: info.state,
       nextRunMs: info.nextRunMs,
       currentRunId: info.currentRunId,
       progress: info.running ? progress.get(info.name) : undefined,
@@ -234,7 +246,7 @@ export function createService(deps: ServiceDeps): Service {
     return line;
   }
 
-  function serviceStatus(): ServiceStatus {
+  function serviceSummary(): ServiceSummary {
     return {
       state,
       version: deps.version,
@@ -243,8 +255,11 @@ export function createService(deps: ServiceDeps): Service {
       rcloneVersion: caps?.version ?? '',
       runningJobs: scheduler.runningJobs(),
       queuedJobs: scheduler.queuedJobs(),
-      jobs: scheduler.jobs().filter((j) => !j.removed).map(jobStatusOf),
     };
+  }
+
+  function serviceStatus(): ServiceStatus {
+    return { ...serviceSummary(), jobs: scheduler.jobs().filter((j) => !j.removed).map(jobStatusOf) };
   }
 
   /** Push STATUS= and serviceChanged when the service-level picture changed. */
@@ -257,7 +272,7 @@ export function createService(deps: ServiceDeps): Service {
     const key = JSON.stringify([state, configError, caps?.version, scheduler.runningJobs(), scheduler.queuedJobs(), scheduler.jobs().map((j) => j.name)]);
     if (key !== lastServiceKey) {
       lastServiceKey = key;
-      emit('serviceChanged', serviceStatus());
+      emit('serviceChanged', serviceSummary());
     }
   }
 
@@ -291,8 +306,22 @@ export function createService(deps: ServiceDeps): Service {
         emit('jobFinished', event.record);
         break;
     }
-    refresh();
+    refreshSoon();
   });
+
+  /**
+   * One refresh for a burst of scheduler events (a config with 1,000 jobs adds 1,000 at once; refreshing after each
+   * made loading quadratic). A microtask, so STATUS= and serviceChanged still follow before any I/O.
+   */
+  let refreshQueued = false;
+  function refreshSoon(): void {
+    if (refreshQueued) return;
+    refreshQueued = true;
+    queueMicrotask(() => {
+      refreshQueued = false;
+      refresh();
+    });
+  }
 
   function logRecord(record: RunRecord): void {
     const meta = { job: record.job, runId: record.runId, outcome: record.outcome, message: record.message };
@@ -349,11 +378,7 @@ export function createService(deps: ServiceDeps): Service {
     configErrorLine = '';
     await probe(next.global.rcloneBinary);
     scheduler.applyConfig(next.jobs, next.global.maxParallelJobs);
-    if (!startupChecksDone) {
-      // The first good config counts as start-up, even when it arrives after a broken start.
-      startupChecksDone = true;
-      scheduler.runStartupChecks({ runMissed: next.global.runMissedJobs, runInitial: next.global.runInitialSyncOnStartup });
-    }
+    runStartupChecksOnce();
     const names = next.jobs.map((j) => j.name);
     logger.info('config loaded', {
       path: configPath,
@@ -363,6 +388,13 @@ export function createService(deps: ServiceDeps): Service {
     });
     deps.watchFiles?.(watchedFiles());
     emit('configReloaded', true, '');
+  }
+
+  /** The first good config after start() counts as start-up, even when it arrives after a broken start. */
+  function runStartupChecksOnce(): void {
+    if (!started || startupChecksDone || !config) return;
+    startupChecksDone = true;
+    scheduler.runStartupChecks({ runMissed: config.global.runMissedJobs, runInitial: config.global.runInitialSyncOnStartup });
   }
 
   function ensureNotStopping(): void {
@@ -392,18 +424,26 @@ export function createService(deps: ServiceDeps): Service {
   }
 
   const service: Service = {
-    async start() {
-      if (started) return;
-      started = true;
-      scheduler.start();
-      await serialize('reload', async () => {
+    load() {
+      loaded ??= serialize('reload', async () => {
         try {
           await loadAndCommit();
         } catch {
           // Reported by loadAndCommit (log, configError, STATUS=); the watcher picks up the fixed file.
         }
       });
-      if (state === 'starting') setState('running');
+      return loaded;
+    },
+
+    start() {
+      starting ??= (async () => {
+        await service.load();
+        started = true;
+        scheduler.start();
+        runStartupChecksOnce();
+        if (state === 'starting') setState('running');
+      })();
+      return starting;
     },
 
     shutdown() {
@@ -473,6 +513,8 @@ export function createService(deps: ServiceDeps): Service {
     },
 
     status: serviceStatus,
+
+    summary: serviceSummary,
 
     jobStatus(name) {
       return jobStatusOf(knownJob(validateJobName(name, 'name')));

@@ -6,7 +6,7 @@ import type { JobConfig } from '../../src/config/types.js';
 import { initialJobState } from '../../src/core/job-state.js';
 import { makeJob } from './job.js';
 import type { JobState, Outcome, Progress, RunRecord, RunRequest } from '../../src/core/types.js';
-import type { ControlApi, ControlEvents, JobActivity, JobStatus, ServiceState, ServiceStatus, Unsubscribe } from '../../src/service/control-api.js';
+import type { ControlApi, ControlEvents, JobActivity, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from '../../src/service/control-api.js';
 
 export function fakeJobConfig(name: string, overrides: Partial<JobConfig> = {}): JobConfig {
   return makeJob({ name, local: `/home/user/${name}`, rcloneRemote: 'remote', remote: name, path2: `remote:${name}`, schedule: '*/5 * * * *', ...overrides });
@@ -219,6 +219,11 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
     status(): ServiceStatus {
       checkFailure('status', []);
       return status();
+    },
+    summary(): ServiceSummary {
+      checkFailure('summary', []);
+      const { state, version, configPath, configError, rcloneVersion, runningJobs, queuedJobs } = status();
+      return { state, version, configPath, configError, rcloneVersion, runningJobs, queuedJobs };
     },
     jobStatus(name: string): JobStatus {
       return jobStatus(name);

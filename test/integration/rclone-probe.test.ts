@@ -1,5 +1,5 @@
 // Probing the real modern rclone (RBM_TEST_RCLONE): version, flags, caching, and what that means for a config.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, statSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { checkConfigFile } from '../../src/config/check.js';
@@ -43,48 +43,54 @@ test('a config with conflict_resolve is accepted by modern rclone; an unknown fl
   assert.throws(() => parseConfig(CONFIG, { file: '/c.yaml', home: '/h', caps }), new RegExp(`rclone ${caps.version.replace(/\./g, '\\.')} does not accept --resilient-typo`));
 });
 
-test('the probe is cached per binary and runs again when the binary changes', async (t) => {
-  const rclone = requireProgram(t, 'rclone', testRclone());
-  if (!rclone) return;
+/** A private copy of the rclone binary (so the tests can replace it), in a temp dir removed after the test. */
+function rcloneCopy(t: TestContext, rclone: string): { dir: string; copy: string } {
   const dir = mkdtempSync(join(tmpdir(), 'rbm-probe-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const copy = join(dir, 'rclone');
   copyFileSync(rclone, copy);
   chmodSync(copy, 0o755);
+  return { dir, copy };
+}
+
+/** The real spawner, counting the processes it starts. */
+function countingSpawner(): { counting: Spawner; spawned: () => number } {
+  let count = 0;
+  return { counting: { spawn: (cmd, args, options) => (count++, execFileSpawner.spawn(cmd, args, options)) }, spawned: () => count };
+}
+
+test('the probe is cached per binary and runs again when the binary changes', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (!rclone) return;
+  const { copy } = rcloneCopy(t, rclone);
   clearRcloneProbeCache();
-  let spawned = 0;
-  const counting: Spawner = { spawn: (cmd, args, options) => (spawned++, execFileSpawner.spawn(cmd, args, options)) };
+  const { counting, spawned } = countingSpawner();
   const first = await probeRclone(copy, { spawner: counting });
   const second = await probeRclone(copy, { spawner: counting });
   assert.equal(second, first, 'same object from the cache');
-  assert.equal(spawned, 3, 'version, bisync --help and help flags, once');
+  assert.equal(spawned(), 3, 'version, bisync --help and help flags, once');
   // Replace the binary with a script pretending to be an old rclone: the probe notices and refuses it.
   rmSync(copy);
   writeFileSync(copy, '#!/bin/sh\necho "rclone v1.57.0"\n');
   chmodSync(copy, 0o755);
   await assert.rejects(probeRclone(copy, { spawner: counting }), (e: unknown) => e instanceof RbmError && e.code === 'RcloneUnsupported' && /1\.57\.0.*too old: bisync needs rclone >= 1\.58/.test(e.message));
-  assert.equal(spawned, 6);
+  assert.equal(spawned(), 6);
 });
 
 test('the probe file cache: a new process reuses it, an upgraded binary is probed again, a corrupt file is ignored', async (t) => {
   const rclone = requireProgram(t, 'rclone', testRclone());
   if (!rclone) return;
-  const dir = mkdtempSync(join(tmpdir(), 'rbm-probe-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const copy = join(dir, 'rclone');
-  copyFileSync(rclone, copy);
-  chmodSync(copy, 0o755);
+  const { dir, copy } = rcloneCopy(t, rclone);
   const cacheFile = join(dir, 'state', 'rclone-probe.json');
-  let spawned = 0;
-  const counting: Spawner = { spawn: (cmd, args, options) => (spawned++, execFileSpawner.spawn(cmd, args, options)) };
+  const { counting, spawned } = countingSpawner();
 
   clearRcloneProbeCache();
   const probed = await probeRclone(copy, { spawner: counting, cacheFile });
-  assert.equal(spawned, 3, 'the first probe runs rclone');
+  assert.equal(spawned(), 3, 'the first probe runs rclone');
   assert.equal(statSync(cacheFile).mode & 0o777, 0o600, 'the cache file is private');
   clearRcloneProbeCache(); // as a new process would start
   const reused = await probeRclone(copy, { spawner: counting, cacheFile });
-  assert.equal(spawned, 3, 'a fresh process takes the result from the file');
+  assert.equal(spawned(), 3, 'a fresh process takes the result from the file');
   assert.equal(reused.version, probed.version);
   assert.deepEqual([...reused.flags].sort(), [...probed.flags].sort(), 'the same flags as the real probe');
 
@@ -94,13 +100,13 @@ test('the probe file cache: a new process reuses it, an upgraded binary is probe
   chmodSync(copy, 0o755);
   clearRcloneProbeCache();
   await assert.rejects(probeRclone(copy, { spawner: counting, cacheFile }), (e: unknown) => e instanceof RbmError && e.code === 'RcloneUnsupported');
-  assert.equal(spawned, 6, 'the replaced binary was probed');
+  assert.equal(spawned(), 6, 'the replaced binary was probed');
 
   copyFileSync(rclone, copy);
   writeFileSync(cacheFile, '{"format":1,"records":[{"path":');
   clearRcloneProbeCache();
   const again = await probeRclone(copy, { spawner: counting, cacheFile });
-  assert.equal(spawned, 9, 'a corrupt cache file is no cache');
+  assert.equal(spawned(), 9, 'a corrupt cache file is no cache');
   assert.equal(again.version, probed.version);
 });
 

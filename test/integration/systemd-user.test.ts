@@ -57,7 +57,7 @@ test('the harness runs a real systemd --user, starts a Type=notify unit and leav
   assert.equal(existsSync('/run/systemd/system'), hadRunSystemd, '/run/systemd/system is as it was');
 });
 
-const productReady = ['systemd/rclone-bisync-manager.service', 'dist/src/bin/daemon.js', 'dist/src/bin/rbmctl.js', 'examples/config.yaml']
+const productReady = ['systemd/rclone-bisync-manager.service', 'dist/bundle/daemon.js', 'dist/bundle/rbmctl.js', 'examples/config.yaml']
   .every((p) => existsSync(join(PROJECT_DIR, p))) && existsSync(join(PROJECT_DIR, 'dbus'))
   && readdirSync(join(PROJECT_DIR, 'dbus')).some((name) => name.endsWith('.service'));
 
@@ -367,7 +367,7 @@ async function startMonitor(manager: UserManager, waitFor: (what: string, check:
 }
 
 function assertBuildIsFresh(): void {
-  const built = statSync(join(PROJECT_DIR, 'dist/src/bin/daemon.js')).mtimeMs;
+  const built = statSync(join(PROJECT_DIR, 'dist/bundle/daemon.js')).mtimeMs;
   const newer = allFiles(join(PROJECT_DIR, 'src')).filter((f) => statSync(f).mtimeMs > built);
   assert.deepEqual(newer, [], 'dist/ is older than src/: run npm run build first (scripts/test.sh does)');
 }

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfigFile, summarizeConfig } from '../../src/config/check.js';
-import { defaultConfigPath, loadConfig, loadConfigWithRclone } from '../../src/config/load.js';
+import { createConfigLoader, defaultConfigPath, loadConfig, loadConfigWithRclone } from '../../src/config/load.js';
 import { buildCapabilities } from '../../src/config/rclone-caps.js';
 import { ConfigError, RbmError, exitCodeFor } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
@@ -103,4 +103,26 @@ test('with a probe, the rclone named by rclone_binary is detected and the file i
   // A missing rclone is not a config problem: the probe's RcloneUnsupported error comes through (exit 10).
   const missing = () => Promise.reject(new RbmError('RcloneUnsupported', 'rclone not found: rclone'));
   await assert.rejects(checkConfigFile(file, { home: '/h', probe: missing }), (e: unknown) => e instanceof RbmError && e.exitCode === 10);
+});
+
+test('the config loader does not parse unchanged bytes again for the same rclone, and does for new bytes or a new rclone', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'config.yaml');
+  const caps = buildCapabilities('rclone', fixture('rclone/v1.60-version.txt'), fixture('rclone/v1.60-bisync-help.txt'), fixture('rclone/v1.60-help-flags.txt'));
+  let current = caps;
+  const load = createConfigLoader({ home: '/h', probe: () => Promise.resolve(current) });
+  writeFileSync(file, 'local_base_path: /d\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@daily"}\n');
+  const first = (await load(file)).config;
+  assert.equal((await load(file)).config, first, 'same bytes, same rclone: the validated config is reused');
+
+  writeFileSync(file, 'local_base_path: /d\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@hourly"}\n');
+  const edited = (await load(file)).config;
+  assert.notEqual(edited, first);
+  assert.equal(edited.jobs[0]?.schedule, '@hourly');
+
+  current = { ...caps }; // an upgraded rclone: the probe answers with new capabilities
+  assert.notEqual((await load(file)).config, edited, 'a new rclone validates the file again');
+
+  writeFileSync(file, 'local_base_path: /d\nsync_jobs:\n  a: {local: a, rclone_remote: r, remote: a, schedule: "@hourly", bogus: 1}\n');
+  await assert.rejects(load(file), (e: unknown) => e instanceof ConfigError && /bogus/.test(e.message + JSON.stringify(e.issues)));
 });

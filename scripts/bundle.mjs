@@ -1,0 +1,30 @@
+// Bundles the two executables (src/bin/daemon.ts, src/bin/rbmctl.ts) into dist/bundle/ with esbuild: one file each
+// plus shared chunks for what rbmctl imports lazily. Start-up was mostly Node resolving and reading hundreds of
+// module files (winston, yargs, dbus-next, yaml); a bundle is read in one go. See docs/performance.md.
+// Native or optional modules stay outside and load from node_modules: sd-notify (addon), usocket (addon that
+// dbus-next tries), x11 (dbus-next's optional X11 transport).
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = `${root}dist/bundle`;
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { daemon: 'src/bin/daemon.ts', rbmctl: 'src/bin/rbmctl.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked', // run with NODE_OPTIONS=--enable-source-maps for stack traces in src/ terms
+  external: ['sd-notify', 'usocket', 'x11'],
+  // CommonJS dependencies (winston, dbus-next) call require() for Node's built-ins; an ES module has none.
+  banner: { js: "import { createRequire as __rbmCreateRequire } from 'node:module'; const require = __rbmCreateRequire(import.meta.url);" },
+  // Less text to read and parse at every start; identifiers stay, so stack traces keep their function names.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
