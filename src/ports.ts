@@ -25,6 +25,10 @@ export interface SpawnOptions {
   cwd?: string;
   /** Called for each complete output line (without the newline). Lines are capped in length by the adapter. */
   onLine?: (line: string, stream: OutputStream) => void;
+  /** Run the child this much below our CPU priority: its nice value becomes ours + `nice` (at most 19), like nice(1). */
+  nice?: number;
+  /** Called when `nice` could not be applied; the child then runs at our priority. */
+  onNiceError?: (error: Error) => void;
 }
 
 export interface Child {

@@ -30,6 +30,7 @@ export interface ParseOptions {
 export const DEFAULTS = Object.freeze({
   redirectRcloneLogOutput: false,
   maxCpuUsagePercent: 100,
+  rcloneNice: 10,
   runMissedJobs: false,
   runInitialSyncOnStartup: false,
   maxParallelJobs: 2,
@@ -255,6 +256,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     exclusionRulesFile,
     redirectRcloneLogOutput: boolAt(raw, 'redirect_rclone_log_output', DEFAULTS.redirectRcloneLogOutput),
     maxCpuUsagePercent: number('max_cpu_usage_percent', DEFAULTS.maxCpuUsagePercent),
+    rcloneNice: number('rclone_nice', DEFAULTS.rcloneNice),
     runMissedJobs: boolAt(raw, 'run_missed_jobs', DEFAULTS.runMissedJobs),
     runInitialSyncOnStartup: boolAt(raw, 'run_initial_sync_on_startup', DEFAULTS.runInitialSyncOnStartup),
     maxParallelJobs: number('max_parallel_jobs', DEFAULTS.maxParallelJobs),

@@ -19,6 +19,8 @@ export interface GlobalSettings {
   redirectRcloneLogOutput: boolean;
   /** 1–100; below 100 rclone runs under cpulimit. */
   maxCpuUsagePercent: number;
+  /** 0–19: rclone runs this much below the service's CPU priority (nice increment); 0 = the same priority. */
+  rcloneNice: number;
   runMissedJobs: boolean;
   runInitialSyncOnStartup: boolean;
   maxParallelJobs: number;

@@ -5,7 +5,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import type { RunRecord } from '../core/types.js';
 import type { Logger } from '../ports.js';
 import { ensurePrivateDir, FILE_MODE, jobPaths } from './paths.js';
-import { writeFileAtomic } from './state-store.js';
+import { nodeDurability, writeFileAtomic, type Durability } from './state-store.js';
 
 export const HISTORY_KEEP = 500;
 
@@ -29,8 +29,9 @@ function isRecord(value: unknown): value is RunRecord {
   return typeof v.runId === 'number' && typeof v.job === 'string' && typeof v.outcome === 'string';
 }
 
-export function createHistoryStore(deps: { baseDir: string; logger: Logger; keep?: number }): HistoryStore {
+export function createHistoryStore(deps: { baseDir: string; logger: Logger; keep?: number; durability?: Durability }): HistoryStore {
   const keep = deps.keep ?? HISTORY_KEEP;
+  const durability = deps.durability ?? nodeDurability;
   const lineCounts = new Map<string, number>();
   return {
     append(record: RunRecord): void {
@@ -41,7 +42,7 @@ export function createHistoryStore(deps: { baseDir: string; logger: Logger; keep
       count += 1;
       if (count > 2 * keep) {
         const lines = readLines(paths.history).slice(-keep);
-        writeFileAtomic(paths.history, lines.join('\n') + '\n');
+        writeFileAtomic(paths.history, lines.join('\n') + '\n', durability);
         count = lines.length;
         deps.logger.debug('history rotated', { job: record.job, kept: count });
       }

@@ -10,16 +10,17 @@ import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
-import { RbmError, errorText, isRbmError } from '../errors.js';
+import { errorText, isRbmError } from '../errors.js';
 import { redactText } from '../log/redact.js';
-import type { Child, Clock, ExitStatus, Logger, Spawner } from '../ports.js';
+import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
 import { acquireJobLock } from './job-lock.js';
-import { ensurePrivateDir, jobPaths, runIdPath } from './paths.js';
+import { ensurePrivateDir, jobPaths } from './paths.js';
 import { removeStaleRcloneLocks } from './rclone-lock.js';
+import { createRunIdAllocator } from './run-ids.js';
 import { seedPair } from './seed.js';
-import { createStateStore, writeFileAtomic } from './state-store.js';
+import { createStateStore, type Durability } from './state-store.js';
 
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
 export const STOP_GRACE_MS = 95_000;
@@ -40,6 +41,10 @@ export interface JobRunnerDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** Override of STOP_GRACE_MS (tests). */
   stopGraceMs?: number;
+  /** How state reaches the disk (default: fsync); tests count the fsyncs. */
+  durability?: Durability;
+  /** Run ids reserved per durable write (default RUN_ID_BLOCK; tests). */
+  runIdBlock?: number;
 }
 
 export interface EngineRunner extends JobRunner {
@@ -88,6 +93,21 @@ function logRcloneMessage(log: Logger, message: RcloneMessage): void {
   else log.info(text.trim());
 }
 
+/** `spawner`, calling `fn` once right after its first spawn. */
+function afterFirstSpawn(spawner: Spawner, fn: () => void): Spawner {
+  let done = false;
+  return {
+    spawn(command, args, options) {
+      const child = spawner.spawn(command, args, options);
+      if (!done) {
+        done = true;
+        fn();
+      }
+      return child;
+    },
+  };
+}
+
 function rcloneEnv(base: Readonly<Record<string, string | undefined>>, caps: RcloneCapabilities): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...base };
   // 1.60 binds RCLONE_COLOR to an unrelated flag and exits 1.
@@ -100,13 +120,31 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
   const baseEnv = deps.env ?? process.env;
   const stopGraceMs = deps.stopGraceMs ?? STOP_GRACE_MS;
   ensurePrivateDir(stateDir);
-  const store = createStateStore({ baseDir: stateDir, logger: deps.logger });
-  const historyStore = createHistoryStore({ baseDir: stateDir, logger: deps.logger });
-  let lastRunId = 0;
+  const durability = deps.durability ? { durability: deps.durability } : {};
+  const store = createStateStore({ baseDir: stateDir, logger: deps.logger, ...durability });
+  const historyStore = createHistoryStore({ baseDir: stateDir, logger: deps.logger, ...durability });
+  const runIds = createRunIdAllocator({ stateDir, logger: deps.logger, now: () => clock.now(), ...durability, ...(deps.runIdBlock !== undefined ? { block: deps.runIdBlock } : {}) });
+  // Reserve the first ids now (one fsync at start-up) rather than on the first trigger. A failure is not fatal
+  // here: nextRunId reserves again and reports it to the caller.
+  runIds.topUp();
+  let niceWarned = false;
+
+  /** rclone runs `global.rcloneNice` below the service's priority; a failure to lower it is reported once. */
+  function priorityOptions(global: GlobalSettings, log: Logger): Pick<SpawnOptions, 'nice' | 'onNiceError'> {
+    if (global.rcloneNice <= 0) return {};
+    return {
+      nice: global.rcloneNice,
+      onNiceError: (e: Error) => {
+        if (niceWarned) return;
+        niceWarned = true;
+        log.warn('cannot lower the CPU priority of rclone; it runs at the priority of the service', { rcloneNice: global.rcloneNice, error: e.message });
+      },
+    };
+  }
 
   function execute(
     argv: readonly string[],
-    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined> },
+    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; spawner: Spawner },
   ): Promise<Attempt> {
     const { caps, global, log, hooks } = ctx;
     let lastProgressMs = 0;
@@ -122,7 +160,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     });
     if (hooks.signal?.aborted) return Promise.resolve({ exit: { code: null, signal: null }, summary: emptySummary(), cancelled: true });
     log.debug('starting rclone', { argv });
-    const child: Child = spawner.spawn(global.rcloneBinary, argv, { env: ctx.env, onLine: (line) => parser.push(line) });
+    const child: Child = ctx.spawner.spawn(global.rcloneBinary, argv, { env: ctx.env, onLine: (line) => parser.push(line), ...priorityOptions(global, log) });
     const limiter = attachCpuLimit(spawner, deps.cpulimitPath, child.pid, global.maxCpuUsagePercent, log);
     let cancelled = false;
     let killTimer: { cancel(): void } | undefined;
@@ -255,13 +293,18 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     if (wasInterrupted) log.warn('the previous run of this job was interrupted; recovering', { recover: hasFlag(caps, 'recover') });
     if (plan.operation === 'resync') log.info(`resync: ${plan.why}`);
     if (plan.operation === 'resync' && plan.reason !== 'requested' && plan.reason !== 'first-run') notes.push(`automatic resync (${plan.why})`);
+    // "A run is in progress" must be on disk before rclone starts, so that a killed service is detected at the next
+    // start. Atomic but not fsynced here (no fsync between a trigger and the spawn): the page cache survives a killed
+    // process, and the fsync runs on the thread pool once rclone has started (docs/engine.md: power loss).
+    let runSpawner = spawner;
     if (!plan.dryRun) {
       state = { ...state, interrupted: true };
-      store.save(job.name, state);
+      store.save(job.name, state, { durable: false });
+      runSpawner = afterFirstSpawn(spawner, () => void store.flush(job.name));
     }
     ensurePrivateDir(paths.workdir);
 
-    const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps) };
+    const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), spawner: runSpawner };
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
@@ -270,7 +313,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     let c: Classification;
     for (;;) {
       if (plan.operation === 'resync' && !plan.dryRun && !state.resyncDone) {
-        await seedPair(job, global, { spawner, logger: log, rclone: global.rcloneBinary, env: ctx.env });
+        await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: ctx.env, spawnOptions: priorityOptions(global, log) });
       }
       removeStaleRcloneLocks(paths.workdir, log);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
@@ -344,25 +387,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
   return {
     nextRunId(): number {
-      const path = runIdPath(stateDir);
-      let stored = 0;
-      try {
-        stored = Number.parseInt(readFileSync(path, 'utf8').trim(), 10) || 0;
-      } catch {
-        // first run
-      }
-      const next = Math.max(lastRunId, stored) + 1;
-      try {
-        writeFileAtomic(path, `${next}\n`);
-      } catch (e: unknown) {
-        // Read-only or full state dir: a named error for the caller (D-Bus StateError), not an internal one.
-        throw new RbmError('StateError', `cannot record the run id in ${path}: ${errorText(e)}`, {
-          hint: 'Make the state directory writable again (disk full? read-only file system?); nothing was run.',
-          cause: e,
-        });
-      }
-      lastRunId = next;
-      return lastRunId;
+      return runIds.next();
     },
 
     async run(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks: RunHooks = {}): Promise<RunRecord> {
@@ -392,6 +417,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         return record;
       } finally {
         lock.release();
+        // Off the trigger path: reserve the next run ids now if few are left.
+        runIds.topUp();
       }
     },
 

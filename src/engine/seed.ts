@@ -7,13 +7,15 @@ import { join } from 'node:path';
 import { mergeOptionMaps } from '../config/flags.js';
 import type { GlobalSettings, JobConfig } from '../config/types.js';
 import { CHECK_FILENAME, rcloneOnlyFlags } from '../core/args.js';
-import type { Logger, Spawner } from '../ports.js';
+import type { Logger, SpawnOptions, Spawner } from '../ports.js';
 
 export interface SeedDeps {
   spawner: Spawner;
   logger: Logger;
   rclone: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** CPU priority of the rclone processes (rclone_nice). */
+  spawnOptions?: Pick<SpawnOptions, 'nice' | 'onNiceError'>;
 }
 
 export interface SeedResult {
@@ -39,6 +41,7 @@ async function rclone(deps: SeedDeps, args: string[], stopAfterFirstLine = false
   const stdout: string[] = [];
   let child: ReturnType<Spawner['spawn']> | undefined = undefined;
   child = deps.spawner.spawn(deps.rclone, args, {
+    ...deps.spawnOptions,
     env: deps.env,
     onLine: (line, stream) => {
       if (lines.length < 20) lines.push(line);

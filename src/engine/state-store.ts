@@ -1,21 +1,53 @@
-// Persists each job's state atomically (write temp, fsync, rename, fsync dir). A missing or corrupt file is
-// reported and replaced by a rebuilt state; reading never throws.
+// Persists each job's state atomically (temp file + rename). The end-of-run save is durable (fsync of the file and
+// of the directory); the save before rclone starts is not, and is flushed off the event loop after the spawn.
+// A missing or corrupt file is reported and replaced by a rebuilt state; reading never throws.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { initialJobState, parseJobState, rebuiltJobState } from '../core/job-state.js';
 import type { JobState } from '../core/types.js';
 import type { Logger } from '../ports.js';
 import { ensurePrivateDir, FILE_MODE, jobPaths } from './paths.js';
 
-/** Replace `path` with `data` so that a crash leaves either the old or the new content, never a mix. */
-export function writeFileAtomic(path: string, data: string): void {
-  const dir = dirname(path);
+/**
+ * How writes reach the disk. A seam: tests pass a recording one to prove that no fsync sits between a trigger and
+ * rclone's spawn (each fsync costs tens of milliseconds on a busy disk, on the event loop when synchronous).
+ */
+export interface Durability {
+  /** fsync an open file or directory descriptor on the calling thread (blocks the event loop). */
+  syncFd(fd: number): void;
+  /** fsync `path` and then its directory on libuv's thread pool, off the event loop. Never rejects. */
+  flush(path: string): Promise<void>;
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export const nodeDurability: Durability = Object.freeze({
+  syncFd: (fd: number): void => fsyncSync(fd),
+  async flush(path: string): Promise<void> {
+    try {
+      await fsyncPath(path);
+      await fsyncPath(dirname(path));
+    } catch {
+      // replaced or removed meanwhile: whoever replaced it made its own write durable (or not) in turn
+    }
+  },
+});
+
+function replace(path: string, data: string, durability: Durability | undefined): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', FILE_MODE);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    durability?.syncFd(fd);
   } finally {
     closeSync(fd);
   }
@@ -29,12 +61,27 @@ export function writeFileAtomic(path: string, data: string): void {
     }
     throw e;
   }
-  const dfd = openSync(dir, 'r');
+  if (!durability) return;
+  const dfd = openSync(dirname(path), 'r');
   try {
-    fsyncSync(dfd);
+    durability.syncFd(dfd);
   } finally {
     closeSync(dfd);
   }
+}
+
+/** Replace `path` with `data` durably: a crash, even a power loss, leaves either the old or the new content, never a mix. */
+export function writeFileAtomic(path: string, data: string, durability: Durability = nodeDurability): void {
+  replace(path, data, durability);
+}
+
+/**
+ * Replace `path` with `data` (temp file + rename) without fsync: a killed process leaves the old or the new content
+ * (the page cache survives it), but after a power loss the file may hold either, or be empty. Only for data whose
+ * loss the reader tolerates.
+ */
+export function replaceFileNoSync(path: string, data: string): void {
+  replace(path, data, undefined);
 }
 
 export interface LoadedState {
@@ -45,7 +92,10 @@ export interface LoadedState {
 
 export interface StateStore {
   load(jobName: string): LoadedState;
-  save(jobName: string, state: JobState): void;
+  /** Durable by default; `{ durable: false }` skips the fsyncs (pair it with `flush` later). */
+  save(jobName: string, state: JobState, opts?: { durable?: boolean }): void;
+  /** Make the job's state file durable off the event loop. Never rejects. */
+  flush(jobName: string): Promise<void>;
 }
 
 /**
@@ -53,7 +103,8 @@ export interface StateStore {
  * (a one-shot `rbmctl sync` may write it behind the service's back): Status and property reads ask for every
  * job's state on each call, and must not read and parse every file each time.
  */
-export function createStateStore(deps: { baseDir: string; logger: Logger }): StateStore {
+export function createStateStore(deps: { baseDir: string; logger: Logger; durability?: Durability }): StateStore {
+  const durability = deps.durability ?? nodeDurability;
   const cache = new Map<string, { mtimeMs: number; size: number; state: JobState }>();
   const copy = (state: JobState): JobState => ({ ...state, pendingDeletes: [...state.pendingDeletes] });
   const remember = (jobName: string, path: string, state: JobState): void => {
@@ -100,12 +151,15 @@ export function createStateStore(deps: { baseDir: string; logger: Logger }): Sta
       deps.logger.error('job state file is corrupt; rebuilding it', { job: jobName, path });
       return { state: rebuiltJobState(), status: 'rebuilt' };
     },
-    save(jobName: string, state: JobState): void {
+    save(jobName: string, state: JobState, opts: { durable?: boolean } = {}): void {
       const paths = jobPaths(deps.baseDir, jobName);
       ensurePrivateDir(paths.dir);
       cache.delete(jobName);
-      writeFileAtomic(paths.state, JSON.stringify(state, null, 2) + '\n');
+      replace(paths.state, JSON.stringify(state, null, 2) + '\n', opts.durable === false ? undefined : durability);
       remember(jobName, paths.state, state);
+    },
+    flush(jobName: string): Promise<void> {
+      return durability.flush(jobPaths(deps.baseDir, jobName).state);
     },
   };
 }

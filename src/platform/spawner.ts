@@ -1,7 +1,10 @@
 // The real Spawner: node:child_process with an argv array (never a shell), stdin ignored, output split into
 // capped lines, `exited` resolving only after 'close' (process reaped, output drained). Never rejects.
+// `nice` lowers the child's CPU priority right after the spawn.
 
 import { spawn as nodeSpawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Child, ExitStatus, OutputStream, SpawnOptions, Spawner } from '../ports.js';
 
@@ -30,6 +33,45 @@ function splitLines(stream: Readable, name: OutputStream, onLine: (line: string,
   });
 }
 
+/** Highest nice value (lowest priority) on Linux. */
+const MAX_NICE = 19;
+
+/**
+ * Give `pid` the nice value ours + `increment` (capped at 19: raising it needs no privilege). Linux nice values are
+ * per thread and setpriority(pid) changes the main thread only, so threads the child started before the call
+ * (a Go rclone starts its runtime threads at once) are lowered too; threads cloned later inherit the value.
+ */
+export function lowerPriority(pid: number, increment: number, onError: (error: Error) => void): void {
+  let target: number;
+  try {
+    target = Math.min(MAX_NICE, getPriority() + increment);
+    setPriority(pid, target);
+  } catch (e: unknown) {
+    // ESRCH: it has already exited, there is nothing left to lower. (os.setPriority throws a SystemError whose
+    // `code` is ERR_SYSTEM_ERROR; the errno name is in `info.code`.)
+    const info = (e as { info?: { code?: unknown } }).info;
+    if (info?.code !== 'ESRCH') onError(e instanceof Error ? e : new Error(String(e)));
+    return;
+  }
+  // Twice: a thread may clone another while the first pass walks the list.
+  for (let pass = 0; pass < 2; pass++) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return; // exited, or no /proc
+    }
+    for (const tid of tids) {
+      if (tid === String(pid)) continue;
+      try {
+        setPriority(Number(tid), target);
+      } catch {
+        // that thread has exited
+      }
+    }
+  }
+}
+
 export function createSpawner(): Spawner {
   return {
     spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Child {
@@ -47,6 +89,9 @@ export function createSpawner(): Spawner {
         return { pid: undefined, exited: Promise.resolve({ code: 127, signal: null }), kill() {} };
       }
       const started = child;
+      if (started.pid !== undefined && options.nice !== undefined && options.nice > 0) {
+        lowerPriority(started.pid, options.nice, options.onNiceError ?? (() => {}));
+      }
       if (started.stdout) splitLines(started.stdout, 'stdout', onLine);
       if (started.stderr) splitLines(started.stderr, 'stderr', onLine);
       const exited = new Promise<ExitStatus>((resolve) => {

@@ -65,6 +65,7 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     exclusionRulesFile: undefined,
     redirectRcloneLogOutput: false,
     maxCpuUsagePercent: 100,
+    rcloneNice: 10,
     runMissedJobs: false,
     runInitialSyncOnStartup: false,
     maxParallelJobs: 2,

@@ -14,6 +14,8 @@ export interface SpawnCall {
   command: string;
   args: readonly string[];
   env: SpawnOptions['env'];
+  /** Every option the caller passed (nice, onNiceError, …). */
+  options: SpawnOptions;
   signals: NodeJS.Signals[];
 }
 
@@ -22,7 +24,7 @@ export class ScriptedSpawner implements Spawner {
   constructor(private readonly script: (command: string, args: readonly string[], index: number) => Reply) {}
 
   spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Child {
-    const call: SpawnCall = { command, args: [...args], env: options.env, signals: [] };
+    const call: SpawnCall = { command, args: [...args], env: options.env, options, signals: [] };
     this.calls.push(call);
     const reply = this.script(command, args, this.calls.length - 1);
     let finish: (status: ExitStatus) => void = () => {};

@@ -7,6 +7,7 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     exclusionRulesFile: undefined,
     redirectRcloneLogOutput: false,
     maxCpuUsagePercent: 100,
+    rcloneNice: 10,
     runMissedJobs: false,
     runInitialSyncOnStartup: false,
     maxParallelJobs: 1,

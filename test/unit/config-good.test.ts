@@ -40,7 +40,7 @@ test('examples/config.yaml validates, with no rclone known, with rclone 1.60 and
 
 test('examples/config.yaml shows every key the schema knows', () => {
   const text = readFileSync(new URL('../../examples/config.yaml', import.meta.url), 'utf8');
-  const keys = ['local_base_path', 'exclusion_rules_file', 'redirect_rclone_log_output', 'max_cpu_usage_percent', 'run_missed_jobs',
+  const keys = ['local_base_path', 'exclusion_rules_file', 'redirect_rclone_log_output', 'max_cpu_usage_percent', 'rclone_nice', 'run_missed_jobs',
     'run_initial_sync_on_startup', 'max_parallel_jobs', 'rclone_binary', 'shutdown_grace', 'dry_run', 'rclone_options', 'bisync_options',
     'resync_options', 'sync_jobs', 'local', 'rclone_remote', 'remote', 'schedule', 'active', 'force_resync', 'force_operation', 'check_access',
     'auto_resync', 'conflict_resolve', 'conflict_loser', 'conflict_suffix', 'filters_file'];
@@ -55,6 +55,7 @@ test('keys left out get their documented defaults', () => {
     exclusionRulesFile: undefined,
     redirectRcloneLogOutput: false,
     maxCpuUsagePercent: 100,
+    rcloneNice: 10,
     runMissedJobs: false,
     runInitialSyncOnStartup: false,
     maxParallelJobs: 2,
@@ -93,6 +94,7 @@ test('every key of the inherited format and every new key is read', () => {
 exclusion_rules_file: filters.txt
 redirect_rclone_log_output: true
 max_cpu_usage_percent: 50
+rclone_nice: 0
 run_missed_jobs: true
 run_initial_sync_on_startup: true
 max_parallel_jobs: 4
@@ -124,8 +126,8 @@ sync_jobs:
 `, { caps: rclone175 });
   const g = config.global;
   assert.deepEqual(
-    [g.localBasePath, g.exclusionRulesFile, g.redirectRcloneLogOutput, g.maxCpuUsagePercent, g.runMissedJobs, g.runInitialSyncOnStartup, g.maxParallelJobs, g.rcloneBinary, g.shutdownGraceSec, g.dryRun],
-    ['/home/u/Sync', '/home/u/.config/rclone-bisync-manager/filters.txt', true, 50, true, true, 4, '/home/u/bin/rclone', 90, true],
+    [g.localBasePath, g.exclusionRulesFile, g.redirectRcloneLogOutput, g.maxCpuUsagePercent, g.rcloneNice, g.runMissedJobs, g.runInitialSyncOnStartup, g.maxParallelJobs, g.rcloneBinary, g.shutdownGraceSec, g.dryRun],
+    ['/home/u/Sync', '/home/u/.config/rclone-bisync-manager/filters.txt', true, 50, 0, true, true, 4, '/home/u/bin/rclone', 90, true],
   );
   const j = config.jobs[0]!;
   assert.deepEqual(
@@ -207,7 +209,7 @@ test('an unknown key lists every allowed key when nothing is close', () => {
     assert.ok(e instanceof ConfigError);
     assert.equal(
       e.issues[0]!.message,
-      'unknown key "x-templates" (expected one of: local_base_path, exclusion_rules_file, redirect_rclone_log_output, max_cpu_usage_percent, run_missed_jobs, run_initial_sync_on_startup, max_parallel_jobs, rclone_binary, shutdown_grace, dry_run, rclone_options, bisync_options, resync_options, sync_jobs)',
+      'unknown key "x-templates" (expected one of: local_base_path, exclusion_rules_file, redirect_rclone_log_output, max_cpu_usage_percent, rclone_nice, run_missed_jobs, run_initial_sync_on_startup, max_parallel_jobs, rclone_binary, shutdown_grace, dry_run, rclone_options, bisync_options, resync_options, sync_jobs)',
     );
     return true;
   });

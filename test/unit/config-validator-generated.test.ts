@@ -17,7 +17,7 @@ test('the generated validator reports the same errors as ajv compiling the schem
     {},
     { local_base_path: '' },
     { local_base_path: '/x', sync_jobs: { a: { local: '', rclone_remote: 1, remote: 'r', schedule: '' } } },
-    { local_base_path: '/x', max_parallel_jobs: 0, shutdown_grace: 4000, dry_run: 'yes', extra: 1 },
+    { local_base_path: '/x', max_parallel_jobs: 0, shutdown_grace: 4000, dry_run: 'yes', rclone_nice: 20, extra: 1 },
     { local_base_path: '/x', rclone_options: { exclude: [[1]] }, sync_jobs: { b: { local: 'b', rclone_remote: 'r', remote: 'r', schedule: '* * * * *', conflict_resolve: 'mine' } } },
     { local_base_path: '/x', sync_jobs: { c: { local: '\u{1F600}', rclone_remote: '', remote: '/y', schedule: 'x' } } },
     [],

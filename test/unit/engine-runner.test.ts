@@ -325,10 +325,45 @@ test('cpulimit is attached to the rclone PID; without cpulimit the limit is repo
   assert.ok(bare.logger.messages('warn').some((m) => /cpulimit is not installed/.test(m)));
 });
 
-test('run ids are monotonic across runner instances (persisted)', (t) => {
+test('run ids increase across runner instances: a restart starts above the durable mark', (t) => {
   const s = setup(t, []);
-  assert.deepEqual([s.runner.nextRunId(), s.runner.nextRunId()], [1, 2]);
+  const first = [s.runner.nextRunId(), s.runner.nextRunId()];
+  assert.deepEqual(first, [1, 2]);
   const again = createJobRunner({ spawner: s.spawner, clock: s.clock, logger: s.logger, stateDir: s.stateDir, probeCaps: () => Promise.resolve(CAPS_175) });
-  assert.equal(again.nextRunId(), 3);
-  assert.equal(readFileSync(join(s.stateDir, 'run-id'), 'utf8').trim(), '3');
+  const next = again.nextRunId();
+  assert.ok(next > 2, `a restart never repeats an id (got ${next})`);
+  assert.ok(Number(readFileSync(join(s.stateDir, 'run-id'), 'utf8').trim()) >= next, 'the stored mark covers every id handed out');
+});
+
+test('rclone is spawned rclone_nice below the service (the adapter applies it); 0 leaves the priority alone', async (t) => {
+  const s = setup(t, [fixture('1.75', 'no-change')], { global: { rcloneNice: 7, maxCpuUsagePercent: 30 }, cpulimitPath: '/usr/bin/cpulimit' });
+  markSynced(s);
+  await s.runner.run(s.job, s.global, {}, 2);
+  const [bisync] = s.spawner.bisyncCalls();
+  assert.equal(bisync?.options.nice, 7);
+  assert.equal(s.spawner.calls.find((c) => c.command === '/usr/bin/cpulimit')?.options.nice, undefined, 'cpulimit keeps the service priority, so it can still pace rclone');
+  const same = setup(t, [fixture('1.75', 'no-change')], { global: { rcloneNice: 0 } });
+  markSynced(same);
+  await same.runner.run(same.job, same.global, {}, 2);
+  assert.equal(same.spawner.bisyncCalls()[0]?.options.nice, undefined);
+});
+
+test('a failure to lower the priority is a warning, logged once, and the runs go on', async (t) => {
+  const s = setup(t, [fixture('1.75', 'no-change'), fixture('1.75', 'no-change')]);
+  markSynced(s);
+  const spawner = s.spawner;
+  const runner = createJobRunner({
+    spawner: {
+      spawn(command, args, options) {
+        options?.onNiceError?.(new Error('setpriority: EACCES'));
+        return spawner.spawn(command, args, options);
+      },
+    },
+    clock: s.clock, logger: s.logger, stateDir: s.stateDir, probeCaps: () => Promise.resolve(CAPS_175),
+  });
+  const a = await runner.run(s.job, s.global, {}, 2);
+  const b = await runner.run(s.job, s.global, {}, 3);
+  assert.deepEqual([a.outcome, b.outcome], ['no-changes', 'no-changes']);
+  const warnings = s.logger.messages('warn').filter((m) => /cannot lower the CPU priority of rclone/.test(m));
+  assert.equal(warnings.length, 1);
 });

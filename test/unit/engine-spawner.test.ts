@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemClock, MAX_TIMER_MS } from '../../src/platform/clock.js';
-import { createSpawner, MAX_LINE_BYTES } from '../../src/platform/spawner.js';
+import { getPriority } from 'node:os';
+import { createSpawner, lowerPriority, MAX_LINE_BYTES } from '../../src/platform/spawner.js';
+import { niceOfStat, threadNices } from '../helpers/proc-nice.js';
 
 const node = process.execPath;
 
@@ -38,6 +40,37 @@ test('kill delivers the signal and the exit reports it', async () => {
   child.kill('SIGKILL');
   assert.deepEqual(await child.exited, { code: null, signal: 'SIGKILL' });
   child.kill('SIGTERM'); // after exit: a no-op, not a throw
+});
+
+test('nice: every thread of the child runs that much below us (capped at 19); without it, at our priority', async (t) => {
+  const spawner = createSpawner();
+  const niced = spawner.spawn(node, ['-e', 'setInterval(() => {}, 1000)'], { nice: 5, onNiceError: (e) => assert.fail(e) });
+  const plain = spawner.spawn(node, ['-e', 'setInterval(() => {}, 1000)']);
+  t.after(() => {
+    niced.kill('SIGKILL');
+    plain.kill('SIGKILL');
+  });
+  const ours = getPriority();
+  const nices = threadNices(niced.pid!);
+  assert.ok(nices.size > 0);
+  for (const [tid, nice] of nices) assert.equal(nice, Math.min(19, ours + 5), `thread ${tid}`);
+  assert.deepEqual([...new Set(threadNices(plain.pid!).values())], [ours]);
+  const capped = spawner.spawn(node, ['-e', 'setInterval(() => {}, 1000)'], { nice: 19 + 20 });
+  t.after(() => capped.kill('SIGKILL'));
+  assert.deepEqual([...new Set(threadNices(capped.pid!).values())], [19]);
+  niced.kill('SIGKILL');
+  await niced.exited;
+  let reported: Error | undefined;
+  lowerPriority(niced.pid!, 5, (e) => (reported = e));
+  assert.equal(reported, undefined, 'a child that has already exited is not an error');
+  let other: unknown;
+  lowerPriority(plain.pid!, Number.NaN, (e) => (other = e));
+  assert.ok(other instanceof Error, 'any other failure is reported (the runner logs it once)');
+  assert.deepEqual([...new Set(threadNices(plain.pid!).values())], [ours], 'and the child keeps running, at our priority');
+});
+
+test('the /proc stat reader counts fields after the command name, which may contain spaces and parentheses', () => {
+  assert.equal(niceOfStat('42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 7 3 0 12345 0 0'), 7);
 });
 
 test('the system clock fires timers, can cancel them, and accepts delays beyond 2^31-1 ms', async (t) => {
