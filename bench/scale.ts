@@ -36,8 +36,7 @@ export async function measureScale(ctx: BenchContext): Promise<SectionResult> {
     const file = join(dir, `config-${count}.yaml`);
     writeFileSync(file, compactConfig(join(dir, 'sync'), count, ctx.rclone.path));
     const results: WorkerResult[] = [];
-    // 10,000 jobs take minutes while the overlap check is quadratic (see docs/performance.md): one run is enough.
-    const runs = ctx.quick ? 2 : count >= 10_000 ? 1 : 5;
+    const runs = ctx.quick ? 2 : count >= 10_000 ? 3 : 5;
     ctx.progress(`scale: ${count} jobs, ${runs} run(s)`);
     for (let i = 0; i < runs; i++) {
       const r = await runTimed(process.execPath, [join(BENCH_DIST, 'parse-worker.js'), file, dir, ctx.rclone.path], { capture: true });
