@@ -110,7 +110,16 @@ export interface ConfigIssue {
 
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.path === '' ? '' : ` ${issue.path}`;
-  return `${issue.file}:${issue.line}:${issue.col}${where}: ${issue.message}`;
+  return printable(`${issue.file}:${issue.line}:${issue.col}${where}: ${issue.message}`);
+}
+
+/**
+ * Control characters other than newline and tab, written as \uXXXX: a key or value from a broken file may hold a NUL,
+ * which no terminal shows and no D-Bus string may contain (the reply carrying it would be lost).
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A config that failed validation: carries every issue, not just the first. */

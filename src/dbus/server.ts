@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
-import { RbmError, errorName, errorText } from '../errors.js';
+import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
 import { nodeSocketAddress } from './address.js';
 import type { Progress, RunRecord } from '../core/types.js';
@@ -114,7 +114,7 @@ function managerProperties(status: ServiceSummary): ManagerProperties {
     Version: status.version,
     State: status.state,
     ConfigPath: status.configPath,
-    ConfigError: status.configError,
+    ConfigError: printable(status.configError),
     RunningJobs: [...status.runningJobs],
     QueuedJobs: [...status.queuedJobs],
   };
@@ -174,7 +174,7 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   /** Every error leaves as a named D-Bus error; only unexpected ones are logged, with their stack. */
   function toDBusError(e: unknown, member: string): dbus.DBusError {
     if (e instanceof DBusError) return e;
-    if (e instanceof RbmError) return new DBusError(e.dbusName, e.describe());
+    if (e instanceof RbmError) return new DBusError(e.dbusName, printable(e.describe()));
     logger.error(`internal error in ${member}`, { error: errorText(e), stack: e instanceof Error ? e.stack : undefined });
     return new DBusError(errorName('Internal'), `internal error in ${member}; the service log has the details`);
   }
@@ -622,7 +622,7 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
       updateManagerProperties(summary);
     }),
     api.on('configReloaded', (ok, error) => {
-      safely('ConfigReloaded', () => manager.ConfigReloaded(ok, error));
+      safely('ConfigReloaded', () => manager.ConfigReloaded(ok, printable(error)));
       reconcile();
     }),
   );

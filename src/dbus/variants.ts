@@ -2,7 +2,7 @@
 // reading of the a{sv} dicts we receive (run options, job definitions). Bad input is RbmError('InvalidArgs').
 
 import * as dbus from 'dbus-next';
-import { RbmError } from '../errors.js';
+import { RbmError, printable } from '../errors.js';
 import type { Progress, RunRecord, RunRequest } from '../core/types.js';
 import type { JobStatus, ServiceStatus } from '../service/control-api.js';
 import { MAX_JOBS_PER_CALL, MAX_STRING_LENGTH, jobObjectPath } from './contract.js';
@@ -157,7 +157,7 @@ export function serviceStatusToDict(status: ServiceStatus): VariantDict {
     state: v('s', status.state),
     version: v('s', status.version),
     config_path: v('s', status.configPath),
-    config_error: v('s', status.configError),
+    config_error: v('s', printable(status.configError)),
     rclone_version: v('s', status.rcloneVersion),
     running_jobs: v('as', [...status.runningJobs]),
     queued_jobs: v('as', [...status.queuedJobs]),

@@ -238,3 +238,13 @@ test('files in test/fixtures/config/bad are rejected at the position their first
     });
   }
 });
+
+test('control characters from the file (a NUL in a key) are shown escaped, never raw: a D-Bus string may not hold them', () => {
+  const text = `${HEAD}sync_jobs:\n${job('    force_op\u0000eration: true\n')}`;
+  // eslint-disable-next-line no-control-regex
+  const raw = /[\u0000-\u0008\u000b-\u001f]/;
+  assert.throws(
+    () => parseConfig(text, { file: '/c/config.yaml', home: '/home/u' }),
+    (e: unknown) => e instanceof ConfigError && e.message.includes('force_op\\u0000eration') && !raw.test(e.describe()),
+  );
+});
