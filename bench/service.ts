@@ -105,7 +105,9 @@ export function createWorld(dir: string, options: { busAddress: string; notify: 
       const logPath = join(dir, `daemon-${++starts}.log`);
       const fd = openSync(logPath, 'w');
       const execNs = process.hrtime.bigint();
-      const child = startProcess(process.execPath, [DAEMON_JS, '--config', configPath, ...(o.extraArgs ?? [])], { env, stdio: ['ignore', fd, fd] });
+      // e.g. RBM_BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under a measure.
+      const nodeArgs = (process.env.RBM_BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+      const child = startProcess(process.execPath, [...nodeArgs, DAEMON_JS, '--config', configPath, ...(o.extraArgs ?? [])], { env, stdio: ['ignore', fd, fd] });
       closeSync(fd);
       const pid = child.pid!;
       const log = (): string => readFileSync(logPath, 'utf8');

@@ -377,7 +377,10 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     });
     if (!plan.dryRun) {
       state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, filtersHash, pairKey: recordedPairKey(pairKey, job) });
-      store.save(job.name, state);
+      // Durable before the run is reported, but fsynced on libuv's thread pool: a synchronous fsync here held up the
+      // event loop (other jobs' schedules, D-Bus calls) for every run that ended.
+      store.save(job.name, state, { durable: false });
+      await store.flush(job.name);
     }
     historyStore.append(record);
     const level = okOutcome || c.outcome === 'dry-run' ? 'info' : c.outcome === 'failed' ? 'error' : 'warn';
