@@ -41,6 +41,13 @@ function readLock(path: string): LockContent | undefined {
   return text === undefined ? undefined : parseLock(text);
 }
 
+/**
+ * Lock files this process holds right now. A lock file naming this process that is not among them is a leftover: its
+ * release could not remove it (the directory was read-only or immutable at that moment). Without this, our own live
+ * PID would hold the job's lock forever once the directory is writable again.
+ */
+const heldHere = new Set<string>();
+
 function holderAlive(holder: LockContent | undefined): boolean {
   if (!holder || !pidAlive(holder.pid)) return false;
   const start = processStartTime(holder.pid);
@@ -66,7 +73,8 @@ export function tryLockFile(path: string, label: string, meta: LogMeta, logger: 
         const text = readLockText(path);
         if (text === undefined) continue; // released meanwhile: never unlink what is there now, it may be a new holder's
         const holder = parseLock(text);
-        if (holderAlive(holder)) return { heldBy: holder?.pid };
+        const leftoverOfOurs = holder?.pid === process.pid && !heldHere.has(path);
+        if (holderAlive(holder) && !leftoverOfOurs) return { heldBy: holder?.pid };
         // Remove the stale lock only if it is still the one we judged (a new holder may have replaced it meanwhile).
         // Two processes judging the same dead holder at once remain a (narrow) race.
         if (readLockText(path) !== text) continue;
@@ -92,10 +100,12 @@ export function tryLockFile(path: string, label: string, meta: LogMeta, logger: 
 
 function heldLock(path: string, content: LockContent): JobLock {
   let released = false;
+  heldHere.add(path);
   return {
     release(): void {
       if (released) return;
       released = true;
+      heldHere.delete(path);
       const holder = readLock(path);
       if (holder?.pid === content.pid && holder.acquiredMs === content.acquiredMs) {
         try {

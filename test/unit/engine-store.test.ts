@@ -91,6 +91,23 @@ test('job lock: exclusive while held, released, and a dead holder is taken over'
   acquireJobLock(path, 'docs', logger, 4).release();
 });
 
+test('job lock: a leftover lock file of this very process (its release could not remove it) is taken over', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'lock');
+  const logger = new RecordingLogger();
+  const held = acquireJobLock(path, 'docs', logger, 1);
+  const content = readFileSync(path, 'utf8');
+  held.release();
+  // As if the directory had been read-only at release time: the file is still there, naming us, alive.
+  writeFileSync(path, content);
+  const again = acquireJobLock(path, 'docs', logger, 2);
+  assert.ok(logger.messages('warn').some((m) => /stale job lock/.test(m)), 'reported as stale');
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).acquiredMs, 2, 'the new lock replaced the leftover');
+  // A lock this process does hold is still exclusive.
+  assert.throws(() => acquireJobLock(path, 'docs', logger, 3), (e: unknown) => (e as { code?: string }).code === 'AlreadyRunning');
+  again.release();
+});
+
 test("rclone lock PIDs are read in both formats (1.60 plain, 1.66+ JSON)", () => {
   assert.equal(lockPid('17256\n'), 17256);
   assert.equal(lockPid('{"Session":"/w/a..b","PID":"17256","TimeRenewed":"x","TimeExpires":"y"}'), 17256);
