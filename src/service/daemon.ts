@@ -29,6 +29,8 @@ export interface DaemonPlatform {
   loadConfig(path: string, logger: Logger): Promise<Config>;
   probeCaps(binary: string): Promise<RcloneCapabilities>;
   editor: ConfigEditor;
+  /** Where the names of paused jobs are kept across restarts (optional: tests may leave it out). */
+  pausedJobs?: { load(): string[]; save(names: string[]): void };
   defaultConfigPath(): string;
   /** Export the API and own BUS_NAME; rejects when the name is taken or the bus is unreachable. */
   startBus(api: ControlApi, logger: Logger): Promise<BusHandle>;
@@ -183,6 +185,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       forceDryRun: args.dryRun,
       watchFiles: (paths) => watcher.setFiles(paths),
       cpuLimitNotApplied: (global) => runner.cpuLimitNotApplied?.(global) ?? false,
+      ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
     });
     let bus: BusHandle | undefined;
     teardown = async () => {

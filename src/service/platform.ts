@@ -1,13 +1,17 @@
 // The real adapters of the service process: config files, rclone detection, the engine, winston logs and D-Bus.
 // The other half of the composition root (daemon.ts holds the wiring logic; this file only builds the parts).
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
 import { createConfigLoader, defaultConfigPath, parseConfigWithRclone } from '../config/load.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../engine/cpulimit.js';
-import { defaultStateDir, logsDir, rcloneProbeCachePath } from '../engine/paths.js';
+import { defaultStateDir, ensurePrivateDir, logsDir, rcloneProbeCachePath } from '../engine/paths.js';
+import { replaceFileNoSync } from '../engine/state-store.js';
+import { JOB_NAME_PATTERN } from '../config/types.js';
 import { createJobRunner } from '../engine/runner.js';
 import { errorText } from '../errors.js';
 import { createLogger, type ClosableLogger } from '../log/logger.js';
@@ -54,6 +58,24 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     },
   };
 
+  const pausedPath = join(stateDir, 'paused.json');
+  const pausedJobs = {
+    load(): string[] {
+      let text: string;
+      try {
+        text = readFileSync(pausedPath, 'utf8');
+      } catch {
+        return []; // never paused anything
+      }
+      const parsed: unknown = JSON.parse(text);
+      return Array.isArray(parsed) ? parsed.filter((name): name is string => typeof name === 'string' && JOB_NAME_PATTERN.test(name)) : [];
+    },
+    save(names: string[]): void {
+      ensurePrivateDir(stateDir);
+      replaceFileNoSync(pausedPath, `${JSON.stringify(names)}\n`);
+    },
+  };
+
   return {
     env,
     version: VERSION,
@@ -67,6 +89,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     loadConfig: load,
     probeCaps,
     editor,
+    pausedJobs,
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
     startBus: (api, log) => startDbusServer(api, { logger: log, ...(env.DBUS_SESSION_BUS_ADDRESS ? { busAddress: env.DBUS_SESSION_BUS_ADDRESS } : {}) }),
     stdout: (text) => process.stdout.write(text),

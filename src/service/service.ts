@@ -38,6 +38,8 @@ export interface ServiceDeps {
   cpuLimitNotApplied?: (global: Config['global']) => boolean;
   /** Passed to the scheduler (see SchedulerDeps.maxSleepMs). */
   maxSleepMs?: number;
+  /** Keeps the names of paused jobs across restarts (default: not kept). `save` may throw; the pause still holds. */
+  pausedJobs?: { load(): string[]; save(names: string[]): void };
 }
 
 export interface Service extends ControlApi {
@@ -378,6 +380,8 @@ export function createService(deps: ServiceDeps): Service {
     configErrorLine = '';
     await probe(next.global.rcloneBinary);
     scheduler.applyConfig(next.jobs, next.global.maxParallelJobs);
+    restorePausedOnce();
+    savePaused(); // forgets jobs that left the config
     runStartupChecksOnce();
     const names = next.jobs.map((j) => j.name);
     logger.info('config loaded', {
@@ -388,6 +392,33 @@ export function createService(deps: ServiceDeps): Service {
     });
     deps.watchFiles?.(watchedFiles());
     emit('configReloaded', true, '');
+  }
+
+  /** Jobs paused before the last stop stay paused (before any start-up run can queue them). */
+  let pausedRestored = false;
+  function restorePausedOnce(): void {
+    if (pausedRestored || !deps.pausedJobs) return;
+    pausedRestored = true;
+    let names: string[];
+    try {
+      names = deps.pausedJobs.load();
+    } catch (e: unknown) {
+      logger.warn('cannot read the paused jobs; none is paused', { error: errorText(e) });
+      return;
+    }
+    const known = names.filter((name) => scheduler.info(name)?.removed === false);
+    for (const name of known) scheduler.pause(name);
+    if (known.length > 0) logger.info('jobs still paused from before the restart', { jobs: known });
+  }
+
+  /** Record which jobs are paused (best effort: a failure is logged; the pause holds until the service stops). */
+  function savePaused(): void {
+    if (!deps.pausedJobs || !pausedRestored) return;
+    try {
+      deps.pausedJobs.save(scheduler.jobs().filter((j) => j.paused && !j.removed).map((j) => j.name));
+    } catch (e: unknown) {
+      logger.warn('cannot record the paused jobs; they are paused until the service stops', { error: errorText(e) });
+    }
   }
 
   /** The first good config after start() counts as start-up, even when it arrives after a broken start. */
@@ -559,12 +590,14 @@ export function createService(deps: ServiceDeps): Service {
       const names = validateJobList(jobsArg, 'jobs');
       const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
       for (const j of targets) scheduler.pause(j.name);
+      savePaused();
     },
 
     resume(jobsArg) {
       const names = validateJobList(jobsArg, 'jobs');
       const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
       for (const j of targets) scheduler.resume(j.name);
+      savePaused();
     },
 
     cancel(jobsArg) {

@@ -27,7 +27,7 @@ interface World {
   setConfig(config: Config | Error): void;
 }
 
-function world(t: TestContext, initial: Config | Error, opts: { forceDryRun?: boolean } = {}): World {
+function world(t: TestContext, initial: Config | Error, opts: { forceDryRun?: boolean; pausedJobs?: { load(): string[]; save(names: string[]): void } } = {}): World {
   const dir = mkdtempSync(join(tmpdir(), 'rbm-svc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'config.yaml');
@@ -84,6 +84,7 @@ function world(t: TestContext, initial: Config | Error, opts: { forceDryRun?: bo
     probeCaps: (binary) => Promise.resolve({ binary, version: '1.75.0', major: 1, minor: 75, patch: 0, flags: new Set<string>() }),
     watchFiles: (paths) => w.watched.push(paths),
     ...(opts.forceDryRun === true ? { forceDryRun: true } : {}),
+    ...(opts.pausedJobs ? { pausedJobs: opts.pausedJobs } : {}),
   });
   return w;
 }
@@ -265,4 +266,25 @@ test('shutdown cancels the running syncs once the grace period is over', async (
   await stopped;
   assert.equal(w.runner.runs[0]!.hooks!.signal!.aborted, true);
   assert.deepEqual(finished, ['cancelled']);
+});
+
+test('paused jobs stay paused across a restart, before any start-up run; jobs that left the config are forgotten', async (t) => {
+  let stored: string[] = [];
+  const pausedJobs = { load: () => [...stored], save: (names: string[]) => void (stored = [...names]) };
+  const config = makeConfig(['a', 'b', 'c'].map((n) => makeJob(n, { schedule: never })), { runInitialSyncOnStartup: true });
+  const first = world(t, config, { pausedJobs });
+  await first.service.start();
+  first.service.pause(['b', 'c']);
+  first.service.resume(['c']);
+  assert.deepEqual(stored, ['b'], 'the paused set is recorded on every pause and resume');
+
+  stored = ['b', 'gone'];
+  const second = world(t, config, { pausedJobs });
+  await second.service.start();
+  await flush();
+  assert.equal(second.service.jobStatus('b').paused, true, 'b is still paused');
+  assert.deepEqual(second.runner.runs.map((r) => r.job.name).sort(), ['a', 'c'], 'the initial sync skips the paused job');
+  assert.deepEqual(stored, ['b'], 'a name no longer in the config is forgotten');
+  second.service.resume(['b']);
+  assert.deepEqual(stored, []);
 });
