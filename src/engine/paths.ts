@@ -39,6 +39,11 @@ export function rcloneProbeCachePath(baseDir: string): string {
   return join(baseDir, 'rclone-probe.json');
 }
 
+/** The names of paused jobs, kept across restarts by the service. */
+export function pausedJobsPath(baseDir: string): string {
+  return join(baseDir, 'paused.json');
+}
+
 export function runIdPath(baseDir: string): string {
   return join(baseDir, 'run-id');
 }

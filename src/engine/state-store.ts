@@ -1,5 +1,6 @@
-// Persists each job's state atomically (temp file + rename). The end-of-run save is durable (fsync of the file and
-// of the directory); the save before rclone starts is not, and is flushed off the event loop after the spawn.
+// Persists each job's state atomically (temp file + rename). The runner's saves skip the synchronous fsyncs and make
+// the file durable with `flush` on libuv's thread pool (after the spawn, and before a run is reported); a plain
+// `save` is durable on the spot.
 // A missing or corrupt file is reported and replaced by a rebuilt state; reading never throws.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';

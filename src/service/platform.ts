@@ -2,14 +2,13 @@
 // The other half of the composition root (daemon.ts holds the wiring logic; this file only builds the parts).
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
 import { createConfigLoader, defaultConfigPath, parseConfigWithRclone } from '../config/load.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../engine/cpulimit.js';
-import { defaultStateDir, ensurePrivateDir, logsDir, rcloneProbeCachePath } from '../engine/paths.js';
+import { defaultStateDir, ensurePrivateDir, logsDir, pausedJobsPath, rcloneProbeCachePath } from '../engine/paths.js';
 import { replaceFileNoSync } from '../engine/state-store.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
 import { createJobRunner } from '../engine/runner.js';
@@ -58,7 +57,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     },
   };
 
-  const pausedPath = join(stateDir, 'paused.json');
+  const pausedPath = pausedJobsPath(stateDir);
   const pausedJobs = {
     load(): string[] {
       let text: string;

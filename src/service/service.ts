@@ -412,10 +412,15 @@ export function createService(deps: ServiceDeps): Service {
   }
 
   /** Record which jobs are paused (best effort: a failure is logged; the pause holds until the service stops). */
+  let lastSavedPaused: string | undefined;
   function savePaused(): void {
     if (!deps.pausedJobs || !pausedRestored) return;
+    const names = scheduler.jobs().filter((j) => j.paused && !j.removed).map((j) => j.name);
+    const key = JSON.stringify(names);
+    if (key === lastSavedPaused) return; // a reload that changed nothing writes nothing
     try {
-      deps.pausedJobs.save(scheduler.jobs().filter((j) => j.paused && !j.removed).map((j) => j.name));
+      deps.pausedJobs.save(names);
+      lastSavedPaused = key;
     } catch (e: unknown) {
       logger.warn('cannot record the paused jobs; they are paused until the service stops', { error: errorText(e) });
     }

@@ -5,25 +5,18 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { SectionResult } from '../../bench/report.js';
 import { requireProgram, testRclone } from '../helpers/tools.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BENCH = join(ROOT, 'dist', 'bench', 'bench.js');
 const SECTIONS = ['overhead', 'lateness', 'startup', 'idle', 'control', 'reload', 'scale'];
 
-interface Row {
-  name: string;
-  unit: string;
-  n: number;
-  median: number;
-  min: number;
-  max: number;
-}
-
+/** What `bench --json` prints (the bench's own result types, read back from the child's output). */
 interface Output {
   quick: boolean;
   machine: { cores: number; rclone: string; node: string };
-  sections: { id: string; rows: Row[]; goals: { name: string; value: number; met: boolean }[]; error?: string }[];
+  sections: SectionResult[];
 }
 
 test('the quick bench measures every section and prints numeric JSON', { timeout: 180_000 }, async (t) => {
