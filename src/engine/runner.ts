@@ -9,6 +9,7 @@ import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '
 import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
+import { RunRefusedError } from '../core/run-refused.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
 import { redactText } from '../log/redact.js';
@@ -16,6 +17,7 @@ import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '..
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
 import { acquireJobLock } from './job-lock.js';
+import { refusedRunRecord } from './refused-run.js';
 import { ensurePrivateDir, jobPaths } from './paths.js';
 import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createRunIdAllocator } from './run-ids.js';
@@ -388,6 +390,23 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     return record;
   }
 
+  /** The job lock, or a RunRefusedError whose `locked` record is already in the history (docs/engine.md "Retries"). */
+  function acquireOrRecordRefusal(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, lockPath: string, log: Logger): ReturnType<typeof acquireJobLock> {
+    try {
+      return acquireJobLock(lockPath, job.name, log, clock.now());
+    } catch (e: unknown) {
+      if (!isRbmError(e) || e.code !== 'AlreadyRunning') throw e;
+      const record = refusedRunRecord({ job, request, runId, dryRun: isDryRun(job, global, request), nowMs: clock.now(), error: e });
+      log.warn('run refused: another process holds the job', { error: e.message });
+      try {
+        historyStore.append(record);
+      } catch (inner: unknown) {
+        log.error('could not record the refused run', { error: errorText(inner) });
+      }
+      throw new RunRefusedError(e, record);
+    }
+  }
+
   return {
     nextRunId(): number {
       return runIds.next();
@@ -397,7 +416,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       const log = deps.logger.child({ job: job.name, runId });
       const paths = jobPaths(stateDir, job.name);
       ensurePrivateDir(paths.dir);
-      const lock = acquireJobLock(paths.lock, job.name, log, clock.now());
+      const lock = acquireOrRecordRefusal(job, global, request, runId, paths.lock, log);
       try {
         return await runLocked(job, global, request, runId, hooks, log);
       } catch (e: unknown) {

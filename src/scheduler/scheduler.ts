@@ -1,11 +1,14 @@
 // When each job runs: cron slots, start-up and missed runs, retries, coalesced triggers, the parallel limit and
 // path-overlap exclusion, pause, cancel and live config changes. Pure: one timer through the injected Clock, no node timers.
 import type { JobConfig } from '../config/types.js';
+import { refusedRecordOf } from '../core/run-refused.js';
 import type { JobState, RunRecord, RunRequest } from '../core/types.js';
 import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import type { JobActivity } from '../service/control-api.js';
 import { nextRunAfter } from './next-run.js';
+import { addPendingRun, type PendingRun } from './pending-runs.js';
+import { afterRefusal, afterStart, type RefusedRetry } from './refused-retry.js';
 
 export type StartRun = (job: JobConfig, request: RunRequest, runId: number, signal: AbortSignal) => Promise<RunRecord>;
 
@@ -66,7 +69,10 @@ export interface Scheduler {
   runStartupChecks(options: StartupOptions): void;
   /** Commit a new job list: added jobs are scheduled, removed ones finish their run then disappear, changed ones use the new settings from their next run. */
   applyConfig(jobs: readonly JobConfig[], maxParallel?: number): void;
-  /** Queue a run (coalesced into the pending one if the job is queued or running). Returns the run id. Throws RbmError NoSuchJob/ServiceUnavailable. */
+  /**
+   * Queue a run (coalesced into the pending run of its kind, dry or real, if the job is queued or running). Returns
+   * the run id. Throws RbmError NoSuchJob/ServiceUnavailable.
+   */
   trigger(job: string, request: RunRequest): number;
   /** Stop scheduling the job; a queued run is dropped, a running one finishes. */
   pause(job: string): void;
@@ -107,7 +113,10 @@ interface Entry {
   lastSlotMs: number;
   /** retryAtMs value already triggered, so one retry time fires once. */
   retryHandledMs: number;
-  pending: { runId: number; request: RunRequest } | undefined;
+  /** Queued runs in trigger order: at most one real and one dry (pending-runs.ts). */
+  pending: PendingRun[];
+  /** Runs the job lock refused, to be retried (refused-retry.ts). */
+  refusedRetries: RefusedRetry[];
   run: ActiveRun | undefined;
   /** Memo of nextRunAfter(schedule, lastSlotMs). */
   dueCache: { schedule: string; from: number; due: number | undefined } | undefined;
@@ -138,18 +147,6 @@ function sameConfig(a: JobConfig, b: JobConfig): boolean {
 
 function needsAttention(state: JobState): boolean {
   return state.needsResync || state.needsApproval;
-}
-
-/** Two triggers for one pending run: explicit flags add up; a dry run only if both asked for one. */
-function mergeRequests(a: RunRequest, b: RunRequest): RunRequest {
-  const merged: RunRequest = {};
-  if (a.resync === true || b.resync === true) merged.resync = true;
-  if (a.force === true || b.force === true) merged.force = true;
-  if (a.dryRun === true && b.dryRun === true) merged.dryRun = true;
-  const explicit = (r: RunRequest): boolean => r.trigger === 'manual' || r.trigger === 'add-job';
-  const trigger = explicit(a) || !explicit(b) ? a.trigger : b.trigger;
-  if (trigger !== undefined) merged.trigger = trigger;
-  return merged;
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
@@ -197,12 +194,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function retryDue(e: Entry): number | undefined {
     if (!e.config.active || e.paused || e.removed || needsAttention(e.state)) return undefined;
     const at = e.state.retryAtMs;
-    return at > 0 && at !== e.retryHandledMs ? at : undefined;
+    const refused = e.refusedRetries.filter((r) => r.atMs > 0).map((r) => r.atMs);
+    const dues = at > 0 && at !== e.retryHandledMs ? [at, ...refused] : refused;
+    return dues.length === 0 ? undefined : Math.min(...dues);
   }
 
   function activityOf(e: Entry): JobActivity {
     if (e.run) return 'running';
-    if (e.pending) return 'queued';
+    if (e.pending.length > 0) return 'queued';
     if (e.paused) return 'paused';
     if (!e.config.active) return 'inactive';
     if (e.state.needsResync) return 'needs-resync';
@@ -219,9 +218,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       activity: activityOf(e),
       paused: e.paused,
       nextRunMs: dues.length === 0 ? 0 : Math.min(...dues),
-      currentRunId: e.run?.runId ?? e.pending?.runId ?? 0,
+      currentRunId: e.run?.runId ?? e.pending[0]?.runId ?? 0,
       running: e.run !== undefined,
-      queued: e.pending !== undefined,
+      queued: e.pending.length > 0,
       removed: e.removed,
     };
   }
@@ -250,13 +249,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function dropPending(e: Entry, why: string): void {
-    const pending = e.pending;
-    if (!pending) return;
-    e.pending = undefined;
+    const dropped = e.pending;
+    if (dropped.length === 0) return;
+    e.pending = [];
     const at = queue.indexOf(e.config.name);
     if (at >= 0) queue.splice(at, 1);
-    logger.info('queued run dropped', { job: e.config.name, runId: pending.runId, why });
-    emit({ type: 'run-finished', record: syntheticRecord(e.config, pending.runId, pending.request, 'cancelled', `cancelled before it started (${why})`) });
+    for (const pending of dropped) {
+      logger.info('queued run dropped', { job: e.config.name, runId: pending.runId, why });
+      emit({ type: 'run-finished', record: syntheticRecord(e.config, pending.runId, pending.request, 'cancelled', `cancelled before it started (${why})`) });
+    }
   }
 
   function forget(e: Entry): void {
@@ -282,7 +283,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     for (const name of [...queue]) {
       if (runningCount() >= maxParallel) return;
       const e = entries.get(name);
-      if (!e?.pending || e.run) continue;
+      if (!e || e.pending.length === 0 || e.run) continue;
       // Overlapping jobs wait for each other; a blocked job does not hold up the ones behind it.
       if (overlapsRunning(e.config) !== undefined) continue;
       queue.splice(queue.indexOf(name), 1);
@@ -291,9 +292,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function launch(e: Entry): void {
-    const pending = e.pending;
+    const pending = e.pending.shift();
     if (!pending) return;
-    e.pending = undefined;
+    // Its other kind of run (dry or real) waits for this one, behind the jobs already queued.
+    if (e.pending.length > 0) queue.push(e.config.name);
     const run: ActiveRun = { runId: pending.runId, request: pending.request, config: e.config, controller: new AbortController() };
     e.run = run;
     const name = run.config.name;
@@ -304,10 +306,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       let record: RunRecord;
       try {
         record = await deps.startRun(run.config, run.request, run.runId, run.controller.signal);
+        e.refusedRetries = afterStart(e.refusedRetries, run.request);
       } catch (err: unknown) {
         const locked = isRbmError(err) && err.code === 'AlreadyRunning';
-        logger.error('run could not be carried out', { job: name, runId: run.runId, error: errorText(err) });
-        record = syntheticRecord(run.config, run.runId, run.request, locked ? 'locked' : 'failed', errorText(err), errorText(err));
+        record = refusedRecordOf(err) ?? syntheticRecord(run.config, run.runId, run.request, locked ? 'locked' : 'failed', errorText(err), errorText(err));
+        if (locked) {
+          // Another process holds the job: retried with backoff like a `locked` run (docs/engine.md "Retries").
+          e.refusedRetries = afterRefusal(e.refusedRetries, run.request, clock.now());
+          logger.warn('run refused: the job is held by another process; it is retried', { job: name, runId: run.runId, error: errorText(err), retryInMs: (e.refusedRetries.at(-1)?.atMs ?? 0) - clock.now() });
+        } else {
+          logger.error('run could not be carried out', { job: name, runId: run.runId, error: errorText(err) });
+        }
       }
       finish(e, run, record);
     })();
@@ -327,20 +336,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
     }
     emit({ type: 'run-finished', record });
-    if (current === e && e.removed && !e.pending) forget(e);
+    if (current === e && e.removed && e.pending.length === 0) forget(e);
     else if (current === e) emit({ type: 'job-changed', job: name });
     dispatch();
     rearm();
   }
 
   function enqueue(e: Entry, request: RunRequest): number {
-    if (e.pending) {
-      e.pending.request = mergeRequests(e.pending.request, request);
-      return e.pending.runId;
-    }
-    const runId = deps.nextRunId();
-    e.pending = { runId, request };
-    queue.push(e.config.name);
+    const { runId, added } = addPendingRun(e.pending, request, deps.nextRunId);
+    if (!added) return runId;
+    if (!queue.includes(e.config.name)) queue.push(e.config.name);
     logger.debug('run queued', { job: e.config.name, runId, trigger: request.trigger ?? 'manual' });
     emit({ type: 'job-changed', job: e.config.name });
     return runId;
@@ -369,8 +374,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
       const retry = retryDue(e);
       if (retry !== undefined && retry <= now) {
-        e.retryHandledMs = retry;
-        enqueueFromTimer(e, { trigger: 'retry' });
+        const at = e.state.retryAtMs;
+        if (at > 0 && at !== e.retryHandledMs && at <= now) {
+          e.retryHandledMs = at;
+          enqueueFromTimer(e, { trigger: 'retry' });
+        }
+        // A fired retry stays (atMs 0) until its run gets past the lock, so a new refusal backs off further.
+        const refused = e.refusedRetries.filter((r) => r.atMs > 0 && r.atMs <= now);
+        e.refusedRetries = e.refusedRetries.map((r) => (refused.includes(r) ? { ...r, atMs: 0 } : r));
+        for (const r of refused) enqueueFromTimer(e, r.request);
       }
     }
     dispatch();
@@ -443,7 +455,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       for (const job of jobs) {
         const e = previous.get(job.name);
         if (e === undefined) {
-          entries.set(job.name, { config: job, state: readState(job.name), paused: false, removed: false, lastSlotMs: now, retryHandledMs: 0, pending: undefined, run: undefined, dueCache: undefined });
+          entries.set(job.name, { config: job, state: readState(job.name), paused: false, removed: false, lastSlotMs: now, retryHandledMs: 0, pending: [], refusedRetries: [], run: undefined, dueCache: undefined });
           added.push(job.name);
           continue;
         }
@@ -510,7 +522,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const e = entries.get(name);
       if (!e) throw new RbmError('NoSuchJob', `no job named '${name}'`, { hint: 'List the jobs with: rbmctl jobs' });
       let any = false;
-      if (e.pending) {
+      // A cancelled job's refused runs are not retried either.
+      e.refusedRetries = [];
+      if (e.pending.length > 0) {
         dropPending(e, 'cancelled');
         any = true;
       }
@@ -569,7 +583,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
 
     queuedJobs() {
-      return queue.filter((name) => entries.get(name)?.pending !== undefined);
+      return queue.filter((name) => (entries.get(name)?.pending.length ?? 0) > 0);
     },
 
     on(listener) {

@@ -253,6 +253,10 @@ test('one run per job: a second run while the first holds the job lock is Alread
   const first = s.runner.run(s.job, s.global, {}, 2, { signal: controller.signal, onStarted: () => resolveStarted() });
   await started;
   await assert.rejects(s.runner.run(s.job, s.global, {}, 3), (e: unknown) => (e as { code?: string }).code === 'AlreadyRunning' && /already running \(process \d+\)/.test((e as Error).message));
+  // Issue 13.3: the refused run is in the history (and carried by the error for JobFinished), as `locked`.
+  const refused = s.runner.history(s.job.name, 10).find((r) => r.runId === 3);
+  assert.equal(refused?.outcome, 'locked');
+  assert.match(refused?.message ?? '', /^refused: job .* is already running \(process \d+\); nothing was run$/);
   controller.abort();
   assert.equal((await first).outcome, 'cancelled');
   assert.equal(existsSync(jobPaths(s.stateDir, s.job.name).lock), false, 'the lock is released');
