@@ -114,6 +114,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
   let stopping: Promise<void> | undefined;
   let stopCode = 0;
   let reload: (() => void) | undefined;
+  let reloadChangedFile: (() => void) | undefined;
   let teardown: (() => Promise<void>) | undefined;
 
   function requestStop(reason: string, code: number): void {
@@ -169,7 +170,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       logger,
       onChange: (paths) => {
         logger.info('config or filters file changed; reloading', { paths });
-        reload?.();
+        reloadChangedFile?.();
       },
     });
     const service = createService({
@@ -190,6 +191,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
     let bus: BusHandle | undefined;
     teardown = async () => {
       reload = undefined;
+      reloadChangedFile = undefined;
       watcher.close();
       await service.shutdown();
       if (bus) {
@@ -225,6 +227,11 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       reload = () => {
         service.reload().catch(() => {
           // Reported by the service (log, Status().ConfigError, STATUS=); the last good config stays.
+        });
+      };
+      reloadChangedFile = () => {
+        service.reloadChangedFile().catch(() => {
+          // As above; a held-back path change is reported the same way.
         });
       };
       notifier.ready();

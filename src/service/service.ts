@@ -1,6 +1,7 @@
 // The running service behind the ControlApi: owns the last good config, the scheduler and the job runner; validates
 // every call, reloads verify-then-commit, reports through events and sd_notify STATUS=, and shuts down gracefully.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { jobPathChanges, suspiciousPathChange, type PathChange } from '../config/path-changes.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
 import type { JobRunner, Progress, RunRecord, RunRequest } from '../core/types.js';
@@ -54,6 +55,11 @@ export interface Service extends ControlApi {
   shutdown(): Promise<void>;
   /** The STATUS= line as last computed. */
   statusLine(): string;
+  /**
+   * A reload the file watcher asked for (the file is complete and stable): like reload(), but a job path change that
+   * looks cut or mistyped is held back until the user confirms it with an explicit reload (config/path-changes.ts).
+   */
+  reloadChangedFile(): Promise<void>;
 }
 
 const MAX_JOB_ARGS = 10_000;
@@ -360,11 +366,35 @@ export function createService(deps: ServiceDeps): Service {
     return new RbmError('InvalidConfig', `cannot load ${configPath}: ${errorText(e)}`, { hint: 'Fix the config file; the service reloads it when it is saved.', cause: e });
   }
 
+  function isDirectory(path: string): boolean {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** A watcher-driven reload must not point a job at a path that may be a cut or a typo: the whole file waits. */
+  function heldPathChange(changes: readonly PathChange[]): RbmError | undefined {
+    const reasons = changes.flatMap((c) => {
+      const why = suspiciousPathChange(c, isDirectory);
+      return why === undefined ? [] : [`job '${c.job}': ${why}`];
+    });
+    if (reasons.length === 0) return undefined;
+    return new RbmError('InvalidConfig', `config change not applied: ${reasons.join('; ')}`, {
+      hint: 'A half-written or mistyped path would make the job resync against the wrong folder. Fix the path, or if it is meant, apply it with: rbmctl reload',
+    });
+  }
+
   /** Verify (load and validate everything) then commit; on failure the last good config stays in force. */
-  async function loadAndCommit(): Promise<void> {
+  async function loadAndCommit(origin: 'explicit' | 'watcher' = 'explicit'): Promise<void> {
     let next: Config;
+    let changes: PathChange[] = [];
     try {
       next = await deps.loadConfig(configPath);
+      changes = jobPathChanges(config?.jobs ?? [], next.jobs);
+      const held = origin === 'watcher' ? heldPathChange(changes) : undefined;
+      if (held) throw held;
     } catch (e: unknown) {
       const error = loadFailure(e);
       configError = describeError(error);
@@ -375,6 +405,10 @@ export function createService(deps: ServiceDeps): Service {
       throw error;
     }
     const previousNames = new Set(config?.jobs.map((j) => j.name));
+    for (const c of changes) {
+      // Loud on purpose: the job's next run resyncs the new pair.
+      logger.warn(`job '${c.job}': ${c.side} path changed by a reload; its next run resyncs the new pair`, { job: c.job, side: c.side, from: c.from, to: c.to, origin });
+    }
     config = next;
     configError = '';
     configErrorLine = '';
@@ -437,14 +471,14 @@ export function createService(deps: ServiceDeps): Service {
     if (state === 'stopping') throw new RbmError('ServiceUnavailable', 'the service is shutting down', { hint: 'Start it again with: systemctl --user start rclone-bisync-manager' });
   }
 
-  function reload(): Promise<void> {
+  function reload(origin: 'explicit' | 'watcher' = 'explicit'): Promise<void> {
     return serialize('reload', async () => {
       ensureNotStopping();
       const wasStarting = state === 'starting';
       notifier.reloading();
       setState('reloading');
       try {
-        await loadAndCommit();
+        await loadAndCommit(origin);
       } finally {
         if (state === 'reloading') {
           state = wasStarting ? 'starting' : 'running';
@@ -511,6 +545,8 @@ export function createService(deps: ServiceDeps): Service {
 
     statusLine: () => lastStatusLine || computeStatusLine(),
 
+    reloadChangedFile: () => reload('watcher'),
+
     sync(jobsArg, requestArg) {
       try {
         const request = validateRequest(requestArg);
@@ -556,7 +592,7 @@ export function createService(deps: ServiceDeps): Service {
       return jobStatusOf(knownJob(validateJobName(name, 'name')));
     },
 
-    reload,
+    reload: () => reload(),
 
     addJob(nameArg, definition) {
       return serialize('edit', async () => {
