@@ -118,7 +118,8 @@ test('rclone SIGKILLed from outside mid-transfer: the run ends retryable, the ne
 
 test('the config file deleted, truncated and replaced by garbage while a job runs: the old config stays, the error is reported, the run completes', { skip }, async (t) => {
   const { env, local, remote } = await createPairEnv(t, rclone!, ['slow', 'other']);
-  const expected = seed(local('slow'), { 'one.bin': randomBytes(MiB), 'two.txt': 'two\n' });
+  // 2 MiB at 384 KiB/s: the run outlasts the three faults (an in-place write is reloaded once it stayed the same for 2 s).
+  const expected = seed(local('slow'), { 'one.bin': randomBytes(2 * MiB), 'two.txt': 'two\n' });
   env.writeConfig(env.configText([{ name: 'slow', extra: bwlimit('384K') }, { name: 'other', schedule: '5 4 * * *' }], globals));
   const svc = await startService(t, env, suite.bus().address);
   const reloads: { ok: boolean; error: string }[] = [];
