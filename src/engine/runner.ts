@@ -242,7 +242,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       outcome: base.outcome,
       // Records reach History and JobFinished: rclone's text may carry credentials (URLs, tokens), so mask them.
       message: redact(base.message),
-      hint: redact(base.hint),
+      hint: base.hint,
       counts: {
         filesTransferred: st?.transfers ?? 0,
         bytesTransferred: st?.bytes ?? 0,
