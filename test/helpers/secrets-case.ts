@@ -139,6 +139,17 @@ export async function runSecretsCase(t: TestContext, rclone: string, busAddress:
     replies.push(`${what}: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
   };
 
+  await t.test('rclone wants the obscured password in RCLONE_SFTP_PASS, as on the command line and in rclone.conf', () => {
+    const lsf = (pass: string): { status: number | null; stderr: string } => {
+      const r = spawnSync(rclone, ['lsf', `${server.name}:`, '--low-level-retries=1'], { env: { ...server.env, RCLONE_SFTP_PASS: pass }, encoding: 'utf8' });
+      return { status: r.status, stderr: r.stderr };
+    };
+    assert.equal(lsf(sftpPass).status, 0, 'the obscured value opens the remote');
+    const plain = lsf(SFTP_PASS);
+    assert.notEqual(plain.status, 0, 'the plain password does not');
+    assert.match(plain.stderr, /obscured/);
+  });
+
   await t.test('without sftp_pass the remote cannot be opened (the control: the password is not in rclone.conf)', async () => {
     const [runId] = await svc.client.sync(['nopass']);
     const record = await waitForRun(svc.client, 'nopass', runId!);
