@@ -5,28 +5,52 @@ import { isSecretOption, maskSecretValues } from '../config/secret-options.js';
 import type { LogMeta, Logger } from '../ports.js';
 
 const SECRET_KEY = /(pass(?:word|wd)?|secret|token|api[_-]?key|client[_-]?secret|auth(?:orization)?|bearer|credentials?)/i;
-const KEY_VALUE = /\b([\w-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key|authorization|bearer)[\w-]*)(["']?\s*[=:]\s*["']?)([^\s"',&;]+)/gi;
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):([^@\s/]+)@/gi;
+/** `name=` or `"name": "` before a value: the value is masked when the name looks secret (SECRET_NAME). */
+const KEY_VALUE = /(?<![\w-])([\w-]+)["']?\s*[=:]\s*["']?(?=[^\s"',&;])/g;
+const SECRET_NAME = /pass(?:word|wd)?|secret|token|api[_-]?key|authorization|bearer/i;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^/\s:@]+):([^@\s/]+)@/gi;
 /** `Authorization: Bearer <token>`: the key rule would only mask the word "Bearer". A credential has a digit or a sign. */
 const AUTH_SCHEME = /\b(Bearer|Basic|Digest)\s+(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/gi;
-
-/** A value after an option name: `--b2-key=v`, `--b2-key "v"` (rclone -vv), `b2-key="v"`, `RCLONE_B2_KEY=v`. */
-const OPTION_VALUE = /(?<![\w-])(--|RCLONE_)?([A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*)(=|\s+(?=["']))(["']?)([^\s"',&;]+)/g;
+/** An option name before a value: `--b2-key=v`, `--b2-key "v"` (rclone -vv), `b2-key="v"`, `RCLONE_B2_KEY=v`. */
+const OPTION_VALUE = /(?<![\w-])(--|RCLONE_)?([A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*)(=|\s+(?=["']))["']?(?=[^\s"',&;])/g;
+/** The value itself, read from where a name's match ends. */
+const VALUE = /[^\s"',&;]+/y;
 
 export const REDACTED = '***';
 
-function maskOptionValue(match: string, prefix: string | undefined, name: string, sep: string, quote: string): string {
-  // `name "value"` is masked only in the flag form: in prose a word before a quote is not an option.
-  if (sep.trim() === '' && prefix !== '--') return match;
-  return isSecretOption(name) ? `${prefix ?? ''}${name}${sep}${quote}${REDACTED}` : match;
+/** A secret option name (config/secret-options.ts); `name "value"` counts only in the flag form, not in prose. */
+function isSecretOptionMatch(m: RegExpExecArray): boolean {
+  const [, prefix, name = '', sep = ''] = m;
+  if (sep.trim() === '' && prefix !== '--') return false;
+  return isSecretOption(name);
+}
+
+/**
+ * Masks the value that follows each match (a name and its separator) that `isSecret` accepts. Names are matched
+ * broadly and tested afterwards, and a value is read only when it is masked: a single regex with the secret words
+ * inside the name pattern backtracked quadratically on a long token (a 64 KiB line took seconds). Scanning goes on at
+ * the value, which may itself be a name (`DEBUG : Authorization: Bearer x`).
+ */
+function maskValuesAfter(text: string, pattern: RegExp, isSecret: (m: RegExpExecArray) => boolean): string {
+  const re = new RegExp(pattern.source, pattern.flags);
+  const value = new RegExp(VALUE.source, VALUE.flags);
+  let out = '';
+  let last = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (!isSecret(m)) continue;
+    const valueAt = m.index + m[0].length;
+    value.lastIndex = valueAt;
+    const length = value.exec(text)?.[0].length ?? 0;
+    out += `${text.slice(last, valueAt)}${REDACTED}`;
+    last = valueAt + length;
+    re.lastIndex = last;
+  }
+  return out + text.slice(last);
 }
 
 export function redactText(text: string): string {
-  return text
-    .replace(URL_USERINFO, `$1:${REDACTED}@`)
-    .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
-    .replace(OPTION_VALUE, maskOptionValue)
-    .replace(KEY_VALUE, `$1$2${REDACTED}`);
+  const masked = text.replace(URL_USERINFO, `$1:${REDACTED}@`).replace(AUTH_SCHEME, `$1 ${REDACTED}`);
+  return maskValuesAfter(maskValuesAfter(masked, OPTION_VALUE, isSecretOptionMatch), KEY_VALUE, (m) => SECRET_NAME.test(m[1] ?? ''));
 }
 
 /** `text` redacted and with every known secret value (from the config) masked. */

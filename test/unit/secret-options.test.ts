@@ -94,6 +94,11 @@ test('log redaction masks the value after a secret option name in every spelling
     [`RCLONE_S3_SECRET_ACCESS_KEY=${S3_SECRET}`, `RCLONE_S3_SECRET_ACCESS_KEY=***`],
     ['--sftp-key-file=/home/u/.ssh/id_ed25519 --s3-access-key-id=AKIAEXAMPLE', '--sftp-key-file=/home/u/.ssh/id_ed25519 --s3-access-key-id=AKIAEXAMPLE'],
     ['the key "docs" is unknown', 'the key "docs" is unknown'],
+    [`RCLONE_CONFIG=/x/rclone.conf RCLONE_SFTP_PASS=${SFTP_PASS}`, 'RCLONE_CONFIG=/x/rclone.conf RCLONE_SFTP_PASS=***'],
+    [`note=--b2-key=${B2_KEY}`, 'note=--b2-key=***'],
+    ['DEBUG : Authorization: Bearer abcdef123456', 'DEBUG : Authorization: *** ***'],
+    // A 64 KiB line (the spawner's cap) of one dash-separated token, then a secret: redacted whole, in linear time.
+    [`${'x-y-'.repeat(16_000)} password=${SFTP_PASS}`, `${'x-y-'.repeat(16_000)} password=***`],
   ];
   for (const [input, expected] of lines) assert.equal(redactText(input!), expected);
   // Known values go wherever they appear, with or without a name before them.
