@@ -38,7 +38,7 @@ export function mergeOptionMaps(...maps: readonly (OptionMap | undefined)[]): Ma
   return merged;
 }
 
-/** The argv fragment for merged options, in order. */
+/** The argv fragment for merged options, in order, secrets included: rclone's argv is built with splitSecretOptions (secret-options.ts). */
 export function buildOptionFlags(...maps: readonly (OptionMap | undefined)[]): string[] {
   const flags: string[] = [];
   for (const [name, value] of mergeOptionMaps(...maps)) flags.push(...optionFlags(name, value));

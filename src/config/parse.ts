@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import type { ConfigIssue } from '../errors.js';
 import { flagName } from './flags.js';
 import { optionCapsProblem, optionKeyProblem } from './option-rules.js';
+import { secretOptionProblem } from './secret-options.js';
 import type { OptionMapKind } from './option-rules.js';
 import { directoryKey, hasControlChar, isWithin, nestedPairs, resolveAbsolute, resolveConfigFile, resolveInside } from './paths.js';
 import { flagSupport } from './rclone-caps.js';
@@ -182,6 +183,8 @@ function checkOptionMap(ctx: Context, path: readonly PathSegment[], kind: Option
       const capsProblem = optionCapsProblem(key, ctx.caps);
       if (capsProblem !== undefined) report(ctx, keyPath, 'key', capsProblem);
     }
+    const secretProblem = secretOptionProblem(key, optionValue as OptionValue);
+    if (secretProblem !== undefined) report(ctx, keyPath, 'value', secretProblem);
     if (!clean(ctx, keyPath)) continue;
     out[key] = Array.isArray(optionValue) ? Object.freeze([...(optionValue as (string | number)[])]) : (optionValue as OptionValue);
   }

@@ -1,10 +1,11 @@
 // Builds the argv of one `rclone bisync` run from the job, global settings and the detected rclone (pure).
 // Every value is attached with `=`, paths are absolute or `remote:path`, so nothing can be read as a flag.
 
-import { buildOptionFlags, flagName, mergeOptionMaps } from '../config/flags.js';
+import { flagName, mergeOptionMaps } from '../config/flags.js';
 import { supportsFlag } from '../config/rclone-caps.js';
 import type { GlobalSettings, JobConfig, OptionMap, RcloneCapabilities } from '../config/types.js';
 import { RbmError } from '../errors.js';
+import { secretOptionProblem, splitSecretOptions } from '../config/secret-options.js';
 import type { Operation } from './types.js';
 
 export const PARTIAL_FILTER = '- *.partial';
@@ -40,6 +41,8 @@ function checkOptionKeys(maps: readonly OptionMap[]): void {
   for (const map of maps) {
     for (const key of Object.keys(map)) {
       if (!OPTION_KEY.test(key)) throw new RbmError('InvalidConfig', `invalid rclone option name ${JSON.stringify(key)}`, { hint: 'Option names are rclone flag names without the leading dashes.' });
+      const secret = secretOptionProblem(key, map[key] ?? null);
+      if (secret !== undefined) throw new RbmError('InvalidConfig', secret, { hint: 'Give the secret as one string.' });
     }
   }
 }
@@ -111,8 +114,14 @@ export function buildRunArgv(input: RunArgvInput): string[] {
   }
   if (input.dryRun) argv.push('--dry-run');
   if (input.force && operation === 'bisync') argv.push('--force');
-  argv.push(...buildOptionFlags(...maps));
+  // Secret options are left out: they reach rclone through its environment (buildRunEnv).
+  argv.push(...splitSecretOptions(maps).flags);
   return argv;
+}
+
+/** `RCLONE_<FLAG>` variables for the secret options of this run (never on the argv, which every local user can read). */
+export function buildRunEnv(input: Pick<RunArgvInput, 'job' | 'global' | 'operation' | 'callOptions'>): Record<string, string> {
+  return splitSecretOptions(optionMapsFor(input)).env;
 }
 
 /**
@@ -127,5 +136,10 @@ export function pendingDeletesArgv(argv: readonly string[]): string[] {
 /** Global and job rclone options only: for helper commands (mkdir, touch) on the same remote. */
 export function rcloneOnlyFlags(job: JobConfig, global: GlobalSettings): string[] {
   checkOptionKeys([global.rcloneOptions, job.rcloneOptions]);
-  return buildOptionFlags(global.rcloneOptions, job.rcloneOptions);
+  return splitSecretOptions([global.rcloneOptions, job.rcloneOptions]).flags;
+}
+
+/** The environment for the secrets among the global and job rclone options (helper commands). */
+export function rcloneOnlyEnv(job: JobConfig, global: GlobalSettings): Record<string, string> {
+  return splitSecretOptions([global.rcloneOptions, job.rcloneOptions]).env;
 }

@@ -5,14 +5,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
 import { atLeast } from '../config/rclone-caps.js';
-import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
+import { secretOptionValues } from '../config/secret-options.js';
+import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
 import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import { RunRefusedError } from '../core/run-refused.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
-import { redactText } from '../log/redact.js';
+import { maskingLogger, redactSecrets } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
@@ -110,6 +111,11 @@ function afterFirstSpawn(spawner: Spawner, fn: () => void): Spawner {
   };
 }
 
+/** Every secret value in the job's and the global option maps: masked in this job's logs and run records. */
+function jobSecretValues(job: JobConfig, global: GlobalSettings): string[] {
+  return secretOptionValues([...optionMapsFor({ job, global, operation: 'bisync' }), global.resyncOptions, job.resyncOptions]);
+}
+
 function rcloneEnv(base: Readonly<Record<string, string | undefined>>, caps: RcloneCapabilities): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...base };
   // 1.60 binds RCLONE_COLOR to an unrelated flag and exits 1.
@@ -146,7 +152,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
   function execute(
     argv: readonly string[],
-    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; spawner: Spawner },
+    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; secretEnv: ReadonlySet<string>; spawner: Spawner },
   ): Promise<Attempt> {
     const { caps, global, log, hooks } = ctx;
     let lastProgressMs = 0;
@@ -161,7 +167,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       ...(global.redirectRcloneLogOutput ? { onMessage: (m: RcloneMessage) => logRcloneMessage(rcloneLog, m) } : {}),
     });
     if (hooks.signal?.aborted) return Promise.resolve({ exit: { code: null, signal: null }, summary: emptySummary(), cancelled: true });
-    log.debug('starting rclone', { argv });
+    log.debug('starting rclone', { argv, secretEnv: [...ctx.secretEnv] }); // the names only
     const child: Child = ctx.spawner.spawn(global.rcloneBinary, argv, { env: ctx.env, onLine: (line) => parser.push(line), ...priorityOptions(global, log) });
     const limiter = attachCpuLimit(spawner, deps.cpulimitPath, child.pid, global.maxCpuUsagePercent, log);
     let cancelled = false;
@@ -221,8 +227,10 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     summary: OutputSummary;
     errorText: string;
     tail: string[];
+    secrets: readonly string[];
   }): RunRecord {
     const st = base.summary.stats;
+    const redact = (text: string): string => redactSecrets(text, base.secrets);
     return {
       runId: base.runId,
       job: base.job.name,
@@ -235,7 +243,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       signal: base.exit?.signal ?? null,
       outcome: base.outcome,
       // Records reach History and JobFinished: rclone's text may carry credentials (URLs, tokens), so mask them.
-      message: redactText(base.message),
+      message: redact(base.message),
       hint: base.hint,
       counts: {
         filesTransferred: st?.transfers ?? 0,
@@ -246,8 +254,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       },
       conflicts: base.summary.conflicts.map((c) => ({ path: c.path, copies: [...c.copies] })),
       hashWarnings: base.summary.hashBlank,
-      errorText: redactText(base.errorText),
-      tail: base.tail.slice(-TAIL_KEEP).map(redactText),
+      errorText: redact(base.errorText),
+      tail: base.tail.slice(-TAIL_KEEP).map(redact),
     };
   }
 
@@ -255,8 +263,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const startedMs = clock.now();
     const paths = jobPaths(stateDir, job.name);
     const requestedDryRun = isDryRun(job, global, request);
+    const secrets = jobSecretValues(job, global);
     const simpleRecord = (outcome: Outcome, message: string, hint: string, error: string, operation: Operation = 'bisync'): RunRecord =>
-      makeRecord({ runId, job, operation, request, dryRun: requestedDryRun, startedMs, exit: undefined, outcome, message, hint, summary: emptySummary(), errorText: error, tail: [] });
+      makeRecord({ runId, job, operation, request, dryRun: requestedDryRun, startedMs, exit: undefined, outcome, message, hint, summary: emptySummary(), errorText: error, tail: [], secrets });
 
     let caps: RcloneCapabilities;
     try {
@@ -306,7 +315,13 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     }
     ensurePrivateDir(paths.workdir);
 
-    const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), spawner: runSpawner };
+    const baseCtx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), secretEnv: new Set<string>(), spawner: runSpawner };
+    // Secret options reach rclone through its environment, never its argv (/proc/PID/cmdline is world-readable).
+    const ctxFor = (operation: Operation): typeof baseCtx => {
+      const secretEnv = buildRunEnv({ job, global, operation });
+      return { ...baseCtx, env: { ...baseCtx.env, ...secretEnv }, secretEnv: new Set(Object.keys(secretEnv)) };
+    };
+    let ctx = baseCtx;
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
@@ -315,11 +330,12 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     let c: Classification;
     for (;;) {
       if (plan.operation === 'resync' && !plan.dryRun && !state.resyncDone) {
-        await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: ctx.env, spawnOptions: priorityOptions(global, log) });
+        await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: baseCtx.env, spawnOptions: priorityOptions(global, log) });
       }
       removeStaleRcloneLocks(paths.workdir, log);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
       hooks.onStarted?.(runId, plan.operation);
+      ctx = ctxFor(plan.operation);
       attempt = await execute(argv, ctx);
       tail.push(...attempt.summary.tail);
       c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled });
@@ -357,7 +373,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const okOutcome = c.outcome === 'success' || c.outcome === 'no-changes' || c.outcome === 'conflicts';
     if (okOutcome && plan.operation === 'resync' && !plan.dryRun && hasFlag(caps, 'recover') && !hooks.signal?.aborted) {
       // One normal run right after a resync writes the *.lst-old backup that --recover needs.
-      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false }), ctx);
+      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false }), ctxFor('bisync'));
       if (follow.exit.code !== 0) log.warn('the bisync after the resync did not succeed; the next run retries', { code: follow.exit.code, error: follow.summary.failure || follow.summary.errors[0] });
     }
 
@@ -376,6 +392,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       summary: attempt.summary,
       errorText: c.errorText,
       tail,
+      secrets,
     });
     if (!plan.dryRun) {
       state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, filtersHash, pairKey: recordedPairKey(pairKey, job) });
@@ -413,7 +430,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     },
 
     async run(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks: RunHooks = {}): Promise<RunRecord> {
-      const log = deps.logger.child({ job: job.name, runId });
+      const secrets = jobSecretValues(job, global);
+      const log = maskingLogger(deps.logger.child({ job: job.name, runId }), secrets);
       const paths = jobPaths(stateDir, job.name);
       ensurePrivateDir(paths.dir);
       const lock = acquireOrRecordRefusal(job, global, request, runId, paths.lock, log);
@@ -425,9 +443,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         const record: RunRecord = {
           runId, job: job.name, operation: 'bisync', trigger: request.trigger ?? 'manual', dryRun: isDryRun(job, global, request),
           startedMs: clock.now(), finishedMs: clock.now(), exitCode: null, signal: null, outcome: 'failed',
-          message: `the run failed: ${errorText(e)}`, hint: isRbmError(e) && e.hint ? e.hint : 'See the error log; fix the cause and run rbmctl sync JOB.',
+          message: redactSecrets(`the run failed: ${errorText(e)}`, secrets), hint: isRbmError(e) && e.hint ? e.hint : 'See the error log; fix the cause and run rbmctl sync JOB.',
           counts: { filesTransferred: 0, bytesTransferred: 0, deletes: 0, renames: 0, errors: 1 }, conflicts: [], hashWarnings: 0,
-          errorText: errorText(e), tail: [],
+          errorText: redactSecrets(errorText(e), secrets), tail: [],
         };
         try {
           const current = store.load(job.name).state;

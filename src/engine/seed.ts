@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mergeOptionMaps } from '../config/flags.js';
 import type { GlobalSettings, JobConfig } from '../config/types.js';
-import { CHECK_FILENAME, rcloneOnlyFlags } from '../core/args.js';
+import { CHECK_FILENAME, rcloneOnlyEnv, rcloneOnlyFlags } from '../core/args.js';
 import type { Logger, SpawnOptions, Spawner } from '../ports.js';
 
 export interface SeedDeps {
@@ -72,7 +72,9 @@ function localHasFiles(dir: string): boolean {
   return false;
 }
 
-export async function seedPair(job: JobConfig, global: GlobalSettings, deps: SeedDeps): Promise<SeedResult> {
+export async function seedPair(job: JobConfig, global: GlobalSettings, seedDeps: SeedDeps): Promise<SeedResult> {
+  // Secret options go to rclone's environment, never its argv (config/secret-options.ts).
+  const deps: SeedDeps = { ...seedDeps, env: { ...seedDeps.env, ...rcloneOnlyEnv(job, global) } };
   const result: SeedResult = { created: [], warnings: [] };
   const remoteFlags = rcloneOnlyFlags(job, global);
   const path2IsLocal = job.path2.startsWith('/');

@@ -19,11 +19,11 @@ export interface SftpServer {
   start(): Promise<void>;
 }
 
-const USER = 'rbm';
-const PASS = 'rbm-test-pass';
+export const SFTP_USER = 'rbm';
+export const SFTP_PASS = 'rbm-test-pass';
 
 function launch(rclone: string, root: string, addr: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(rclone, ['serve', 'sftp', root, `--addr=${addr}`, `--user=${USER}`, `--pass=${PASS}`, '--authorized-keys=', '--dir-cache-time=0s', '--log-level=NOTICE'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(rclone, ['serve', 'sftp', root, `--addr=${addr}`, `--user=${SFTP_USER}`, `--pass=${SFTP_PASS}`, '--authorized-keys=', '--dir-cache-time=0s', '--log-level=NOTICE'], { stdio: ['ignore', 'ignore', 'pipe'], env });
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => {
@@ -57,9 +57,9 @@ export async function startSftpServer(t: TestContext, rclone: string, dir: strin
   writeFileSync(configPath, '');
   let { child, port } = await launch(rclone, root, '127.0.0.1:0', baseEnv);
   let running: ChildProcess | undefined = child;
-  const obscured = execFileSync(rclone, ['obscure', PASS], { encoding: 'utf8', env: baseEnv }).trim();
+  const obscured = execFileSync(rclone, ['obscure', SFTP_PASS], { encoding: 'utf8', env: baseEnv }).trim();
   const name = 'box';
-  writeFileSync(configPath, `[${name}]\ntype = sftp\nhost = 127.0.0.1\nport = ${port}\nuser = ${USER}\npass = ${obscured}\nknown_hosts_file = \n`, { mode: 0o600 });
+  writeFileSync(configPath, `[${name}]\ntype = sftp\nhost = 127.0.0.1\nport = ${port}\nuser = ${SFTP_USER}\npass = ${obscured}\nknown_hosts_file = \n`, { mode: 0o600 });
   const stop = async (): Promise<void> => {
     const current = running;
     running = undefined;
