@@ -1,0 +1,17 @@
+// No resync drops a version (issue 12 case 4, case 6 in part), on the rclone the suite runs (1.75 in CI):
+// local↔local and local↔sftp on 127.0.0.1. test/compat/engine-resync-guard.test.ts runs the same cases on 1.60.
+import { test } from 'node:test';
+import { resyncGuardCases } from '../helpers/resync-guard-cases.js';
+import { requireProgram, testRclone } from '../helpers/tools.js';
+
+test('local↔local: every resync keeps both versions of a file that differs', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (!rclone) return;
+  await resyncGuardCases(t, rclone, 'local');
+});
+
+test('local↔sftp: every resync keeps both versions of a file that differs', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (!rclone) return;
+  await resyncGuardCases(t, rclone, 'sftp');
+});
