@@ -2,6 +2,7 @@
 // versions of a file, then a resync happens for each reason the issue names. Shared by the 1.75 integration file and
 // its 1.60 compat twin; each runs local↔local and local↔sftp (a real `rclone serve sftp` on 127.0.0.1).
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -191,4 +192,40 @@ export async function resyncGuardCases(t: TestContext, rclone: string, kind: Pai
     const next = await e.run({}, moved);
     assert.equal(next.outcome, 'no-changes', `the pair is in sync afterwards: ${next.message}`);
   });
+}
+
+/**
+ * The issue's hint case as written: the local side (a 2 MiB tmpfs) fills up while remote files come in; once there is
+ * room, the user does what the record says (`--resync` after a lockout, else the next run). No leftover of the full
+ * disk may replace a good remote file: every file ends whole on both sides, and any leftover is only a kept copy.
+ */
+export async function fullDiskHintCase(t: TestContext, rclone: string, disk: { path: string; remount(options: string): void }): Promise<void> {
+  const dir = tempDir(t, 'rbm-guard-disk-');
+  const remote = join(dir, 'remote');
+  const e = createEngineEnv({ rclone, dir, path2: remote, job: { local: disk.path } });
+  const expected: Record<string, string> = {};
+  writeFiles(remote, { 'small.txt': 'small\n' });
+  expected['small.txt'] = hashOf('small\n');
+  const first = await e.run({ trigger: 'add-job' });
+  assert.equal(first.outcome, 'success', first.message);
+
+  for (const f of ['f1.bin', 'f2.bin', 'f3.bin']) {
+    const content = randomBytes(1024 * 1024);
+    writeFiles(remote, { [f]: content });
+    expected[f] = hashOf(content);
+  }
+  const full = await e.run();
+  assert.match(full.outcome, /^(retryable|failed|needs-resync)$/, `${full.outcome}: ${full.message}`);
+  assert.deepEqual(treeHashes(remote), expected, 'the remote keeps every good file');
+
+  disk.remount('size=16m');
+  const next = await e.run(full.outcome === 'needs-resync' ? { resync: true } : {});
+  assert.match(next.outcome, /^(success|conflicts)$/, `${next.outcome}: ${next.message}`);
+  for (const conflict of next.conflicts) {
+    const copy = conflict.copies[0]?.split('/').pop() ?? '';
+    assert.match(copy, /\.rbm-conflict-\d{8}-\d{6}-local\.bin$/, `only a local leftover lost: ${copy}`);
+    expected[copy] = hashOf(''); // the 0-byte leftover, kept as a copy; the good file keeps the name
+  }
+  assert.deepEqual(treeHashes(disk.path), expected, 'local side after following the hint');
+  assert.deepEqual(treeHashes(remote), expected, 'remote side after following the hint');
 }
