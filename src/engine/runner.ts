@@ -335,6 +335,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         if (!guarded.ok && !plan.dryRun) {
           ({ classification: c, summary: guarded.stop.summary } = withKeptVersions(guarded.stop.classification, guarded.stop.summary, kept, roots, false));
           attempt = guarded.stop;
+          tail.push(...attempt.summary.tail);
           break;
         }
       }
