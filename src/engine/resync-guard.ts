@@ -134,7 +134,8 @@ export function createResyncGuard(deps: ResyncGuardDeps) {
     const cause = ran.summary.remoteUnreachable || ran.errors[0] || ran.summary.failure || `exit ${ran.exit.code ?? ran.exit.signal ?? ''}`;
     let classification: Classification;
     if (ran.cancelled) classification = base;
-    else if (base.outcome === 'retryable') classification = { ...base, message: `the resync was not started: ${what} failed (${cause}); nothing was overwritten`, errorText: cause };
+    // Retryable keeps the usual wording ("the remote could not be reached; nothing was changed") and says what stopped.
+    else if (base.outcome === 'retryable') classification = { ...base, message: `${base.message} (the resync was not started: ${what} failed)`, errorText: cause };
     else {
       classification = {
         ...base,
