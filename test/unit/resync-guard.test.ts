@@ -15,7 +15,7 @@ import {
   withKeptVersions,
   type KeptVersion,
 } from '../../src/core/resync-guard.js';
-import { selectionFlags } from '../../src/engine/resync-guard.js';
+import { helperFlags, selectionFlags } from '../../src/engine/resync-guard.js';
 import { CAPS_160, CAPS_175 } from '../helpers/caps.js';
 
 const T = Date.UTC(2026, 11, 4, 21, 45, 0);
@@ -111,4 +111,10 @@ test('kept versions make a synced resync `conflicts`, listed in the record on bo
   assert.equal(preview.classification.outcome, 'dry-run');
   assert.match(preview.classification.message, /the resync would keep b\.txt/);
   assert.equal(withKeptVersions(ok, emptySummary(), [], roots, false).classification, ok, 'nothing kept: nothing changes');
+});
+
+test('the guard\'s own commands never get flags only bisync knows (rclone check exits "unknown flag" on them)', () => {
+  assert.deepEqual(helperFlags(['--compare=size,modtime,checksum', '--create-empty-src-dirs', '--bwlimit=1M', '--sftp-set-modtime=false', '--resilient', '--max-delete=50', '--transfers=2']), [
+    '--bwlimit=1M', '--sftp-set-modtime=false', '--max-delete=50', '--transfers=2',
+  ]);
 });
