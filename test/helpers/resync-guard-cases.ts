@@ -109,6 +109,12 @@ export async function resyncGuardCases(t: TestContext, rclone: string, kind: Pai
 
   await t.test('(c) the user\'s --resync prefers Path1 and still keeps the newer remote edit', async () => {
     const edit = editBoth('two.txt', 'two: local\n', 300, 'two: remote, newer\n', 400);
+    const localBefore = treeHashes(local);
+    const remoteBefore = treeHashes(remoteRoot);
+    const preview = await e.run({ resync: true, dryRun: true });
+    assert.equal(preview.outcome, 'dry-run', preview.message);
+    assert.match(preview.message, /the resync would keep two\.txt \(remote version kept as two\.rbm-conflict-\d{8}-\d{6}-remote\.txt\)/);
+    assert.deepEqual([treeHashes(local), treeHashes(remoteRoot)], [localBefore, remoteBefore], 'a dry run copies nothing');
     const record = await e.run({ resync: true });
     assert.equal(record.operation, 'resync');
     assert.equal(record.outcome, 'conflicts', record.message);
