@@ -13,6 +13,7 @@ import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, typ
 import { RunRefusedError } from '../core/run-refused.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
+import { withKeptVersions, type KeptVersion } from '../core/resync-guard.js';
 import { maskingLogger, redactSecrets } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
@@ -21,6 +22,7 @@ import { acquireJobLock } from './job-lock.js';
 import { refusedRunRecord } from './refused-run.js';
 import { ensurePrivateDir, jobPaths } from './paths.js';
 import { removeStaleRcloneLocks } from './rclone-lock.js';
+import { createResyncGuard, type ResyncGuardResult } from './resync-guard.js';
 import { createRunIdAllocator } from './run-ids.js';
 import { seedPair } from './seed.js';
 import { createStateStore, type Durability } from './state-store.js';
@@ -259,6 +261,11 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     };
   }
 
+  function guardResync(job: JobConfig, argv: readonly string[], dryRun: boolean, ctx: Parameters<typeof execute>[1], scratchDir: string): Promise<ResyncGuardResult> {
+    const guard = createResyncGuard({ spawner: ctx.spawner, logger: ctx.log, env: ctx.env, spawnOptions: priorityOptions(ctx.global, ctx.log) });
+    return guard.guard({ job, global: ctx.global, caps: ctx.caps, resyncArgv: argv, dryRun, nowMs: clock.now(), scratchDir, signal: ctx.hooks.signal });
+  }
+
   async function runLocked(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks: RunHooks, log: Logger): Promise<RunRecord> {
     const startedMs = clock.now();
     const paths = jobPaths(stateDir, job.name);
@@ -326,19 +333,34 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     let retriedLock = false;
     let autoResynced = false;
     let argv: string[] = [];
+    const kept: KeptVersion[] = [];
+    const roots = { path1: job.local, path2: job.path2 };
     let attempt: Attempt;
     let c: Classification;
     for (;;) {
-      if (plan.operation === 'resync' && !plan.dryRun && !state.resyncDone) {
+      // A path change is a new share: it gets the same preparation as one (docs/engine.md, "Which run comes next").
+      if (plan.operation === 'resync' && !plan.dryRun && (!state.resyncDone || plan.reason === 'pair-changed')) {
         await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: baseCtx.env, spawnOptions: priorityOptions(global, log) });
       }
       removeStaleRcloneLocks(paths.workdir, log);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
       hooks.onStarted?.(runId, plan.operation);
       ctx = ctxFor(plan.operation);
+      if (plan.operation === 'resync') {
+        // No resync may drop a version: the guard keeps every losing version first (src/engine/resync-guard.ts).
+        const guarded = await guardResync(job, argv, plan.dryRun, ctx, paths.dir);
+        kept.push(...guarded.kept);
+        if (!guarded.ok && !plan.dryRun) {
+          ({ classification: c, summary: guarded.stop.summary } = withKeptVersions(guarded.stop.classification, guarded.stop.summary, kept, roots, false));
+          attempt = guarded.stop;
+          tail.push(...attempt.summary.tail);
+          break;
+        }
+      }
       attempt = await execute(argv, ctx);
       tail.push(...attempt.summary.tail);
       c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled });
+      ({ classification: c, summary: attempt.summary } = withKeptVersions(c, attempt.summary, kept, roots, plan.dryRun));
       log.debug('rclone finished', { code: attempt.exit.code, signal: attempt.exit.signal, outcome: c.outcome });
       if (attempt.cancelled) break;
       if (c.followUp === 'stale-lock' && !retriedLock) {
