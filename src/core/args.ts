@@ -2,6 +2,7 @@
 // Every value is attached with `=`, paths are absolute or `remote:path`, so nothing can be read as a flag.
 
 import { buildOptionFlags, flagName, mergeOptionMaps } from '../config/flags.js';
+import { setupCommandFlags } from '../config/option-scope.js';
 import { supportsFlag } from '../config/rclone-caps.js';
 import type { GlobalSettings, JobConfig, OptionMap, RcloneCapabilities } from '../config/types.js';
 import { RbmError } from '../errors.js';
@@ -124,8 +125,8 @@ export function pendingDeletesArgv(argv: readonly string[]): string[] {
   return [...out, '--dry-run', '--force'];
 }
 
-/** Global and job rclone options only: for helper commands (mkdir, touch) on the same remote. */
+/** Global and job rclone options that apply to helper commands (mkdir, lsf, touch): bisync's own flags are left out. */
 export function rcloneOnlyFlags(job: JobConfig, global: GlobalSettings): string[] {
   checkOptionKeys([global.rcloneOptions, job.rcloneOptions]);
-  return buildOptionFlags(global.rcloneOptions, job.rcloneOptions);
+  return setupCommandFlags(job, global);
 }

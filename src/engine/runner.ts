@@ -9,6 +9,7 @@ import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '
 import { attentionLine } from '../core/attention.js';
 import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
+import { classifySetupFailure } from '../core/setup-failure.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
@@ -323,7 +324,15 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     let c: Classification;
     for (;;) {
       if (plan.operation === 'resync' && !plan.dryRun && !state.resyncDone) {
-        await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: ctx.env, spawnOptions: priorityOptions(global, log) });
+        const seeded = await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: ctx.env, spawnOptions: priorityOptions(global, log) });
+        if (seeded.failure) {
+          // A failed setup step fails the run with its own error; the resync would only abort on the same cause.
+          const { command, exit, summary } = seeded.failure;
+          attempt = { exit, summary, cancelled: false };
+          tail.push(...summary.tail);
+          c = classifySetupFailure(command, exit, summary, plan.operation);
+          break;
+        }
       }
       removeStaleRcloneLocks(paths.workdir, log);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
