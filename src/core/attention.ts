@@ -19,7 +19,8 @@ export const ATTENTION_OUTCOMES: Readonly<Partial<Record<Outcome, string>>> = Ob
 
 export interface AttentionLine {
   message: string;
-  meta: { outcome: Outcome; consecutiveFailures: number; hint: string };
+  /** `error` is rclone's own line ('' on a refusal without one), for the details the message sums up. */
+  meta: { outcome: Outcome; consecutiveFailures: number; error: string };
 }
 
 /** The hint as the user types it: `rbmctl sync JOB` becomes `rbmctl sync photos`. */
@@ -30,9 +31,10 @@ export function hintForJob(hint: string, job: string): string {
 function line(record: RunRecord, what: string, consecutiveFailures: number): AttentionLine {
   const hint = hintForJob(record.hint, record.job);
   const todo = hint === '' ? 'see rbmctl history ' + record.job : hint;
+  const happened = record.message.replace(/\.+$/, '');
   return {
-    message: `job ${record.job} ${what}: ${record.message}. What to do: ${todo}`,
-    meta: { outcome: record.outcome, consecutiveFailures, hint },
+    message: `job ${record.job} ${what}: ${happened}. What to do: ${todo}`,
+    meta: { outcome: record.outcome, consecutiveFailures, error: record.errorText },
   };
 }
 

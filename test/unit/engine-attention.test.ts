@@ -37,6 +37,10 @@ test('ok outcomes, cancelled runs and dry runs need no one', () => {
   assert.equal(Object.keys(ATTENTION_OUTCOMES).length, 3);
 });
 
+test('a message that ends with a full stop does not get a second one', () => {
+  assert.match(attentionLine(record('failed', { message: 'rclone failed.' }), 1)?.message ?? '', /^job photos failed: rclone failed\. What to do: /);
+});
+
 test('without a hint the line still says where to look', () => {
   assert.match(attentionLine(record('failed', { hint: '' }), 1)?.message ?? '', /What to do: see rbmctl history photos$/);
 });
