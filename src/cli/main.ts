@@ -150,6 +150,8 @@ function report(io: CliIo, e: unknown): number {
     }
     return e.exitCode;
   }
-  io.stderr.write(`rbmctl: internal error: ${errorText(e)}\n${e instanceof Error && e.stack ? `${e.stack}\n` : ''}`);
+  // A stack trace is for a bug report, not for the user's terminal: only with RBM_DEBUG set.
+  const stack = io.env.RBM_DEBUG && e instanceof Error && e.stack ? `${e.stack}\n` : 'This is a bug: run the command again with RBM_DEBUG=1 to see where it happened, and report it.\n';
+  io.stderr.write(`rbmctl: internal error: ${errorText(e)}\n${stack}`);
   return exitCodeFor('Internal');
 }

@@ -2,6 +2,7 @@
 // Every value is attached with `=`, paths are absolute or `remote:path`, so nothing can be read as a flag.
 
 import { flagName, mergeOptionMaps } from '../config/flags.js';
+import { setupOptionMaps } from '../config/option-scope.js';
 import { supportsFlag } from '../config/rclone-caps.js';
 import type { GlobalSettings, JobConfig, OptionMap, RcloneCapabilities } from '../config/types.js';
 import { RbmError } from '../errors.js';
@@ -133,13 +134,13 @@ export function pendingDeletesArgv(argv: readonly string[]): string[] {
   return [...out, '--dry-run', '--force'];
 }
 
-/** Global and job rclone options only: for helper commands (mkdir, touch) on the same remote. */
+/** Global and job rclone options that apply to helper commands (mkdir, lsf, touch): bisync's own flags are left out. */
 export function rcloneOnlyFlags(job: JobConfig, global: GlobalSettings): string[] {
   checkOptionKeys([global.rcloneOptions, job.rcloneOptions]);
-  return splitSecretOptions([global.rcloneOptions, job.rcloneOptions]).flags;
+  return splitSecretOptions(setupOptionMaps(job, global)).flags;
 }
 
 /** The environment for the secrets among the global and job rclone options (helper commands). */
 export function rcloneOnlyEnv(job: JobConfig, global: GlobalSettings): Record<string, string> {
-  return splitSecretOptions([global.rcloneOptions, job.rcloneOptions]).env;
+  return splitSecretOptions(setupOptionMaps(job, global)).env;
 }

@@ -3,6 +3,7 @@
 
 import type { ExitStatus } from '../ports.js';
 import type { OutputSummary } from './output.js';
+import { describePermanentFailure } from './permanent-errors.js';
 import type { Operation, Outcome } from './types.js';
 
 export const HASH_WARNING_HINT =
@@ -91,6 +92,9 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
     c.followUp = 'pending-deletes';
     return c;
   }
+  // Checked before "unreachable": a refused login also says "couldn't connect", and retrying it never helps.
+  const permanent = code !== 0 ? describePermanentFailure(s.permanentErrors, s.stats?.transfers ?? 0, s.mustResync) : undefined;
+  if (permanent) return base('failed', permanent.message, permanent.hint, permanent.errorText);
   if (s.remoteUnreachable !== '' && !s.success) {
     const c = base('retryable', 'the remote could not be reached; nothing was changed', 'It is retried automatically with backoff. Check the network and the remote.', s.remoteUnreachable);
     c.retryable = true;

@@ -1,6 +1,7 @@
 // Incremental parser of rclone bisync output (JSON lines from 1.60 and 1.75, plus plain-text lines)
 // into a bounded summary the classifier reads. Pure: no processes, no clock; memory is capped.
 
+import { addPermanentError, matchPermanentError, type PermanentError } from './permanent-errors.js';
 import type { Conflict, Progress } from './types.js';
 
 export const TAIL_LINES = 50;
@@ -45,6 +46,8 @@ export interface OutputSummary {
   hashBlank: number;
   /** First line that says the remote could not be reached, '' when none. */
   remoteUnreachable: string;
+  /** Errors no retry fixes (missing remote, refused login, permission denied), deduplicated and bounded. */
+  permanentErrors: PermanentError[];
   /** `--recover` restored the backup listings. */
   recovered: boolean;
   /** `Bisync interrupted` (1.60 after a signal) or 1.75 graceful shutdown lines. */
@@ -179,6 +182,7 @@ export function emptySummary(): OutputSummary {
     filtersChanged: false,
     hashBlank: 0,
     remoteUnreachable: '',
+    permanentErrors: [],
     recovered: false,
     interrupted: false,
     gracefulShutdown: false,
@@ -237,6 +241,11 @@ export function createOutputParser(options: OutputParserOptions = {}): OutputPar
     if (/filters file has changed|filters file md5 hash not found/.test(text)) s.filtersChanged = true;
     if (/hash unexpectedly blank/.test(text)) s.hashBlank += 1;
     if (s.remoteUnreachable === '' && UNREACHABLE.some((re) => re.test(firstLine))) s.remoteUnreachable = firstLine;
+    if (level === 'error' || /^(?:Failed to|Received error)/.test(firstLine)) {
+      // Only an ERROR line's object is a file; a NOTICE's object can be a queue name (`copy1to2`).
+      const permanent = matchPermanentError(firstLine, level === 'error' ? message.object : undefined);
+      if (permanent) addPermanentError(s.permanentErrors, permanent);
+    }
     if (/Reverting to prior backup as --recover is set/.test(text)) s.recovered = true;
     if (/Bisync interrupted/.test(text)) s.interrupted = true;
     if (/Attempting to gracefully shutdown|Graceful shutdown completed/.test(text)) s.gracefulShutdown = true;

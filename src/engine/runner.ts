@@ -7,8 +7,10 @@ import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/ty
 import { atLeast } from '../config/rclone-caps.js';
 import { secretOptionValues } from '../config/secret-options.js';
 import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
+import { attentionLine } from '../core/attention.js';
 import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
+import { classifySetupFailure } from '../core/setup-failure.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import { RunRefusedError } from '../core/run-refused.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
@@ -96,6 +98,13 @@ function logRcloneMessage(log: Logger, message: RcloneMessage): void {
   if (message.level === 'error') log.warn(text.trim());
   else if (message.level === 'debug') log.debug(text.trim());
   else log.info(text.trim());
+}
+
+/** The end of a run in the log: at error level (so in error.log) when it needs the user, else at `level`. */
+function logRunEnd(log: Logger, record: RunRecord, consecutiveFailures: number, level: 'info' | 'warn', meta: Record<string, unknown> = {}): void {
+  const attention = attentionLine(record, consecutiveFailures);
+  if (attention) log.error(attention.message, { ...attention.meta, ...meta });
+  else log[level](`${record.operation} ${record.outcome}: ${record.message}`, { hint: record.hint, ...meta });
 }
 
 /** `spawner`, calling `fn` once right after its first spawn. */
@@ -194,10 +203,12 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       }
     };
     hooks.signal?.addEventListener('abort', stop, { once: true });
-    return child.exited.then((exit) => {
+    return child.exited.then(async (exit) => {
       hooks.signal?.removeEventListener('abort', stop);
       killTimer?.cancel();
       limiter?.kill('SIGTERM');
+      // Reap cpulimit before the run ends: its last lines ("No process found") must not reach a closed logger.
+      await limiter?.exited;
       return { exit, summary: parser.summary(), cancelled };
     });
   }
@@ -300,8 +311,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     if ('refuse' in planned) {
       const e = planned.refuse;
       const outcome: Outcome = e.code === 'NeedsResync' ? 'needs-resync' : 'needs-approval';
-      log.warn(e.message, { hint: e.hint });
       const record = simpleRecord(outcome, e.message, e.hint ?? '', e.message);
+      logRunEnd(log, record, state.consecutiveFailures, 'warn');
       historyStore.append(record);
       return record;
     }
@@ -340,7 +351,15 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     for (;;) {
       // A path change is a new share: it gets the same preparation as one (docs/engine.md, "Which run comes next").
       if (plan.operation === 'resync' && !plan.dryRun && (!state.resyncDone || plan.reason === 'pair-changed')) {
-        await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: baseCtx.env, spawnOptions: priorityOptions(global, log) });
+        const seeded = await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: baseCtx.env, spawnOptions: priorityOptions(global, log) });
+        if (seeded.failure) {
+          // A failed setup step fails the run with its own error; the resync would only abort on the same cause.
+          const { command, exit, summary } = seeded.failure;
+          attempt = { exit, summary, cancelled: false };
+          tail.push(...summary.tail);
+          c = classifySetupFailure(command, exit, summary, plan.operation);
+          break;
+        }
       }
       removeStaleRcloneLocks(paths.workdir, log);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
@@ -424,8 +443,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       await store.flush(job.name);
     }
     historyStore.append(record);
-    const level = okOutcome || c.outcome === 'dry-run' ? 'info' : c.outcome === 'failed' ? 'error' : 'warn';
-    log[level](`${plan.operation} ${c.outcome}: ${record.message}`, { hint: c.hint, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
+    const level = okOutcome || c.outcome === 'dry-run' ? 'info' : 'warn';
+    logRunEnd(log, record, state.consecutiveFailures, level, { operation: plan.operation, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
     return record;
   }
 

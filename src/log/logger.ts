@@ -52,8 +52,16 @@ function metaText(info: winston.Logform.TransformableInfo): string {
 const humanFormat = winston.format.printf((info) => `${String(info.timestamp)} ${info.level.toUpperCase().padEnd(5)} ${metaText(info)}`);
 const journalFormat = winston.format.printf((info) => `<${PRIORITY[info.level] ?? 6}>${metaText(info)}`);
 
-function wrap(logger: winston.Logger): Logger {
+/** Shared by a logger and its children: once the files are closed, nothing may be written. */
+interface LifeCycle {
+  closed: boolean;
+}
+
+function wrap(logger: winston.Logger, life: LifeCycle): Logger {
   const call = (level: LogLevel) => (message: string, meta?: LogMeta): void => {
+    // A late line (a child process's last output after the end of a one-shot run) is dropped: winston throws
+    // `write after end` from a stream handler, which would crash the process after its work is done.
+    if (life.closed) return;
     logger.log(level, message, meta ?? {});
   };
   return {
@@ -61,12 +69,12 @@ function wrap(logger: winston.Logger): Logger {
     info: call('info'),
     warn: call('warn'),
     error: call('error'),
-    child: (meta: LogMeta): Logger => wrap(logger.child(meta)),
+    child: (meta: LogMeta): Logger => wrap(logger.child(meta), life),
   };
 }
 
 export interface ClosableLogger extends Logger {
-  /** Flush and close the files (end of process, tests). */
+  /** Flush and close the files (end of process, tests). Lines logged afterwards are dropped. */
   close(): Promise<void>;
 }
 
@@ -93,9 +101,12 @@ export function createLogger(options: LoggerOptions): ClosableLogger {
     silent: transports.length === 0,
     exitOnError: false,
   });
+  const life: LifeCycle = { closed: false };
   return {
-    ...wrap(logger),
+    ...wrap(logger, life),
     close(): Promise<void> {
+      if (life.closed) return Promise.resolve();
+      life.closed = true;
       return new Promise((resolve) => {
         logger.on('finish', () => resolve());
         logger.end();

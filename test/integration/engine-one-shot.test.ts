@@ -62,5 +62,6 @@ test('one-shot exit codes with a real rclone', async (t) => {
   writeFiles(downEnv.local, { 'x.txt': 'x\n' });
   const downConfig = { path: conf, global: downEnv.global, jobs: [downEnv.job] };
   assert.equal(await runOneShot(downConfig, [], {}, { runner: downEnv.runner }, (l) => lines.push(l)), 75, 'unreachable remote: retryable (EX_TEMPFAIL)');
-  assert.match(lines.at(-2) ?? '', /^pair: retryable — the remote could not be reached; nothing was changed/);
+  // A new job: the first setup step (rclone mkdir) meets the unreachable remote, and the run ends with its error.
+  assert.match(lines.at(-2) ?? '', /^pair: retryable — setting up the pair failed \(rclone mkdir down:share\): the remote could not be reached; nothing was changed/);
 });

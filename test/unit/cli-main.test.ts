@@ -286,3 +286,23 @@ test('daemon without a systemd user manager explains the foreground way; status 
   assert.equal(withSystemd.code, 0);
   assert.deepEqual(ran.at(-1), ['systemctl', '--user', 'stop', 'rclone-bisync-manager.service']);
 });
+
+test('an unexpected error prints one line and a hint, no stack trace unless RBM_DEBUG is set (issue 13 case 6)', async () => {
+  const run = async (env: Record<string, string>) => {
+    let stderr = '';
+    const deps: CliDeps = {
+      connect: () => Promise.reject(new Error('unused')),
+      runOneShot: () => Promise.reject(new TypeError('boom')),
+      runCommand: () => Promise.reject(new Error('unused')),
+      now: () => NOW,
+      probeRclone: () => Promise.reject(new Error('unused')),
+    };
+    const code = await main(['sync', '--standalone'], { stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) }, stdin: new PassThrough(), env }, deps);
+    return { code, stderr };
+  };
+  const plain = await run({});
+  assert.equal(plain.code, 70);
+  assert.equal(plain.stderr, 'rbmctl: internal error: boom\nThis is a bug: run the command again with RBM_DEBUG=1 to see where it happened, and report it.\n');
+  const debug = await run({ RBM_DEBUG: '1' });
+  assert.match(debug.stderr, /^rbmctl: internal error: boom\nTypeError: boom\n\s+at /);
+});

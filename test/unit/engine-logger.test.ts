@@ -60,3 +60,26 @@ test('under the journal, stdout lines carry <N> priorities and no timestamp', as
   }
   assert.deepEqual(written.map((s) => s.trim()), ['<3>e', '<4>w', '<6>[docs] i', '<7>d']);
 });
+
+test('a line logged after close is dropped, not a `write after end` crash (issue 13 case 6)', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'rbm-log-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'logs');
+  const logger = createLogger({ logDir: dir, console: false, journal: false, level: 'debug' });
+  const child = logger.child({ job: 'docs' });
+  child.info('before close');
+  await logger.close();
+  const uncaught: unknown[] = [];
+  const onError = (e: unknown): void => void uncaught.push(e);
+  process.on('uncaughtException', onError);
+  t.after(() => process.off('uncaughtException', onError));
+  // What cpulimit's last line did in one-shot mode: a child logger written to after the files were closed.
+  child.debug('cpulimit', { line: 'No process found' });
+  logger.error('late error');
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.deepEqual(uncaught, []);
+  await logger.close(); // closing twice is harmless
+  const main = readFileSync(join(dir, MAIN_LOG_NAME), 'utf8');
+  assert.match(main, /before close/);
+  assert.doesNotMatch(main, /No process found|late error/);
+});

@@ -1,8 +1,11 @@
 // rbmctl check-config [--config FILE]: validate a config file offline (no service needed), including its
-// options against the rclone it names. Exit 0 and a one-line summary when valid, 78 with every problem when not.
+// options against the rclone it names. Exit 0 and a one-line summary when valid (plus a line per bisync-only option
+// in an rclone_options map, which the setup commands do not get; --json lists where every option applies), 78 with
+// every problem when not.
 import { exitCodeFor } from '../../errors.js';
 import { checkConfigFile } from '../../config/check.js';
 import { defaultConfigPath } from '../../config/load.js';
+import { describeOptionPlacements, formatOptionPlacement } from '../../config/option-scope.js';
 import type { RcloneProbe } from '../../config/load.js';
 import type { Ctx } from '../context.js';
 
@@ -11,8 +14,13 @@ export async function checkConfigCommand(ctx: Ctx, probe: RcloneProbe): Promise<
   const path = ctx.args.config ?? defaultConfigPath({ XDG_CONFIG_HOME: ctx.io.env.XDG_CONFIG_HOME, HOME: home });
   const result = await checkConfigFile(path, { home, probe });
   if (result.ok) {
-    if (ctx.args.json) ctx.json({ ok: true, path: result.config.path, summary: result.summary, jobs: result.config.jobs.map((j) => j.name) });
-    else ctx.out(result.summary);
+    const placements = describeOptionPlacements(result.config);
+    if (ctx.args.json) ctx.json({ ok: true, path: result.config.path, summary: result.summary, jobs: result.config.jobs.map((j) => j.name), options: placements });
+    else {
+      ctx.out(result.summary);
+      // Options whose reach is not obvious: bisync's own flags in rclone_options skip the setup commands.
+      for (const p of placements) if (p.scope === 'bisync only' && p.map.endsWith('rclone_options')) ctx.out(`  ${formatOptionPlacement(p)}; not given to the setup commands (mkdir, lsf, touch)`);
+    }
     return 0;
   }
   if (ctx.args.json) ctx.json({ ok: false, path, issues: result.error.issues });
