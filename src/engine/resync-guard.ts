@@ -58,19 +58,6 @@ export type ResyncGuardResult = { ok: true; kept: KeptVersion[] } | { ok: false;
 // Flags of the resync's argv that choose files: the comparison must see exactly the files the resync will touch.
 const FILTER_FLAGS = ['--filter', '--filter-from', '--exclude', '--exclude-from', '--include', '--include-from', '--exclude-if-present', '--min-size', '--max-size', '--min-age', '--max-age', '--files-from', '--files-from-raw'];
 
-// Flags only `rclone bisync` knows (its own "Flags:" section in 1.75's help): check, lsjson and copy exit with
-// "unknown flag" on them, and a user may well have put e.g. `compare` in rclone_options.
-const BISYNC_ONLY_FLAGS = new Set([
-  'backup-dir1', 'backup-dir2', 'check-access', 'check-filename', 'check-sync', 'compare', 'conflict-loser', 'conflict-resolve', 'conflict-suffix',
-  'create-empty-src-dirs', 'download-hash', 'filters-file', 'force', 'ignore-listing-checksum', 'localtime', 'max-lock', 'no-cleanup', 'no-slow-hash',
-  'recover', 'remove-empty-dirs', 'resilient', 'resync', 'resync-mode', 'slow-hash-sync-only', 'workdir',
-]);
-
-/** The job's rclone_options minus what only bisync understands, for the guard's own commands. */
-export function helperFlags(flags: readonly string[]): string[] {
-  return flags.filter((arg) => !BISYNC_ONLY_FLAGS.has(arg.replace(/^--/, '').split('=', 1)[0] ?? ''));
-}
-
 function isFilterFlag(arg: string): boolean {
   return arg === '--ignore-case' || FILTER_FLAGS.some((f) => arg.startsWith(`${f}=`));
 }
@@ -136,7 +123,7 @@ export function createResyncGuard(deps: ResyncGuardDeps) {
   }
 
   function baseFlags(input: ResyncGuardInput): string[] {
-    const flags = helperFlags(rcloneOnlyFlags(input.job, input.global)).filter((a) => !isFilterFlag(a));
+    const flags = rcloneOnlyFlags(input.job, input.global).filter((a) => !isFilterFlag(a));
     if (hasFlag(input.caps, 'color')) flags.push('--color=NEVER');
     return flags;
   }

@@ -15,7 +15,9 @@ import {
   withKeptVersions,
   type KeptVersion,
 } from '../../src/core/resync-guard.js';
-import { helperFlags, selectionFlags } from '../../src/engine/resync-guard.js';
+import { rcloneOnlyFlags } from '../../src/core/args.js';
+import { selectionFlags } from '../../src/engine/resync-guard.js';
+import { makeGlobal, makeJob } from '../helpers/job.js';
 import { CAPS_160, CAPS_175 } from '../helpers/caps.js';
 
 const T = Date.UTC(2026, 11, 4, 21, 45, 0);
@@ -114,7 +116,6 @@ test('kept versions make a synced resync `conflicts`, listed in the record on bo
 });
 
 test('the guard\'s own commands never get flags only bisync knows (rclone check exits "unknown flag" on them)', () => {
-  assert.deepEqual(helperFlags(['--compare=size,modtime,checksum', '--create-empty-src-dirs', '--bwlimit=1M', '--sftp-set-modtime=false', '--resilient', '--max-delete=50', '--transfers=2']), [
-    '--bwlimit=1M', '--sftp-set-modtime=false', '--max-delete=50', '--transfers=2',
-  ]);
+  const job = makeJob({ rcloneOptions: { compare: 'size,modtime,checksum', create_empty_src_dirs: true, bwlimit: '1M', sftp_set_modtime: false, resilient: true, max_delete: 50, transfers: 2 } });
+  assert.deepEqual(rcloneOnlyFlags(job, makeGlobal()), ['--bwlimit=1M', '--max-delete=50', '--transfers=2']);
 });
