@@ -10,6 +10,10 @@ import {
   sideCheckError, sideCheckMessage, unescapeMountPath, type SideFacts,
 } from '../../src/core/side-check.js';
 import type { RunRecord } from '../../src/core/types.js';
+import { createHarness, MINUTE } from '../helpers/scheduler-harness.js';
+import { makeJob, makeState } from '../helpers/scheduler-fixtures.js';
+
+const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 
 const MOUNTINFO = [
   '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
@@ -149,4 +153,23 @@ test('check-failed: no backoff retry, no lockout; any later result clears it; a 
   assert.deepEqual(healed.localMounts, mounts);
   assert.equal(applyRunResult(waiting, record('retryable'), facts).sideCheck, null);
   assert.deepEqual(applyRunResult(waiting, record('failed'), facts).localMounts, null, 'mounts are recorded by good runs only');
+});
+
+test('scheduler: a check-failed job shows it, keeps its schedule (each slot checks again), no retry; a passing run clears it', async () => {
+  const failure = { side: 'local' as const, path: '/x', missing: ['mount'], filesLastSeen: 3, filesNow: 0, residue: [] };
+  const h = createHarness({ startMs: T0, jobs: [makeJob('c', { schedule: '*/5 * * * *' })], states: { c: { sideCheck: failure, lastOutcome: 'check-failed' } } });
+  assert.equal(h.scheduler.info('c')!.activity, 'check-failed');
+  assert.equal(h.scheduler.info('c')!.nextRunMs, T0 + 5 * MINUTE, 'still scheduled');
+  await h.advance(5 * MINUTE);
+  assert.equal(h.runs.length, 1);
+  assert.equal(h.runs[0]!.request.trigger, 'schedule');
+  await h.runs[0]!.finish({ outcome: 'check-failed' });
+  assert.equal(h.scheduler.info('c')!.activity, 'check-failed');
+  await h.advance(4 * MINUTE);
+  assert.equal(h.runs.length, 1, 'no retry in between: the next slot checks again');
+  await h.advance(MINUTE);
+  assert.equal(h.runs.length, 2);
+  h.states.set('c', makeState({ sideCheck: null, lastOutcome: 'success' }));
+  await h.runs[1]!.finish({ outcome: 'success' });
+  assert.equal(h.scheduler.info('c')!.activity, 'idle');
 });
