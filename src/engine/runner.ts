@@ -301,7 +301,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         const record = simpleRecord('check-failed', sideCheckMessage(failure), sideCheckHint(failure).replace(/\bJOB\b/g, job.name), sideCheckError(failure), plan.operation);
         log.warn(record.message, { hint: record.hint });
         if (!record.dryRun) {
-          store.save(job.name, applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey, sideCheck: failure }), { durable: false });
+          const waiting = applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey, sideCheck: failure });
+          // rclone did not run: an interrupted earlier run still needs its recovery when the drive is back.
+          store.save(job.name, { ...waiting, interrupted: state.interrupted }, { durable: false });
           await store.flush(job.name);
         }
         historyStore.append(record);

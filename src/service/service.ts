@@ -327,7 +327,7 @@ export function createService(deps: ServiceDeps): Service {
 
   function logRecord(record: RunRecord): void {
     const meta = { job: record.job, runId: record.runId, outcome: record.outcome, message: record.message };
-    if (record.outcome === 'failed' || record.outcome === 'needs-resync' || record.outcome === 'needs-approval') logger.warn('run finished', meta);
+    if (record.outcome === 'failed' || record.outcome === 'needs-resync' || record.outcome === 'needs-approval' || record.outcome === 'check-failed') logger.warn('run finished', meta);
     else logger.info('run finished', meta);
   }
 
