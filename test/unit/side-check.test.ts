@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialJobState, parseJobState } from '../../src/core/job-state.js';
+import { formatJob } from '../../src/cli/format.js';
 import { applyRunResult } from '../../src/core/plan.js';
+import type { JobView } from '../../src/dbus/client.js';
 import {
   checkAccessFailureFrom, countListed, decideSideCheck, isResidue, listingFiles, localMountsOf, missingMounts, parseMountInfo,
   sideCheckError, sideCheckMessage, unescapeMountPath, type SideFacts,
@@ -172,4 +174,18 @@ test('scheduler: a check-failed job shows it, keeps its schedule (each slot chec
   h.states.set('c', makeState({ sideCheck: null, lastOutcome: 'success' }));
   await h.runs[1]!.finish({ outcome: 'success' });
   assert.equal(h.scheduler.info('c')!.activity, 'idle');
+});
+
+test('rbmctl status: a check-failed job is called out with the path from its last message', () => {
+  const message = 'the local side looks unmounted or emptied: /home/u/photos/archive (no longer a mount point; last run saw 3 files, now 0); is the drive mounted?';
+  const view: JobView = {
+    name: 'photos', path: '/io/github/rbmanager/RcloneBisyncManager1/job/photos', state: 'check-failed', paused: false, local: '/home/u/photos',
+    remote: 'box:photos', schedule: '*/5 * * * *', active: true, dry_run: false, last_result: 'check-failed', last_message: message,
+    last_error: 'side check failed: local /home/u/photos/archive: missing mount (last run saw 3 files, now 0)', last_run_id: 7n, last_run_usec: 0n,
+    last_finished_usec: 0n, next_run_usec: 0n, current_run_id: 0n, needs_resync: false, needs_approval: false, hash_warning: false, cpu_limit_applied: true,
+  };
+  const text = formatJob(view, 0);
+  assert.match(text, /^state: +check-failed$/m);
+  assert.ok(text.includes(`message:     ${message}`), text);
+  assert.ok(text.includes(`photos: waits, nothing touched (it syncs by itself once the check passes): ${message}`), text);
 });
