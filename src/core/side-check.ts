@@ -215,6 +215,11 @@ export function sideCheckError(f: SideCheckFailure): string {
   return `side check failed: ${f.side} ${f.path}: missing ${f.missing.join(', ')}${counts}`;
 }
 
+/** Message, hint (naming the job) and error text of a run the side check refused. */
+export function describeSideCheck(f: SideCheckFailure, jobName: string): { message: string; hint: string; errorText: string } {
+  return { message: sideCheckMessage(f), hint: sideCheckHint(f).replace(/\bJOB\b/g, jobName), errorText: sideCheckError(f) };
+}
+
 /**
  * rclone's own check-access failure (check files deeper in the tree differ): the side and path rclone named in
  * `Access test failed: PathA file not found in PathB - sub/RCLONE_TEST`, as a failure for the status.

@@ -8,7 +8,7 @@ import { atLeast } from '../config/rclone-caps.js';
 import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
 import { classifyRun, type Classification } from '../core/classify.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
-import { checkAccessFailureFrom, sideCheckError, sideCheckHint, sideCheckMessage, type SideCheckFailure } from '../core/side-check.js';
+import { checkAccessFailureFrom, describeSideCheck, sideCheckError, sideCheckMessage, type SideCheckFailure } from '../core/side-check.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
@@ -298,7 +298,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       const env = rcloneEnv(baseEnv, caps);
       const failure = await checkSides(job, global, paths.workdir, state.localMounts, { spawner, logger: log, env, spawnOptions: priorityOptions(global, log), readMountInfo, signal: hooks.signal });
       if (failure) {
-        const record = simpleRecord('check-failed', sideCheckMessage(failure), sideCheckHint(failure).replace(/\bJOB\b/g, job.name), sideCheckError(failure), plan.operation);
+        const words = describeSideCheck(failure, job.name);
+        const record = simpleRecord('check-failed', words.message, words.hint, words.errorText, plan.operation);
         log.warn(record.message, { hint: record.hint });
         if (!record.dryRun) {
           const waiting = applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey, sideCheck: failure });
