@@ -7,8 +7,9 @@ import { initialJobState, parseJobState } from '../../src/core/job-state.js';
 import { formatJob } from '../../src/cli/format.js';
 import { applyRunResult } from '../../src/core/plan.js';
 import type { JobView } from '../../src/dbus/client.js';
+import { jobProperties, jobStatusToDict } from '../../src/dbus/variants.js';
 import {
-  checkAccessFailureFrom, countListed, decideSideCheck, isResidue, listingFiles, localMountsOf, missingMounts, parseMountInfo,
+  checkAccessFailureFrom, countListed, decideSideCheck, describeSideCheck, isResidue, listingFiles, localMountsOf, missingMounts, parseMountInfo,
   sideCheckError, sideCheckMessage, unescapeMountPath, type SideFacts,
 } from '../../src/core/side-check.js';
 import type { RunRecord } from '../../src/core/types.js';
@@ -188,4 +189,19 @@ test('rbmctl status: a check-failed job is called out with the path from its las
   assert.match(text, /^state: +check-failed$/m);
   assert.ok(text.includes(`message:     ${message}`), text);
   assert.ok(text.includes(`photos: waits, nothing touched (it syncs by itself once the check passes): ${message}`), text);
+});
+
+test('D-Bus: the job object and Status() carry the state, the reason and the path', () => {
+  const failure = { side: 'local' as const, path: '/home/u/photos/archive', missing: ['mount'], filesLastSeen: 3, filesNow: 0, residue: [] };
+  const words = describeSideCheck(failure, 'photos');
+  const state = makeState({ lastOutcome: 'check-failed', lastMessage: words.message, lastError: words.errorText, sideCheck: failure });
+  const status = { name: 'photos', config: makeJob('photos'), activity: 'check-failed' as const, paused: false, state, nextRunMs: T0, currentRunId: 0, progress: undefined, cpuLimitNotApplied: false };
+  const props = jobProperties(status);
+  assert.equal(props.State, 'check-failed');
+  assert.equal(props.LastResult, 'check-failed');
+  assert.equal(props.LastError, 'side check failed: local /home/u/photos/archive: missing mount (last run saw 3 files, now 0)');
+  assert.ok(props.NextRunUsec > 0n, 'still scheduled');
+  const dict = jobStatusToDict(status);
+  assert.equal(dict.last_message?.value, words.message);
+  assert.match(words.hint, /rbmctl sync photos --resync/);
 });
