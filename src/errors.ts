@@ -18,6 +18,7 @@ export const ERROR_TABLE = {
   Cancelled: [`${BUS_NAME}.Error.Cancelled`, 8],
   Paused: [`${BUS_NAME}.Error.Paused`, 9],
   RcloneUnsupported: [`${BUS_NAME}.Error.RcloneUnsupported`, 10],
+  CheckFailed: [`${BUS_NAME}.Error.CheckFailed`, 11],
   ServiceUnavailable: [`${BUS_NAME}.Error.ServiceUnavailable`, 69],
   Internal: [`${BUS_NAME}.Error.Internal`, 70],
   StateError: [`${BUS_NAME}.Error.StateError`, 74],
@@ -31,9 +32,9 @@ export const EXIT_OK = 0;
 
 /**
  * When several runs end differently, the most serious exit code wins (rbmctl sync, one-shot and --wait):
- * no such job, internal error, failed, needs resync, needs approval, already running, cancelled, retryable.
+ * no such job, internal error, failed, needs resync, needs approval, check failed, already running, cancelled, retryable.
  */
-const EXIT_SEVERITY: readonly number[] = [3, 70, 1, 6, 7, 5, 8, 75];
+const EXIT_SEVERITY: readonly number[] = [3, 70, 1, 6, 7, 11, 5, 8, 75];
 
 export function worstExitCode(codes: readonly number[]): number {
   let worst = EXIT_OK;

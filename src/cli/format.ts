@@ -58,6 +58,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 function jobAttention(job: JobView): string | undefined {
   if (job.needs_approval) return `${job.name}: a safety abort waits for approval: rbmctl approve ${job.name}`;
   if (job.needs_resync) return `${job.name}: needs a resync: rbmctl sync --resync ${job.name}`;
+  if (job.state === 'check-failed') return `${job.name}: waits, nothing touched (it syncs by itself once the check passes): ${job.last_message}`;
   if (job.hash_warning) return `${job.name}: rclone reported hash warnings in a recent run`;
   if (!job.cpu_limit_applied) return `${job.name}: max_cpu_usage_percent is set but cpulimit is not installed`;
   return undefined;

@@ -12,6 +12,7 @@ const RESULT_CODES: Record<string, ErrorCode | undefined> = {
   cancelled: 'Cancelled',
   retryable: 'Retryable',
   locked: 'AlreadyRunning',
+  'check-failed': 'CheckFailed',
 };
 
 /** Exit code for a run result; unknown results count as failures. */

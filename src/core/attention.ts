@@ -9,11 +9,11 @@ export const REPEATED_FAILURE_THRESHOLD = 3;
 /**
  * Outcomes that stop the job until the user acts, with what the line calls them. Outcomes missing here
  * (success, retries, cancelled, …) are not errors on their own; a retried failure is reported when it repeats.
- * An outcome added later (e.g. a failed mount check) gets its own entry here.
  */
 export const ATTENTION_OUTCOMES: Readonly<Partial<Record<Outcome, string>>> = Object.freeze({
   'needs-approval': 'waits for your approval',
   'needs-resync': 'needs a resync',
+  'check-failed': 'waits for a side that looks unmounted or emptied',
   failed: 'failed',
 });
 

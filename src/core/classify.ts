@@ -16,7 +16,7 @@ export type FollowUp =
   | 'stale-lock'
   /** Safety abort: run the same argv with --dry-run to record what would be deleted. */
   | 'pending-deletes'
-  /** Check-access failure or changed filters: resync automatically and log why (the old tool did). */
+  /** Changed filters: resync automatically and log why (the old tool did). */
   | 'auto-resync'
   /** Lockout that --recover could not heal: resync when the job allows it, else needs-resync. */
   | 'lockout';
@@ -38,7 +38,7 @@ export interface Classification {
   retryable: boolean;
   followUp: FollowUp;
   /** Why an automatic resync is due (for logs), '' otherwise. */
-  autoResyncReason: '' | 'check-access' | 'filters-changed';
+  autoResyncReason: '' | 'filters-changed';
   /** Enough to set needs-resync if no follow-up heals it. */
   lockout: boolean;
   /** Hash-unexpectedly-blank warnings were printed. */
@@ -100,12 +100,10 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
     c.retryable = true;
     return c;
   }
-  if (s.checkAccessFailed && ctx.operation === 'bisync') {
-    const c = base('needs-resync', 'the check-access test failed (RCLONE_TEST files differ between the sides)', 'Make sure both sides are reachable and hold their RCLONE_TEST files, then run rbmctl sync JOB --resync.', 'check-access failed');
-    c.followUp = 'auto-resync';
-    c.autoResyncReason = 'check-access';
-    c.lockout = true;
-    return c;
+  if (s.checkAccessFailed) {
+    // The guard doing its job (a drive inside the tree is missing?): never a resync, which would fill the gap with
+    // copies; rclone changed nothing. The job waits and runs normally once the check files match again.
+    return base('check-failed', 'the check-access test failed: the RCLONE_TEST files differ between the sides; nothing was changed', 'Is a drive inside the job unmounted? Mount it or put the check files back: the job syncs again by itself at its next run.', 'check-access failed');
   }
   if (s.filtersChanged && ctx.operation === 'bisync') {
     const c = base('needs-resync', 'the filters file changed since the last resync', 'Run rbmctl sync JOB --resync to apply the new filters.', 'filters file changed');

@@ -5,6 +5,7 @@ import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/ty
 import { RbmError } from '../errors.js';
 import { hasFlag } from './args.js';
 import { retryDelayMs } from './retry.js';
+import type { LocalMounts, SideCheckFailure } from './side-check.js';
 import type { JobState, Operation, RunRecord, RunRequest } from './types.js';
 
 export interface PlanEnv {
@@ -23,7 +24,6 @@ export type ResyncReason =
   | 'pair-changed'
   | 'filters-changed'
   | 'auto-resync'
-  | 'check-access'
   | 'interrupted';
 
 export interface RunPlan {
@@ -47,7 +47,6 @@ const WHY: Record<ResyncReason, string> = {
   'pair-changed': 'the local or remote path changed: the pair is new',
   'filters-changed': 'the filters file changed since the last resync',
   'auto-resync': 'auto_resync is set and the job is locked out',
-  'check-access': 'the check-access test failed',
   interrupted: 'a run was interrupted and rclone requires a resync',
 };
 
@@ -117,6 +116,10 @@ export interface RunResultFacts {
   filtersHash: string;
   /** recordedPairKey(): recorded after any successful run. */
   pairKey: string;
+  /** A check-failed run: what looked unmounted or emptied. */
+  sideCheck?: SideCheckFailure | undefined;
+  /** A good run: the mounts around the local root now (undefined keeps the recorded ones). */
+  localMounts?: LocalMounts | undefined;
 }
 
 const OK_OUTCOMES = new Set(['success', 'no-changes', 'conflicts']);
@@ -134,6 +137,8 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     lastError: record.errorText,
     interrupted: false,
     pendingDeletes: [...state.pendingDeletes],
+    // Any other result means the sides passed the check (or the run never got that far): the wait is over.
+    sideCheck: record.outcome === 'check-failed' ? (facts.sideCheck ?? state.sideCheck) : null,
   };
   if (OK_OUTCOMES.has(record.outcome)) {
     next.consecutiveFailures = 0;
@@ -143,6 +148,7 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     next.lastError = '';
     next.hashWarning = record.hashWarnings > 0;
     next.pairKey = facts.pairKey;
+    if (facts.localMounts !== undefined) next.localMounts = facts.localMounts;
     if (record.operation === 'resync') {
       next.resyncDone = true;
       next.needsResync = false;
@@ -160,6 +166,10 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
       break;
     case 'needs-resync':
       next.needsResync = true;
+      next.retryAtMs = 0;
+      break;
+    case 'check-failed':
+      // Not a failure to retry with backoff: the next scheduled trigger checks again (and heals the job).
       next.retryAtMs = 0;
       break;
     case 'locked':

@@ -2,6 +2,7 @@
 // Plain data only, so it crosses the D-Bus adapter and the history file unchanged.
 
 import type { GlobalSettings, JobConfig } from '../config/types.js';
+import type { LocalMounts, SideCheckFailure } from './side-check.js';
 
 /** Per-call options (rbmctl flags, D-Bus a{sv}); they take precedence over the config. */
 export interface RunRequest {
@@ -24,7 +25,9 @@ export type Operation = 'bisync' | 'resync';
  * - needs-resync: lockout that --recover could not heal; the job stops running on schedule;
  * - locked: another rclone holds the pair's lock;
  * - retryable: remote unreachable or transient error, nothing changed; retried with backoff;
- * - failed: any other error; cancelled: stopped by the user or shutdown; dry-run: nothing changed on purpose.
+ * - failed: any other error; cancelled: stopped by the user or shutdown; dry-run: nothing changed on purpose;
+ * - check-failed: a side looked unmounted or emptied (or the check-access test failed); nothing ran, nothing changed;
+ *   the job waits and runs normally at its next trigger once the check passes (src/core/side-check.ts).
  */
 export type Outcome =
   | 'success'
@@ -36,7 +39,8 @@ export type Outcome =
   | 'retryable'
   | 'failed'
   | 'cancelled'
-  | 'dry-run';
+  | 'dry-run'
+  | 'check-failed';
 
 export interface Conflict {
   /** Path relative to the pair's roots. */
@@ -103,6 +107,10 @@ export interface JobState {
   hashWarning: boolean;
   /** A run was in flight when the process stopped (set at start, cleared at the end). */
   interrupted: boolean;
+  /** Why the last run refused to touch the pair (a side looked unmounted or emptied); null once a run passes. */
+  sideCheck: SideCheckFailure | null;
+  /** The local root's mount and the mount points inside it at the last good run (null before one). */
+  localMounts: LocalMounts | null;
 }
 
 /** Live progress of a running job, from rclone's JSON stats lines. */

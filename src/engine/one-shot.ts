@@ -13,7 +13,7 @@ export interface OneShotDeps {
 
 /**
  * Exit code of one outcome: 0 ok (success, no-changes, conflicts, dry-run), 1 failed, 5 already running / locked,
- * 6 needs resync, 7 needs approval, 8 cancelled, 75 retryable (EX_TEMPFAIL).
+ * 6 needs resync, 7 needs approval, 8 cancelled, 11 check failed (a side looks unmounted), 75 retryable (EX_TEMPFAIL).
  */
 export function exitCodeForOutcome(outcome: Outcome): number {
   switch (outcome) {
@@ -34,6 +34,8 @@ export function exitCodeForOutcome(outcome: Outcome): number {
       return exitCodeFor('Cancelled');
     case 'retryable':
       return exitCodeFor('Retryable');
+    case 'check-failed':
+      return exitCodeFor('CheckFailed');
   }
 }
 

@@ -25,13 +25,15 @@ export interface JobPaths {
   /** rclone's --workdir for this job: private, so session names cannot collide across jobs. */
   workdir: string;
   lock: string;
+  /** A copy of rclone's listings taken before a 1.60 run with check_access (engine/side-check.ts). */
+  listingsBackup: string;
 }
 
 export function jobPaths(baseDir: string, jobName: string): JobPaths {
   // The name becomes a directory: the pattern rules out '/', '..' and leading dots.
   if (!JOB_NAME_PATTERN.test(jobName)) throw new RbmError('InvalidArgs', `invalid job name ${JSON.stringify(jobName)}`);
   const dir = join(baseDir, 'jobs', jobName);
-  return { dir, state: join(dir, 'state.json'), history: join(dir, 'history.jsonl'), workdir: join(dir, 'workdir'), lock: join(dir, 'lock') };
+  return { dir, state: join(dir, 'state.json'), history: join(dir, 'history.jsonl'), workdir: join(dir, 'workdir'), lock: join(dir, 'lock'), listingsBackup: join(dir, 'listings-backup') };
 }
 
 /** What the rclone probe found, kept across restarts (platform/rclone-probe.ts). */

@@ -13,6 +13,7 @@ import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessag
 import { classifySetupFailure } from '../core/setup-failure.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import { RunRefusedError } from '../core/run-refused.js';
+import { checkAccessFailureFrom, describeSideCheck, sideCheckError, sideCheckMessage, type SideCheckFailure } from '../core/side-check.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
 import { withKeptVersions, type KeptVersion } from '../core/resync-guard.js';
@@ -27,6 +28,7 @@ import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createResyncGuard, type ResyncGuardResult } from './resync-guard.js';
 import { createRunIdAllocator } from './run-ids.js';
 import { seedPair } from './seed.js';
+import { backupListings, checkSides, currentLocalMounts, readProcMountInfo, restoreListings, sideCheckApplies } from './side-check.js';
 import { createStateStore, type Durability } from './state-store.js';
 
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
@@ -52,6 +54,8 @@ export interface JobRunnerDeps {
   durability?: Durability;
   /** Run ids reserved per durable write (default RUN_ID_BLOCK; tests). */
   runIdBlock?: number;
+  /** The text of /proc/self/mountinfo (default: read it); tests describe mounts with it. */
+  readMountInfo?: () => string;
 }
 
 export interface EngineRunner extends JobRunner {
@@ -138,6 +142,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
   const { spawner, clock, stateDir } = deps;
   const baseEnv = deps.env ?? process.env;
   const stopGraceMs = deps.stopGraceMs ?? STOP_GRACE_MS;
+  const readMountInfo = deps.readMountInfo ?? readProcMountInfo;
   ensurePrivateDir(stateDir);
   const durability = deps.durability ? { durability: deps.durability } : {};
   const store = createStateStore({ baseDir: stateDir, logger: deps.logger, ...durability });
@@ -317,6 +322,24 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       return record;
     }
     let plan: RunPlan = planned;
+    if (sideCheckApplies(plan)) {
+      // A missing drive is a check that waits: rclone never runs on it (no deletes, no resync, no 1.60 lockout).
+      const env = rcloneEnv(baseEnv, caps);
+      const failure = await checkSides(job, global, paths.workdir, state.localMounts, { spawner, logger: log, env, spawnOptions: priorityOptions(global, log), readMountInfo, signal: hooks.signal });
+      if (failure) {
+        const words = describeSideCheck(failure, job.name);
+        const record = simpleRecord('check-failed', words.message, words.hint, words.errorText, plan.operation);
+        logRunEnd(log, record, state.consecutiveFailures, 'warn');
+        if (!record.dryRun) {
+          const waiting = applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey, sideCheck: failure });
+          // rclone did not run: an interrupted earlier run still needs its recovery when the drive is back.
+          store.save(job.name, { ...waiting, interrupted: state.interrupted }, { durable: false });
+          await store.flush(job.name);
+        }
+        historyStore.append(record);
+        return record;
+      }
+    }
     const notes: string[] = [];
     const wasInterrupted = state.interrupted;
     if (wasInterrupted) log.warn('the previous run of this job was interrupted; recovering', { recover: hasFlag(caps, 'recover') });
@@ -362,6 +385,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         }
       }
       removeStaleRcloneLocks(paths.workdir, log);
+      // 1.60 renames its listings -err on a failed check-access test (a lockout): keep a copy to put back.
+      const keepListings = job.checkAccess && plan.operation === 'bisync' && !plan.dryRun && !hasFlag(caps, 'resilient');
+      if (keepListings) backupListings(paths.workdir, paths.listingsBackup);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
       hooks.onStarted?.(runId, plan.operation);
       ctx = ctxFor(plan.operation);
@@ -381,6 +407,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled });
       ({ classification: c, summary: attempt.summary } = withKeptVersions(c, attempt.summary, kept, roots, plan.dryRun));
       log.debug('rclone finished', { code: attempt.exit.code, signal: attempt.exit.signal, outcome: c.outcome });
+      if (c.outcome === 'check-failed' && keepListings) restoreListings(paths.workdir, paths.listingsBackup, log);
       if (attempt.cancelled) break;
       if (c.followUp === 'stale-lock' && !retriedLock) {
         retriedLock = true;
@@ -391,8 +418,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         }
       }
       if (!plan.dryRun && !autoResynced && plan.operation === 'bisync') {
-        let reason: 'check-access' | 'filters-changed' | 'auto-resync' | 'interrupted' | undefined;
-        if (c.followUp === 'auto-resync') reason = c.autoResyncReason === 'check-access' ? 'check-access' : 'filters-changed';
+        let reason: 'filters-changed' | 'auto-resync' | 'interrupted' | undefined;
+        if (c.followUp === 'auto-resync') reason = 'filters-changed';
         else if (c.followUp === 'lockout' && job.autoResync) reason = 'auto-resync';
         else if (c.followUp === 'lockout' && wasInterrupted && hasFlag(caps, 'resync-mode')) reason = 'interrupted';
         if (reason !== undefined) {
@@ -418,6 +445,11 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       if (follow.exit.code !== 0) log.warn('the bisync after the resync did not succeed; the next run retries', { code: follow.exit.code, error: follow.summary.failure || follow.summary.errors[0] });
     }
 
+    let sideCheck: SideCheckFailure | undefined;
+    if (c.outcome === 'check-failed') {
+      sideCheck = checkAccessFailureFrom(attempt.summary.errors, { local: job.local, remote: job.path2 });
+      c = { ...c, message: `${c.message}: ${sideCheckMessage(sideCheck)}`, errorText: sideCheckError(sideCheck) };
+    }
     const prefix = notes.length > 0 ? `${notes.join('; ')}: ` : '';
     const record = makeRecord({
       runId,
@@ -436,7 +468,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       secrets,
     });
     if (!plan.dryRun) {
-      state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, filtersHash, pairKey: recordedPairKey(pairKey, job) });
+      const localMounts = okOutcome ? currentLocalMounts(job.local, readMountInfo) : undefined;
+      state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, filtersHash, pairKey: recordedPairKey(pairKey, job), sideCheck, localMounts });
       // Durable before the run is reported, but fsynced on libuv's thread pool: a synchronous fsync here held up the
       // event loop (other jobs' schedules, D-Bus calls) for every run that ended.
       store.save(job.name, state, { durable: false });

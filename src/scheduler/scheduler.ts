@@ -206,6 +206,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     if (!e.config.active) return 'inactive';
     if (e.state.needsResync) return 'needs-resync';
     if (e.state.needsApproval) return 'needs-approval';
+    if (e.state.sideCheck !== null) return 'check-failed';
     return 'idle';
   }
 

@@ -5,8 +5,12 @@ import type { JobConfig } from '../config/types.js';
 import type { JobState, Progress, RunRecord, RunRequest } from '../core/types.js';
 
 export type ServiceState = 'starting' | 'running' | 'reloading' | 'stopping';
-/** idle: waiting for its schedule; queued: waiting for a free slot; running; paused: by the user; needs-resync / needs-approval: waiting for the user; inactive: active: false. */
-export type JobActivity = 'idle' | 'queued' | 'running' | 'paused' | 'needs-resync' | 'needs-approval' | 'inactive';
+/**
+ * idle: waiting for its schedule; queued: waiting for a free slot; running; paused: by the user; needs-resync /
+ * needs-approval: waiting for the user; check-failed: a side looked unmounted or emptied, each scheduled run checks
+ * again (and syncs once the check passes); inactive: active: false.
+ */
+export type JobActivity = 'idle' | 'queued' | 'running' | 'paused' | 'needs-resync' | 'needs-approval' | 'check-failed' | 'inactive';
 
 export interface JobStatus {
   name: string;

@@ -245,7 +245,7 @@ export function createService(deps: ServiceDeps): Service {
     let line = `${jobs.length} job${jobs.length === 1 ? '' : 's'}`;
     line += running.length > 0 ? `, ${running.length} running: ${running.join(', ')}` : ', idle';
     if (queued.length > 0) line += `, ${queued.length} queued`;
-    const attention = jobs.filter((j) => j.activity === 'needs-resync' || j.activity === 'needs-approval').map((j) => j.name);
+    const attention = jobs.filter((j) => j.activity === 'needs-resync' || j.activity === 'needs-approval' || j.activity === 'check-failed').map((j) => j.name);
     if (attention.length > 0) line += `, needs attention: ${attention.join(', ')}`;
     const paused = jobs.filter((j) => j.paused).length;
     if (paused > 0) line += `, ${paused} paused`;
@@ -333,7 +333,7 @@ export function createService(deps: ServiceDeps): Service {
 
   function logRecord(record: RunRecord): void {
     const meta = { job: record.job, runId: record.runId, outcome: record.outcome, message: record.message };
-    if (record.outcome === 'failed' || record.outcome === 'needs-resync' || record.outcome === 'needs-approval') logger.warn('run finished', meta);
+    if (record.outcome === 'failed' || record.outcome === 'needs-resync' || record.outcome === 'needs-approval' || record.outcome === 'check-failed') logger.warn('run finished', meta);
     else logger.info('run finished', meta);
   }
 

@@ -128,6 +128,7 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
     if (job.paused) return 'paused';
     if (job.state.needsApproval) return 'needs-approval';
     if (job.state.needsResync) return 'needs-resync';
+    if (job.state.sideCheck !== null) return 'check-failed';
     return 'idle';
   }
 

@@ -225,7 +225,7 @@ test('sync --wait subscribes before Sync, catches an outcome that beats the repl
   assert.ok(calls.includes('unsubscribe'));
   const mixed = await rbmctl(['sync', 'photos', 'docs', '--wait'], fakeClient({ results: { photos: 'retryable', docs: 'needs-resync' } }).client);
   assert.equal(mixed.code, 6, 'the most serious result wins: needs-resync over retryable');
-  for (const [result, exit] of [['needs-approval', 7], ['needs-resync', 6], ['cancelled', 8], ['retryable', 75], ['locked', 5], ['conflicts', 0], ['dry-run', 0], ['no-changes', 0]] as const) {
+  for (const [result, exit] of [['needs-approval', 7], ['needs-resync', 6], ['cancelled', 8], ['retryable', 75], ['locked', 5], ['conflicts', 0], ['dry-run', 0], ['no-changes', 0], ['check-failed', 11]] as const) {
     const one = await rbmctl(['sync', 'photos', '--wait'], fakeClient({ results: { photos: result } }).client);
     assert.equal(one.code, exit, result);
   }

@@ -34,7 +34,12 @@ test('a retried failure is an error line once, when it reaches the threshold', (
 test('ok outcomes, cancelled runs and dry runs need no one', () => {
   for (const outcome of ['success', 'no-changes', 'conflicts', 'cancelled', 'dry-run'] as const) assert.equal(attentionLine(record(outcome), 5), undefined, outcome);
   assert.equal(attentionLine(record('failed', { dryRun: true }), 0), undefined);
-  assert.equal(Object.keys(ATTENTION_OUTCOMES).length, 3);
+  assert.deepEqual(Object.keys(ATTENTION_OUTCOMES).sort(), ['check-failed', 'failed', 'needs-approval', 'needs-resync']);
+});
+
+test('a side that looks unmounted is an error-log line naming the job and what to do', () => {
+  const line = attentionLine(record('check-failed', { message: 'the local side looks unmounted or emptied: /mnt/photos', hint: 'Is the drive mounted? When it is back, JOB syncs by itself.' }), 0);
+  assert.match(line?.message ?? '', /^job photos waits for a side that looks unmounted or emptied: the local side looks unmounted or emptied: \/mnt\/photos\. What to do: Is the drive mounted\? When it is back, photos syncs by itself\.$/);
 });
 
 test('a message that ends with a full stop does not get a second one', () => {

@@ -91,12 +91,14 @@ for (const v of VERSIONS) {
     assert.match(summary.lockFile ?? '', /^<TMP>\/lock-present\/wd\/TMP_lock-present_one\.\.TMP_lock-present_two\.lck$/);
   });
 
-  test(`${v}: a check-access failure asks for an automatic resync`, () => {
+  test(`${v}: a check-access failure is check-failed: never a resync, never a lockout`, () => {
     const { c, summary } = classify(v, 'check-access');
     assert.equal(summary.checkAccessFailed, true);
-    assert.equal(c.followUp, 'auto-resync');
-    assert.equal(c.autoResyncReason, 'check-access');
-    assert.equal(c.outcome, 'needs-resync');
+    assert.equal(c.outcome, 'check-failed');
+    assert.equal(c.followUp, 'none');
+    assert.equal(c.autoResyncReason, '');
+    assert.equal(c.lockout, false);
+    assert.equal(c.retryable, false);
   });
 
   test(`${v}: a changed filters file asks for an automatic resync`, () => {

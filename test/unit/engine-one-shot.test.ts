@@ -32,7 +32,7 @@ function fakeRunner(outcomes: Record<string, Outcome | RbmError>, seen: { job: s
 const config: Config = { path: '/c.yaml', global: makeGlobal(), jobs: [makeJob({ name: 'a' }), makeJob({ name: 'b' }), makeJob({ name: 'off', active: false })] };
 
 test('documented exit codes per outcome', () => {
-  const table: [Outcome, number][] = [['success', 0], ['no-changes', 0], ['conflicts', 0], ['dry-run', 0], ['failed', 1], ['locked', 5], ['needs-resync', 6], ['needs-approval', 7], ['cancelled', 8], ['retryable', 75]];
+  const table: [Outcome, number][] = [['success', 0], ['no-changes', 0], ['conflicts', 0], ['dry-run', 0], ['failed', 1], ['locked', 5], ['needs-resync', 6], ['needs-approval', 7], ['cancelled', 8], ['retryable', 75], ['check-failed', 11]];
   for (const [outcome, code] of table) assert.equal(exitCodeForOutcome(outcome), code, outcome);
   assert.equal(worstExitCode([0, 75, 7, 0]), 7);
   assert.equal(worstExitCode([75, 1, 6]), 1);

@@ -2,7 +2,7 @@
 // plan → seed → run → classify → follow-ups → state and history. Real files in a temp state dir.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../../src/config/types.js';
@@ -12,6 +12,7 @@ import { jobPaths } from '../../src/engine/paths.js';
 import { createStateStore } from '../../src/engine/state-store.js';
 import { CAPS_160, CAPS_175 } from '../helpers/caps.js';
 import { ManualClock, RecordingLogger, ScriptedSpawner, type Reply } from '../helpers/fake-spawner.js';
+import { writeFiles } from '../helpers/engine-env.js';
 import { makeGlobal, makeJob } from '../helpers/job.js';
 import { loadLog, type LogVersion } from '../helpers/rclone-logs.js';
 
@@ -142,17 +143,52 @@ test('a lock held by a live process is left alone: outcome locked, retried later
   assert.equal(state.retryAtMs, s.clock.now() + 30_000);
 });
 
-for (const [scenario, why] of [['check-access', /check-access test failed/], ['filters-changed', /filters file changed/]] as const) {
-  test(`${scenario}: the engine resyncs automatically and says why`, async (t) => {
-    const s = setup(t, [fixture('1.75', scenario), fixture('1.75', 'resync'), fixture('1.75', 'no-change')]);
+test('filters-changed: the engine resyncs automatically and says why', async (t) => {
+  const s = setup(t, [fixture('1.75', 'filters-changed'), fixture('1.75', 'resync'), fixture('1.75', 'no-change')]);
+  markSynced(s);
+  const record = await s.runner.run(s.job, s.global, {}, 2);
+  assert.equal(record.operation, 'resync');
+  assert.equal(record.outcome, 'success');
+  assert.match(record.message, /automatic resync/);
+  assert.match(record.message, /filters file changed/);
+  assert.ok(s.spawner.bisyncCalls()[1]?.args.includes('--resync-mode=newer'));
+  assert.ok(s.logger.messages('warn').some((m) => /resyncing automatically/.test(m)));
+});
+
+for (const v of ['1.60', '1.75'] as const) {
+  test(`${v}: rclone's own check-access failure is check-failed, never a resync; the next run bisyncs normally`, async (t) => {
+    const s = setup(t, [fixture(v, 'check-access'), fixture(v, 'success')], { caps: v === '1.60' ? CAPS_160 : CAPS_175, job: { checkAccess: true } });
     markSynced(s);
-    const record = await s.runner.run(s.job, s.global, {}, 2);
-    assert.equal(record.operation, 'resync');
-    assert.equal(record.outcome, 'success');
-    assert.match(record.message, /automatic resync/);
-    assert.match(record.message, why);
-    assert.ok(s.spawner.bisyncCalls()[1]?.args.includes('--resync-mode=newer'));
-    assert.ok(s.logger.messages('warn').some((m) => /resyncing automatically/.test(m)));
+    writeFiles(s.job.local, { RCLONE_TEST: '', 'a.txt': 'a' });
+    writeFiles(s.job.path2, { RCLONE_TEST: '', 'a.txt': 'a' });
+    const workdir = jobPaths(s.stateDir, s.job.name).workdir;
+    const listing = '# bisync listing v1\n-        1 - - 2026-01-01T00:00:00.000000000+0000 "a.txt"\n';
+    writeFiles(workdir, { 'l..r.path1.lst': listing, 'l..r.path2.lst': listing });
+    if (v === '1.60') {
+      // What 1.60 does on a failed check: its listings become *-err (a lockout).
+      const original = s.spawner.spawn.bind(s.spawner);
+      s.spawner.spawn = (cmd, args, o) => {
+        if (args[0] === 'bisync' && s.spawner.bisyncCalls().length === 0) {
+          for (const side of ['path1', 'path2']) renameSync(join(workdir, `l..r.${side}.lst`), join(workdir, `l..r.${side}.lst-err`));
+        }
+        return original(cmd, args, o);
+      };
+    }
+    const record = await s.runner.run(s.job, s.global, { trigger: 'schedule' }, 2);
+    assert.equal(record.outcome, 'check-failed', record.message);
+    assert.equal(record.operation, 'bisync');
+    assert.equal(s.spawner.bisyncCalls().length, 1, 'no automatic resync');
+    assert.match(record.message, /check-access test failed/);
+    const state = s.runner.readState(s.job.name);
+    assert.equal(state.needsResync, false);
+    assert.equal(state.retryAtMs, 0, 'no retry storm: the next scheduled run checks again');
+    assert.notEqual(state.sideCheck, null);
+    assert.deepEqual(readdirSync(workdir).filter((n) => n.includes('.lst')).sort(), ['l..r.path1.lst', 'l..r.path2.lst'], 'listings in place, no -err left');
+    assert.equal(readFileSync(join(workdir, 'l..r.path1.lst'), 'utf8'), listing);
+    const healed = await s.runner.run(s.job, s.global, { trigger: 'schedule' }, 3);
+    assert.equal(healed.operation, 'bisync');
+    assert.equal(healed.outcome, 'success', healed.message);
+    assert.equal(s.runner.readState(s.job.name).sideCheck, null);
   });
 }
 
