@@ -18,6 +18,7 @@ export const ERROR_TABLE = {
   Cancelled: [`${BUS_NAME}.Error.Cancelled`, 8],
   Paused: [`${BUS_NAME}.Error.Paused`, 9],
   RcloneUnsupported: [`${BUS_NAME}.Error.RcloneUnsupported`, 10],
+  ApprovalStale: [`${BUS_NAME}.Error.ApprovalStale`, 11],
   ServiceUnavailable: [`${BUS_NAME}.Error.ServiceUnavailable`, 69],
   Internal: [`${BUS_NAME}.Error.Internal`, 70],
   StateError: [`${BUS_NAME}.Error.StateError`, 74],

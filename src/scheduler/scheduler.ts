@@ -136,8 +136,12 @@ function sameConfig(a: JobConfig, b: JobConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * A job that cannot run on its schedule: only a lockout. A job waiting for approval keeps its schedule: each run
+ * previews again (rclone's safety check), so it heals by itself once the deletes are gone, and refreshes its list.
+ */
 function needsAttention(state: JobState): boolean {
-  return state.needsResync || state.needsApproval;
+  return state.needsResync;
 }
 
 /** Two triggers for one pending run: explicit flags add up; a dry run only if both asked for one. */
@@ -145,6 +149,8 @@ function mergeRequests(a: RunRequest, b: RunRequest): RunRequest {
   const merged: RunRequest = {};
   if (a.resync === true || b.resync === true) merged.resync = true;
   if (a.force === true || b.force === true) merged.force = true;
+  const token = b.approvalToken ?? a.approvalToken; // the newest approval is the one the user saw last
+  if (token !== undefined) merged.approvalToken = token;
   if (a.dryRun === true && b.dryRun === true) merged.dryRun = true;
   const explicit = (r: RunRequest): boolean => r.trigger === 'manual' || r.trigger === 'add-job';
   const trigger = explicit(a) || !explicit(b) ? a.trigger : b.trigger;

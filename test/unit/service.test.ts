@@ -169,15 +169,17 @@ test('arguments are validated with errors that name the argument, and nothing ha
   assert.equal(ids.length, 1);
 });
 
-test('sync with no names runs every active job that is not paused or waiting for the user; duplicate names queue once', async (t) => {
-  const w = world(t, makeConfig([makeJob('a', { schedule: never, local: '/a' }), makeJob('off', { schedule: never, active: false }), makeJob('p', { schedule: never, local: '/p' }), makeJob('r', { schedule: never, local: '/r' })], { maxParallelJobs: 4 }));
+test('sync with no names runs every active job that is not paused or locked out (a waiting job previews again); duplicate names queue once', async (t) => {
+  const w = world(t, makeConfig([makeJob('a', { schedule: never, local: '/a' }), makeJob('off', { schedule: never, active: false }), makeJob('p', { schedule: never, local: '/p' }), makeJob('r', { schedule: never, local: '/r' }), makeJob('x', { schedule: never, local: '/x' })], { maxParallelJobs: 4 }));
   await w.service.start();
   w.runner.states.set('r', makeState({ needsApproval: true }));
+  w.runner.states.set('x', makeState({ needsResync: true }));
   w.service.pause(['p']);
   const ids = await w.service.sync([], { dryRun: true });
-  assert.equal(ids.length, 1);
+  assert.equal(ids.length, 2);
   await flush();
-  assert.deepEqual(w.runner.runs.map((r) => [r.job.name, r.request.dryRun, r.request.trigger]), [['a', true, 'manual']]);
+  assert.deepEqual(w.runner.runs.map((r) => [r.job.name, r.request.dryRun, r.request.trigger, r.request.force]), [['a', true, 'manual', undefined], ['r', true, 'manual', undefined]]);
+  await assert.rejects(w.service.sync([], { force: true }), (e: unknown) => e instanceof RbmError && e.code === 'InvalidArgs' && /needs the jobs named/.test(e.message), 'force never applies to every waiting job at once');
   const again = await w.service.sync(['a', 'a'], {});
   assert.equal(again.length, 1);
 });
