@@ -7,15 +7,20 @@ import { join } from 'node:path';
 import { approvalToken, type PendingApproval } from '../core/approval.js';
 import type { Logger } from '../ports.js';
 import { jobPaths } from './paths.js';
-import { writeFileAtomic } from './state-store.js';
+import { replaceFileNoSync } from './state-store.js';
 
 export function pendingDeletesPath(baseDir: string, jobName: string): string {
   return join(jobPaths(baseDir, jobName).dir, 'pending-deletes.json');
 }
 
-/** Store the list (durably: an approval is checked against it). */
-export function savePendingDeletes(baseDir: string, jobName: string, pending: PendingApproval): void {
-  writeFileAtomic(pendingDeletesPath(baseDir, jobName), JSON.stringify(pending) + '\n');
+/**
+ * Store the list atomically and return its path. Not fsynced here (no synchronous fsync on the event loop): the
+ * caller flushes it on the thread pool before the state that names its token is made durable.
+ */
+export function savePendingDeletes(baseDir: string, jobName: string, pending: PendingApproval): string {
+  const path = pendingDeletesPath(baseDir, jobName);
+  replaceFileNoSync(path, JSON.stringify(pending) + '\n');
+  return path;
 }
 
 /** The stored list, undefined when there is none or it does not match its own token (damaged). */

@@ -22,7 +22,7 @@ import { loadPendingDeletes, removePendingDeletes, savePendingDeletes } from './
 import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createRunIdAllocator } from './run-ids.js';
 import { seedPair } from './seed.js';
-import { createStateStore, type Durability } from './state-store.js';
+import { createStateStore, nodeDurability, type Durability } from './state-store.js';
 
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
 export const STOP_GRACE_MS = 95_000;
@@ -386,7 +386,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       if (c.followUp === 'pending-deletes' && !attempt.cancelled) {
         approval = pendingApprovalOf(job.name, preview.deletes);
         pendingDeletes = statePendingList(approval.deletes);
-        savePendingDeletes(stateDir, job.name, approval);
+        await (deps.durability ?? nodeDurability).flush(savePendingDeletes(stateDir, job.name, approval));
         log.warn('safety abort: waiting for approval', { pendingDeletes: approval.deletes.length, token: approval.token });
       }
     }
