@@ -155,7 +155,13 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     let lastProgressMs = 0;
     const rcloneLog = log.child({ source: 'rclone' });
     const toLog = global.redirectRcloneLogOutput ? (m: RcloneMessage): void => logRcloneMessage(rcloneLog, m) : undefined;
-    const messageHook = toLog && onMessage ? (m: RcloneMessage): void => (toLog(m), onMessage(m)) : (toLog ?? onMessage);
+    const messageHook =
+      toLog && onMessage
+        ? (m: RcloneMessage): void => {
+            toLog(m);
+            onMessage(m);
+          }
+        : (toLog ?? onMessage);
     const parser = createOutputParser({
       onProgress: (progress) => {
         const now = clock.now();
@@ -209,7 +215,10 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       const path = queuedDeleteOf(m);
       if (path !== undefined) list.push(path);
     });
-    const complete = dry.exit.code === 0 && !dry.cancelled;
+    // "Too many deletes" with no delete listed means the lines were not printed (a user log level above INFO): an
+    // empty list would approve nothing yet let --force delete everything, so such a preview never counts.
+    const listed = list.length > 0 || summary.safetyAbort !== 'too-many-deletes';
+    const complete = dry.exit.code === 0 && !dry.cancelled && listed;
     if (list.length === 0) {
       // Fall back to the aborted run's own lines: a file deleted on one side would be deleted on the other.
       for (const d of summary.deletedFiles) {
@@ -369,7 +378,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       if (request.approvalToken !== undefined && !plan.force) {
         const verdict: ApprovalVerdict = preview.complete
           ? judgeApprovedRun(job.name, request.approvalToken, loadPendingDeletes(stateDir, job.name, log), preview.deletes)
-          : { kind: 'park', reason: 'changed', added: [], message: 'the preview of the approved run did not complete; nothing was deleted' };
+          : { kind: 'park', reason: 'changed', added: [], message: 'the preview of the approved run did not complete or did not list the deletes; nothing was deleted' };
         if (verdict.kind === 'proceed' && !hooks.signal?.aborted) {
           // Kept as short as possible: the window between this preview and the forced run (docs/decisions.md).
           log.info('approved: every delete of this run is in the approved list; running with --force', { deletes: preview.deletes.length });

@@ -104,3 +104,13 @@ test('an approval never forces when the preview failed, or when the stored list 
   assert.match(damaged.message, /no longer the pending one/);
   assert.equal(s.forcedRuns(), 0);
 });
+
+test('a too-many-deletes preview that lists no delete (log level above INFO) never leads to --force', async (t) => {
+  const s = setup(t, [abort(), preview([]), abort(), preview([])]);
+  await s.run(2);
+  const shown = s.runner.pendingApproval(s.job.name);
+  const r = await s.run(3, shown.token);
+  assert.equal(r.outcome, 'needs-approval');
+  assert.match(r.message, /did not complete/);
+  assert.equal(s.forcedRuns(), 0);
+});
