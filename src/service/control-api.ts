@@ -14,7 +14,7 @@ export interface JobStatus {
   activity: JobActivity;
   paused: boolean;
   state: JobState;
-  /** Next scheduled run in ms since the epoch, 0 when none (inactive, paused, needs attention). */
+  /** Next scheduled run in ms since the epoch, 0 when none (inactive, paused, needs resync); a job waiting for approval keeps its schedule. */
   nextRunMs: number;
   /** Id of the running or queued run, 0 when none. */
   currentRunId: number;
