@@ -169,3 +169,22 @@ export async function parkedJobHeals(t: TestContext, rclone: string, kind: PairK
   assert.equal((await env.run({ trigger: 'schedule' })).outcome, 'success');
   assertTrees(pair, NAMES, NAMES, 'syncing normally');
 }
+
+/**
+ * Parked, then most files restored: the deletes left are within max_delete, so the next trigger is an ordinary bisync
+ * (the rule allows it) that deletes just those on the other side; every restored and untouched file stays on both.
+ */
+export async function partlyRestoredJobSyncsWithinLimits(t: TestContext, rclone: string, kind: PairKind): Promise<void> {
+  const pair = await createPair(t, rclone, kind);
+  const { env } = pair;
+  const twelve = NAMES.slice(0, 12);
+  deleteLocally(pair, twelve);
+  assert.equal((await env.run({ trigger: 'schedule' })).outcome, 'needs-approval');
+  restoreLocally(pair, twelve.slice(2)); // 2 deletes of 20: 10 %, under max_delete 25
+  const record = await env.run({ trigger: 'schedule' });
+  assert.equal(record.outcome, 'success', `${record.message}\n${record.tail.join('\n')}`);
+  assert.ok(!env.spawned.slice(-1).some((s) => s.args.includes('--force')), 'an ordinary run, not a forced one');
+  const kept = NAMES.slice(2);
+  assertTrees(pair, kept, kept, 'only the 2 files still deleted locally are deleted; the rest stay on both sides');
+  assert.equal(env.runner.readState('pair').needsApproval, false);
+}

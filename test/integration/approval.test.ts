@@ -2,7 +2,7 @@
 // test/compat/approval.test.ts): an approval is bound to the list it showed, and a parked job heals.
 // local↔local and local↔sftp (a real `rclone serve sftp` on 127.0.0.1); both trees checked by sha256.
 import { test } from 'node:test';
-import { approvalBoundToWhatWasShown, approvedRunDeletesOnlyWhatIsStillGone, parkedJobHeals, type PairKind } from '../helpers/approval-scenario.js';
+import { approvalBoundToWhatWasShown, approvedRunDeletesOnlyWhatIsStillGone, parkedJobHeals, partlyRestoredJobSyncsWithinLimits, type PairKind } from '../helpers/approval-scenario.js';
 import { requireProgram, testRclone } from '../helpers/tools.js';
 
 for (const kind of ['local', 'sftp'] as const satisfies readonly PairKind[]) {
@@ -19,5 +19,10 @@ for (const kind of ['local', 'sftp'] as const satisfies readonly PairKind[]) {
   test(`${kind}: a parked job updates its list on each trigger and heals once the files are back`, async (t) => {
     const rclone = requireProgram(t, 'rclone', testRclone());
     if (rclone) await parkedJobHeals(t, rclone, kind);
+  });
+
+  test(`${kind}: a parked job whose remaining deletes are within max_delete syncs them as an ordinary run, nothing else`, async (t) => {
+    const rclone = requireProgram(t, 'rclone', testRclone());
+    if (rclone) await partlyRestoredJobSyncsWithinLimits(t, rclone, kind);
   });
 }
