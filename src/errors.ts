@@ -19,6 +19,7 @@ export const ERROR_TABLE = {
   Paused: [`${BUS_NAME}.Error.Paused`, 9],
   RcloneUnsupported: [`${BUS_NAME}.Error.RcloneUnsupported`, 10],
   CheckFailed: [`${BUS_NAME}.Error.CheckFailed`, 11],
+  ApprovalStale: [`${BUS_NAME}.Error.ApprovalStale`, 12],
   ServiceUnavailable: [`${BUS_NAME}.Error.ServiceUnavailable`, 69],
   Internal: [`${BUS_NAME}.Error.Internal`, 70],
   StateError: [`${BUS_NAME}.Error.StateError`, 74],

@@ -9,7 +9,8 @@ import { VERSION } from '../version.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs } from './context.js';
 import { toJson } from './format.js';
 import { jobsCommand, statusBuilder, statusCommand } from './commands/status.js';
-import { approveBuilder, approveCommand, syncBuilder, syncCommand } from './commands/sync.js';
+import { syncBuilder, syncCommand } from './commands/sync.js';
+import { approveBuilder, approveCommand } from './commands/approve.js';
 import { addJobBuilder, addJobCommand, addSyncCommand, jobsBuilder, listCommand, reloadCommand, removeJobCommand } from './commands/control.js';
 import { historyBuilder, historyCommand } from './commands/history.js';
 import { watchCommand } from './commands/watch.js';
@@ -105,7 +106,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .command('resume <jobs..>', 'Schedule paused jobs again', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'resume', a.jobs)))
     .command('cancel <jobs..>', 'Stop running or queued syncs safely', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'cancel', a.jobs)))
     .command('history [job]', 'Show past runs, newest first', historyBuilder, handle((ctx, a: { job: string | undefined; limit: number }) => historyCommand(ctx, a.job, a.limit)))
-    .command('approve <job>', 'Show what a safety abort would delete, ask, then sync with --force', approveBuilder, handle((ctx, a: { job: string; yes: boolean }) => approveCommand(ctx, a.job, a.yes)))
+    .command('approve <job>', 'Show what a safety abort would delete, ask, then delete exactly that list', approveBuilder, handle((ctx, a: { job: string; yes: boolean; token: string | undefined; all: boolean }) => approveCommand(ctx, { job: a.job, yes: a.yes, token: a.token, all: a.all })))
     .command('reload', 'Re-read the config file (a bad config keeps the old one)', (y) => y, handle((ctx) => reloadCommand(ctx)))
     .command('watch', 'Follow the service: one line per event', (y) => y, handle((ctx) => watchCommand(ctx)))
     .command('check-config', 'Validate the config file offline (--config FILE for another file)', (y) => y, handle(async (ctx) => (await import('./commands/check-config.js')).checkConfigCommand(ctx, deps.probeRclone)))

@@ -88,7 +88,7 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
   }
   if (s.safetyAbort !== undefined) {
     const what = s.safetyAbort === 'too-many-deletes' ? 'too many deletes' : 'all files were changed';
-    const c = base('needs-approval', `safety abort (${what}): nothing was deleted${s.safetyAbortText ? ` — ${s.safetyAbortText.replace(/ Run with --force if desired\.$/, '')}` : ''}`, 'Check the pending deletes (rbmctl status JOB); if they are intended, approve with rbmctl sync JOB --force-bisync.', `safety abort: ${what}`);
+    const c = base('needs-approval', `safety abort (${what}): nothing was deleted${s.safetyAbortText ? ` — ${s.safetyAbortText.replace(/ Run with --force if desired\.$/, '')}` : ''}`, 'Review the pending deletes and approve exactly that list with: rbmctl approve JOB (each scheduled run checks again, and syncs normally once the deletes are gone).', `safety abort: ${what}`);
     c.followUp = 'pending-deletes';
     return c;
   }

@@ -24,6 +24,8 @@ export function initialJobState(): JobState {
     needsResync: false,
     needsApproval: false,
     pendingDeletes: [],
+    approvalToken: '',
+    pendingDeleteCount: 0,
     consecutiveFailures: 0,
     retryAtMs: 0,
     hashWarning: false,
@@ -85,6 +87,9 @@ export function parseJobState(value: unknown): JobState | undefined {
     needsResync: v.needsResync as boolean,
     needsApproval: v.needsApproval as boolean,
     pendingDeletes: [...(v.pendingDeletes as string[])],
+    // Absent in states written before approvals carried a token: such a list was never handed out with one.
+    approvalToken: isStr(v.approvalToken) ? v.approvalToken : '',
+    pendingDeleteCount: isNum(v.pendingDeleteCount) ? v.pendingDeleteCount : (v.pendingDeletes as string[]).length,
     consecutiveFailures: v.consecutiveFailures as number,
     retryAtMs: v.retryAtMs as number,
     hashWarning: v.hashWarning as boolean,

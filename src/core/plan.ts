@@ -98,14 +98,9 @@ export function planNextRun(job: JobConfig, global: GlobalSettings, state: JobSt
     }
   }
   const force = request.force === true || job.forceOperation;
-  if (state.needsApproval && !force && !dryRun) {
-    const n = state.pendingDeletes.length;
-    return {
-      refuse: new RbmError('NeedsApproval', `job ${job.name} stopped at a safety abort${n > 0 ? ` (${n} pending delete${n === 1 ? '' : 's'})` : ''} and waits for approval`, {
-        hint: `Review the pending deletes (rbmctl status ${job.name}); to proceed run: rbmctl sync ${job.name} --force-bisync`,
-      }),
-    };
-  }
+  // A job waiting for approval runs a plain bisync: rclone's own safety check is the preview (it aborts before
+  // changing anything). Without the abort the job heals; with it the pending list and token are refreshed, or an
+  // approved list is checked against the new one (core/approval.ts).
   return { operation: 'bisync', reason: 'bisync', why: 'bisync', resyncMode: undefined, dryRun, force };
 }
 
@@ -113,6 +108,8 @@ export interface RunResultFacts {
   /** The run ended in a lockout nothing healed. */
   lockout: boolean;
   pendingDeletes: readonly string[];
+  /** Token and size of the full pending list after a safety abort (core/approval.ts). */
+  approval?: { token: string; count: number };
   filtersHash: string;
   /** recordedPairKey(): recorded after any successful run. */
   pairKey: string;
@@ -145,6 +142,8 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     next.retryAtMs = 0;
     next.needsApproval = false;
     next.pendingDeletes = [];
+    next.approvalToken = '';
+    next.pendingDeleteCount = 0;
     next.lastError = '';
     next.hashWarning = record.hashWarnings > 0;
     next.pairKey = facts.pairKey;
@@ -161,6 +160,8 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     case 'needs-approval':
       next.needsApproval = true;
       next.pendingDeletes = [...facts.pendingDeletes];
+      next.approvalToken = facts.approval?.token ?? '';
+      next.pendingDeleteCount = facts.approval?.count ?? facts.pendingDeletes.length;
       next.consecutiveFailures = 0;
       next.retryAtMs = 0;
       break;

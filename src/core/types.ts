@@ -11,6 +11,11 @@ export interface RunRequest {
   /** Approve a safety abort: run with --force once. */
   force?: boolean;
   dryRun?: boolean;
+  /**
+   * The user approved the pending list with this token (Approve): after a safety abort the run previews again and
+   * proceeds with --force only when every delete is in that list (core/approval.ts).
+   */
+  approvalToken?: string;
   /** Why the run was started, for logs and history. */
   trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job';
 }
@@ -99,8 +104,12 @@ export interface JobState {
   lastScheduledMs: number;
   needsResync: boolean;
   needsApproval: boolean;
-  /** What the safety abort would delete, from a --dry-run of the same run. */
+  /** What the safety abort would delete, from a --dry-run of the same run (the first STATE_PENDING_CAP paths). */
   pendingDeletes: string[];
+  /** Identifies the full pending list (core/approval.ts); '' when nothing waits for approval. */
+  approvalToken: string;
+  /** Size of the full pending list (pendingDeletes may hold only its beginning). */
+  pendingDeleteCount: number;
   consecutiveFailures: number;
   /** When a retryable failure may be retried (0 = no retry pending). */
   retryAtMs: number;
@@ -144,4 +153,6 @@ export interface JobRunner {
   run(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks?: RunHooks): Promise<RunRecord>;
   readState(jobName: string): JobState;
   history(jobName: string, limit: number): RunRecord[];
+  /** The full list a parked job waits on and its token (core/approval.ts); optional for runners without one. */
+  pendingApproval?(jobName: string): { token: string; deletes: string[] };
 }

@@ -129,6 +129,10 @@ export interface RbmClient {
   cancel(jobs: readonly string[]): Promise<void>;
   history(job: string, limit: number): Promise<RunView[]>;
   pendingDeletes(job: string): Promise<string[]>;
+  /** A page of the pending list and the token of the whole list (limit 0: the service's default page). */
+  pendingApproval(job: string, offset: number, limit: number): Promise<{ token: string; total: number; deletes: string[] }>;
+  /** Approve the list the token identifies; returns the queued run's id. */
+  approve(job: string, token: string): Promise<bigint>;
   getProperty(name: string, job?: string): Promise<unknown>;
   /** Subscribe to the service's signals (match rules are in place when this resolves). */
   subscribe(listener: (signal: ManagerSignal) => void): Promise<() => void>;
@@ -276,6 +280,14 @@ export async function connectClient(options: ClientOptions): Promise<RbmClient> 
     async pendingDeletes(job) {
       const [paths] = await manager('PendingDeletes', 's', [job]);
       return paths as string[];
+    },
+    async pendingApproval(job, offset, limit) {
+      const [token, total, deletes] = await manager('PendingApproval', 'suu', [job, offset, limit]);
+      return { token: token as string, total: total as number, deletes: deletes as string[] };
+    },
+    async approve(job, token) {
+      const [runId] = await manager('Approve', 'ss', [job, token]);
+      return runId as bigint;
     },
     async getProperty(name, job) {
       const [value] = await call(job === undefined ? OBJECT_PATH : jobObjectPath(job), PROPERTIES_INTERFACE, 'Get', 'ss', [job === undefined ? MANAGER_INTERFACE : JOB_INTERFACE, name]);

@@ -23,6 +23,8 @@ export const MANAGER_METHODS = {
   Cancel: { in: 'as', out: '' },
   History: { in: 'su', out: 'aa{sv}' },
   PendingDeletes: { in: 's', out: 'as' },
+  PendingApproval: { in: 'suu', out: 'suas' },
+  Approve: { in: 'ss', out: 't' },
 } as const satisfies Record<string, { in: string; out: string }>;
 
 export const MANAGER_PROPERTIES = {

@@ -486,6 +486,21 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
     PendingDeletes(job: unknown): Promise<string[]> {
       return guard('PendingDeletes', () => [...api.pendingDeletes(readJobName(job, 'job'))]);
     }
+    PendingApproval(job: unknown, offset: unknown, limit: unknown): Promise<[string, number, string[]]> {
+      return guard('PendingApproval', () => {
+        if (typeof offset !== 'number') throw invalid('offset: expected an unsigned integer');
+        if (typeof limit !== 'number') throw invalid('limit: expected an unsigned integer');
+        const page = api.pendingApproval(readJobName(job, 'job'), offset, limit);
+        return [page.token, page.total, [...page.deletes]];
+      });
+    }
+    Approve(job: unknown, token: unknown): Promise<bigint> {
+      return guard('Approve', async () => {
+        const jobName = readJobName(job, 'job');
+        if (typeof token !== 'string') throw invalid('token: expected a string');
+        return BigInt(await api.approve(jobName, token));
+      });
+    }
 
     JobStarted(path: string, name: string, runId: bigint, operation: string): [string, string, bigint, string] {
       return [path, name, runId, operation];

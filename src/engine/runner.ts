@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
 import { atLeast } from '../config/rclone-caps.js';
 import { secretOptionValues } from '../config/secret-options.js';
+import { judgeApprovedRun, pendingApprovalOf, queuedDeleteOf, statePendingList, type ApprovalVerdict, type PendingApproval } from '../core/approval.js';
 import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
 import { attentionLine } from '../core/attention.js';
 import { classifyRun, type Classification } from '../core/classify.js';
@@ -24,12 +25,13 @@ import { createHistoryStore } from './history.js';
 import { acquireJobLock } from './job-lock.js';
 import { refusedRunRecord } from './refused-run.js';
 import { ensurePrivateDir, jobPaths } from './paths.js';
+import { loadPendingDeletes, removePendingDeletes, savePendingDeletes } from './pending-deletes.js';
 import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createResyncGuard, type ResyncGuardResult } from './resync-guard.js';
 import { createRunIdAllocator } from './run-ids.js';
 import { seedPair } from './seed.js';
 import { backupListings, checkSides, currentLocalMounts, readProcMountInfo, restoreListings, sideCheckApplies } from './side-check.js';
-import { createStateStore, type Durability } from './state-store.js';
+import { createStateStore, nodeDurability, type Durability } from './state-store.js';
 
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
 export const STOP_GRACE_MS = 95_000;
@@ -59,6 +61,8 @@ export interface JobRunnerDeps {
 }
 
 export interface EngineRunner extends JobRunner {
+  /** The full list a parked job waits on, with its token (empty when nothing waits). */
+  pendingApproval(jobName: string): PendingApproval;
   /** max_cpu_usage_percent < 100 but cpulimit is missing: rclone runs without a limit. */
   cpuLimitNotApplied(global: GlobalSettings): boolean;
 }
@@ -169,10 +173,19 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
   function execute(
     argv: readonly string[],
     ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; secretEnv: ReadonlySet<string>; spawner: Spawner },
+    onMessage?: (message: RcloneMessage) => void,
   ): Promise<Attempt> {
     const { caps, global, log, hooks } = ctx;
     let lastProgressMs = 0;
     const rcloneLog = log.child({ source: 'rclone' });
+    const toLog = global.redirectRcloneLogOutput ? (m: RcloneMessage): void => logRcloneMessage(rcloneLog, m) : undefined;
+    const messageHook =
+      toLog && onMessage
+        ? (m: RcloneMessage): void => {
+            toLog(m);
+            onMessage(m);
+          }
+        : (toLog ?? onMessage);
     const parser = createOutputParser({
       onProgress: (progress) => {
         const now = clock.now();
@@ -180,7 +193,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         lastProgressMs = now;
         hooks.onProgress?.(progress);
       },
-      ...(global.redirectRcloneLogOutput ? { onMessage: (m: RcloneMessage) => logRcloneMessage(rcloneLog, m) } : {}),
+      ...(messageHook ? { onMessage: messageHook } : {}),
     });
     if (hooks.signal?.aborted) return Promise.resolve({ exit: { code: null, signal: null }, summary: emptySummary(), cancelled: true });
     log.debug('starting rclone', { argv, secretEnv: [...ctx.secretEnv] }); // the names only
@@ -218,9 +231,20 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     });
   }
 
-  async function listPendingDeletes(argv: readonly string[], job: JobConfig, summary: OutputSummary, ctx: Parameters<typeof execute>[1]): Promise<string[]> {
-    const dry = await execute(pendingDeletesArgv(argv), ctx);
-    const list = [...dry.summary.queuedDeletes];
+  /**
+   * What the safety-aborted run would delete, from `--dry-run --force` of the same argv. Every `Queue delete` line is
+   * collected (the summary keeps only the first MAX_LIST_ENTRIES); `complete` is false when the preview failed.
+   */
+  async function listPendingDeletes(argv: readonly string[], job: JobConfig, summary: OutputSummary, ctx: Parameters<typeof execute>[1]): Promise<{ deletes: string[]; complete: boolean }> {
+    const list: string[] = [];
+    const dry = await execute(pendingDeletesArgv(argv), ctx, (m) => {
+      const path = queuedDeleteOf(m);
+      if (path !== undefined) list.push(path);
+    });
+    // "Too many deletes" with no delete listed means the lines were not printed (a user log level above INFO): an
+    // empty list would approve nothing yet let --force delete everything, so such a preview never counts.
+    const listed = list.length > 0 || summary.safetyAbort !== 'too-many-deletes';
+    const complete = dry.exit.code === 0 && !dry.cancelled && listed;
     if (list.length === 0) {
       // Fall back to the aborted run's own lines: a file deleted on one side would be deleted on the other.
       for (const d of summary.deletedFiles) {
@@ -228,7 +252,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         list.push(other.endsWith('/') || other.endsWith(':') ? other + d.path : `${other}/${d.path}`);
       }
     }
-    return list;
+    return { deletes: list, complete };
   }
 
   function makeRecord(base: {
@@ -434,9 +458,32 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     }
 
     let pendingDeletes: string[] = [];
+    let approval: PendingApproval | undefined;
     if (c.followUp === 'pending-deletes' && !plan.dryRun && !attempt.cancelled) {
-      pendingDeletes = await listPendingDeletes(argv, job, attempt.summary, ctx);
-      log.warn('safety abort: waiting for approval', { pendingDeletes: pendingDeletes.length });
+      const preview = await listPendingDeletes(argv, job, attempt.summary, ctx);
+      if (request.approvalToken !== undefined && !plan.force) {
+        const verdict: ApprovalVerdict = preview.complete
+          ? judgeApprovedRun(job.name, request.approvalToken, loadPendingDeletes(stateDir, job.name, log), preview.deletes)
+          : { kind: 'park', reason: 'changed', added: [], message: 'the preview of the approved run did not complete or did not list the deletes; nothing was deleted' };
+        if (verdict.kind === 'proceed' && !hooks.signal?.aborted) {
+          // Kept as short as possible: the window between this preview and the forced run (docs/decisions.md).
+          log.info('approved: every delete of this run is in the approved list; running with --force', { deletes: preview.deletes.length });
+          argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: false, force: true });
+          attempt = await execute(argv, ctx);
+          tail.push(...attempt.summary.tail);
+          c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: false, cancelled: attempt.cancelled });
+          notes.push(`approved (${preview.deletes.length} delete${preview.deletes.length === 1 ? '' : 's'})`);
+        } else if (verdict.kind === 'park') {
+          log.warn(`approval not applied: ${verdict.message}`, { added: verdict.added.length });
+          notes.push(verdict.message);
+        }
+      }
+      if (c.followUp === 'pending-deletes' && !attempt.cancelled) {
+        approval = pendingApprovalOf(job.name, preview.deletes);
+        pendingDeletes = statePendingList(approval.deletes);
+        await (deps.durability ?? nodeDurability).flush(savePendingDeletes(stateDir, job.name, approval));
+        log.warn('safety abort: waiting for approval', { pendingDeletes: approval.deletes.length, token: approval.token });
+      }
     }
     const okOutcome = c.outcome === 'success' || c.outcome === 'no-changes' || c.outcome === 'conflicts';
     if (okOutcome && plan.operation === 'resync' && !plan.dryRun && hasFlag(caps, 'recover') && !hooks.signal?.aborted) {
@@ -469,7 +516,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     });
     if (!plan.dryRun) {
       const localMounts = okOutcome ? currentLocalMounts(job.local, readMountInfo) : undefined;
-      state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, filtersHash, pairKey: recordedPairKey(pairKey, job), sideCheck, localMounts });
+      state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, ...(approval ? { approval: { token: approval.token, count: approval.deletes.length } } : {}), filtersHash, pairKey: recordedPairKey(pairKey, job), sideCheck, localMounts });
+      if (!state.needsApproval) removePendingDeletes(stateDir, job.name);
       // Durable before the run is reported, but fsynced on libuv's thread pool: a synchronous fsync here held up the
       // event loop (other jobs' schedules, D-Bus calls) for every run that ended.
       store.save(job.name, state, { durable: false });
@@ -538,6 +586,15 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
     readState(jobName: string): JobState {
       return store.load(jobName).state;
+    },
+
+    pendingApproval(jobName: string): PendingApproval {
+      const state = store.load(jobName).state;
+      if (!state.needsApproval) return { token: '', deletes: [] };
+      const stored = loadPendingDeletes(stateDir, jobName, deps.logger);
+      // The state's token is the one an approval is checked against; a list that does not carry it is not shown.
+      if (stored && stored.token === state.approvalToken) return stored;
+      return { token: state.approvalToken, deletes: [...state.pendingDeletes] };
     },
 
     history(jobName: string, limit: number): RunRecord[] {

@@ -26,6 +26,8 @@ export function mergeSameKind(a: RunRequest, b: RunRequest): RunRequest {
   const merged: RunRequest = {};
   if (a.resync === true || b.resync === true) merged.resync = true;
   if (a.force === true || b.force === true) merged.force = true;
+  const token = b.approvalToken ?? a.approvalToken; // the newest approval is the one the user saw last
+  if (token !== undefined) merged.approvalToken = token;
   if (isDryRequest(a)) merged.dryRun = true;
   const trigger = explicitTrigger(a) || !explicitTrigger(b) ? a.trigger : b.trigger;
   if (trigger !== undefined) merged.trigger = trigger;

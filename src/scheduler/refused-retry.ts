@@ -13,7 +13,7 @@ export interface RefusedRetry {
 }
 
 /**
- * What a retry asks for: the refused run's own kind (dry stays dry, a requested resync stays one), but never `force`.
+ * What a retry asks for: the refused run's own kind (dry stays dry, a requested resync stays one), but never a bare `force`.
  * An approval covers the deletes the user saw; the other process's run may have changed them since, so a forced
  * retry could delete what nobody approved. Without it, a job that still waits for approval is refused and says so.
  */
@@ -21,6 +21,8 @@ export function retryRequestOf(request: RunRequest): RunRequest {
   const retry: RunRequest = { trigger: 'retry' };
   if (request.resync === true) retry.resync = true;
   if (isDryRequest(request)) retry.dryRun = true;
+  // A token-bound approval is safe to keep: the approved run previews again and proceeds only within that list.
+  if (request.approvalToken !== undefined) retry.approvalToken = request.approvalToken;
   return retry;
 }
 

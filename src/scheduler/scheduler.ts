@@ -145,8 +145,12 @@ function sameConfig(a: JobConfig, b: JobConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * A job that cannot run on its schedule: only a lockout. A job waiting for approval keeps its schedule: each run
+ * previews again (rclone's safety check), so it heals by itself once the deletes are gone, and refreshes its list.
+ */
 function needsAttention(state: JobState): boolean {
-  return state.needsResync || state.needsApproval;
+  return state.needsResync;
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {

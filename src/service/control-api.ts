@@ -18,7 +18,7 @@ export interface JobStatus {
   activity: JobActivity;
   paused: boolean;
   state: JobState;
-  /** Next scheduled run in ms since the epoch, 0 when none (inactive, paused, needs attention). */
+  /** Next scheduled run in ms since the epoch, 0 when none (inactive, paused, needs resync); a job waiting for approval keeps its schedule. */
   nextRunMs: number;
   /** Id of the running or queued run, 0 when none. */
   currentRunId: number;
@@ -58,6 +58,13 @@ export interface ControlEvents {
 
 export type Unsubscribe = () => void;
 
+/** One page of a parked job's pending deletes; `token` identifies the full list of `total` paths. */
+export interface PendingPage {
+  token: string;
+  total: number;
+  deletes: string[];
+}
+
 /** Every method validates its arguments and throws RbmError (InvalidArgs, NoSuchJob, …) without side effects on failure. */
 export interface ControlApi {
   /** Queue runs; an empty list means all active jobs. Resolves with one run id per job once queued. */
@@ -81,6 +88,14 @@ export interface ControlApi {
   /** Stop running or queued runs of these jobs the way that is safe for the installed rclone. */
   cancel(jobs: readonly string[]): Promise<void>;
   history(job: string, limit: number): RunRecord[];
+  /** The first paths of the pending list (at most MAX_PENDING_PAGE). */
   pendingDeletes(job: string): string[];
+  /** A page of the pending list with its token and full size; limit 0 means the default page. */
+  pendingApproval(job: string, offset: number, limit: number): PendingPage;
+  /**
+   * Approve the pending list the token identifies: queue a run that previews again and deletes only what the list
+   * holds. Throws ApprovalStale when the token is not the current list's. Resolves with the run id.
+   */
+  approve(job: string, token: string): Promise<number>;
   on<E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]): Unsubscribe;
 }

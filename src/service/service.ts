@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { jobPathChanges, suspiciousPathChange, type PathChange } from '../config/path-changes.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
+import type { PendingApproval } from '../core/approval.js';
 import type { JobRunner, Progress, RunRecord, RunRequest } from '../core/types.js';
 import { ConfigError, RbmError, errorText, formatIssue, isRbmError } from '../errors.js';
 import type { Notifier } from '../platform/notify.js';
@@ -121,6 +122,10 @@ function configErrorSummary(e: unknown): string {
   }
   return errorText(e).split('\n')[0] ?? '';
 }
+
+/** Most pending deletes one PendingApproval/PendingDeletes reply carries; the token always covers the full list. */
+export const MAX_PENDING_PAGE = 10_000;
+const DEFAULT_PENDING_PAGE = 1000;
 
 function describeError(e: unknown): string {
   return isRbmError(e) ? e.describe() : errorText(e);
@@ -489,6 +494,13 @@ export function createService(deps: ServiceDeps): Service {
     });
   }
 
+  /** The full pending list with its token, from the runner (or from the state, for runners without the full list). */
+  function pendingOf(name: string): PendingApproval {
+    if (runner.pendingApproval) return runner.pendingApproval(name);
+    const s = runner.readState(name);
+    return s.needsApproval ? { token: s.approvalToken, deletes: [...s.pendingDeletes] } : { token: '', deletes: [] };
+  }
+
   function trigger(jobs: JobScheduleInfo[], request: RunRequest): number[] {
     return jobs.map((j) => scheduler.trigger(j.name, request));
   }
@@ -552,6 +564,11 @@ export function createService(deps: ServiceDeps): Service {
         const request = validateRequest(requestArg);
         const names = validateJobList(jobsArg, 'jobs');
         ensureNotStopping();
+        if (names.length === 0 && request.force === true) {
+          throw new RbmError('InvalidArgs', 'options.force approves safety aborts without showing them, so it needs the jobs named: it never applies to every job at once', {
+            hint: 'Name the jobs (rbmctl sync JOB --force-bisync), or review each list with: rbmctl approve JOB',
+          });
+        }
         request.trigger ??= 'manual';
         let targets: JobScheduleInfo[];
         if (names.length === 0) {
@@ -559,12 +576,8 @@ export function createService(deps: ServiceDeps): Service {
           targets = scheduler
             .jobs()
             .filter((j) => !j.removed && j.config.active && !j.paused)
-            .filter((j) => {
-              const s = runner.readState(j.name);
-              if (s.needsResync) return request.resync === true;
-              if (s.needsApproval) return request.resync === true || request.force === true;
-              return true;
-            });
+            // A job waiting for approval runs (it previews again); force is refused below for an empty list.
+            .filter((j) => !runner.readState(j.name).needsResync || request.resync === true);
         } else {
           targets = names.map(knownJob);
           for (const j of targets) {
@@ -572,9 +585,6 @@ export function createService(deps: ServiceDeps): Service {
             if (j.paused) throw new RbmError('Paused', `job '${j.name}' is paused`, { hint: `Resume it first: rbmctl resume ${j.name}` });
             if (s.needsResync && request.resync !== true) {
               throw new RbmError('NeedsResync', `job '${j.name}' needs a resync: ${s.lastMessage || 'its listings are unusable'}`, { hint: `Run: rbmctl sync --resync ${j.name}` });
-            }
-            if (s.needsApproval && request.force !== true && request.resync !== true) {
-              throw new RbmError('NeedsApproval', `job '${j.name}' stopped before deleting ${s.pendingDeletes.length} file(s) and waits for approval`, { hint: `Review and approve: rbmctl approve ${j.name}` });
             }
           }
         }
@@ -662,7 +672,37 @@ export function createService(deps: ServiceDeps): Service {
     pendingDeletes(jobArg) {
       const name = validateJobName(jobArg, 'job');
       knownJob(name);
-      return [...runner.readState(name).pendingDeletes];
+      return pendingOf(name).deletes.slice(0, MAX_PENDING_PAGE);
+    },
+
+    pendingApproval(jobArg, offset, limit) {
+      const name = validateJobName(jobArg, 'job');
+      for (const [arg, v] of [['offset', offset], ['limit', limit]] as const) {
+        if (!Number.isInteger(v) || v < 0) throw invalidArgs(`${arg}: expected a whole number ≥ 0, got ${quote(v)}`);
+      }
+      knownJob(name);
+      const pending = pendingOf(name);
+      const count = limit === 0 ? DEFAULT_PENDING_PAGE : Math.min(limit, MAX_PENDING_PAGE);
+      return { token: pending.token, total: pending.deletes.length, deletes: pending.deletes.slice(offset, offset + count) };
+    },
+
+    approve(jobArg, tokenArg) {
+      try {
+        const name = validateJobName(jobArg, 'job');
+        if (typeof tokenArg !== 'string' || !/^[0-9a-f]{64}$/.test(tokenArg)) throw invalidArgs(`token: expected the 64-character token of the pending list, got ${quote(tokenArg)}`);
+        ensureNotStopping();
+        const info = knownJob(name);
+        if (info.paused) throw new RbmError('Paused', `job '${name}' is paused`, { hint: `Resume it first: rbmctl resume ${name}` });
+        const current = pendingOf(name);
+        if (current.token !== tokenArg) {
+          throw new RbmError('ApprovalStale', current.token === '' ? `job '${name}' has nothing waiting for approval (the token is from an older list)` : `job '${name}': the token is not the one of the pending list (${current.deletes.length} delete${current.deletes.length === 1 ? '' : 's'}); it changed since you reviewed it`, {
+            hint: `Review the list again and approve what it shows now: rbmctl approve ${name}`,
+          });
+        }
+        return Promise.resolve(scheduler.trigger(name, { trigger: 'manual', approvalToken: tokenArg }));
+      } catch (e: unknown) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
     },
 
     on(event, listener): Unsubscribe {

@@ -71,7 +71,8 @@ test('core scenarios on this rclone: resync, propagate, conflict, safety abort',
     const lines: string[] = [];
     const config = { path: join(dir, 'c.yaml'), global: env.global, jobs: [env.job] };
     assert.equal(await runOneShot(config, ['pair'], {}, { runner: env.runner }, (l) => lines.push(l)), 7, 'one-shot exits 7 while approval is pending');
-    assert.match(lines.join('\n'), /--force-bisync/);
+    assert.match(lines.join('\n'), /rbmctl approve pair/);
+    assert.deepEqual(treeHashes(remote), before, 'the check on the next run deleted nothing');
     assert.equal(await runOneShot(config, ['pair'], { force: true }, { runner: env.runner }, (l) => lines.push(l)), 0);
     for (const f of doomed) assert.equal(existsSync(join(remote, f)), false, `${f} deleted after approval`);
   });

@@ -308,6 +308,22 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       checkFailure('pendingDeletes', [name]);
       return [...get(name).state.pendingDeletes];
     },
+    pendingApproval(name: string, offset: number, limit: number) {
+      checkFailure('pendingApproval', [name, offset, limit]);
+      const state = get(name).state;
+      const deletes = state.needsApproval ? state.pendingDeletes : [];
+      return { token: state.needsApproval ? state.approvalToken : '', total: deletes.length, deletes: deletes.slice(offset, offset + (limit === 0 ? 1000 : limit)) };
+    },
+    approve(name: string, token: string): Promise<number> {
+      try {
+        checkFailure('approve', [name, token]);
+        const job = get(name);
+        if (!job.state.needsApproval || job.state.approvalToken !== token) throw new RbmError('ApprovalStale', `job '${name}': the token is not the one of the pending list`, { hint: `rbmctl approve ${name}` });
+        return Promise.resolve(queue(name, { trigger: 'manual', approvalToken: token }));
+      } catch (e: unknown) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    },
     on<E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]): Unsubscribe {
       events.on(event, listener);
       return () => events.off(event, listener);

@@ -75,12 +75,17 @@ test('rbmctl sync --wait follows the real signals to the outcome and its exit co
   fake.setOutcome('docs', 'needs-approval');
   assert.equal((await rbmctl(['sync', 'docs', '--wait'])).code, 7);
   fake.setOutcome('docs', 'success');
-  fake.setJobState('docs', { pendingDeletes: ['gone.txt'] });
-  const approve = await rbmctl(['approve', 'docs', '--yes']);
+  const token = 'c'.repeat(64);
+  fake.setJobState('docs', { needsApproval: true, pendingDeletes: ['gone.txt'], approvalToken: token });
+  const stale = await rbmctl(['approve', 'docs', '--yes', '--token', 'd'.repeat(64)]);
+  assert.equal(stale.code, 12, 'a token that is not the pending list\'s is ApprovalStale through the bus');
+  assert.match(stale.stderr, /^rbmctl: job 'docs': the token is not the one of the pending list/);
+  const approve = await rbmctl(['approve', 'docs', '--yes', '--token', token]);
   assert.equal(approve.code, 0, approve.stderr);
-  assert.match(approve.stdout, /the last run stopped before deleting 1 file:\n {2}gone\.txt\n/);
+  assert.match(approve.stdout, new RegExp(`the last run stopped before deleting 1 file:\\n {2}gone\\.txt\\ntoken: ${token}\\n`));
   assert.match(approve.stdout, /^docs: success \(run \d+\)/m);
-  assert.equal(fake.calls.filter((c) => c.method === 'sync').at(-1)?.args[1] && (fake.calls.filter((c) => c.method === 'sync').at(-1)!.args[1] as { force?: boolean }).force, true);
+  assert.deepEqual(fake.calls.filter((c) => c.method === 'approve').map((c) => c.args), [['docs', 'd'.repeat(64)], ['docs', token]]);
+  fake.setJobState('docs', { needsApproval: false, pendingDeletes: [], approvalToken: '' });
 });
 
 test('every error name the API produces arrives as its rbmctl exit code through the bus', { skip }, async () => {

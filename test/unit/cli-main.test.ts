@@ -54,6 +54,8 @@ interface FakeClientOptions {
   deletes?: string[];
 }
 
+const TOKEN = 'a'.repeat(64);
+
 function fakeClient(options: FakeClientOptions = {}) {
   const calls: string[] = [];
   let listener: ((s: ManagerSignal) => void) | undefined;
@@ -97,6 +99,17 @@ function fakeClient(options: FakeClientOptions = {}) {
     cancel: (jobs) => guard(`cancel ${jobs.join(',')}`, () => undefined),
     history: (j, limit) => guard(`history ${j} ${limit}`, () => [record(9n, 'photos', 'success'), record(8n, 'docs', 'conflicts')]),
     pendingDeletes: (j) => guard(`pendingDeletes ${j}`, () => options.deletes ?? []),
+    pendingApproval: (j, offset, limit) =>
+      guard(`pendingApproval ${j} ${offset} ${limit}`, () => {
+        const deletes = j === 'docs' ? (options.deletes ?? []) : [];
+        return { token: deletes.length > 0 ? TOKEN : '', total: deletes.length, deletes: deletes.slice(offset, offset + limit) };
+      }),
+    approve: (j, token) =>
+      guard(`approve ${j} ${token}`, () => {
+        const id = nextId++;
+        setImmediate(() => listener?.({ kind: 'job-finished', job: j, runId: id, result: 'success', details: record(id, j, 'success') }));
+        return id;
+      }),
     getProperty: (n) => guard(`getProperty ${n}`, () => ''),
     subscribe: (l) =>
       guard('subscribe', () => {
@@ -111,10 +124,11 @@ function fakeClient(options: FakeClientOptions = {}) {
   return { client, calls };
 }
 
-async function rbmctl(argv: string[], client: RbmClient, extra: Partial<CliDeps> & { stdin?: string; tty?: boolean } = {}) {
+async function rbmctl(argv: string[], client: RbmClient, extra: Partial<CliDeps> & { stdin?: string; tty?: boolean; stdinTty?: boolean } = {}) {
   let stdout = '';
   let stderr = '';
   const stdin = new PassThrough();
+  if (extra.stdinTty === true) Object.assign(stdin, { isTTY: true });
   stdin.end(extra.stdin ?? '');
   const code = await main(
     argv,
@@ -239,22 +253,54 @@ test('sync --wait on a terminal draws a live progress line and replaces it with 
   assert.deepEqual(json.map((x: { job: string; run_id: string; result: string; exit_code: number }) => [x.job, x.run_id, x.result, x.exit_code]), [['photos', '100', 'success', 0]]);
 });
 
-test('approve lists the pending deletes, asks, and syncs with force only on yes', async () => {
+test('approve lists the pending deletes with their token, asks on a terminal, and approves that token only on yes', async () => {
   const deletes = ['old/a.txt', 'old/b.txt'];
   const no = fakeClient({ deletes });
-  const declined = await rbmctl(['approve', 'docs'], no.client, { stdin: 'n\n' });
+  const declined = await rbmctl(['approve', 'docs'], no.client, { stdin: 'n\n', stdinTty: true });
   assert.equal(declined.code, 7);
-  assert.match(declined.stdout, /docs: the last run stopped before deleting 2 files:\n {2}old\/a\.txt\n {2}old\/b\.txt\nSync docs with --force and apply these deletions\? \[y\/N\] Not approved; nothing changed\./);
-  assert.ok(!no.calls.some((c) => c.startsWith('sync ')));
+  assert.equal(declined.stdout, `docs: the last run stopped before deleting 2 files:\n  old/a.txt\n  old/b.txt\ntoken: ${TOKEN}\nDelete exactly these 2 files and sync docs? [y/N] Not approved; nothing changed.\n`);
+  assert.ok(!no.calls.some((c) => c.startsWith('sync ') || c.startsWith('approve ')));
   const yes = fakeClient({ deletes });
-  const approved = await rbmctl(['approve', 'docs'], yes.client, { stdin: 'y\n' });
-  assert.equal(approved.code, 0);
-  assert.ok(yes.calls.includes('sync docs {"force":true,"dryRun":false}'), yes.calls.join('\n'));
-  const flag = fakeClient({ deletes });
-  assert.equal((await rbmctl(['approve', 'docs', '--yes'], flag.client)).code, 0);
-  assert.ok(flag.calls.includes('sync docs {"force":true,"dryRun":false}'));
+  const approved = await rbmctl(['approve', 'docs'], yes.client, { stdin: 'y\n', stdinTty: true });
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.ok(yes.calls.includes(`approve docs ${TOKEN}`), yes.calls.join('\n'));
+  assert.ok(!yes.calls.some((c) => c.startsWith('sync ')), 'an approval never becomes a plain --force sync');
+  const piped = fakeClient({ deletes });
+  const noTty = await rbmctl(['approve', 'docs'], piped.client, { stdin: 'y\n' });
+  assert.equal(noTty.code, 2, 'a piped "y" is not a confirmation');
+  assert.match(noTty.stderr, new RegExp(`--yes --token ${TOKEN}`));
+  assert.ok(!piped.calls.some((c) => c.startsWith('approve ')));
+  const blind = fakeClient({ deletes });
+  const yesOnly = await rbmctl(['approve', 'docs', '--yes'], blind.client);
+  assert.equal(yesOnly.code, 2);
+  assert.match(yesOnly.stderr, /--yes needs --token T/);
+  assert.deepEqual(blind.calls, [], 'refused before connecting');
+  const scripted = fakeClient({ deletes });
+  assert.equal((await rbmctl(['approve', 'docs', '--yes', '--token', TOKEN], scripted.client)).code, 0);
+  assert.ok(scripted.calls.includes(`approve docs ${TOKEN}`), scripted.calls.join('\n'));
   const nothing = await rbmctl(['approve', 'photos'], fakeClient().client);
   assert.equal(nothing.stdout, 'photos: nothing waits for approval\n');
+});
+
+test('approve shows the first 50 paths and a count; --all pages through the whole list', async () => {
+  const deletes = Array.from({ length: 120 }, (_, i) => `d/${String(i).padStart(3, '0')}.txt`);
+  const first = await rbmctl(['approve', 'docs'], fakeClient({ deletes }).client, { stdin: 'n\n', stdinTty: true });
+  assert.match(first.stdout, / {2}d\/049\.txt\n {2}… and 70 more \(rbmctl approve docs --all lists them\)\n/);
+  assert.ok(!first.stdout.includes('d/050.txt'));
+  const all = await rbmctl(['approve', 'docs', '--all'], fakeClient({ deletes }).client, { stdin: 'n\n', stdinTty: true });
+  for (const d of deletes) assert.ok(all.stdout.includes(`  ${d}\n`), d);
+  assert.match(all.stdout, /Delete exactly these 120 files/);
+});
+
+test('sync --force-bisync with no job named is a usage error naming the flag', async () => {
+  const { client, calls } = fakeClient();
+  const r = await rbmctl(['sync', '--force-bisync'], client);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^rbmctl: --force-bisync needs the jobs named/);
+  assert.deepEqual(calls, []);
+  const named = fakeClient();
+  assert.equal((await rbmctl(['sync', 'docs', '--force-bisync'], named.client)).code, 0);
+  assert.ok(named.calls.includes('sync docs {"resync":false,"force":true,"dryRun":false}'), named.calls.join('\n'));
 });
 
 test('add-sync, add-job, remove-job, pause, resume, cancel, reload call the API with the right arguments', async () => {

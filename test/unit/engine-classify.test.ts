@@ -59,7 +59,7 @@ for (const v of VERSIONS) {
     assert.equal(summary.safetyAbort, 'too-many-deletes');
     assert.match(summary.safetyAbortText, /too many deletes \(>50%, 3 of 4\)/);
     assert.deepEqual(summary.deletedFiles.map((d) => `${d.side}:${d.path}`), ['Path1:a.txt', 'Path1:b.txt', 'Path1:c.txt']);
-    assert.match(c.hint, /--force-bisync/);
+    assert.match(c.hint, /rbmctl approve JOB/);
     assert.equal(c.lockout, false);
   });
 

@@ -80,13 +80,11 @@ test('needs-resync refuses until the user asks for a resync, unless auto_resync'
   assert.deepEqual([auto.operation, auto.reason, auto.resyncMode], ['resync', 'auto-resync', 'newer']);
 });
 
-test('needs-approval refuses without force, and proceeds with --force when approved', () => {
+test('a job waiting for approval runs a plain bisync (rclone checks again), and --force only when forced', () => {
   const waiting = { ...synced, needsApproval: true, pendingDeletes: ['/r/a', '/r/b'] };
-  const r = planNextRun(makeJob(), makeGlobal(), waiting, {}, env);
-  assert.ok('refuse' in r);
-  assert.equal(r.refuse.code, 'NeedsApproval');
-  assert.match(r.refuse.message, /2 pending deletes/);
-  assert.match(r.refuse.hint ?? '', /--force-bisync/);
+  const again = plan(waiting, {});
+  assert.deepEqual([again.operation, again.force], ['bisync', false], 'no refusal: the run previews again and heals or parks');
+  assert.equal(plan(waiting, { approvalToken: 'a'.repeat(64) }).force, false, 'an approval alone never adds --force');
   const approved = plan(waiting, { force: true });
   assert.deepEqual([approved.operation, approved.force], ['bisync', true]);
   assert.equal(plan(waiting, { dryRun: true }).force, false, 'a dry run is allowed and never forced');

@@ -82,8 +82,8 @@ test('1.60: first run gets no 1.66+ flags, no follow-up run, and RCLONE_COLOR is
 });
 
 for (const v of ['1.60', '1.75'] as const) {
-  test(`${v}: a safety abort records the pending deletes from a --dry-run --force, refuses until approved, then runs with --force`, async (t) => {
-    const s = setup(t, [fixture(v, 'too-many-deletes'), fixture(v, 'too-many-deletes-dry-run'), fixture(v, 'success')], { caps: v === '1.60' ? CAPS_160 : CAPS_175 });
+  test(`${v}: a safety abort records the pending deletes from a --dry-run --force, checks again on the next run, then runs with --force`, async (t) => {
+    const s = setup(t, [fixture(v, 'too-many-deletes'), fixture(v, 'too-many-deletes-dry-run'), fixture(v, 'too-many-deletes'), fixture(v, 'too-many-deletes-dry-run'), fixture(v, 'success')], { caps: v === '1.60' ? CAPS_160 : CAPS_175 });
     markSynced(s);
     const aborted = await s.runner.run(s.job, s.global, {}, 2);
     assert.equal(aborted.outcome, 'needs-approval');
@@ -95,13 +95,19 @@ for (const v of ['1.60', '1.75'] as const) {
     assert.equal(state.pendingDeletes.length, 3);
     assert.match(state.pendingDeletes[0] ?? '', /two\/a\.txt$/);
 
-    const refused = await s.runner.run(s.job, s.global, {}, 3);
-    assert.equal(refused.outcome, 'needs-approval');
-    assert.equal(s.spawner.bisyncCalls().length, 2, 'a refused run does not start rclone');
+    assert.match(state.approvalToken, /^[0-9a-f]{64}$/);
+    assert.equal(state.pendingDeleteCount, 3);
+
+    const again = await s.runner.run(s.job, s.global, {}, 3);
+    assert.equal(again.outcome, 'needs-approval');
+    const [, , plain, dryAgain] = s.spawner.bisyncCalls();
+    assert.ok(!plain?.args.includes('--force'), 'the next run checks again without --force');
+    assert.deepEqual(dryAgain?.args.slice(-2), ['--dry-run', '--force']);
+    assert.equal(s.runner.readState(s.job.name).approvalToken, state.approvalToken, 'the same deletes keep the same token');
 
     const approved = await s.runner.run(s.job, s.global, { force: true }, 4);
     assert.equal(approved.outcome, 'success');
-    assert.ok(s.spawner.bisyncCalls()[2]?.args.includes('--force'));
+    assert.ok(s.spawner.bisyncCalls()[4]?.args.includes('--force'));
     assert.equal(s.runner.readState(s.job.name).needsApproval, false);
     assert.deepEqual(s.runner.readState(s.job.name).pendingDeletes, []);
   });

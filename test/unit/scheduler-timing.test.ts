@@ -117,20 +117,22 @@ test('a retryable failure is retried at the state retry time, not before', async
   assert.equal(h.runs.length, 2, 'one retry time fires once');
 });
 
-test('jobs needing resync or approval are not run on schedule, only on request', async () => {
+test('a job needing resync is not run on schedule, only on request; a job waiting for approval keeps its schedule (it checks again)', async () => {
   const h = createHarness({
     startMs: T0,
     jobs: [makeJob('r', { schedule: '*/5 * * * *' }), makeJob('p', { schedule: '*/5 * * * *' })],
     states: { r: { needsResync: true }, p: { needsApproval: true } },
   });
-  await stepThrough(h, 30 * MINUTE);
-  assert.equal(h.runs.length, 0);
-  assert.equal(h.scheduler.info('r')!.activity, 'needs-resync');
   assert.equal(h.scheduler.info('p')!.activity, 'needs-approval');
+  assert.equal(h.scheduler.info('p')!.nextRunMs, T0 + 5 * MINUTE);
+  await stepThrough(h, 30 * MINUTE);
+  assert.ok(h.runs.length > 0 && h.runs.every((r) => r.job === 'p' && r.request.trigger === 'schedule'), JSON.stringify(h.runs.map((r) => [r.job, r.request.trigger])));
+  const before = h.runs.length;
+  assert.equal(h.scheduler.info('r')!.activity, 'needs-resync');
   assert.equal(h.scheduler.info('r')!.nextRunMs, 0);
   h.scheduler.trigger('r', { trigger: 'manual', resync: true });
   await h.advance(0);
-  assert.deepEqual(h.runs.map((r) => [r.job, r.request.resync]), [['r', true]]);
+  assert.deepEqual(h.runs.slice(before).map((r) => [r.job, r.request.resync]), [['r', true]]);
 });
 
 test('a paused job is not run; resuming schedules from now without the slots missed while paused', async () => {

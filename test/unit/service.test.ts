@@ -169,15 +169,17 @@ test('arguments are validated with errors that name the argument, and nothing ha
   assert.equal(ids.length, 1);
 });
 
-test('sync with no names runs every active job that is not paused or waiting for the user; duplicate names queue once', async (t) => {
-  const w = world(t, makeConfig([makeJob('a', { schedule: never, local: '/a' }), makeJob('off', { schedule: never, active: false }), makeJob('p', { schedule: never, local: '/p' }), makeJob('r', { schedule: never, local: '/r' })], { maxParallelJobs: 4 }));
+test('sync with no names runs every active job that is not paused or locked out (a waiting job previews again); duplicate names queue once', async (t) => {
+  const w = world(t, makeConfig([makeJob('a', { schedule: never, local: '/a' }), makeJob('off', { schedule: never, active: false }), makeJob('p', { schedule: never, local: '/p' }), makeJob('r', { schedule: never, local: '/r' }), makeJob('x', { schedule: never, local: '/x' })], { maxParallelJobs: 4 }));
   await w.service.start();
   w.runner.states.set('r', makeState({ needsApproval: true }));
+  w.runner.states.set('x', makeState({ needsResync: true }));
   w.service.pause(['p']);
   const ids = await w.service.sync([], { dryRun: true });
-  assert.equal(ids.length, 1);
+  assert.equal(ids.length, 2);
   await flush();
-  assert.deepEqual(w.runner.runs.map((r) => [r.job.name, r.request.dryRun, r.request.trigger]), [['a', true, 'manual']]);
+  assert.deepEqual(w.runner.runs.map((r) => [r.job.name, r.request.dryRun, r.request.trigger, r.request.force]), [['a', true, 'manual', undefined], ['r', true, 'manual', undefined]]);
+  await assert.rejects(w.service.sync([], { force: true }), (e: unknown) => e instanceof RbmError && e.code === 'InvalidArgs' && /needs the jobs named/.test(e.message), 'force never applies to every waiting job at once');
   const again = await w.service.sync(['a', 'a'], {});
   assert.equal(again.length, 1);
 });
@@ -287,4 +289,37 @@ test('paused jobs stay paused across a restart, before any start-up run; jobs th
   assert.deepEqual(stored, ['b'], 'a name no longer in the config is forgotten');
   second.service.resume(['b']);
   assert.deepEqual(stored, []);
+});
+
+test('approve: queues a run carrying the token only when it is the pending list\'s; pendingApproval pages with the token of the whole list', async (t) => {
+  const w = world(t, makeConfig([makeJob('docs', { schedule: never, local: '/d' }), makeJob('ok', { schedule: never, local: '/o' })], { maxParallelJobs: 4 }));
+  await w.service.start();
+  const token = 'e'.repeat(64);
+  const deletes = Array.from({ length: 30 }, (_, i) => `/r/${i}`);
+  w.runner.states.set('docs', makeState({ needsApproval: true, pendingDeletes: deletes, approvalToken: token, pendingDeleteCount: 30 }));
+  assert.deepEqual(w.service.pendingApproval('docs', 10, 5), { token, total: 30, deletes: deletes.slice(10, 15) });
+  assert.deepEqual(w.service.pendingApproval('ok', 0, 0), { token: '', total: 0, deletes: [] });
+  assert.throws(() => w.service.pendingApproval('docs', -1, 0), { code: 'InvalidArgs' });
+
+  await assert.rejects(w.service.approve('docs', 'f'.repeat(64)), (e: unknown) => e instanceof RbmError && e.code === 'ApprovalStale' && /changed since you reviewed it/.test(e.message) && /rbmctl approve docs/.test(e.hint ?? ''));
+  await assert.rejects(w.service.approve('ok', token), (e: unknown) => e instanceof RbmError && e.code === 'ApprovalStale' && /nothing waiting for approval/.test(e.message));
+  await assert.rejects(w.service.approve('docs', 'not-a-token'), { code: 'InvalidArgs' });
+  await assert.rejects(w.service.approve('nope', token), { code: 'NoSuchJob' });
+  w.service.pause(['docs']);
+  await assert.rejects(w.service.approve('docs', token), { code: 'Paused' });
+  w.service.resume(['docs']);
+  assert.equal(w.runner.runs.length, 0, 'nothing ran for a refused approval');
+
+  const id = await w.service.approve('docs', token);
+  await flush();
+  assert.deepEqual(w.runner.runs.map((r) => [r.runId, r.job.name, r.request.approvalToken, r.request.force, r.request.trigger]), [[id, 'docs', token, undefined, 'manual']]);
+});
+
+test('a plain sync of a job waiting for approval runs (the run checks again) instead of being refused', async (t) => {
+  const w = world(t, makeConfig([makeJob('docs', { schedule: never, local: '/d' })]));
+  await w.service.start();
+  w.runner.states.set('docs', makeState({ needsApproval: true, pendingDeletes: ['/r/a'] }));
+  await w.service.sync(['docs'], {});
+  await flush();
+  assert.deepEqual(w.runner.runs.map((r) => [r.job.name, r.request.force, r.request.approvalToken]), [['docs', undefined, undefined]]);
 });

@@ -1,4 +1,4 @@
-// rbmctl sync [JOB...] [--wait] and rbmctl approve JOB: queue runs, optionally follow them to their outcome with a
+// rbmctl sync [JOB...] [--wait]: queue runs, optionally follow them to their outcome with a
 // live progress line per job (subscribed to the signals before the Sync call, so no outcome can be missed).
 
 import type { Argv } from 'yargs';
@@ -65,8 +65,11 @@ interface Finished {
   details: RunView;
 }
 
-/** Queue runs and wait for every JobFinished; returns the most serious exit code of the results. */
-export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly string[], options: SyncOptions): Promise<number> {
+/**
+ * Queue runs and wait for every JobFinished; returns the most serious exit code of the results. `queue` replaces the
+ * Sync call (rbmctl approve queues with Approve); it runs after the subscription, like Sync.
+ */
+export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly string[], options: SyncOptions, queue?: () => Promise<bigint[]>): Promise<number> {
   const live = createLiveLines(ctx.io.stdout, () => ctx.deps.now());
   const quiet = ctx.args.json;
   const finished = new Map<bigint, Finished>();
@@ -113,7 +116,7 @@ export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly st
   const onAbort = (): void => settle('interrupted');
   ctx.deps.abort?.addEventListener('abort', onAbort);
   try {
-    ids = await client.sync(jobs, options);
+    ids = queue ? await queue() : await client.sync(jobs, options);
     if (ids.length === 0) {
       if (!quiet) ctx.out('No active jobs to sync.');
       else ctx.json([]);
@@ -142,6 +145,12 @@ export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly st
 }
 
 export async function syncCommand(ctx: Ctx, a: SyncArgs): Promise<number> {
+  if (a.forceBisync && a.jobs.length === 0) {
+    // --force-bisync deletes what the user has not seen: only for jobs named on the command line, never for all.
+    throw new RbmError('InvalidArgs', '--force-bisync needs the jobs named: it never approves every waiting job at once', {
+      hint: 'Name the jobs (rbmctl sync JOB --force-bisync), or review and approve each list with: rbmctl approve JOB',
+    });
+  }
   const options: SyncOptions = { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun };
   if (a.standalone) return runStandalone(ctx, a, options);
   try {
@@ -173,66 +182,7 @@ export function syncBuilder<T>(y: Argv<T>) {
   return y
     .positional('jobs', { type: 'string', array: true, default: [] as string[], describe: 'Jobs to sync (default: every active job)' })
     .option('resync', { type: 'boolean', default: false, describe: 'Run as --resync (rebuild the listings; needed after a lockout)' })
-    .option('force-bisync', { type: 'boolean', default: false, describe: 'Approve a safety abort: run with --force once' })
+    .option('force-bisync', { type: 'boolean', default: false, describe: 'Run the named jobs with --force once, without showing the deletes (rbmctl approve shows them first)' })
     .option('wait', { alias: 'w', type: 'boolean', default: false, describe: 'Follow the runs with live progress and exit with their outcome' })
     .option('standalone', { type: 'boolean', default: false, describe: 'Run once in this process, without the service' });
-}
-
-// ------------------------------------------------------------------ approve
-
-const MAX_LISTED = 50;
-
-async function readAnswer(stdin: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const onData = (chunk: Buffer | string): void => {
-      text += chunk.toString();
-      if (text.includes('\n') || text.length > 1000) finish();
-    };
-    const finish = (): void => {
-      stdin.off('data', onData);
-      stdin.off('end', finish);
-      stdin.off('error', finish);
-      stdin.pause();
-      resolve(text.split('\n')[0]?.trim() ?? '');
-    };
-    stdin.on('data', onData);
-    stdin.once('end', finish);
-    stdin.once('error', finish);
-    stdin.resume();
-  });
-}
-
-export async function approveCommand(ctx: Ctx, job: string, yes: boolean): Promise<number> {
-  return ctx.withClient(async (client) => {
-    const deletes = await client.pendingDeletes(job);
-    const status = await client.status();
-    const view = status.jobs.find((j) => j.name === job);
-    if (!view) throw new RbmError('NoSuchJob', `no job named '${job}'`, { hint: 'rbmctl jobs lists the configured jobs.' });
-    if (!view.needs_approval && deletes.length === 0) {
-      if (ctx.args.json) ctx.json({ job, needs_approval: false, pending_deletes: [] });
-      else ctx.out(`${job}: nothing waits for approval`);
-      return 0;
-    }
-    if (!ctx.args.json) {
-      ctx.out(`${job}: the last run stopped before deleting ${deletes.length} file${deletes.length === 1 ? '' : 's'}:`);
-      for (const path of deletes.slice(0, MAX_LISTED)) ctx.out(`  ${path}`);
-      if (deletes.length > MAX_LISTED) ctx.out(`  … and ${deletes.length - MAX_LISTED} more`);
-    }
-    if (!yes) {
-      ctx.io.stdout.write(`Sync ${job} with --force and apply these deletions? [y/N] `);
-      const answer = (await readAnswer(ctx.io.stdin)).toLowerCase();
-      if (answer !== 'y' && answer !== 'yes') {
-        ctx.out('Not approved; nothing changed.');
-        return exitCodeForResult('needs-approval');
-      }
-    }
-    return syncAndWait(ctx, client, [job], { force: true, dryRun: ctx.args.dryRun });
-  });
-}
-
-export function approveBuilder<T>(y: Argv<T>) {
-  return y
-    .positional('job', { type: 'string', demandOption: true, describe: 'The job whose safety abort to approve' })
-    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask' });
 }
