@@ -7,12 +7,14 @@ import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/ty
 import { atLeast } from '../config/rclone-caps.js';
 import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
 import { classifyRun, type Classification } from '../core/classify.js';
+import { CHECKSUM_COMPARE, planCompare } from '../core/compare.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
 import { redactText } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
+import { checksumSupportFor, listingHashes } from './compare-mode.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
 import { acquireJobLock } from './job-lock.js';
@@ -305,6 +307,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     ensurePrivateDir(paths.workdir);
 
     const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), spawner: runSpawner };
+    const checksums = await checksumSupportFor({ spawner, clock, stateDir }, { job, global, caps, operation: plan.operation, env: ctx.env, log });
+    let compare = planCompare(checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
@@ -316,7 +320,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         await seedPair(job, global, { spawner: runSpawner, logger: log, rclone: global.rcloneBinary, env: ctx.env, spawnOptions: priorityOptions(global, log) });
       }
       removeStaleRcloneLocks(paths.workdir, log);
-      argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
+      compare = planCompare(checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
+      argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force, compare: compare.compare });
       hooks.onStarted?.(runId, plan.operation);
       attempt = await execute(argv, ctx);
       tail.push(...attempt.summary.tail);
@@ -355,8 +360,17 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const okOutcome = c.outcome === 'success' || c.outcome === 'no-changes' || c.outcome === 'conflicts';
     if (okOutcome && plan.operation === 'resync' && !plan.dryRun && hasFlag(caps, 'recover') && !hooks.signal?.aborted) {
       // One normal run right after a resync writes the *.lst-old backup that --recover needs.
-      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false }), ctx);
+      const followCompare = planCompare(checksums, 'bisync', listingHashes(paths.workdir), false).compare;
+      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: followCompare }), ctx);
       if (follow.exit.code !== 0) log.warn('the bisync after the resync did not succeed; the next run retries', { code: follow.exit.code, error: follow.summary.failure || follow.summary.errors[0] });
+    }
+    if (okOutcome && compare.settle && plan.operation === 'bisync' && !hooks.signal?.aborted) {
+      // Switch-over to checksums: the sides were just brought level without them; this run finds nothing to do and
+      // so writes every listing line afresh, with hashes. If something changed meanwhile, the next run tries again.
+      const settle = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: CHECKSUM_COMPARE }), ctx);
+      const hashed = settle.exit.code === 0 && listingHashes(paths.workdir) === 'hashed';
+      if (hashed) notes.push('from now on checksums are compared too');
+      else log.warn('the listings do not carry checksums yet; the next run tries again', { code: settle.exit.code, error: settle.summary.failure || settle.summary.errors[0] });
     }
 
     const prefix = notes.length > 0 ? `${notes.join('; ')}: ` : '';
