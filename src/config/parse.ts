@@ -6,6 +6,7 @@ import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.js';
 import type { ConfigIssue } from '../errors.js';
 import { flagName } from './flags.js';
+import { legacyOptionProblem, legacyTopLevelProblem } from './migration.js';
 import { optionCapsProblem, optionKeyProblem } from './option-rules.js';
 import type { OptionMapKind } from './option-rules.js';
 import { directoryKey, hasControlChar, isWithin, nestedPairs, resolveAbsolute, resolveConfigFile, resolveInside } from './paths.js';
@@ -138,7 +139,8 @@ function schemaIssue(ctx: Context, error: ErrorObject): void {
     case 'additionalProperties': {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
       ctx.bad.add([...path, extra].join('\0'));
-      report(ctx, [...path, extra], 'key', unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
+      const legacy = path.length === 0 ? legacyTopLevelProblem(extra) : undefined;
+      report(ctx, [...path, extra], 'key', legacy ?? unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
       return;
     }
     case 'type': {
@@ -175,7 +177,7 @@ function checkOptionMap(ctx: Context, path: readonly PathSegment[], kind: Option
   const out: Record<string, OptionValue> = {};
   for (const [key, optionValue] of Object.entries(value)) {
     const keyPath = [...path, key];
-    const problem = optionKeyProblem(key, kind);
+    const problem = legacyOptionProblem(key, kind, optionValue, ctx.caps) ?? optionKeyProblem(key, kind);
     if (problem !== undefined) {
       report(ctx, keyPath, 'key', problem);
       continue;

@@ -78,7 +78,8 @@ export function parseFeatureHashes(stdout: string): string[] | undefined {
 
 /**
  * One line for status and check-config when same-size edits within the modtime precision cannot be detected for
- * this job; undefined when they can, or when the user chose otherwise (checksum_compare: false, their own compare).
+ * this job; undefined when they can, when that is not known yet, or when the user chose otherwise
+ * (checksum_compare: false, their own compare).
  */
 export function checksumNote(support: ChecksumSupport, caps: Pick<RcloneCapabilities, 'version'>): string | undefined {
   if (support.ok) return undefined;
@@ -87,8 +88,7 @@ export function checksumNote(support: ChecksumSupport, caps: Pick<RcloneCapabili
       return `same-size edits within the remote's modtime precision are not detected: rclone ${caps.version} cannot compare checksums (needs rclone >= ${COMPARE_MIN_VERSION})`;
     case 'no-common-hash':
       return `same-size edits within the remote's modtime precision are not detected: the remote has no hash type in common with the local side`;
-    case 'unknown-hashes':
-      return `the remote's hash types are not known yet (detected at the next run); until then same-size edits within its modtime precision may go unnoticed`;
+    case 'unknown-hashes': // not detected yet (the next run does): nothing known to report
     case 'off':
     case 'user-compare':
       return undefined;

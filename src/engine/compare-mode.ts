@@ -7,7 +7,7 @@ import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/ty
 import { mergeOptionMaps } from '../config/flags.js';
 import { atLeast } from '../config/rclone-caps.js';
 import { optionMapsFor, rcloneOnlyFlags } from '../core/args.js';
-import { checksumSupport, COMPARE_MIN_VERSION, listingHashed, parseFeatureHashes, type ChecksumSupport, type ListingHashes, type RemoteHashes } from '../core/compare.js';
+import { checksumNote, checksumSupport, COMPARE_MIN_VERSION, listingHashed, parseFeatureHashes, type ChecksumSupport, type ListingHashes, type RemoteHashes } from '../core/compare.js';
 import type { Operation } from '../core/types.js';
 import { errorText } from '../errors.js';
 import type { Clock, Logger, Spawner } from '../ports.js';
@@ -139,4 +139,10 @@ export async function checksumSupportFor(
   const needsHashes = !userCompare && job.checksumCompare && atLeast(caps, COMPARE_MIN_VERSION);
   const hashes = needsHashes ? await detectRemoteHashes(deps, input) : undefined;
   return checksumSupport(job, caps, hashes, userCompare);
+}
+
+/** The job's note for status and check-config (core/compare.ts checksumNote), from what is known without running rclone. */
+export function jobChecksumNote(stateDir: string, job: JobConfig, global: GlobalSettings, caps: RcloneCapabilities): string | undefined {
+  const support = checksumSupport(job, caps, cachedRemoteHashes(stateDir, job, caps), userSetsCompare(job, global, 'bisync'));
+  return checksumNote(support, caps);
 }

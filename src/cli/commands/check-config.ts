@@ -4,15 +4,33 @@ import { exitCodeFor } from '../../errors.js';
 import { checkConfigFile } from '../../config/check.js';
 import { defaultConfigPath } from '../../config/load.js';
 import type { RcloneProbe } from '../../config/load.js';
+import type { Config, RcloneCapabilities } from '../../config/types.js';
+import { jobChecksumNote } from '../../engine/compare-mode.js';
+import { defaultStateDir } from '../../engine/paths.js';
 import type { Ctx } from '../context.js';
+
+/** Per job, what the config cannot do with this rclone and remote (issue 12.8: same-size edits within the modtime precision). */
+function checksumNotes(config: Config, caps: RcloneCapabilities | undefined, stateDir: string): { job: string; note: string }[] {
+  if (caps === undefined) return [];
+  const out: { job: string; note: string }[] = [];
+  for (const job of config.jobs) {
+    const note = jobChecksumNote(stateDir, job, config.global, caps);
+    if (note !== undefined) out.push({ job: job.name, note });
+  }
+  return out;
+}
 
 export async function checkConfigCommand(ctx: Ctx, probe: RcloneProbe): Promise<number> {
   const home = ctx.io.env.HOME ?? '/';
   const path = ctx.args.config ?? defaultConfigPath({ XDG_CONFIG_HOME: ctx.io.env.XDG_CONFIG_HOME, HOME: home });
   const result = await checkConfigFile(path, { home, probe });
   if (result.ok) {
-    if (ctx.args.json) ctx.json({ ok: true, path: result.config.path, summary: result.summary, jobs: result.config.jobs.map((j) => j.name) });
-    else ctx.out(result.summary);
+    const notes = checksumNotes(result.config, result.caps, defaultStateDir({ XDG_STATE_HOME: ctx.io.env.XDG_STATE_HOME, HOME: home }));
+    if (ctx.args.json) ctx.json({ ok: true, path: result.config.path, summary: result.summary, jobs: result.config.jobs.map((j) => j.name), notes });
+    else {
+      ctx.out(result.summary);
+      for (const n of notes) ctx.out(`note: sync_jobs.${n.job}: ${n.note}`);
+    }
     return 0;
   }
   if (ctx.args.json) ctx.json({ ok: false, path, issues: result.error.issues });
