@@ -14,7 +14,7 @@ import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunR
 import { errorText, isRbmError } from '../errors.js';
 import { redactText } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
-import { checksumSupportFor, listingHashes } from './compare-mode.js';
+import { checksumSupportFor, jobChecksumNote, listingHashes } from './compare-mode.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
 import { acquireJobLock } from './job-lock.js';
@@ -52,6 +52,8 @@ export interface JobRunnerDeps {
 export interface EngineRunner extends JobRunner {
   /** max_cpu_usage_percent < 100 but cpulimit is missing: rclone runs without a limit. */
   cpuLimitNotApplied(global: GlobalSettings): boolean;
+  /** Why same-size edits within the remote's modtime precision go unnoticed for this job (core/compare.ts), if they do. */
+  checksumNote(job: JobConfig, global: GlobalSettings, caps: RcloneCapabilities): string | undefined;
 }
 
 interface Attempt {
@@ -449,6 +451,10 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
     cpuLimitNotApplied(global: GlobalSettings): boolean {
       return global.maxCpuUsagePercent < 100 && deps.cpulimitPath === undefined;
+    },
+
+    checksumNote(job: JobConfig, global: GlobalSettings, caps: RcloneCapabilities): string | undefined {
+      return jobChecksumNote(stateDir, job, global, caps);
     },
   };
 }
