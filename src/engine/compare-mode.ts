@@ -79,7 +79,7 @@ export interface HashDetectDeps {
  */
 export async function detectRemoteHashes(
   deps: HashDetectDeps,
-  input: { job: JobConfig; global: GlobalSettings; caps: RcloneCapabilities; env: Record<string, string | undefined>; log: Logger },
+  input: { job: JobConfig; global: GlobalSettings; caps: RcloneCapabilities; env: Record<string, string | undefined>; log: Logger; signal?: AbortSignal | undefined },
 ): Promise<RemoteHashes | undefined> {
   const { job, global, caps, log } = input;
   const cached = cachedRemoteHashes(deps.stateDir, job, caps);
@@ -91,9 +91,13 @@ export async function detectRemoteHashes(
       if (stream === 'stdout' && lines.length < 10_000) lines.push(line);
     },
   });
-  const timer = deps.clock.setTimer(DETECT_TIMEOUT_MS, () => child.kill('SIGKILL'));
+  // A short query that changes nothing: stopped outright on timeout or when the run is cancelled.
+  const stop = (): void => child.kill('SIGKILL');
+  const timer = deps.clock.setTimer(DETECT_TIMEOUT_MS, stop);
+  input.signal?.addEventListener('abort', stop, { once: true });
   const exit = await child.exited;
   timer.cancel();
+  input.signal?.removeEventListener('abort', stop);
   const hashes = exit.code === 0 ? parseFeatureHashes(lines.join('\n')) : undefined;
   if (hashes === undefined) {
     log.warn('could not detect the remote\'s hash types; this run compares size and modtime only', { code: exit.code, signal: exit.signal });
@@ -132,7 +136,7 @@ export function userSetsCompare(job: JobConfig, global: GlobalSettings, operatio
 /** Whether this run of the job can compare checksums; detects Path2's hash types only when that is the last question. */
 export async function checksumSupportFor(
   deps: HashDetectDeps,
-  input: { job: JobConfig; global: GlobalSettings; caps: RcloneCapabilities; operation: Operation; env: Record<string, string | undefined>; log: Logger },
+  input: { job: JobConfig; global: GlobalSettings; caps: RcloneCapabilities; operation: Operation; env: Record<string, string | undefined>; log: Logger; signal?: AbortSignal | undefined },
 ): Promise<ChecksumSupport> {
   const { job, caps } = input;
   const userCompare = userSetsCompare(job, input.global, input.operation);

@@ -309,7 +309,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     ensurePrivateDir(paths.workdir);
 
     const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), spawner: runSpawner };
-    const checksums = await checksumSupportFor({ spawner, clock, stateDir }, { job, global, caps, operation: plan.operation, env: ctx.env, log });
+    const checksums = await checksumSupportFor({ spawner, clock, stateDir }, { job, global, caps, operation: plan.operation, env: ctx.env, log, signal: hooks.signal });
     let compare = planCompare(checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
     const tail: string[] = [];
     let retriedLock = false;
