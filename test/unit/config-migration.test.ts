@@ -132,6 +132,17 @@ test('top-level defaults are checked like the job keys: values, and the rclone t
   assert.deepEqual(lines(old), ['2:1 conflict_loser: conflict_loser (--conflict-loser) needs rclone >= 1.66, but the installed rclone is 1.60.1 (expected no conflict_loser with this rclone, or upgrade rclone)']);
 });
 
+test('compare: refused in rclone_options with the way out, accepted in bisync_options and resync_options', () => {
+  const at = (maps: string): ConfigIssue[] => issuesOf(`local_base_path: /data\n${maps}`, CAPS['1.75']);
+  assert.deepEqual(lines(at('rclone_options:\n  compare: size\n')), [
+    '3:3 rclone_options.compare: option "compare" is a bisync flag (move it to bisync_options and resync_options, or remove it: by default the manager compares size,modtime,checksum wherever rclone and the remote can)',
+  ]);
+  assert.deepEqual(at('bisync_options:\n  compare: size\nresync_options:\n  compare: size\n'), []);
+  assert.deepEqual(lines(issuesOf('local_base_path: /data\nsync_jobs:\n  j:\n    local: j\n    rclone_remote: cloud\n    remote: j\n    schedule: "@daily"\n    rclone_options: {compare: "size,modtime,checksum"}\n', CAPS['1.75'])), [
+    '8:22 sync_jobs.j.rclone_options.compare: option "compare" is what the manager does by default (remove it: it compares size,modtime,checksum wherever rclone and the remote can, see checksum_compare)',
+  ]);
+});
+
 test('docs/configuration.md: no "works unchanged" claim, and its migration table says what check-config says', () => {
   const doc = readFileSync(join(PROJECT_ROOT, 'docs/configuration.md'), 'utf8');
   assert.doesNotMatch(doc, /works unchanged/);
