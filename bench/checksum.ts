@@ -83,11 +83,19 @@ export async function measureChecksum(ctx: BenchContext): Promise<SectionResult>
       const edit = (job: string): void => {
         if (changed > 0) changeFiles(join(world.syncRoot, job), files, changed, round++);
       };
+      const viaService = (job: string) => (): Promise<number> => {
+        edit(job);
+        return syncOk(client, job);
+      };
+      const viaRclone = (job: string, argv: readonly string[]) => (): Promise<number> => {
+        edit(job);
+        return direct(ctx, argv, world.env);
+      };
       const variants: { name: string; samples: number[]; run: () => Promise<number> }[] = [
-        { name: 'service, checksum compare (default)', samples: [], run: async () => (edit('sums'), syncOk(client, 'sums')) },
-        { name: 'service, checksum_compare: false', samples: [], run: async () => (edit('plain'), syncOk(client, 'plain')) },
-        { name: `rclone bisync direct, plain`, samples: [], run: () => direct(ctx, plainArgv, world.env, () => edit('plain')) },
-        { name: `rclone bisync direct, ${COMPARE}`, samples: [], run: () => direct(ctx, sumsArgv, world.env, () => edit('sums')) },
+        { name: 'service, checksum compare (default)', samples: [], run: viaService('sums') },
+        { name: 'service, checksum_compare: false', samples: [], run: viaService('plain') },
+        { name: 'rclone bisync direct, plain', samples: [], run: viaRclone('plain', plainArgv) },
+        { name: `rclone bisync direct, ${COMPARE}`, samples: [], run: viaRclone('sums', sumsArgv) },
       ];
       if (!ctx.quick) for (const v of variants) await v.run(); // warm-up, not counted
       for (let i = 0; i < runs; i++) {
@@ -112,8 +120,7 @@ export async function measureChecksum(ctx: BenchContext): Promise<SectionResult>
   return s;
 }
 
-async function direct(ctx: BenchContext, argv: readonly string[], env: NodeJS.ProcessEnv, before: () => void): Promise<number> {
-  before();
+async function direct(ctx: BenchContext, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const r = await runDirect(ctx.rclone.path, argv, env);
   if (r.code !== 0) throw new Error(`direct rclone exited with ${r.code}: ${argv.join(' ')}`);
   return r.ms;

@@ -31,6 +31,9 @@ export interface ComparePlan {
   settle: boolean;
 }
 
+/** No --compare and no switch-over. */
+export const NO_COMPARE: ComparePlan = Object.freeze({ compare: undefined, settle: false });
+
 /** Path1 is always local, so the common hash types are Path2's. */
 export function hasCommonHash(hashes: RemoteHashes): boolean {
   return hashes === 'all' || hashes.length > 0;
@@ -47,7 +50,7 @@ export function checksumSupport(job: Pick<JobConfig, 'checksumCompare'>, caps: R
 
 /** The --compare value of one run, and whether it is the switch-over run of an existing job. */
 export function planCompare(support: ChecksumSupport, operation: 'bisync' | 'resync', listings: ListingHashes, dryRun: boolean): ComparePlan {
-  if (!support.ok) return { compare: undefined, settle: false };
+  if (!support.ok) return NO_COMPARE;
   // A resync writes every listing line afresh, with hashes when it compares them.
   if (operation === 'resync' || listings !== 'unhashed') return { compare: CHECKSUM_COMPARE, settle: false };
   return { compare: undefined, settle: !dryRun };

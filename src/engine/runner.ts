@@ -7,7 +7,7 @@ import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/ty
 import { atLeast } from '../config/rclone-caps.js';
 import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
 import { classifyRun, type Classification } from '../core/classify.js';
-import { CHECKSUM_COMPARE, planCompare } from '../core/compare.js';
+import { CHECKSUM_COMPARE, NO_COMPARE, planCompare, type ComparePlan } from '../core/compare.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
@@ -310,7 +310,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
     const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), spawner: runSpawner };
     const checksums = await checksumSupportFor({ spawner, clock, stateDir }, { job, global, caps, operation: plan.operation, env: ctx.env, log, signal: hooks.signal });
-    let compare = planCompare(checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
+    let compare: ComparePlan = NO_COMPARE;
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
