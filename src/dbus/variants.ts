@@ -300,6 +300,7 @@ export const JOB_DEFINITION_SCHEMA = {
   force_resync: 'b',
   force_operation: 'b',
   check_access: 'b',
+  checksum_compare: 'b',
   auto_resync: 'b',
   conflict_resolve: 's',
   conflict_loser: 's',

@@ -10,11 +10,14 @@ import { main } from '../../src/cli/main.js';
 import { buildCapabilities } from '../../src/config/rclone-caps.js';
 import type { RcloneCapabilities } from '../../src/config/types.js';
 import type { JobView } from '../../src/dbus/client.js';
-import { jobStatusToDict } from '../../src/dbus/variants.js';
+import dbus from 'dbus-next';
+import { jobStatusToDict, readJobDefinition } from '../../src/dbus/variants.js';
 import { jobChecksumNote, remoteHashesCachePath } from '../../src/engine/compare-mode.js';
 import { initialJobState } from '../../src/core/job-state.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { CAPS_160, CAPS_175 } from '../helpers/caps.js';
+
+const { Variant } = dbus;
 import { makeGlobal, makeJob } from '../helpers/job.js';
 
 test('the note: 1.60 and a remote without a common hash say so; supported, unknown or opted out say nothing', (t) => {
@@ -82,4 +85,9 @@ test('check-config: a valid file on 1.60 gets one note per job; on 1.75 none unt
   const modern = await check(capsOf('1.75'));
   assert.equal(modern.code, 0);
   assert.deepEqual(modern.stdout.split('\n').filter((l) => l.startsWith('note: ')), []);
+});
+
+test('D-Bus AddJob takes checksum_compare as a boolean, like the config file', () => {
+  assert.deepEqual(readJobDefinition({ checksum_compare: new Variant('b', false) }, 'definition'), { checksum_compare: false });
+  assert.throws(() => readJobDefinition({ checksum_compare: new Variant('s', 'no') }, 'definition'), /definition\.checksum_compare/);
 });
