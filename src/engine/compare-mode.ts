@@ -84,8 +84,30 @@ export async function detectRemoteHashes(
   const { job, global, caps, log } = input;
   const cached = cachedRemoteHashes(deps.stateDir, job, caps);
   if (cached !== undefined) return cached;
+  // The job's options may be needed to connect; a bisync-only one among them makes `backend` refuse them all.
+  const flags = rcloneOnlyFlags(job, global);
+  const first = await queryFeatures(deps, global.rcloneBinary, flags, input);
+  // Retried bare only when rclone itself said no (an exit code): a timeout or a cancel would not go better.
+  const retry = first.hashes === undefined && first.exited && flags.length > 0 && !input.signal?.aborted;
+  const hashes = retry ? (await queryFeatures(deps, global.rcloneBinary, [], input)).hashes : first.hashes;
+  if (hashes === undefined) {
+    log.warn('could not detect the remote\'s hash types (rclone backend features failed); this run compares size and modtime only');
+    return undefined;
+  }
+  log.info('remote hash types detected', { hashes });
+  writeRecord(remoteHashesCachePath(deps.stateDir), { rclone: caps.version, path2: job.path2, hashes }, log);
+  return hashes;
+}
+
+/** `Hashes` of `rclone backend features PATH2 FLAGS…` (undefined when it fails), and whether rclone exited by itself. */
+async function queryFeatures(
+  deps: HashDetectDeps,
+  binary: string,
+  flags: readonly string[],
+  input: { job: JobConfig; env: Record<string, string | undefined>; signal?: AbortSignal | undefined },
+): Promise<{ hashes: string[] | undefined; exited: boolean }> {
   const lines: string[] = [];
-  const child = deps.spawner.spawn(global.rcloneBinary, ['backend', 'features', job.path2, ...rcloneOnlyFlags(job, global)], {
+  const child = deps.spawner.spawn(binary, ['backend', 'features', input.job.path2, ...flags], {
     env: input.env,
     onLine: (line, stream) => {
       if (stream === 'stdout' && lines.length < 10_000) lines.push(line);
@@ -98,14 +120,7 @@ export async function detectRemoteHashes(
   const exit = await child.exited;
   timer.cancel();
   input.signal?.removeEventListener('abort', stop);
-  const hashes = exit.code === 0 ? parseFeatureHashes(lines.join('\n')) : undefined;
-  if (hashes === undefined) {
-    log.warn('could not detect the remote\'s hash types; this run compares size and modtime only', { code: exit.code, signal: exit.signal });
-    return undefined;
-  }
-  log.info('remote hash types detected', { hashes });
-  writeRecord(remoteHashesCachePath(deps.stateDir), { rclone: caps.version, path2: job.path2, hashes }, log);
-  return hashes;
+  return { hashes: exit.code === 0 ? parseFeatureHashes(lines.join('\n')) : undefined, exited: exit.code !== null };
 }
 
 /** Whether the listings in `workdir` carry a hash on every file entry ('none' when there are no listings). */

@@ -57,22 +57,24 @@ test('detected once per Path2 and rclone version, with the job\'s rclone options
   assert.equal(cachedRemoteHashes(stateDir, makeJob({ rcloneRemote: '', path2: '/mnt/b' }), CAPS_175), 'all');
 });
 
-test('a failure or a timeout caches nothing; the next run detects again', async (t) => {
+test('a failure or a timeout caches nothing; a refusal is retried without the job\'s options; the next run detects again', async (t) => {
   const stateDir = stateDirFor(t);
   let next: Behaviour = { exit: { code: 1, signal: null }, stdout: ['Failed to create file system'] };
   const spawner = spawnerOf(() => next);
   const clock = new ManualClock();
   const deps = { spawner, clock, stateDir };
   assert.equal(await detectRemoteHashes(deps, input()), undefined);
+  assert.deepEqual(spawner.calls, [['backend', 'features', 'box:docs', '--low-level-retries=1'], ['backend', 'features', 'box:docs']], 'refused: asked again without the job\'s options');
   assert.equal(cachedRemoteHashes(stateDir, job, CAPS_175), undefined);
   next = { hang: true };
   const pending = detectRemoteHashes(deps, input());
   await new Promise((resolve) => setImmediate(resolve));
   clock.advance(60_000);
   assert.equal(await pending, undefined);
+  assert.equal(spawner.calls.length, 3, 'a timeout is not retried');
   next = { stdout: FEATURES };
   assert.deepEqual(await detectRemoteHashes(deps, input()), ['md5', 'sha1']);
-  assert.equal(spawner.calls.length, 3);
+  assert.equal(spawner.calls.length, 4);
 });
 
 test('a cancelled run stops the detection at once', async (t) => {
