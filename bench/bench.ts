@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { startBus } from './bus.js';
 import { createContext } from './context.js';
 import type { BenchContext } from './context.js';
+import { measureChecksum } from './checksum.js';
 import { measureControl } from './control.js';
 import { measureIdle } from './idle.js';
 import { measureLateness } from './lateness.js';
@@ -31,6 +32,7 @@ const MEASURES: readonly { id: string; title: string; run: (ctx: BenchContext) =
   { id: 'control', title: '5. Control latency', run: measureControl },
   { id: 'reload', title: '6. Reload', run: measureReload },
   { id: 'scale', title: '7. Scale', run: measureScale },
+  { id: 'checksum', title: '8. Checksum compare', run: measureChecksum },
 ];
 
 const USAGE = `usage: node dist/bench/bench.js [--quick] [--json] [--rclone PATH] [--only ID,ID] [--markdown FILE] [--keep]

@@ -18,6 +18,8 @@ export interface JobSpec {
   remote?: string;
   schedule: string;
   active?: boolean;
+  /** false writes `checksum_compare: false` (the default compares checksums where it can). */
+  checksumCompare?: boolean;
 }
 
 export interface World {
@@ -70,6 +72,7 @@ export function configText(syncRoot: string, jobs: readonly JobSpec[], options: 
       `    schedule: ${yamlString(job.schedule)}`,
     );
     if (job.active === false) lines.push('    active: false');
+    if (job.checksumCompare === false) lines.push('    checksum_compare: false');
   }
   return lines.join('\n') + '\n';
 }

@@ -93,6 +93,7 @@ export function formatStatus(status: StatusView, now: number): string {
   );
   for (const j of status.jobs) if (j.progress) lines.push(`${j.name}: ${formatProgress(j.progress)}`);
   const notes = status.jobs.map(jobAttention).filter((x): x is string => x !== undefined);
+  for (const j of status.jobs) if (j.checksum_note) notes.push(`${j.name}: ${j.checksum_note}`);
   if (notes.length > 0) lines.push('', ...notes);
   return lines.join('\n');
 }
@@ -112,6 +113,7 @@ export function formatJob(job: JobView, now: number): string {
   if (job.last_error) rows.push(['last error', job.last_error]);
   if (job.current_run_id !== 0n) rows.push(['current run', String(job.current_run_id)]);
   if (job.progress) rows.push(['progress', formatProgress(job.progress)]);
+  if (job.checksum_note) rows.push(['note', job.checksum_note]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`);
   const note = jobAttention(job);

@@ -7,7 +7,8 @@ import { loadConfig, loadConfigWithRclone } from './load.js';
 import type { RcloneProbe } from './load.js';
 import type { Config, RcloneCapabilities } from './types.js';
 
-export type CheckResult = { ok: true; summary: string; config: Config } | { ok: false; error: ConfigError };
+/** `caps`: the rclone the file was checked against, when known. */
+export type CheckResult = { ok: true; summary: string; config: Config; caps?: RcloneCapabilities | undefined } | { ok: false; error: ConfigError };
 
 /** `config.yaml: OK, 3 jobs (2 active), rclone 1.75.2` */
 export function summarizeConfig(config: Config, caps?: RcloneCapabilities): string {
@@ -36,10 +37,10 @@ export async function checkConfigFile(path: string, options: CheckOptions): Prom
   try {
     if (options.caps === undefined && options.probe !== undefined) {
       const { config, caps } = await loadConfigWithRclone(path, { home: options.home, probe: options.probe });
-      return { ok: true, summary: summarizeConfig(config, caps), config };
+      return { ok: true, summary: summarizeConfig(config, caps), config, caps };
     }
     const config = await loadConfig(path, options.caps === undefined ? { home: options.home } : { home: options.home, caps: options.caps });
-    return { ok: true, summary: summarizeConfig(config, options.caps), config };
+    return { ok: true, summary: summarizeConfig(config, options.caps), config, ...(options.caps === undefined ? {} : { caps: options.caps }) };
   } catch (e: unknown) {
     if (e instanceof ConfigError) return { ok: false, error: e };
     throw e;

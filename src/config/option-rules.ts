@@ -60,7 +60,7 @@ export function optionKeyProblem(key: string, kind: OptionMapKind): string | und
   const name = flagName(key);
   const owned = Object.hasOwn(OWNED_OPTIONS, name) ? OWNED_OPTIONS[name] : undefined;
   if (owned !== undefined && !(name === 'resync-mode' && kind === 'resync_options')) {
-    return `option "${key}" is set by the manager (${owned})`;
+    return `option "${key}" is set by the manager (${owned}); remove it from ${kind}`;
   }
   if (!FLAG_KEY.test(key)) return `option "${key}" is not an rclone flag name (expected lowercase letters, digits, _ and -, e.g. max_delete)`;
   if (name.length === 1) return `option "${key}" is a short flag (expected its long name, e.g. "checksum" rather than "c")`;

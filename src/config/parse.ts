@@ -6,6 +6,7 @@ import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.js';
 import type { ConfigIssue } from '../errors.js';
 import { flagName } from './flags.js';
+import { legacyOptionProblem, legacyTopLevelProblem } from './migration.js';
 import { optionCapsProblem, optionKeyProblem } from './option-rules.js';
 import { secretOptionProblem } from './secret-options.js';
 import type { OptionMapKind } from './option-rules.js';
@@ -14,7 +15,7 @@ import { flagSupport } from './rclone-caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
 import { schemaErrors } from './schema.js';
 import { JOB_NAME_PATTERN } from './types.js';
-import type { Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
+import type { Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
 import { decodeConfigText, nowhere, readYamlSource } from './yaml-source.js';
 import type { Locator, PathSegment } from './yaml-source.js';
 
@@ -39,6 +40,15 @@ export const DEFAULTS = Object.freeze({
   shutdownGraceSec: 60,
   dryRun: false,
   active: true,
+});
+
+/** Job-level safety and conflict settings when neither the job nor the top level sets them. */
+export const JOB_DEFAULTS: JobDefaults = Object.freeze({
+  checkAccess: false,
+  checksumCompare: true,
+  conflictResolve: undefined,
+  conflictLoser: undefined,
+  conflictSuffix: undefined,
 });
 
 /** Shown as the file of issues in a job definition that did not come from a file (D-Bus AddJob). */
@@ -130,7 +140,8 @@ function schemaIssue(ctx: Context, error: ErrorObject): void {
     case 'additionalProperties': {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
       ctx.bad.add([...path, extra].join('\0'));
-      report(ctx, [...path, extra], 'key', unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
+      const legacy = path.length === 0 ? legacyTopLevelProblem(extra) : undefined;
+      report(ctx, [...path, extra], 'key', legacy ?? unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
       return;
     }
     case 'type': {
@@ -167,7 +178,7 @@ function checkOptionMap(ctx: Context, path: readonly PathSegment[], kind: Option
   const out: Record<string, OptionValue> = {};
   for (const [key, optionValue] of Object.entries(value)) {
     const keyPath = [...path, key];
-    const problem = optionKeyProblem(key, kind);
+    const problem = legacyOptionProblem(key, kind, optionValue, ctx.caps) ?? optionKeyProblem(key, kind);
     if (problem !== undefined) {
       report(ctx, keyPath, 'key', problem);
       continue;
@@ -225,6 +236,31 @@ function rcloneBinaryOf(ctx: Context, raw: Raw): string {
   return DEFAULTS.rcloneBinary;
 }
 
+/** The job-default keys (check_access, checksum_compare, conflict_*) in `raw`, over `fallback`; checked at `prefix`. */
+function jobDefaultsAt(ctx: Context, raw: Raw, prefix: readonly PathSegment[], fallback: JobDefaults): JobDefaults {
+  const conflictSuffix = stringAt(ctx, raw, prefix, 'conflict_suffix');
+  if (conflictSuffix !== undefined && !/^[^/,\s]+(?:,[^/,\s]+)?$/.test(conflictSuffix)) {
+    report(ctx, [...prefix, 'conflict_suffix'], 'value', `"${conflictSuffix}" is not a usable suffix (expected one word such as "conflict", or two as "a,b", without "/" or blanks)`);
+  }
+  if (ctx.caps !== undefined) {
+    for (const key of CONFLICT_KEYS) {
+      if (raw[key] === undefined || !clean(ctx, [...prefix, key])) continue;
+      const support = flagSupport(ctx.caps, key);
+      if (!support.ok) {
+        const since = support.reason === 'too-old' ? `needs rclone >= ${support.addedIn}` : 'is not supported';
+        report(ctx, [...prefix, key], 'key', `${key} (--${flagName(key)}) ${since}, but the installed rclone is ${ctx.caps.version} (expected no ${key} with this rclone, or upgrade rclone)`);
+      }
+    }
+  }
+  return {
+    checkAccess: boolAt(raw, 'check_access', fallback.checkAccess),
+    checksumCompare: boolAt(raw, 'checksum_compare', fallback.checksumCompare),
+    conflictResolve: (stringAt(ctx, raw, prefix, 'conflict_resolve') as ConflictResolve | undefined) ?? fallback.conflictResolve,
+    conflictLoser: (stringAt(ctx, raw, prefix, 'conflict_loser') as ConflictLoser | undefined) ?? fallback.conflictLoser,
+    conflictSuffix: conflictSuffix ?? fallback.conflictSuffix,
+  };
+}
+
 function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   let localBasePath: string | undefined;
   const base = stringAt(ctx, raw, [], 'local_base_path');
@@ -252,6 +288,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     }
   }
   const maps = optionMaps(ctx, [], raw);
+  const jobDefaults = jobDefaultsAt(ctx, raw, [], JOB_DEFAULTS);
   if (localBasePath === undefined) return undefined;
   const number = (key: string, fallback: number): number => (typeof raw[key] === 'number' ? raw[key] : fallback);
   return {
@@ -269,6 +306,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     rcloneOptions: maps.rclone_options,
     bisyncOptions: maps.bisync_options,
     resyncOptions: maps.resync_options,
+    jobDefaults,
   };
 }
 
@@ -283,7 +321,7 @@ interface JobPaths {
   path2Local: boolean;
 }
 
-function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined): { job?: JobConfig; paths: JobPaths } {
+function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults): { job?: JobConfig; paths: JobPaths } {
   const prefix = ['sync_jobs', name];
   const paths: JobPaths = { name, path: prefix, local: undefined, path2: undefined, path2Local: false };
 
@@ -337,20 +375,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
     else report(ctx, [...prefix, 'filters_file'], 'value', resolved.message);
   }
 
-  const conflictSuffix = stringAt(ctx, raw, prefix, 'conflict_suffix');
-  if (conflictSuffix !== undefined && !/^[^/,\s]+(?:,[^/,\s]+)?$/.test(conflictSuffix)) {
-    report(ctx, [...prefix, 'conflict_suffix'], 'value', `"${conflictSuffix}" is not a usable suffix (expected one word such as "conflict", or two as "a,b", without "/" or blanks)`);
-  }
-  if (ctx.caps !== undefined) {
-    for (const key of CONFLICT_KEYS) {
-      if (raw[key] === undefined || !clean(ctx, [...prefix, key])) continue;
-      const support = flagSupport(ctx.caps, key);
-      if (!support.ok) {
-        const since = support.reason === 'too-old' ? `needs rclone >= ${support.addedIn}` : 'is not supported';
-        report(ctx, [...prefix, key], 'key', `${key} (--${flagName(key)}) ${since}, but the installed rclone is ${ctx.caps.version} (expected no ${key} with this rclone, or upgrade rclone)`);
-      }
-    }
-  }
+  const own = jobDefaultsAt(ctx, raw, prefix, defaults);
 
   const maps = optionMaps(ctx, prefix, raw);
 
@@ -368,11 +393,12 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
       dryRun: boolAt(raw, 'dry_run', false),
       forceResync: boolAt(raw, 'force_resync', false),
       forceOperation: boolAt(raw, 'force_operation', false),
-      checkAccess: boolAt(raw, 'check_access', false),
+      checkAccess: own.checkAccess,
+      checksumCompare: own.checksumCompare,
       autoResync: boolAt(raw, 'auto_resync', false),
-      conflictResolve: stringAt(ctx, raw, prefix, 'conflict_resolve') as ConflictResolve | undefined,
-      conflictLoser: stringAt(ctx, raw, prefix, 'conflict_loser') as ConflictLoser | undefined,
-      conflictSuffix,
+      conflictResolve: own.conflictResolve,
+      conflictLoser: own.conflictLoser,
+      conflictSuffix: own.conflictSuffix,
       filtersFile,
       rcloneOptions: maps.rclone_options,
       bisyncOptions: maps.bisync_options,
@@ -449,7 +475,7 @@ function checkOverlaps(ctx: Context, jobs: readonly JobPaths[]): void {
   }
 }
 
-function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[]): JobConfig[] {
+function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults): JobConfig[] {
   if (!isRecord(rawJobs) || !clean(ctx, ['sync_jobs'])) return [];
   const jobs: JobConfig[] = [];
   const paths: JobPaths[] = [...existing];
@@ -461,7 +487,7 @@ function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, exi
       report(ctx, ['sync_jobs', name], 'key', `a job named "${name}" already exists (expected a new name, or remove the old job first)`);
     }
     if (!isRecord(raw) || !clean(ctx, ['sync_jobs', name])) continue;
-    const checked = checkJob(ctx, name, raw, base);
+    const checked = checkJob(ctx, name, raw, base, defaults);
     paths.push(checked.paths);
     if (checked.job) jobs.push(checked.job);
   }
@@ -488,11 +514,11 @@ function newContext(file: string, home: string | undefined, caps: RcloneCapabili
   return { file, home, caps, configDir: posix.dirname(file), locator, issues: [], bad: new Set() };
 }
 
-function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = []): { global?: GlobalSettings; jobs: JobConfig[] } {
+function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], defaults?: JobDefaults): { global?: GlobalSettings; jobs: JobConfig[] } {
   for (const error of schemaErrors(value)) schemaIssue(ctx, error);
   if (!isRecord(value)) return { jobs: [] };
   const global = checkGlobal(ctx, value);
-  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing);
+  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, defaults ?? global?.jobDefaults ?? JOB_DEFAULTS);
   return global === undefined ? { jobs } : { global, jobs };
 }
 
@@ -554,7 +580,7 @@ export function parseJobDefinition(name: string, definition: Readonly<Record<str
   ctx.configDir = posix.dirname(config.path);
   const existing: JobPaths[] = config.jobs.map((job) => ({ name: job.name, path: undefined, local: job.local, path2: job.path2, path2Local: LOCAL_REMOTES.has(job.rcloneRemote) }));
   const value = { local_base_path: config.global.localBasePath, sync_jobs: { [name]: plainValue(definition) } };
-  const { jobs } = validate(ctx, value, existing);
+  const { jobs } = validate(ctx, value, existing, config.global.jobDefaults);
   const job = jobs[0];
   if (ctx.issues.length > 0 || job === undefined) throw new ConfigError(sortIssues(ctx.issues), 'Fix the job definition and try again.');
   return job;

@@ -20,6 +20,17 @@ const optionMap = {
   },
 } as const;
 
+const conflictResolve = {
+  type: 'string',
+  enum: ['none', 'path1', 'path2', 'newer', 'older', 'larger', 'smaller'],
+  description: 'one of none, path1, path2, newer, older, larger, smaller',
+} as const;
+const conflictLoser = { type: 'string', enum: ['num', 'pathname', 'delete'], description: 'one of num, pathname, delete' } as const;
+const conflictSuffix = { type: 'string', minLength: 1, description: 'a suffix such as "conflict", or two as "a,b"' } as const;
+
+/** Job keys that may also be set at the top level as the default of every job (the job's own value wins). */
+export const JOB_DEFAULT_KEYS = ['check_access', 'checksum_compare', 'conflict_resolve', 'conflict_loser', 'conflict_suffix'] as const;
+
 export const JOB_KEYS = [
   'local',
   'rclone_remote',
@@ -30,6 +41,7 @@ export const JOB_KEYS = [
   'force_resync',
   'force_operation',
   'check_access',
+  'checksum_compare',
   'auto_resync',
   'conflict_resolve',
   'conflict_loser',
@@ -57,14 +69,11 @@ export const jobSchema = {
     force_resync: bool,
     force_operation: bool,
     check_access: bool,
+    checksum_compare: bool,
     auto_resync: bool,
-    conflict_resolve: {
-      type: 'string',
-      enum: ['none', 'path1', 'path2', 'newer', 'older', 'larger', 'smaller'],
-      description: 'one of none, path1, path2, newer, older, larger, smaller',
-    },
-    conflict_loser: { type: 'string', enum: ['num', 'pathname', 'delete'], description: 'one of num, pathname, delete' },
-    conflict_suffix: { type: 'string', minLength: 1, description: 'a suffix such as "conflict", or two as "a,b"' },
+    conflict_resolve: conflictResolve,
+    conflict_loser: conflictLoser,
+    conflict_suffix: conflictSuffix,
     filters_file: optionalPath,
     rclone_options: optionMap,
     bisync_options: optionMap,
@@ -84,6 +93,7 @@ export const TOP_LEVEL_KEYS = [
   'rclone_binary',
   'shutdown_grace',
   'dry_run',
+  ...JOB_DEFAULT_KEYS,
   'rclone_options',
   'bisync_options',
   'resync_options',
@@ -112,6 +122,11 @@ export const configSchema = {
       description: 'seconds from 0 to 3600, or a duration such as "90s", "2m" or "1m30s"',
     },
     dry_run: bool,
+    check_access: bool,
+    checksum_compare: bool,
+    conflict_resolve: conflictResolve,
+    conflict_loser: conflictLoser,
+    conflict_suffix: conflictSuffix,
     rclone_options: optionMap,
     bisync_options: optionMap,
     resync_options: optionMap,

@@ -33,6 +33,17 @@ export interface GlobalSettings {
   rcloneOptions: OptionMap;
   bisyncOptions: OptionMap;
   resyncOptions: OptionMap;
+  /** Defaults for the job keys of the same names (a job's own value wins). */
+  jobDefaults: JobDefaults;
+}
+
+/** Job-level safety and conflict keys that may also be set once at the top level for every job. */
+export interface JobDefaults {
+  checkAccess: boolean;
+  checksumCompare: boolean;
+  conflictResolve: ConflictResolve | undefined;
+  conflictLoser: ConflictLoser | undefined;
+  conflictSuffix: string | undefined;
 }
 
 export interface JobConfig {
@@ -54,6 +65,8 @@ export interface JobConfig {
   forceOperation: boolean;
   /** Seed and check RCLONE_TEST files (--check-access). */
   checkAccess: boolean;
+  /** Compare checksums too where rclone (>= 1.66) and the remote can (core/compare.ts). */
+  checksumCompare: boolean;
   /** Resync on its own after a lockout instead of waiting for the user. */
   autoResync: boolean;
   /** rclone >= 1.66 conflict policy; undefined leaves rclone's default. */

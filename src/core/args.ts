@@ -29,6 +29,8 @@ export interface RunArgvInput {
   force: boolean;
   /** Per-call options, highest precedence. */
   callOptions?: OptionMap | undefined;
+  /** `--compare` value chosen by core/compare.ts (undefined: rclone's default); a compare in the user's options wins. */
+  compare?: string | undefined;
 }
 
 /** The rclone accepts `--name` on bisync (version table first, then its help output; config/rclone-caps.ts). */
@@ -109,6 +111,7 @@ export function buildRunArgv(input: RunArgvInput): string[] {
   if (job.conflictResolve !== undefined && hasFlag(caps, 'conflict-resolve')) argv.push(`--conflict-resolve=${job.conflictResolve}`);
   if (job.conflictLoser !== undefined && hasFlag(caps, 'conflict-loser')) argv.push(`--conflict-loser=${job.conflictLoser}`);
   if (job.conflictSuffix !== undefined && hasFlag(caps, 'conflict-suffix')) argv.push(`--conflict-suffix=${job.conflictSuffix}`);
+  if (input.compare !== undefined && hasFlag(caps, 'compare') && !userHas('compare')) argv.push(`--compare=${input.compare}`);
   if (operation === 'resync') {
     argv.push('--resync');
     if (input.resyncMode !== undefined && hasFlag(caps, 'resync-mode') && !userHas('resync-mode')) argv.push(`--resync-mode=${input.resyncMode}`);

@@ -51,6 +51,8 @@ export interface JobView {
   needs_approval: boolean;
   hash_warning: boolean;
   cpu_limit_applied: boolean;
+  /** Empty when same-size edits within the modtime precision are detected (or that is not known); absent from older services. */
+  checksum_note?: string;
   progress?: ProgressView;
 }
 

@@ -147,6 +147,7 @@ export function jobStatusToDict(status: JobStatus): VariantDict {
     needs_approval: v('b', status.state.needsApproval),
     hash_warning: v('b', status.state.hashWarning),
     cpu_limit_applied: v('b', !status.cpuLimitNotApplied),
+    checksum_note: v('s', status.checksumNote ?? ''),
   };
   if (status.progress) dict.progress = v('a{sv}', progressToDict(status.progress));
   return dict;
@@ -299,6 +300,7 @@ export const JOB_DEFINITION_SCHEMA = {
   force_resync: 'b',
   force_operation: 'b',
   check_access: 'b',
+  checksum_compare: 'b',
   auto_resync: 'b',
   conflict_resolve: 's',
   conflict_loser: 's',

@@ -7,9 +7,10 @@ import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/ty
 import { atLeast } from '../config/rclone-caps.js';
 import { secretOptionValues } from '../config/secret-options.js';
 import { judgeApprovedRun, pendingApprovalOf, queuedDeleteOf, statePendingList, type ApprovalVerdict, type PendingApproval } from '../core/approval.js';
-import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
+import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, rcloneOnlyEnv, unsupportedSettings } from '../core/args.js';
 import { attentionLine } from '../core/attention.js';
 import { classifyRun, type Classification } from '../core/classify.js';
+import { CHECKSUM_COMPARE, NO_COMPARE, planCompare, type ComparePlan } from '../core/compare.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { classifySetupFailure } from '../core/setup-failure.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
@@ -20,6 +21,7 @@ import { errorText, isRbmError } from '../errors.js';
 import { withKeptVersions, type KeptVersion } from '../core/resync-guard.js';
 import { maskingLogger, redactSecrets } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
+import { checksumSupportFor, jobChecksumNote, listingHashes } from './compare-mode.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
 import { acquireJobLock } from './job-lock.js';
@@ -65,6 +67,8 @@ export interface EngineRunner extends JobRunner {
   pendingApproval(jobName: string): PendingApproval;
   /** max_cpu_usage_percent < 100 but cpulimit is missing: rclone runs without a limit. */
   cpuLimitNotApplied(global: GlobalSettings): boolean;
+  /** Why same-size edits within the remote's modtime precision go unnoticed for this job (core/compare.ts), if they do. */
+  checksumNote(job: JobConfig, global: GlobalSettings, caps: RcloneCapabilities): string | undefined;
 }
 
 interface Attempt {
@@ -387,6 +391,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       return { ...baseCtx, env: { ...baseCtx.env, ...secretEnv }, secretEnv: new Set(Object.keys(secretEnv)) };
     };
     let ctx = baseCtx;
+    const detectEnv = { ...baseCtx.env, ...rcloneOnlyEnv(job, global) };
+    const checksums = await checksumSupportFor({ spawner, clock, stateDir }, { job, global, caps, operation: plan.operation, env: detectEnv, log, signal: hooks.signal });
+    let compare: ComparePlan = NO_COMPARE;
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
@@ -412,7 +419,8 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       // 1.60 renames its listings -err on a failed check-access test (a lockout): keep a copy to put back.
       const keepListings = job.checkAccess && plan.operation === 'bisync' && !plan.dryRun && !hasFlag(caps, 'resilient');
       if (keepListings) backupListings(paths.workdir, paths.listingsBackup);
-      argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
+      compare = planCompare(checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
+      argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force, compare: compare.compare });
       hooks.onStarted?.(runId, plan.operation);
       ctx = ctxFor(plan.operation);
       if (plan.operation === 'resync') {
@@ -468,7 +476,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         if (verdict.kind === 'proceed' && !hooks.signal?.aborted) {
           // Kept as short as possible: the window between this preview and the forced run (docs/decisions.md).
           log.info('approved: every delete of this run is in the approved list; running with --force', { deletes: preview.deletes.length });
-          argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: false, force: true });
+          argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: false, force: true, compare: compare.compare });
           attempt = await execute(argv, ctx);
           tail.push(...attempt.summary.tail);
           c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: false, cancelled: attempt.cancelled });
@@ -488,8 +496,17 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const okOutcome = c.outcome === 'success' || c.outcome === 'no-changes' || c.outcome === 'conflicts';
     if (okOutcome && plan.operation === 'resync' && !plan.dryRun && hasFlag(caps, 'recover') && !hooks.signal?.aborted) {
       // One normal run right after a resync writes the *.lst-old backup that --recover needs.
-      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false }), ctxFor('bisync'));
+      const followCompare = planCompare(checksums, 'bisync', listingHashes(paths.workdir), false).compare;
+      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: followCompare }), ctxFor('bisync'));
       if (follow.exit.code !== 0) log.warn('the bisync after the resync did not succeed; the next run retries', { code: follow.exit.code, error: follow.summary.failure || follow.summary.errors[0] });
+    }
+    if (okOutcome && compare.settle && plan.operation === 'bisync' && !hooks.signal?.aborted) {
+      // Switch-over to checksums: the sides were just brought level without them; this run finds nothing to do and
+      // so writes every listing line afresh, with hashes. If something changed meanwhile, the next run tries again.
+      const settle = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: CHECKSUM_COMPARE }), ctxFor('bisync'));
+      const hashed = settle.exit.code === 0 && listingHashes(paths.workdir) === 'hashed';
+      if (hashed) notes.push('from now on checksums are compared too');
+      else log.warn('the listings do not carry checksums yet; the next run tries again', { code: settle.exit.code, error: settle.summary.failure || settle.summary.errors[0] });
     }
 
     let sideCheck: SideCheckFailure | undefined;
@@ -603,6 +620,10 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
     cpuLimitNotApplied(global: GlobalSettings): boolean {
       return global.maxCpuUsagePercent < 100 && deps.cpulimitPath === undefined;
+    },
+
+    checksumNote(job: JobConfig, global: GlobalSettings, caps: RcloneCapabilities): string | undefined {
+      return jobChecksumNote(stateDir, job, global, caps);
     },
   };
 }

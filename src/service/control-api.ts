@@ -25,6 +25,8 @@ export interface JobStatus {
   progress: Progress | undefined;
   /** Set when max_cpu_usage_percent < 100 but cpulimit is missing. */
   cpuLimitNotApplied: boolean;
+  /** Set when same-size edits within the remote's modtime precision cannot be detected for this job (rclone 1.60, no common hash). */
+  checksumNote?: string | undefined;
 }
 
 /** The service-level half of the status: cheap whatever the number of jobs (manager properties, STATUS=). */

@@ -1,7 +1,7 @@
 // Composition root of the service process: arguments, signal handlers first, then the runner, the service,
 // the D-Bus name, READY=1; SIGHUP and file changes reload; SIGTERM/SIGINT and bus loss shut down gracefully.
 import { parseArgs } from 'node:util';
-import type { Config, RcloneCapabilities } from '../config/types.js';
+import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
 import type { JobRunner } from '../core/types.js';
 import { BUS_NAME, errorText, isRbmError } from '../errors.js';
 import { createNotifier, type Notifier } from '../platform/notify.js';
@@ -24,7 +24,10 @@ export interface DaemonPlatform {
   createLogger(options: { consoleLog: boolean }): Logger;
   /** Flush log files before exit (optional). */
   closeLogger?(): Promise<void>;
-  createRunner(deps: { logger: Logger; clock: Clock }): JobRunner & { cpuLimitNotApplied?(global: Config['global']): boolean };
+  createRunner(deps: { logger: Logger; clock: Clock }): JobRunner & {
+    cpuLimitNotApplied?(global: Config['global']): boolean;
+    checksumNote?(job: JobConfig, global: Config['global'], caps: RcloneCapabilities): string | undefined;
+  };
   /** Load and validate the config (with the rclone capabilities where they can be detected). */
   loadConfig(path: string, logger: Logger): Promise<Config>;
   probeCaps(binary: string): Promise<RcloneCapabilities>;
@@ -186,6 +189,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       forceDryRun: args.dryRun,
       watchFiles: (paths) => watcher.setFiles(paths),
       cpuLimitNotApplied: (global) => runner.cpuLimitNotApplied?.(global) ?? false,
+      checksumNote: (job, global, caps) => runner.checksumNote?.(job, global, caps),
       ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
     });
     let bus: BusHandle | undefined;

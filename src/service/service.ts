@@ -2,7 +2,7 @@
 // every call, reloads verify-then-commit, reports through events and sd_notify STATUS=, and shuts down gracefully.
 import { existsSync, statSync } from 'node:fs';
 import { jobPathChanges, suspiciousPathChange, type PathChange } from '../config/path-changes.js';
-import type { Config, RcloneCapabilities } from '../config/types.js';
+import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
 import type { PendingApproval } from '../core/approval.js';
 import type { JobRunner, Progress, RunRecord, RunRequest } from '../core/types.js';
@@ -38,6 +38,8 @@ export interface ServiceDeps {
   watchFiles?: (paths: string[]) => void;
   /** max_cpu_usage_percent < 100 but cpulimit is missing (the engine knows); default: never. */
   cpuLimitNotApplied?: (global: Config['global']) => boolean;
+  /** Why a job cannot detect same-size edits within the remote's modtime precision (the engine knows); default: none. */
+  checksumNote?: (job: JobConfig, global: Config['global'], caps: RcloneCapabilities) => string | undefined;
   /** Passed to the scheduler (see SchedulerDeps.maxSleepMs). */
   maxSleepMs?: number;
   /** Keeps the names of paused jobs across restarts (default: not kept). `save` may throw; the pause still holds. */
@@ -232,7 +234,13 @@ export function createService(deps: ServiceDeps): Service {
       currentRunId: info.currentRunId,
       progress: info.running ? progress.get(info.name) : undefined,
       cpuLimitNotApplied: cpuLimitNotApplied(),
+      checksumNote: checksumNoteOf(info.config),
     };
+  }
+
+  function checksumNoteOf(job: JobConfig): string | undefined {
+    const global = globalSettings();
+    return global !== undefined && caps !== undefined ? deps.checksumNote?.(job, global, caps) : undefined;
   }
 
   function knownJob(name: string): JobScheduleInfo {

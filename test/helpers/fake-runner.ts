@@ -1,4 +1,5 @@
 // A JobRunner double for service tests: runs settle when the test says so; state and history live in memory.
+import { JOB_DEFAULTS } from '../../src/config/parse.js';
 import type { Config, GlobalSettings, JobConfig } from '../../src/config/types.js';
 import type { JobRunner, JobState, RunHooks, RunRecord, RunRequest } from '../../src/core/types.js';
 import { deferred, makeRecord, makeState } from './scheduler-fixtures.js';
@@ -75,6 +76,7 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     rcloneOptions: {},
     bisyncOptions: {},
     resyncOptions: {},
+    jobDefaults: { ...JOB_DEFAULTS },
     ...overrides,
   };
 }

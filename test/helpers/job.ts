@@ -1,4 +1,5 @@
 // Builds JobConfig / GlobalSettings objects directly (until tests go through the config parser).
+import { JOB_DEFAULTS } from '../../src/config/parse.js';
 import type { GlobalSettings, JobConfig } from '../../src/config/types.js';
 
 export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
@@ -17,6 +18,7 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     rcloneOptions: {},
     bisyncOptions: {},
     resyncOptions: {},
+    jobDefaults: { ...JOB_DEFAULTS },
     ...overrides,
   };
 }
@@ -34,6 +36,7 @@ export function makeJob(overrides: Partial<JobConfig> = {}): JobConfig {
     forceResync: false,
     forceOperation: false,
     checkAccess: false,
+    checksumCompare: true,
     autoResync: false,
     conflictResolve: undefined,
     conflictLoser: undefined,

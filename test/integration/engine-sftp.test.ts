@@ -31,8 +31,14 @@ test('local↔sftp: resync, propagate, conflict, approval, remote down and back,
     expected[rel] = hashOf(content);
   };
 
+  // Whole seconds, so that an mtime can be put back exactly (local keeps nanoseconds, sftp whole seconds).
+  const syncedMtime = Math.floor(Date.now() / 1000) - 3600;
+
   await t.test('a new share: the remote dir and check files are created, then resync', async () => {
-    for (const f of ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'sub dir/é.txt']) put(local, f, `content of ${f}\n`);
+    for (const f of ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'sub dir/é.txt']) {
+      put(local, f, `content of ${f}\n`);
+      utimesSync(join(local, f), syncedMtime, syncedMtime);
+    }
     const record = await env.run();
     assert.equal(record.operation, 'resync');
     assert.equal(record.outcome, 'success', `${record.message} ${record.tail.join('\n')}`);
@@ -42,12 +48,21 @@ test('local↔sftp: resync, propagate, conflict, approval, remote down and back,
   });
 
   await t.test('edits on both sides propagate', async () => {
+    // Issue 12.8: same size, and an mtime the listings cannot tell apart from the synced one (locally the very same
+    // instant, on the server within the same second). Only a checksum compare sees these edits.
+    assert.equal('a edited locally\n'.length, 'content of a.txt\n'.length);
     put(local, 'a.txt', 'a edited locally\n');
+    utimesSync(join(local, 'a.txt'), syncedMtime, syncedMtime);
+    assert.equal('c edited remote.\n'.length, 'content of c.txt\n'.length);
+    put(remoteRoot, 'c.txt', 'c edited remote.\n');
+    utimesSync(join(remoteRoot, 'c.txt'), syncedMtime + 0.5, syncedMtime + 0.5);
     put(remoteRoot, 'e.txt', 'new on the server\n');
     const record = await env.run();
     assert.equal(record.outcome, 'success', record.message);
     assert.deepEqual(treeHashes(local), expected);
     assert.deepEqual(treeHashes(remoteRoot), expected);
+    const argv = env.spawned.filter((s) => s.args[0] === 'bisync').at(-1)?.args ?? [];
+    assert.ok(argv.includes('--compare=size,modtime,checksum'), `checksums are compared: ${argv.join(' ')}`);
   });
 
   await t.test('a conflict keeps the newer version and reports the renamed loser', async () => {

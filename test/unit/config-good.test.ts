@@ -65,6 +65,7 @@ test('keys left out get their documented defaults', () => {
     rcloneOptions: {},
     bisyncOptions: {},
     resyncOptions: {},
+    jobDefaults: { checkAccess: false, checksumCompare: true, conflictResolve: undefined, conflictLoser: undefined, conflictSuffix: undefined },
   });
   assert.deepEqual(config.jobs[0], {
     name: 'docs',
@@ -78,6 +79,7 @@ test('keys left out get their documented defaults', () => {
     forceResync: false,
     forceOperation: false,
     checkAccess: false,
+    checksumCompare: true,
     autoResync: false,
     conflictResolve: undefined,
     conflictLoser: undefined,
@@ -209,7 +211,7 @@ test('an unknown key lists every allowed key when nothing is close', () => {
     assert.ok(e instanceof ConfigError);
     assert.equal(
       e.issues[0]!.message,
-      'unknown key "x-templates" (expected one of: local_base_path, exclusion_rules_file, redirect_rclone_log_output, max_cpu_usage_percent, rclone_nice, run_missed_jobs, run_initial_sync_on_startup, max_parallel_jobs, rclone_binary, shutdown_grace, dry_run, rclone_options, bisync_options, resync_options, sync_jobs)',
+      'unknown key "x-templates" (expected one of: local_base_path, exclusion_rules_file, redirect_rclone_log_output, max_cpu_usage_percent, rclone_nice, run_missed_jobs, run_initial_sync_on_startup, max_parallel_jobs, rclone_binary, shutdown_grace, dry_run, check_access, checksum_compare, conflict_resolve, conflict_loser, conflict_suffix, rclone_options, bisync_options, resync_options, sync_jobs)',
     );
     return true;
   });

@@ -8,7 +8,7 @@ import type { Config } from '../../src/config/types.js';
 import { ConfigError, RbmError } from '../../src/errors.js';
 import type { Notifier } from '../../src/platform/notify.js';
 import { nullLogger } from '../../src/ports.js';
-import { createService, type ConfigEditor, type Service } from '../../src/service/service.js';
+import { createService, type ConfigEditor, type Service, type ServiceDeps } from '../../src/service/service.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeRunner, makeConfig } from '../helpers/fake-runner.js';
 import { flush, makeJob, makeState } from '../helpers/scheduler-fixtures.js';
@@ -27,7 +27,9 @@ interface World {
   setConfig(config: Config | Error): void;
 }
 
-function world(t: TestContext, initial: Config | Error, opts: { forceDryRun?: boolean; pausedJobs?: { load(): string[]; save(names: string[]): void } } = {}): World {
+type WorldOptions = { forceDryRun?: boolean; pausedJobs?: { load(): string[]; save(names: string[]): void }; checksumNote?: ServiceDeps['checksumNote'] };
+
+function world(t: TestContext, initial: Config | Error, opts: WorldOptions = {}): World {
   const dir = mkdtempSync(join(tmpdir(), 'rbm-svc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'config.yaml');
@@ -85,6 +87,7 @@ function world(t: TestContext, initial: Config | Error, opts: { forceDryRun?: bo
     watchFiles: (paths) => w.watched.push(paths),
     ...(opts.forceDryRun === true ? { forceDryRun: true } : {}),
     ...(opts.pausedJobs ? { pausedJobs: opts.pausedJobs } : {}),
+    ...(opts.checksumNote ? { checksumNote: opts.checksumNote } : {}),
   });
   return w;
 }
@@ -322,4 +325,18 @@ test('a plain sync of a job waiting for approval runs (the run checks again) ins
   await w.service.sync(['docs'], {});
   await flush();
   assert.deepEqual(w.runner.runs.map((r) => [r.job.name, r.request.force, r.request.approvalToken]), [['docs', undefined, undefined]]);
+});
+
+test('status carries the engine\'s checksum note per job (issue 12.8), with the rclone in use', async (t) => {
+  const seen: string[] = [];
+  const w = world(t, makeConfig([makeJob('a', { schedule: never }), makeJob('b', { schedule: never })]), {
+    checksumNote: (job, _global, caps) => {
+      seen.push(`${job.name} ${caps.version}`);
+      return job.name === 'a' ? 'same-size edits within the remote\'s modtime precision are not detected: no common hash' : undefined;
+    },
+  });
+  await w.service.start();
+  const jobs = w.service.status().jobs;
+  assert.deepEqual(jobs.map((j) => [j.name, j.checksumNote]), [['a', 'same-size edits within the remote\'s modtime precision are not detected: no common hash'], ['b', undefined]]);
+  assert.ok(seen.includes('a 1.75.0'), 'asked with the detected rclone');
 });

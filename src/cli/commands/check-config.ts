@@ -7,7 +7,21 @@ import { checkConfigFile } from '../../config/check.js';
 import { defaultConfigPath } from '../../config/load.js';
 import { describeOptionPlacements, formatOptionPlacement } from '../../config/option-scope.js';
 import type { RcloneProbe } from '../../config/load.js';
+import type { Config, RcloneCapabilities } from '../../config/types.js';
+import { jobChecksumNote } from '../../engine/compare-mode.js';
+import { defaultStateDir } from '../../engine/paths.js';
 import type { Ctx } from '../context.js';
+
+/** Per job, what the config cannot do with this rclone and remote (issue 12.8: same-size edits within the modtime precision). */
+function checksumNotes(config: Config, caps: RcloneCapabilities | undefined, stateDir: string): { job: string; note: string }[] {
+  if (caps === undefined) return [];
+  const out: { job: string; note: string }[] = [];
+  for (const job of config.jobs) {
+    const note = jobChecksumNote(stateDir, job, config.global, caps);
+    if (note !== undefined) out.push({ job: job.name, note });
+  }
+  return out;
+}
 
 export async function checkConfigCommand(ctx: Ctx, probe: RcloneProbe): Promise<number> {
   const home = ctx.io.env.HOME ?? '/';
@@ -15,11 +29,13 @@ export async function checkConfigCommand(ctx: Ctx, probe: RcloneProbe): Promise<
   const result = await checkConfigFile(path, { home, probe });
   if (result.ok) {
     const placements = describeOptionPlacements(result.config);
-    if (ctx.args.json) ctx.json({ ok: true, path: result.config.path, summary: result.summary, jobs: result.config.jobs.map((j) => j.name), options: placements });
+    const notes = checksumNotes(result.config, result.caps, defaultStateDir({ XDG_STATE_HOME: ctx.io.env.XDG_STATE_HOME, HOME: home }));
+    if (ctx.args.json) ctx.json({ ok: true, path: result.config.path, summary: result.summary, jobs: result.config.jobs.map((j) => j.name), options: placements, notes });
     else {
       ctx.out(result.summary);
       // Options whose reach is not obvious: bisync's own flags in rclone_options skip the setup commands.
       for (const p of placements) if (p.scope === 'bisync only' && p.map.endsWith('rclone_options')) ctx.out(`  ${formatOptionPlacement(p)}; not given to the setup commands (mkdir, lsf, touch)`);
+      for (const n of notes) ctx.out(`note: sync_jobs.${n.job}: ${n.note}`);
     }
     return 0;
   }
