@@ -52,7 +52,8 @@ export function registerFailureCases(): void {
     assert.equal(first.message, 'setting up the pair failed (rclone mkdir nosuch:share): the remote "nosuch" is not in rclone\'s config file; nothing was changed');
     assert.match(first.hint, /rclone config/);
     assert.match(first.errorText, /didn't find section in config file/);
-    assert.deepEqual(env.spawned.map((p) => p.args[0]), ['mkdir'], 'no resync after a failed setup step');
+    // The hash detection (backend features) may run first; after the failed mkdir nothing else runs.
+    assert.deepEqual(env.spawned.map((p) => p.args[0]).filter((c) => c !== 'backend'), ['mkdir'], 'no resync after a failed setup step');
     const state = env.runner.readState('pair');
     assert.equal(state.retryAtMs, 0, 'not retried');
     assert.equal(state.needsResync, false);
@@ -132,9 +133,9 @@ export function registerFailureCases(): void {
     let state = env.runner.readState('pair');
     assert.equal(state.retryAtMs, 0, 'not retried');
     assert.equal(state.needsResync, false);
-    // 1.75 copies a.txt around the bad file; 1.60 fails while listing, before any copy.
-    const expectedRemote = s.modern ? { ...remoteBefore, 'a.txt': hashOf('a changed\n') } : remoteBefore;
-    assert.deepEqual(treeHashes(remote), expectedRemote);
+    // Nothing is copied: 1.75 compares checksums by default (issue 12.8), so it must read every file to list it and
+    // stops before any copy; 1.60 fails while listing too.
+    assert.deepEqual(treeHashes(remote), remoteBefore);
 
     const again = await env.run();
     assert.equal(again.outcome, 'failed', again.message);
@@ -208,10 +209,11 @@ export function registerFailureCases(): void {
     const first = await env.run();
     assert.equal(first.outcome, 'success', `${first.message}\n${first.tail.join('\n')}`);
     const setupCommands = env.spawned.filter((p) => p.command === s.rclone && p.args[0] !== 'bisync');
-    assert.deepEqual(setupCommands.map((p) => p.args[0]), ['mkdir', 'lsf', 'touch']);
+    const names = setupCommands.map((p) => p.args[0]);
+    for (const name of ['mkdir', 'lsf', 'touch']) assert.ok(names.includes(name), `the setup ran rclone ${name}: ${names.join(' ')}`);
     for (const p of setupCommands) {
       assert.ok(!p.args.some((a) => a.startsWith('--compare') || a.startsWith('--create-empty-src-dirs')), `no bisync flag in ${p.args.join(' ')}`);
-      assert.ok(p.args.includes('--transfers=2'), 'global flags still apply');
+      assert.ok(p.args.includes('--transfers=2'), `global flags still apply: ${p.args.join(' ')}`);
     }
     const resync = env.spawned.find((p) => p.args[0] === 'bisync')?.args ?? [];
     assert.ok(resync.includes('--compare=size,modtime,checksum') && resync.includes('--create-empty-src-dirs'), resync.join(' '));
@@ -231,7 +233,7 @@ export function registerFailureCases(): void {
     assert.equal(record.outcome, 'retryable', 'an unreachable remote is transient');
     assert.equal(record.message, 'setting up the pair failed (rclone mkdir box:share): the remote could not be reached; nothing was changed');
     assert.match(record.errorText, /connection refused/);
-    assert.deepEqual(env.spawned.map((p) => p.args[0]), ['mkdir']);
+    assert.deepEqual(env.spawned.map((p) => p.args[0]).filter((c) => c !== 'backend'), ['mkdir']);
     await server.start();
     const next = await env.run();
     assert.equal(next.outcome, 'success', next.message);
@@ -279,9 +281,11 @@ export function registerFailureCases(): void {
     writeFiles(env.job.local, { 'x.txt': 'x\n' });
     const record = await env.run({ dryRun: true });
     const limiters = env.spawned.filter((p) => p.command === cpulimit);
-    const rclones = env.spawned.filter((p) => p.command === s.rclone);
+    // The bisync runs carry the load; the short helper commands around them (the resync guard's comparison, the hash
+    // detection) run without a limiter.
+    const rclones = env.spawned.filter((p) => p.command === s.rclone && p.args[0] === 'bisync');
     assert.equal(record.outcome, 'dry-run', record.message);
-    assert.equal(limiters.length, rclones.length, 'one cpulimit per rclone process');
+    assert.equal(limiters.length, rclones.length, 'one cpulimit per rclone bisync process');
     assert.deepEqual(limiters.map((l) => l.args[0]), rclones.map((r) => `--pid=${r.child.pid}`));
     assert.deepEqual(limiters.map((l) => l.reaped), limiters.map(() => true), 'every cpulimit is reaped when the run ends');
     await logger.close();
@@ -328,7 +332,7 @@ export function registerFailureCases(): void {
 
     const errorLines = readFileSync(join(logDir, ERROR_LOG_NAME), 'utf8').trim().split('\n');
     const find = (re: RegExp) => errorLines.filter((l) => re.test(l));
-    assert.equal(find(/ERROR \[pair#\d+\] job pair waits for your approval: safety abort \(too many deletes\): nothing was deleted.*What to do: Check the pending deletes \(rbmctl status pair\).*rbmctl sync pair --force-bisync/).length, 1, errorLines.join('\n'));
+    assert.equal(find(/ERROR \[pair#\d+\] job pair waits for your approval: safety abort \(too many deletes\): nothing was deleted.*What to do: Review the pending deletes and approve exactly that list with: rbmctl approve pair/).length, 1, errorLines.join('\n'));
     assert.equal(find(/ERROR \[pair#\d+\] job pair needs a resync: bisync is locked out: no trusted listings were found\. What to do: Check both sides, then run rbmctl sync pair --resync/).length, 1, errorLines.join('\n'));
     const repeated = find(/job remote-job failed 3 times in a row \(each retried automatically\): the remote could not be reached; nothing was changed\. What to do: /);
     assert.equal(repeated.length, 1, errorLines.join('\n'));
