@@ -25,6 +25,8 @@ export interface ClassifyContext {
   dryRun: boolean;
   /** The run was stopped on purpose (AbortSignal). */
   cancelled: boolean;
+  /** The pair's roots, to name the side that ran out of space (optional: tests of other cases omit it). */
+  paths?: { local: string; remote: string };
 }
 
 export interface Classification {
@@ -64,10 +66,24 @@ function base(outcome: Outcome, message: string, hint: string, errorText = ''): 
   };
 }
 
+/** A write failed for lack of space: name the side and its path. Not a lockout: the engine puts the listings back. */
+function noSpace(n: NonNullable<OutputSummary['noSpace']>, ctx: ClassifyContext): Classification {
+  const side = n.side === 'Path2' ? 'REMOTE' : n.side === 'Path1' ? 'LOCAL' : ctx.paths && n.text.includes(ctx.paths.remote) ? 'REMOTE' : 'LOCAL';
+  const path = ctx.paths ? (side === 'LOCAL' ? ctx.paths.local : ctx.paths.remote) : '';
+  const where = `${side}${path ? ` (${path})` : ''}`;
+  return base('failed', `no space left on ${where}; what the ${ctx.operation} had half-written was removed`, `Free space on ${where}, then run rbmctl sync JOB (or wait for the next scheduled run).`, `no space left on ${where}: ${n.text}`);
+}
+
 function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext): Classification {
   const code = exit.code;
   const firstError = s.failure || s.criticalError || s.errors[0] || '';
 
+  if (ctx.cancelled && s.success) {
+    // rclone finished the run before the stop took effect (1.75 graceful shutdown): record what it achieved.
+    const done = classifyCore(exit.code === 0 ? exit : { code: 0, signal: null }, s, { ...ctx, cancelled: false });
+    done.message += ' (a stop was requested; rclone finished the run first)';
+    return done;
+  }
   if (ctx.cancelled) {
     const c = base('cancelled', `the ${ctx.operation} was stopped before it finished`, 'It runs again on its next schedule, or now with rbmctl sync JOB.', 'cancelled');
     // A signalled 1.60 (or an unlucky 1.75) may leave the pair locked out; the next run's --recover or lockout path handles it.
@@ -77,6 +93,7 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
   if (code === 127) {
     return base('failed', 'rclone could not be started', 'Check that rclone is installed and rclone_binary points to it.', firstError || 'rclone not found');
   }
+  if (s.noSpace !== undefined && !s.success) return noSpace(s.noSpace, ctx);
   if (s.unknownFlag !== '') {
     return base('failed', `rclone rejected the option ${s.unknownFlag}`, 'This rclone does not know that flag: remove it from the job options, or upgrade rclone (1.66 or later is recommended).', `unknown flag: ${s.unknownFlag}`);
   }

@@ -136,4 +136,6 @@ export interface JobRunner {
   run(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks?: RunHooks): Promise<RunRecord>;
   readState(jobName: string): JobState;
   history(jobName: string, limit: number): RunRecord[];
+  /** At start-up: record a run that a killed service cut short (its history record was never written). */
+  recordInterrupted?(jobName: string): void;
 }

@@ -2,12 +2,12 @@
 // (stale lock, automatic resync, pending deletes) → state and history. Used by the service and one-shot sync.
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
 import { atLeast } from '../config/rclone-caps.js';
-import { buildRunArgv, hasFlag, pendingDeletesArgv, unsupportedSettings } from '../core/args.js';
+import { buildRunArgv, hasFlag, pendingDeletesArgv, rcloneOnlyFlags, unsupportedSettings } from '../core/args.js';
 import { classifyRun, type Classification } from '../core/classify.js';
-import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
+import { createOutputParser, emptySummary, type CopyBatch, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from '../core/types.js';
 import { errorText, isRbmError } from '../errors.js';
@@ -15,12 +15,15 @@ import { redactText } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
+import { repairAfterRun, type RepairResult } from './interrupt-repair.js';
+import { interruptedRecord, journalBatch } from './interrupted-runs.js';
 import { acquireJobLock } from './job-lock.js';
 import { ensurePrivateDir, jobPaths } from './paths.js';
 import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createRunIdAllocator } from './run-ids.js';
 import { seedPair } from './seed.js';
 import { createStateStore, type Durability } from './state-store.js';
+import { journalPath, readJournal, removeJournal, writeJournal, type TransferJournal } from './transfer-journal.js';
 
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
 export const STOP_GRACE_MS = 95_000;
@@ -48,6 +51,8 @@ export interface JobRunnerDeps {
 }
 
 export interface EngineRunner extends JobRunner {
+  /** At service start: a run cut short by a killed service gets its history record (outcome cancelled, "interrupted"). */
+  recordInterrupted(jobName: string): void;
   /** max_cpu_usage_percent < 100 but cpulimit is missing: rclone runs without a limit. */
   cpuLimitNotApplied(global: GlobalSettings): boolean;
 }
@@ -83,6 +88,14 @@ function hasListings(workdir: string): boolean {
   } catch {
     return false;
   }
+}
+
+function repairNote(r: RepairResult): string {
+  const parts: string[] = [];
+  if (r.removed.length > 0) parts.push(`removed ${r.removed.length} half-written file${r.removed.length === 1 ? '' : 's'}`);
+  if (r.restoredListings) parts.push('put the listings back');
+  if (r.reconciled.length > 0) parts.push(`recorded ${r.reconciled.length} completed cop${r.reconciled.length === 1 ? 'y' : 'ies'} in the listings`);
+  return `repaired an interrupted run (${parts.join(', ')})`;
 }
 
 function logRcloneMessage(log: Logger, message: RcloneMessage): void {
@@ -144,7 +157,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
   function execute(
     argv: readonly string[],
-    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; spawner: Spawner },
+    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; spawner: Spawner; onCopyBatch?: (batch: CopyBatch) => void },
   ): Promise<Attempt> {
     const { caps, global, log, hooks } = ctx;
     let lastProgressMs = 0;
@@ -157,6 +170,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         hooks.onProgress?.(progress);
       },
       ...(global.redirectRcloneLogOutput ? { onMessage: (m: RcloneMessage) => logRcloneMessage(rcloneLog, m) } : {}),
+      ...(ctx.onCopyBatch ? { onCopyBatch: ctx.onCopyBatch } : {}),
     });
     if (hooks.signal?.aborted) return Promise.resolve({ exit: { code: null, signal: null }, summary: emptySummary(), cancelled: true });
     log.debug('starting rclone', { argv });
@@ -249,6 +263,20 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     };
   }
 
+  /** The job lock is held: a transfer journal left here belongs to a run of an earlier process. */
+  function recordInterruptedLocked(jobName: string): void {
+    const journal = readJournal(journalPath(jobPaths(stateDir, jobName).dir));
+    if (journal === undefined || journal.runId === 0) return;
+    if (historyStore.read(jobName, 100).some((r) => r.runId === journal.runId)) return;
+    const record = interruptedRecord(journal, jobName, clock.now());
+    const current = store.load(jobName).state;
+    // Still `interrupted`: the next run knows it recovers from an interruption (docs/engine.md).
+    const next = { ...applyRunResult(current, record, { lockout: false, pendingDeletes: [], filtersHash: current.filtersHash, pairKey: current.pairKey }), interrupted: true };
+    store.save(jobName, next);
+    historyStore.append(record);
+    deps.logger.warn(`job ${jobName}: run ${journal.runId} was interrupted by a service stop; recorded as interrupted`, { job: jobName, runId: journal.runId });
+  }
+
   async function runLocked(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks: RunHooks, log: Logger): Promise<RunRecord> {
     const startedMs = clock.now();
     const paths = jobPaths(stateDir, job.name);
@@ -267,6 +295,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     if (global.maxCpuUsagePercent < 100 && deps.cpulimitPath === undefined) log.warn('cpulimit is not installed: max_cpu_usage_percent is not applied');
     for (const setting of unsupportedSettings(job, caps)) log.warn(`rclone ${caps.version} cannot honour ${setting}; it is ignored (needs rclone 1.66 or later)`);
 
+    recordInterruptedLocked(job.name);
     const loaded = store.load(job.name);
     let state: JobState = loaded.state;
     const filtersFile = job.filtersFile ?? global.exclusionRulesFile;
@@ -305,6 +334,46 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     ensurePrivateDir(paths.workdir);
 
     const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), spawner: runSpawner };
+    const journalFile = journalPath(paths.dir);
+    const repairDeps = { spawner, rclone: global.rcloneBinary, env: ctx.env, flags: rcloneOnlyFlags(job, global), spawnOptions: priorityOptions(global, log), log };
+    const repair = (journal: TransferJournal, restoreErrListings: boolean): Promise<RepairResult> =>
+      repairAfterRun({ job, workdir: paths.workdir, journal, restoreErrListings, reconcileListings: !atLeast(caps, '1.64') }, repairDeps);
+    const noteRepair = (r: RepairResult): void => {
+      if (r.removed.length > 0 || r.restoredListings || r.reconciled.length > 0) notes.push(repairNote(r));
+    };
+    if (!plan.dryRun) {
+      // A run cut short by a killed service: repair before rclone runs again (a failure here throws: nothing syncs).
+      const left = readJournal(journalFile);
+      if (left !== undefined) noteRepair(await repair(left, false));
+    }
+    /** One rclone run whose copies are journaled; leftovers of a run that did not succeed are repaired at once. */
+    const journaled = async (runArgv: readonly string[], operation: Operation): Promise<Attempt> => {
+      if (plan.dryRun) return execute(runArgv, ctx);
+      const journal: TransferJournal = { version: 1, runId, operation, trigger: request.trigger ?? 'manual', startedMs: clock.now(), rcloneVersion: caps.version, batches: [] };
+      const save = (): void => {
+        try {
+          writeJournal(journalFile, journal);
+        } catch (e: unknown) {
+          log.warn('cannot write the transfer journal', { error: errorText(e) });
+        }
+      };
+      save();
+      const result = await execute(runArgv, { ...ctx, onCopyBatch: (b: CopyBatch) => { journal.batches.push(journalBatch(job, b)); save(); } });
+      const copied = journal.batches.some((b) => b.paths.length > 0 || b.overflow);
+      if (!result.summary.success && (copied || result.summary.noSpace !== undefined)) {
+        try {
+          const r = await repair(journal, result.summary.noSpace !== undefined);
+          noteRepair(r);
+          if (r.busy) return result; // an rclone still holds the pair: the next run repairs
+        } catch (e: unknown) {
+          log.warn('cannot repair what the run left behind yet; the next run tries first', { error: errorText(e) });
+          return result;
+        }
+      }
+      journal.batches = []; // repaired; the journal stays until the run is recorded
+      save();
+      return result;
+    };
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
@@ -318,9 +387,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       removeStaleRcloneLocks(paths.workdir, log);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force });
       hooks.onStarted?.(runId, plan.operation);
-      attempt = await execute(argv, ctx);
+      attempt = await journaled(argv, plan.operation);
       tail.push(...attempt.summary.tail);
-      c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled });
+      c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled, paths: { local: job.local, remote: job.path2 } });
       log.debug('rclone finished', { code: attempt.exit.code, signal: attempt.exit.signal, outcome: c.outcome });
       if (attempt.cancelled) break;
       if (c.followUp === 'stale-lock' && !retriedLock) {
@@ -355,7 +424,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const okOutcome = c.outcome === 'success' || c.outcome === 'no-changes' || c.outcome === 'conflicts';
     if (okOutcome && plan.operation === 'resync' && !plan.dryRun && hasFlag(caps, 'recover') && !hooks.signal?.aborted) {
       // One normal run right after a resync writes the *.lst-old backup that --recover needs.
-      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false }), ctx);
+      const follow = await journaled(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false }), 'bisync');
       if (follow.exit.code !== 0) log.warn('the bisync after the resync did not succeed; the next run retries', { code: follow.exit.code, error: follow.summary.failure || follow.summary.errors[0] });
     }
 
@@ -383,6 +452,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       await store.flush(job.name);
     }
     historyStore.append(record);
+    if (!plan.dryRun) removeJournal(journalFile);
     const level = okOutcome || c.outcome === 'dry-run' ? 'info' : c.outcome === 'failed' ? 'error' : 'warn';
     log[level](`${plan.operation} ${c.outcome}: ${record.message}`, { hint: c.hint, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
     return record;
@@ -422,6 +492,24 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         lock.release();
         // Off the trigger path: reserve the next run ids now if few are left.
         runIds.topUp();
+      }
+    },
+
+    recordInterrupted(jobName: string): void {
+      const paths = jobPaths(stateDir, jobName);
+      if (!existsSync(paths.dir)) return;
+      let lock: { release(): void };
+      try {
+        lock = acquireJobLock(paths.lock, jobName, deps.logger, clock.now());
+      } catch {
+        return; // another process runs the job: its journal is live
+      }
+      try {
+        recordInterruptedLocked(jobName);
+      } catch (e: unknown) {
+        deps.logger.error('cannot record an interrupted run', { job: jobName, error: errorText(e) });
+      } finally {
+        lock.release();
       }
     },
 
