@@ -81,7 +81,7 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
   if (ctx.cancelled && s.success) {
     // rclone finished the run before the stop took effect (1.75 graceful shutdown): record what it achieved.
     const done = classifyCore(exit.code === 0 ? exit : { code: 0, signal: null }, s, { ...ctx, cancelled: false });
-    done.message += ' (a stop was requested; rclone finished the run first)';
+    done.message += ' (a stop was requested: rclone wrapped up cleanly; whatever it had not started syncs on the next run)';
     return done;
   }
   if (ctx.cancelled) {

@@ -338,8 +338,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const repairDeps = { spawner, rclone: global.rcloneBinary, env: ctx.env, flags: rcloneOnlyFlags(job, global), spawnOptions: priorityOptions(global, log), log };
     const repair = (journal: TransferJournal, restoreErrListings: boolean): Promise<RepairResult> =>
       repairAfterRun({ job, workdir: paths.workdir, journal, restoreErrListings, reconcileListings: !atLeast(caps, '1.64') }, repairDeps);
+    const repairs: string[] = [];
     const noteRepair = (r: RepairResult): void => {
-      if (r.removed.length > 0 || r.restoredListings || r.reconciled.length > 0) notes.push(repairNote(r));
+      if (r.removed.length > 0 || r.restoredListings || r.reconciled.length > 0) repairs.push(repairNote(r));
     };
     if (!plan.dryRun) {
       // A run cut short by a killed service: repair before rclone runs again (a failure here throws: nothing syncs).
@@ -438,7 +439,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       startedMs,
       exit: attempt.exit,
       outcome: c.outcome,
-      message: prefix + c.message,
+      message: prefix + c.message + (repairs.length > 0 ? ` (${repairs.join('; ')})` : ''),
       hint: c.hint,
       summary: attempt.summary,
       errorText: c.errorText,

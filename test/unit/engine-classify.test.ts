@@ -119,7 +119,7 @@ for (const v of VERSIONS) {
     if (summary.success) {
       // 1.75 finished the transfer during its graceful shutdown and printed `Bisync successful` (issue 13, case 3).
       assert.equal(c.outcome, 'success');
-      assert.match(c.message, /a stop was requested; rclone finished the run first/);
+      assert.match(c.message, /a stop was requested: rclone wrapped up cleanly/);
     } else {
       assert.equal(c.outcome, 'cancelled');
     }
