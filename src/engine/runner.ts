@@ -342,15 +342,28 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const noteRepair = (r: RepairResult): void => {
       if (r.removed.length > 0 || r.restoredListings || r.reconciled.length > 0) repairs.push(repairNote(r));
     };
+    /** Copies of an earlier run still to repair (an rclone of it was still alive): kept in this run's journal. */
+    let carried: TransferJournal | undefined;
+    /** The journal still names copies to repair: it outlives this run (the next run repairs first). */
+    let journalPending = false;
     if (!plan.dryRun) {
       // A run cut short by a killed service: repair before rclone runs again (a failure here throws: nothing syncs).
       const left = readJournal(journalFile);
-      if (left !== undefined) noteRepair(await repair(left, false));
+      if (left !== undefined) {
+        const r = await repair(left, false);
+        noteRepair(r);
+        if (r.busy && left.batches.length > 0) carried = left;
+      }
     }
     /** One rclone run whose copies are journaled; leftovers of a run that did not succeed are repaired at once. */
     const journaled = async (runArgv: readonly string[], operation: Operation): Promise<Attempt> => {
       if (plan.dryRun) return execute(runArgv, ctx);
-      const journal: TransferJournal = { version: 1, runId, operation, trigger: request.trigger ?? 'manual', startedMs: clock.now(), rcloneVersion: caps.version, batches: [] };
+      const journal: TransferJournal = {
+        version: 1, runId, operation, trigger: request.trigger ?? 'manual', rcloneVersion: caps.version,
+        // Carried copies keep their run's start: a leftover is recognised by being written since then.
+        startedMs: carried?.startedMs ?? clock.now(),
+        batches: [...(carried?.batches ?? [])],
+      };
       const save = (): void => {
         try {
           writeJournal(journalFile, journal);
@@ -361,18 +374,31 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       save();
       const result = await execute(runArgv, { ...ctx, onCopyBatch: (b: CopyBatch) => { journal.batches.push(journalBatch(job, b)); save(); } });
       const copied = journal.batches.some((b) => b.paths.length > 0 || b.overflow);
+      if (result.summary.success && carried !== undefined) {
+        // This run succeeded while copies of the earlier one were never checked: keep them for the next run.
+        journalPending = true;
+        return result;
+      }
       if (!result.summary.success && (copied || result.summary.noSpace !== undefined)) {
         try {
           const r = await repair(journal, result.summary.noSpace !== undefined);
           noteRepair(r);
-          if (r.busy) return result; // an rclone still holds the pair: the next run repairs
+          if (r.busy) {
+            journalPending = true; // an rclone still holds the pair: the next run repairs
+            return result;
+          }
         } catch (e: unknown) {
           log.warn('cannot repair what the run left behind yet; the next run tries first', { error: errorText(e) });
+          journalPending = true;
           return result;
         }
       }
-      journal.batches = []; // repaired; the journal stays until the run is recorded
-      save();
+      carried = undefined;
+      journalPending = false;
+      if (journal.batches.length > 0) {
+        journal.batches = []; // repaired; the journal stays until the run is recorded
+        save();
+      }
       return result;
     };
     const tail: string[] = [];
@@ -453,7 +479,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       await store.flush(job.name);
     }
     historyStore.append(record);
-    if (!plan.dryRun) removeJournal(journalFile);
+    if (!plan.dryRun && !journalPending) removeJournal(journalFile);
     const level = okOutcome || c.outcome === 'dry-run' ? 'info' : c.outcome === 'failed' ? 'error' : 'warn';
     log[level](`${plan.operation} ${c.outcome}: ${record.message}`, { hint: c.hint, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
     return record;
