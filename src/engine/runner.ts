@@ -350,7 +350,19 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       // A run cut short by a killed service: repair before rclone runs again (a failure here throws: nothing syncs).
       const left = readJournal(journalFile);
       if (left !== undefined) {
-        const r = await repair(left, false);
+        let r: RepairResult;
+        try {
+          r = await repair(left, false);
+        } catch (e: unknown) {
+          // Never sync over what may be half-written: wait and retry (a remote that is down comes back).
+          log.warn('cannot check what the interrupted run left behind; not syncing yet', { error: errorText(e) });
+          const record = simpleRecord('retryable', `could not check what the interrupted run left behind, so nothing was synced: ${errorText(e)}`, 'It is retried automatically with backoff. Check that both sides are reachable.', errorText(e));
+          state = { ...applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey }), interrupted: wasInterrupted };
+          store.save(job.name, state, { durable: false });
+          await store.flush(job.name);
+          historyStore.append(record);
+          return record;
+        }
         noteRepair(r);
         if (r.busy && left.batches.length > 0) carried = left;
       }
@@ -377,6 +389,10 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       if (result.summary.success && carried !== undefined) {
         // This run succeeded while copies of the earlier one were never checked: keep them for the next run.
         journalPending = true;
+        return result;
+      }
+      if (!result.summary.success && result.summary.remoteUnreachable !== '' && copied) {
+        journalPending = true; // the remote cannot be checked now: the next run repairs before it syncs
         return result;
       }
       if (!result.summary.success && (copied || result.summary.noSpace !== undefined)) {
