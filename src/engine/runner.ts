@@ -352,7 +352,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       if (left !== undefined) {
         let r: RepairResult;
         try {
-          r = await repair(left, false);
+          r = await repair(left, left.restoreListings === true);
         } catch (e: unknown) {
           // Never sync over what may be half-written: wait and retry (a remote that is down comes back).
           log.warn('cannot check what the interrupted run left behind; not syncing yet', { error: errorText(e) });
@@ -375,6 +375,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         // Carried copies keep their run's start: a leftover is recognised by being written since then.
         startedMs: carried?.startedMs ?? clock.now(),
         batches: [...(carried?.batches ?? [])],
+        restoreListings: carried?.restoreListings === true,
       };
       const save = (): void => {
         try {
@@ -392,7 +393,11 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         return result;
       }
       if (!result.summary.success && result.summary.remoteUnreachable !== '' && copied) {
-        journalPending = true; // the remote cannot be checked now: the next run repairs before it syncs
+        // The remote cannot be checked now: the next run repairs before it syncs. Without --recover (1.60), the
+        // listings rclone set aside are the pair's trusted state: they are put back after that repair.
+        journal.restoreListings = !hasFlag(caps, 'recover');
+        save();
+        journalPending = true;
         return result;
       }
       if (!result.summary.success && (copied || result.summary.noSpace !== undefined)) {

@@ -28,6 +28,8 @@ export interface TransferJournal {
   /** rclone's version (`1.60.1`): what an interruption leaves behind depends on it. */
   rcloneVersion: string;
   batches: JournalBatch[];
+  /** Put the listings rclone set aside (`*.lst-err`) back once repaired (a full disk; a remote lost on 1.60). */
+  restoreListings?: boolean;
 }
 
 export function journalPath(jobDir: string): string {
@@ -65,6 +67,7 @@ export function readJournal(path: string): TransferJournal | undefined {
         startedMs: v.startedMs,
         rcloneVersion: typeof v.rcloneVersion === 'string' ? v.rcloneVersion : '',
         batches: v.batches,
+        restoreListings: v.restoreListings === true,
       };
     }
   } catch {

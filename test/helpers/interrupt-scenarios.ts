@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Progress, RunRecord } from '../../src/core/types.js';
 import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles, type EngineEnv } from './engine-env.js';
-import { startSftpServer } from './sftp-server.js';
+import { startSftpServer, type SftpServer } from './sftp-server.js';
 import { rcloneVersion } from './tools.js';
 
 export type RemoteKind = 'local' | 'sftp';
@@ -24,6 +24,8 @@ export interface Pair {
   expected: Record<string, string>;
   /** Content each path had before the interrupted run (an untouched old version is not a leftover). */
   previous: Record<string, string>;
+  /** The sftp server (sftp pairs only). */
+  server: SftpServer | undefined;
 }
 
 /** Every file under `dir`, relative (rclone temp files and conflict copies included, unlike treeHashes). */
@@ -53,8 +55,9 @@ export async function makePair(t: TestContext, rclone: string, kind: RemoteKind,
   const job = { rcloneOptions: { ...options.rcloneOptions, ...(kind === 'sftp' ? { low_level_retries: 1, contimeout: '5s' } : {}) } };
   let env: EngineEnv;
   let remoteDir: string;
+  let server: SftpServer | undefined;
   if (kind === 'sftp') {
-    const server = await startSftpServer(t, rclone, dir);
+    server = await startSftpServer(t, rclone, dir);
     remoteDir = join(server.root, 'share');
     mkdirSync(remoteDir, { recursive: true });
     env = createEngineEnv({ rclone, dir, path2: `${server.name}:share`, env: server.env, job });
@@ -64,7 +67,7 @@ export async function makePair(t: TestContext, rclone: string, kind: RemoteKind,
     env = createEngineEnv({ rclone, dir, path2: remoteDir, job });
   }
   const v = rcloneVersion(rclone);
-  return { env, local, remoteDir, modern: v.major > 1 || v.minor >= 66, expected: {}, previous: {} };
+  return { env, local, remoteDir, modern: v.major > 1 || v.minor >= 66, expected: {}, previous: {}, server };
 }
 
 export function put(pair: Pair, side: string, rel: string, content: string | Buffer, secondsFromNow = 0): void {

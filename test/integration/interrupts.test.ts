@@ -116,6 +116,31 @@ for (const kind of KINDS) {
   });
 }
 
+test('local↔sftp: the remote lost mid-upload: nothing syncs until what was left can be checked, then it converges', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (!rclone) return;
+  const pair = await makePair(t, rclone, 'sftp', { rcloneOptions: { bwlimit: '2M' } });
+  const server = pair.server!;
+  await preparePendingUpload(pair, SMALL_FILES.sftp);
+  let stopping: Promise<void> | undefined;
+  const lost = await pair.env.run({}, {}, {
+    onProgress: (p) => {
+      if (stopping === undefined && midTransfer(p)) stopping = server.stop();
+    },
+  });
+  await stopping;
+  assert.ok(stopping !== undefined, 'the server was stopped while bytes were moving');
+  assert.equal(lost.outcome, 'retryable', detail(lost));
+  const localBefore = treeHashes(pair.local);
+  const down = await pair.env.run({ trigger: 'retry' });
+  assert.equal(down.outcome, 'retryable', detail(down));
+  assert.match(down.message, /^could not check what the interrupted run left behind, so nothing was synced/);
+  assert.deepEqual(treeHashes(pair.local), localBefore, 'nothing synced');
+  await server.start();
+  const back = await assertConverges(pair);
+  assert.match(back.message, /repaired an interrupted run/);
+});
+
 test('a journal left by a killed service becomes an interrupted record before the next run', async (t) => {
   const rclone = requireProgram(t, 'rclone', testRclone());
   if (!rclone) return;
