@@ -109,7 +109,10 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
     return c;
   }
   if (s.remoteUnreachable !== '' && !s.success) {
-    const c = base('retryable', 'the remote could not be reached; nothing was changed', 'It is retried automatically with backoff. Check the network and the remote.', s.remoteUnreachable);
+    const copied = s.stats?.transfers ?? 0;
+    // Lost mid-run, the files copied before stay copied: say so rather than "nothing was changed".
+    const what = copied > 0 ? `the remote was lost during the run, after ${plural(copied, 'file')} had been copied` : 'the remote could not be reached; nothing was changed';
+    const c = base('retryable', what, 'It is retried automatically with backoff. Check the network and the remote.', s.remoteUnreachable);
     c.retryable = true;
     return c;
   }

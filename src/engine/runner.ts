@@ -15,15 +15,15 @@ import { redactText } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
-import { repairAfterRun, type RepairResult } from './interrupt-repair.js';
-import { interruptedRecord, journalBatch } from './interrupted-runs.js';
+import { interruptedRecord } from './interrupted-runs.js';
 import { acquireJobLock } from './job-lock.js';
 import { ensurePrivateDir, jobPaths } from './paths.js';
 import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createRunIdAllocator } from './run-ids.js';
+import { openRunJournal } from './run-journal.js';
 import { seedPair } from './seed.js';
 import { createStateStore, type Durability } from './state-store.js';
-import { journalPath, readJournal, removeJournal, writeJournal, type TransferJournal } from './transfer-journal.js';
+import { journalPath, readJournal } from './transfer-journal.js';
 
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
 export const STOP_GRACE_MS = 95_000;
@@ -88,14 +88,6 @@ function hasListings(workdir: string): boolean {
   } catch {
     return false;
   }
-}
-
-function repairNote(r: RepairResult): string {
-  const parts: string[] = [];
-  if (r.removed.length > 0) parts.push(`removed ${r.removed.length} half-written file${r.removed.length === 1 ? '' : 's'}`);
-  if (r.restoredListings) parts.push('put the listings back');
-  if (r.reconciled.length > 0) parts.push(`recorded ${r.reconciled.length} completed cop${r.reconciled.length === 1 ? 'y' : 'ies'} in the listings`);
-  return `repaired an interrupted run (${parts.join(', ')})`;
 }
 
 function logRcloneMessage(log: Logger, message: RcloneMessage): void {
@@ -334,94 +326,25 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     ensurePrivateDir(paths.workdir);
 
     const ctx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), spawner: runSpawner };
-    const journalFile = journalPath(paths.dir);
-    const repairDeps = { spawner, rclone: global.rcloneBinary, env: ctx.env, flags: rcloneOnlyFlags(job, global), spawnOptions: priorityOptions(global, log), log };
-    const repair = (journal: TransferJournal, restoreErrListings: boolean): Promise<RepairResult> =>
-      repairAfterRun({ job, workdir: paths.workdir, journal, restoreErrListings, reconcileListings: !atLeast(caps, '1.64') }, repairDeps);
-    const repairs: string[] = [];
-    const noteRepair = (r: RepairResult): void => {
-      if (r.removed.length > 0 || r.restoredListings || r.reconciled.length > 0) repairs.push(repairNote(r));
-    };
-    /** Copies of an earlier run still to repair (an rclone of it was still alive): kept in this run's journal. */
-    let carried: TransferJournal | undefined;
-    /** The journal still names copies to repair: it outlives this run (the next run repairs first). */
-    let journalPending = false;
-    if (!plan.dryRun) {
-      // A run cut short by a killed service: repair before rclone runs again (a failure here throws: nothing syncs).
-      const left = readJournal(journalFile);
-      if (left !== undefined) {
-        let r: RepairResult;
-        try {
-          r = await repair(left, left.restoreListings === true);
-        } catch (e: unknown) {
-          // Never sync over what may be half-written: wait and retry (a remote that is down comes back).
-          log.warn('cannot check what the interrupted run left behind; not syncing yet', { error: errorText(e) });
-          const record = simpleRecord('retryable', `could not check what the interrupted run left behind, so nothing was synced: ${errorText(e)}`, 'It is retried automatically with backoff. Check that both sides are reachable.', errorText(e));
-          state = { ...applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey }), interrupted: wasInterrupted };
-          store.save(job.name, state, { durable: false });
-          await store.flush(job.name);
-          historyStore.append(record);
-          return record;
-        }
-        noteRepair(r);
-        if (r.busy && left.batches.length > 0) carried = left;
-      }
+    // Repair what an earlier run left before rclone runs; journal the copies of this one (src/engine/run-journal.ts).
+    const runJournal = plan.dryRun
+      ? undefined
+      : openRunJournal({ job, caps, workdir: paths.workdir, journalFile: journalPath(paths.dir), runId, trigger: request.trigger ?? 'manual', clock, log,
+          repair: { spawner, rclone: global.rcloneBinary, env: ctx.env, flags: rcloneOnlyFlags(job, global), spawnOptions: priorityOptions(global, log), log } });
+    try {
+      await runJournal?.repairLeftovers();
+    } catch (e: unknown) {
+      // Never sync over what may be half-written: wait and retry (a remote that is down comes back).
+      log.warn('cannot check what the interrupted run left behind; not syncing yet', { error: errorText(e) });
+      const record = simpleRecord('retryable', `could not check what the interrupted run left behind, so nothing was synced: ${errorText(e)}`, 'It is retried automatically with backoff. Check that both sides are reachable.', errorText(e));
+      state = { ...applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey }), interrupted: wasInterrupted };
+      store.save(job.name, state, { durable: false });
+      await store.flush(job.name);
+      historyStore.append(record);
+      return record;
     }
-    /** One rclone run whose copies are journaled; leftovers of a run that did not succeed are repaired at once. */
-    const journaled = async (runArgv: readonly string[], operation: Operation): Promise<Attempt> => {
-      if (plan.dryRun) return execute(runArgv, ctx);
-      const journal: TransferJournal = {
-        version: 1, runId, operation, trigger: request.trigger ?? 'manual', rcloneVersion: caps.version,
-        // Carried copies keep their run's start: a leftover is recognised by being written since then.
-        startedMs: carried?.startedMs ?? clock.now(),
-        batches: [...(carried?.batches ?? [])],
-        restoreListings: carried?.restoreListings === true,
-      };
-      const save = (): void => {
-        try {
-          writeJournal(journalFile, journal);
-        } catch (e: unknown) {
-          log.warn('cannot write the transfer journal', { error: errorText(e) });
-        }
-      };
-      save();
-      const result = await execute(runArgv, { ...ctx, onCopyBatch: (b: CopyBatch) => { journal.batches.push(journalBatch(job, b)); save(); } });
-      const copied = journal.batches.some((b) => b.paths.length > 0 || b.overflow);
-      if (result.summary.success && carried !== undefined) {
-        // This run succeeded while copies of the earlier one were never checked: keep them for the next run.
-        journalPending = true;
-        return result;
-      }
-      if (!result.summary.success && result.summary.remoteUnreachable !== '' && copied) {
-        // The remote cannot be checked now: the next run repairs before it syncs. Without --recover (1.60), the
-        // listings rclone set aside are the pair's trusted state: they are put back after that repair.
-        journal.restoreListings = !hasFlag(caps, 'recover');
-        save();
-        journalPending = true;
-        return result;
-      }
-      if (!result.summary.success && (copied || result.summary.noSpace !== undefined)) {
-        try {
-          const r = await repair(journal, result.summary.noSpace !== undefined);
-          noteRepair(r);
-          if (r.busy) {
-            journalPending = true; // an rclone still holds the pair: the next run repairs
-            return result;
-          }
-        } catch (e: unknown) {
-          log.warn('cannot repair what the run left behind yet; the next run tries first', { error: errorText(e) });
-          journalPending = true;
-          return result;
-        }
-      }
-      carried = undefined;
-      journalPending = false;
-      if (journal.batches.length > 0) {
-        journal.batches = []; // repaired; the journal stays until the run is recorded
-        save();
-      }
-      return result;
-    };
+    const journaled = (runArgv: readonly string[], operation: Operation): Promise<Attempt> =>
+      runJournal ? runJournal.attempt(operation, (onCopyBatch) => execute(runArgv, { ...ctx, onCopyBatch })) : execute(runArgv, ctx);
     const tail: string[] = [];
     let retriedLock = false;
     let autoResynced = false;
@@ -486,7 +409,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       startedMs,
       exit: attempt.exit,
       outcome: c.outcome,
-      message: prefix + c.message + (repairs.length > 0 ? ` (${repairs.join('; ')})` : ''),
+      message: prefix + c.message + (runJournal && runJournal.notes().length > 0 ? ` (${runJournal.notes().join('; ')})` : ''),
       hint: c.hint,
       summary: attempt.summary,
       errorText: c.errorText,
@@ -500,7 +423,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       await store.flush(job.name);
     }
     historyStore.append(record);
-    if (!plan.dryRun && !journalPending) removeJournal(journalFile);
+    runJournal?.close();
     const level = okOutcome || c.outcome === 'dry-run' ? 'info' : c.outcome === 'failed' ? 'error' : 'warn';
     log[level](`${plan.operation} ${c.outcome}: ${record.message}`, { hint: c.hint, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
     return record;
