@@ -468,7 +468,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
     recordInterrupted(jobName: string): void {
       const paths = jobPaths(stateDir, jobName);
-      if (!existsSync(paths.dir)) return;
+      if (!existsSync(journalPath(paths.dir))) return; // the common case: no run was cut short
       let lock: { release(): void };
       try {
         lock = acquireJobLock(paths.lock, jobName, deps.logger, clock.now());
