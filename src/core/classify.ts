@@ -26,6 +26,8 @@ export interface ClassifyContext {
   dryRun: boolean;
   /** The run was stopped on purpose (AbortSignal). */
   cancelled: boolean;
+  /** The pair's roots, to name the side that ran out of space (optional: tests of other cases omit it). */
+  paths?: { local: string; remote: string };
 }
 
 export interface Classification {
@@ -65,10 +67,24 @@ function base(outcome: Outcome, message: string, hint: string, errorText = ''): 
   };
 }
 
+/** A write failed for lack of space: name the side and its path. Not a lockout: the engine puts the listings back. */
+function noSpace(n: NonNullable<OutputSummary['noSpace']>, ctx: ClassifyContext): Classification {
+  const side = n.side === 'Path2' ? 'REMOTE' : n.side === 'Path1' ? 'LOCAL' : ctx.paths && n.text.includes(ctx.paths.remote) ? 'REMOTE' : 'LOCAL';
+  const path = ctx.paths ? (side === 'LOCAL' ? ctx.paths.local : ctx.paths.remote) : '';
+  const where = `${side}${path ? ` (${path})` : ''}`;
+  return base('failed', `no space left on ${where}; what the ${ctx.operation} had half-written was removed`, `Free space on ${where}, then run rbmctl sync JOB (or wait for the next scheduled run).`, `no space left on ${where}: ${n.text}`);
+}
+
 function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext): Classification {
   const code = exit.code;
   const firstError = s.failure || s.criticalError || s.errors[0] || '';
 
+  if (ctx.cancelled && s.success) {
+    // rclone finished the run before the stop took effect (1.75 graceful shutdown): record what it achieved.
+    const done = classifyCore(exit.code === 0 ? exit : { code: 0, signal: null }, s, { ...ctx, cancelled: false });
+    done.message += ' (a stop was requested: rclone wrapped up cleanly; whatever it had not started syncs on the next run)';
+    return done;
+  }
   if (ctx.cancelled) {
     const c = base('cancelled', `the ${ctx.operation} was stopped before it finished`, 'It runs again on its next schedule, or now with rbmctl sync JOB.', 'cancelled');
     // A signalled 1.60 (or an unlucky 1.75) may leave the pair locked out; the next run's --recover or lockout path handles it.
@@ -78,6 +94,7 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
   if (code === 127) {
     return base('failed', 'rclone could not be started', 'Check that rclone is installed and rclone_binary points to it.', firstError || 'rclone not found');
   }
+  if (s.noSpace !== undefined && !s.success) return noSpace(s.noSpace, ctx);
   if (s.unknownFlag !== '') {
     return base('failed', `rclone rejected the option ${s.unknownFlag}`, 'This rclone does not know that flag: remove it from the job options, or upgrade rclone (1.66 or later is recommended).', `unknown flag: ${s.unknownFlag}`);
   }
@@ -96,7 +113,10 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
   const permanent = code !== 0 ? describePermanentFailure(s.permanentErrors, s.stats?.transfers ?? 0, s.mustResync) : undefined;
   if (permanent) return base('failed', permanent.message, permanent.hint, permanent.errorText);
   if (s.remoteUnreachable !== '' && !s.success) {
-    const c = base('retryable', 'the remote could not be reached; nothing was changed', 'It is retried automatically with backoff. Check the network and the remote.', s.remoteUnreachable);
+    const copied = s.stats?.transfers ?? 0;
+    // Lost mid-run, the files copied before stay copied: say so rather than "nothing was changed".
+    const what = copied > 0 ? `the remote was lost during the run, after ${plural(copied, 'file')} had been copied` : 'the remote could not be reached; nothing was changed';
+    const c = base('retryable', what, 'It is retried automatically with backoff. Check the network and the remote.', s.remoteUnreachable);
     c.retryable = true;
     return c;
   }

@@ -8,6 +8,10 @@ export const TAIL_LINES = 50;
 export const MAX_LIST_ENTRIES = 1000;
 const MAX_ERROR_LINES = 20;
 const MAX_MESSAGE_CHARS = 16 * 1024;
+/** Queued copies remembered per batch (the transfer journal's bound). */
+export const MAX_QUEUED_COPIES = 20_000;
+// tmpfs and other filesystems with fallocate say `preallocate: file too big for remaining disk space`.
+const NO_SPACE = /no space left on device|file too big for remaining disk space|disk quota exceeded/i;
 
 export type SafetyAbort = 'too-many-deletes' | 'all-files-changed';
 
@@ -67,6 +71,25 @@ export interface OutputSummary {
   errors: string[];
   /** Last lines, as `LEVEL: message`. */
   tail: string[];
+  /** A write failed for lack of space: on which side (the copies' destination), and the line; undefined when none. */
+  noSpace: NoSpace | undefined;
+}
+
+export type Side = 'Path1' | 'Path2';
+
+export interface NoSpace {
+  /** Destination of the copies under way when it happened; undefined when the output did not say. */
+  side: Side | undefined;
+  text: string;
+}
+
+/** The copies rclone queued towards one side, announced when it starts them (`Do queued copies to - PathN`). */
+export interface CopyBatch {
+  to: Side;
+  /** Full destination paths as rclone printed them (`<root>/<relative path>`). */
+  paths: string[];
+  /** More were queued than MAX_QUEUED_COPIES. */
+  overflow: boolean;
 }
 
 /** One decoded rclone message. */
@@ -88,6 +111,8 @@ export interface OutputParserOptions {
   onProgress?: (progress: Progress) => void;
   /** Every decoded message, for logging rclone's own lines. */
   onMessage?: (message: RcloneMessage) => void;
+  /** rclone starts the copies it queued towards one side (the files in transfer from now on). */
+  onCopyBatch?: (batch: CopyBatch) => void;
 }
 
 // eslint-disable-next-line no-control-regex
@@ -193,6 +218,7 @@ export function emptySummary(): OutputSummary {
     stats: undefined,
     errors: [],
     tail: [],
+    noSpace: undefined,
   };
 }
 
@@ -202,6 +228,10 @@ export function createOutputParser(options: OutputParserOptions = {}): OutputPar
   let pending: { level: RcloneMessage['level']; text: string } | undefined;
   /** The conflict whose NOTICE triplet is being read. */
   let currentConflict: Conflict | undefined;
+  /** Copies queued since the last `Do queued copies` line, per destination side. */
+  const queued: Record<Side, { paths: string[]; overflow: boolean }> = { Path1: { paths: [], overflow: false }, Path2: { paths: [], overflow: false } };
+  /** Destination of the copies rclone is doing now. */
+  let copyingTo: Side | undefined;
 
   function addTail(entry: string): void {
     s.tail.push(entry.length > 2000 ? entry.slice(0, 2000) + '…' : entry);
@@ -251,6 +281,7 @@ export function createOutputParser(options: OutputParserOptions = {}): OutputPar
     if (/Attempting to gracefully shutdown|Graceful shutdown completed/.test(text)) s.gracefulShutdown = true;
     const unknown = /unknown (?:flag|shorthand flag): (.*)/.exec(firstLine);
     if (unknown?.[1] !== undefined) s.unknownFlag = unknown[1].trim();
+    if (s.noSpace === undefined && NO_SPACE.test(firstLine)) s.noSpace = { side: copyingTo, text: message.object !== undefined ? `${message.object}: ${firstLine}` : firstLine };
     const failed = /^Failed to bisync(?: with \d+ errors?)?: (.*)/.exec(firstLine);
     if (failed?.[1] !== undefined) s.failure = failed[1].trim();
 
@@ -283,6 +314,15 @@ export function createOutputParser(options: OutputParserOptions = {}): OutputPar
       pushBounded(s.conflicts, currentConflict);
     } else if (/^Renaming Path[12] copy$/.test(action) && currentConflict) {
       pushBounded(currentConflict.copies, subject, 16);
+    } else if (/^Queue copy to Path[12]$/.test(action)) {
+      const q = queued[action.endsWith('1') ? 'Path1' : 'Path2'];
+      if (q.paths.length < MAX_QUEUED_COPIES) q.paths.push(subject);
+      else q.overflow = true;
+    } else if (action === 'Do queued copies to' && (subject === 'Path1' || subject === 'Path2')) {
+      copyingTo = subject;
+      const q = queued[subject];
+      options.onCopyBatch?.({ to: subject, paths: q.paths, overflow: q.overflow });
+      queued[subject] = { paths: [], overflow: false };
     } else if (/^Queue delete$/.test(action)) {
       pushBounded(s.queuedDeletes, subject);
     } else if (/^File was deleted$/.test(action) && (side === 'Path1' || side === 'Path2')) {

@@ -155,4 +155,6 @@ export interface JobRunner {
   history(jobName: string, limit: number): RunRecord[];
   /** The full list a parked job waits on and its token (core/approval.ts); optional for runners without one. */
   pendingApproval?(jobName: string): { token: string; deletes: string[] };
+  /** At start-up: record a run that a killed service cut short (its history record was never written). */
+  recordInterrupted?(jobName: string): void;
 }

@@ -2,16 +2,16 @@
 // (stale lock, automatic resync, pending deletes) → state and history. Used by the service and one-shot sync.
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
 import { atLeast } from '../config/rclone-caps.js';
 import { secretOptionValues } from '../config/secret-options.js';
 import { judgeApprovedRun, pendingApprovalOf, queuedDeleteOf, statePendingList, type ApprovalVerdict, type PendingApproval } from '../core/approval.js';
-import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, rcloneOnlyEnv, unsupportedSettings } from '../core/args.js';
+import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, rcloneOnlyEnv, rcloneOnlyFlags, unsupportedSettings } from '../core/args.js';
 import { attentionLine } from '../core/attention.js';
 import { classifyRun, type Classification } from '../core/classify.js';
 import { CHECKSUM_COMPARE, NO_COMPARE, planCompare, type ComparePlan } from '../core/compare.js';
-import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../core/output.js';
+import { createOutputParser, emptySummary, type CopyBatch, type OutputSummary, type RcloneMessage } from '../core/output.js';
 import { classifySetupFailure } from '../core/setup-failure.js';
 import { applyRunResult, isDryRun, planNextRun, recordedPairKey, resyncPlan, type RunPlan } from '../core/plan.js';
 import { RunRefusedError } from '../core/run-refused.js';
@@ -24,6 +24,7 @@ import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '..
 import { checksumSupportFor, jobChecksumNote, listingHashes } from './compare-mode.js';
 import { attachCpuLimit } from './cpulimit.js';
 import { createHistoryStore } from './history.js';
+import { interruptedRecord } from './interrupted-runs.js';
 import { acquireJobLock } from './job-lock.js';
 import { refusedRunRecord } from './refused-run.js';
 import { ensurePrivateDir, jobPaths } from './paths.js';
@@ -31,9 +32,11 @@ import { loadPendingDeletes, removePendingDeletes, savePendingDeletes } from './
 import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createResyncGuard, type ResyncGuardResult } from './resync-guard.js';
 import { createRunIdAllocator } from './run-ids.js';
+import { openRunJournal } from './run-journal.js';
 import { seedPair } from './seed.js';
 import { backupListings, checkSides, currentLocalMounts, readProcMountInfo, restoreListings, sideCheckApplies } from './side-check.js';
 import { createStateStore, nodeDurability, type Durability } from './state-store.js';
+import { journalPath, readJournal } from './transfer-journal.js';
 
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
 export const STOP_GRACE_MS = 95_000;
@@ -65,6 +68,8 @@ export interface JobRunnerDeps {
 export interface EngineRunner extends JobRunner {
   /** The full list a parked job waits on, with its token (empty when nothing waits). */
   pendingApproval(jobName: string): PendingApproval;
+  /** At service start: a run cut short by a killed service gets its history record (outcome cancelled, "interrupted"). */
+  recordInterrupted(jobName: string): void;
   /** max_cpu_usage_percent < 100 but cpulimit is missing: rclone runs without a limit. */
   cpuLimitNotApplied(global: GlobalSettings): boolean;
   /** Why same-size edits within the remote's modtime precision go unnoticed for this job (core/compare.ts), if they do. */
@@ -176,7 +181,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
 
   function execute(
     argv: readonly string[],
-    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; secretEnv: ReadonlySet<string>; spawner: Spawner },
+    ctx: { caps: RcloneCapabilities; global: GlobalSettings; log: Logger; hooks: RunHooks; env: Record<string, string | undefined>; secretEnv: ReadonlySet<string>; spawner: Spawner; onCopyBatch?: (batch: CopyBatch) => void },
     onMessage?: (message: RcloneMessage) => void,
   ): Promise<Attempt> {
     const { caps, global, log, hooks } = ctx;
@@ -198,6 +203,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         hooks.onProgress?.(progress);
       },
       ...(messageHook ? { onMessage: messageHook } : {}),
+      ...(ctx.onCopyBatch ? { onCopyBatch: ctx.onCopyBatch } : {}),
     });
     if (hooks.signal?.aborted) return Promise.resolve({ exit: { code: null, signal: null }, summary: emptySummary(), cancelled: true });
     log.debug('starting rclone', { argv, secretEnv: [...ctx.secretEnv] }); // the names only
@@ -310,6 +316,20 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     return guard.guard({ job, global: ctx.global, caps: ctx.caps, resyncArgv: argv, dryRun, nowMs: clock.now(), scratchDir, signal: ctx.hooks.signal });
   }
 
+  /** The job lock is held: a transfer journal left here belongs to a run of an earlier process. */
+  function recordInterruptedLocked(jobName: string): void {
+    const journal = readJournal(journalPath(jobPaths(stateDir, jobName).dir));
+    if (journal === undefined || journal.runId === 0) return;
+    if (historyStore.read(jobName, 100).some((r) => r.runId === journal.runId)) return;
+    const record = interruptedRecord(journal, jobName, clock.now());
+    const current = store.load(jobName).state;
+    // Still `interrupted`: the next run knows it recovers from an interruption (docs/engine.md).
+    const next = { ...applyRunResult(current, record, { lockout: false, pendingDeletes: [], filtersHash: current.filtersHash, pairKey: current.pairKey }), interrupted: true };
+    store.save(jobName, next);
+    historyStore.append(record);
+    deps.logger.warn(`job ${jobName}: run ${journal.runId} was interrupted by a service stop; recorded as interrupted`, { job: jobName, runId: journal.runId });
+  }
+
   async function runLocked(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks: RunHooks, log: Logger): Promise<RunRecord> {
     const startedMs = clock.now();
     const paths = jobPaths(stateDir, job.name);
@@ -329,6 +349,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     if (global.maxCpuUsagePercent < 100 && deps.cpulimitPath === undefined) log.warn('cpulimit is not installed: max_cpu_usage_percent is not applied');
     for (const setting of unsupportedSettings(job, caps)) log.warn(`rclone ${caps.version} cannot honour ${setting}; it is ignored (needs rclone 1.66 or later)`);
 
+    recordInterruptedLocked(job.name);
     const loaded = store.load(job.name);
     let state: JobState = loaded.state;
     const filtersFile = job.filtersFile ?? global.exclusionRulesFile;
@@ -391,8 +412,28 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       return { ...baseCtx, env: { ...baseCtx.env, ...secretEnv }, secretEnv: new Set(Object.keys(secretEnv)) };
     };
     let ctx = baseCtx;
-    const detectEnv = { ...baseCtx.env, ...rcloneOnlyEnv(job, global) };
-    const checksums = await checksumSupportFor({ spawner, clock, stateDir }, { job, global, caps, operation: plan.operation, env: detectEnv, log, signal: hooks.signal });
+    // Helper commands (repair, hash detection) get the job's secret options through the environment too.
+    const helperEnv = { ...baseCtx.env, ...rcloneOnlyEnv(job, global) };
+    // Repair what an earlier run left before rclone runs; journal the copies of this one (src/engine/run-journal.ts).
+    const runJournal = plan.dryRun
+      ? undefined
+      : openRunJournal({ job, caps, workdir: paths.workdir, journalFile: journalPath(paths.dir), runId, trigger: request.trigger ?? 'manual', clock, log,
+          repair: { spawner, rclone: global.rcloneBinary, env: helperEnv, flags: rcloneOnlyFlags(job, global), spawnOptions: priorityOptions(global, log), log } });
+    try {
+      await runJournal?.repairLeftovers();
+    } catch (e: unknown) {
+      // Never sync over what may be half-written: wait and retry (a remote that is down comes back).
+      log.warn('cannot check what the interrupted run left behind; not syncing yet', { error: errorText(e) });
+      const record = simpleRecord('retryable', `could not check what the interrupted run left behind, so nothing was synced: ${errorText(e)}`, 'It is retried automatically with backoff. Check that both sides are reachable.', errorText(e));
+      state = { ...applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey }), interrupted: wasInterrupted };
+      store.save(job.name, state, { durable: false });
+      await store.flush(job.name);
+      historyStore.append(record);
+      return record;
+    }
+    const journaled = (runArgv: readonly string[], operation: Operation, runCtx: typeof baseCtx): Promise<Attempt> =>
+      runJournal ? runJournal.attempt(operation, (onCopyBatch) => execute(runArgv, { ...runCtx, onCopyBatch })) : execute(runArgv, runCtx);
+    const checksums = await checksumSupportFor({ spawner, clock, stateDir }, { job, global, caps, operation: plan.operation, env: helperEnv, log, signal: hooks.signal });
     let compare: ComparePlan = NO_COMPARE;
     const tail: string[] = [];
     let retriedLock = false;
@@ -434,9 +475,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
           break;
         }
       }
-      attempt = await execute(argv, ctx);
+      attempt = await journaled(argv, plan.operation, ctx);
       tail.push(...attempt.summary.tail);
-      c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled });
+      c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled, paths: { local: job.local, remote: job.path2 } });
       ({ classification: c, summary: attempt.summary } = withKeptVersions(c, attempt.summary, kept, roots, plan.dryRun));
       log.debug('rclone finished', { code: attempt.exit.code, signal: attempt.exit.signal, outcome: c.outcome });
       if (c.outcome === 'check-failed' && keepListings) restoreListings(paths.workdir, paths.listingsBackup, log);
@@ -477,9 +518,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
           // Kept as short as possible: the window between this preview and the forced run (docs/decisions.md).
           log.info('approved: every delete of this run is in the approved list; running with --force', { deletes: preview.deletes.length });
           argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: false, force: true, compare: compare.compare });
-          attempt = await execute(argv, ctx);
+          attempt = await journaled(argv, plan.operation, ctx);
           tail.push(...attempt.summary.tail);
-          c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: false, cancelled: attempt.cancelled });
+          c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: false, cancelled: attempt.cancelled, paths: { local: job.local, remote: job.path2 } });
           notes.push(`approved (${preview.deletes.length} delete${preview.deletes.length === 1 ? '' : 's'})`);
         } else if (verdict.kind === 'park') {
           log.warn(`approval not applied: ${verdict.message}`, { added: verdict.added.length });
@@ -497,13 +538,13 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     if (okOutcome && plan.operation === 'resync' && !plan.dryRun && hasFlag(caps, 'recover') && !hooks.signal?.aborted) {
       // One normal run right after a resync writes the *.lst-old backup that --recover needs.
       const followCompare = planCompare(checksums, 'bisync', listingHashes(paths.workdir), false).compare;
-      const follow = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: followCompare }), ctxFor('bisync'));
+      const follow = await journaled(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: followCompare }), 'bisync', ctxFor('bisync'));
       if (follow.exit.code !== 0) log.warn('the bisync after the resync did not succeed; the next run retries', { code: follow.exit.code, error: follow.summary.failure || follow.summary.errors[0] });
     }
     if (okOutcome && compare.settle && plan.operation === 'bisync' && !hooks.signal?.aborted) {
       // Switch-over to checksums: the sides were just brought level without them; this run finds nothing to do and
       // so writes every listing line afresh, with hashes. If something changed meanwhile, the next run tries again.
-      const settle = await execute(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: CHECKSUM_COMPARE }), ctxFor('bisync'));
+      const settle = await journaled(buildRunArgv({ job, global, caps, operation: 'bisync', workdir: paths.workdir, filtersFile, dryRun: false, force: false, compare: CHECKSUM_COMPARE }), 'bisync', ctxFor('bisync'));
       const hashed = settle.exit.code === 0 && listingHashes(paths.workdir) === 'hashed';
       if (hashed) notes.push('from now on checksums are compared too');
       else log.warn('the listings do not carry checksums yet; the next run tries again', { code: settle.exit.code, error: settle.summary.failure || settle.summary.errors[0] });
@@ -524,7 +565,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       startedMs,
       exit: attempt.exit,
       outcome: c.outcome,
-      message: prefix + c.message,
+      message: prefix + c.message + (runJournal && runJournal.notes().length > 0 ? ` (${runJournal.notes().join('; ')})` : ''),
       hint: c.hint,
       summary: attempt.summary,
       errorText: c.errorText,
@@ -541,6 +582,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       await store.flush(job.name);
     }
     historyStore.append(record);
+    runJournal?.close();
     const level = okOutcome || c.outcome === 'dry-run' ? 'info' : 'warn';
     logRunEnd(log, record, state.consecutiveFailures, level, { operation: plan.operation, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
     return record;
@@ -598,6 +640,24 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         lock.release();
         // Off the trigger path: reserve the next run ids now if few are left.
         runIds.topUp();
+      }
+    },
+
+    recordInterrupted(jobName: string): void {
+      const paths = jobPaths(stateDir, jobName);
+      if (!existsSync(journalPath(paths.dir))) return; // the common case: no run was cut short
+      let lock: { release(): void };
+      try {
+        lock = acquireJobLock(paths.lock, jobName, deps.logger, clock.now());
+      } catch {
+        return; // another process runs the job: its journal is live
+      }
+      try {
+        recordInterruptedLocked(jobName);
+      } catch (e: unknown) {
+        deps.logger.error('cannot record an interrupted run', { job: jobName, error: errorText(e) });
+      } finally {
+        lock.release();
       }
     },
 

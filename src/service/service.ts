@@ -528,6 +528,8 @@ export function createService(deps: ServiceDeps): Service {
     start() {
       starting ??= (async () => {
         await service.load();
+        // Before any run: a run cut short by a killed service is recorded as interrupted (docs/engine.md).
+        for (const job of config?.jobs ?? []) runner.recordInterrupted?.(job.name);
         started = true;
         scheduler.start();
         runStartupChecksOnce();
