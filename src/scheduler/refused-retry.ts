@@ -14,8 +14,8 @@ export interface RefusedRetry {
 
 /**
  * What a retry asks for: the refused run's own kind (dry stays dry, a requested resync stays one), but never a bare `force`.
- * An approval covers the deletes the user saw; the other process's run may have changed them since, so a forced
- * retry could delete what nobody approved. Without it, a job that still waits for approval is refused and says so.
+ * The other process's run may have changed what would be deleted, so a forced retry could delete what nobody approved;
+ * a token-bound approval is kept (the approved run previews again and stays within the list the user saw).
  */
 export function retryRequestOf(request: RunRequest): RunRequest {
   const retry: RunRequest = { trigger: 'retry' };
