@@ -19,6 +19,7 @@ import {
   type Listing,
 } from '../core/interrupt-rules.js';
 import type { Side } from '../core/output.js';
+import { conflictName } from '../core/resync-guard.js';
 import type { Logger, SpawnOptions, Spawner } from '../ports.js';
 import { FILE_MODE } from './paths.js';
 import { lockPid } from './rclone-lock.js';
@@ -43,6 +44,10 @@ export interface RepairInput {
   restoreErrListings: boolean;
   /** rclone < 1.64 renames files that are identical on both sides but changed since the listings. */
   reconcileListings: boolean;
+  /** rclone writes copies under their real names (< 1.63, or `--inplace`): only then can a real name hold a cut copy. */
+  inPlaceWrites: boolean;
+  /** Now, for the name of a copy kept aside. */
+  nowMs: number;
 }
 
 export interface RepairResult {
@@ -132,6 +137,18 @@ async function removeFile(deps: RepairDeps, root: string, rel: string): Promise<
   if (r.code !== 0) throw new Error(`rclone deletefile ${joinRoot(root, rel)} failed: ${r.err.slice(-1)[0] ?? `exit ${r.code}`}`);
 }
 
+/** Renames `rel` on `root` to a conflict name (`name.rbm-conflict-<time>-<local|remote>.ext`) and returns it. */
+async function keepAside(deps: RepairDeps, root: string, rel: string, side: Side, nowMs: number, taken: ReadonlyMap<string, unknown>): Promise<string> {
+  const target = conflictName(rel, side === 'Path1' ? 'path1' : 'path2', nowMs, new Set(taken.keys()));
+  if (isLocal(root)) {
+    renameSync(joinRoot(root, rel), joinRoot(root, target));
+    return target;
+  }
+  const r = await rcloneLines(deps, ['moveto', joinRoot(root, rel), joinRoot(root, target)]);
+  if (r.code !== 0) throw new Error(`rclone moveto ${joinRoot(root, rel)} failed: ${r.err.slice(-1)[0] ?? `exit ${r.code}`}`);
+  return target;
+}
+
 /** `<workdir>/<session>.path1.lst` (or the `-err` set aside by a failed run): the session whose listings exist. */
 function listingFile(workdir: string, side: Side, suffix: '' | '-err'): string | undefined {
   let names: string[];
@@ -191,12 +208,21 @@ async function removeLeftovers(input: RepairInput, deps: RepairDeps): Promise<st
         await removeFile(deps, dstRoot, partial);
         removed.push(`${batch.to}:${partial}`);
       }
+      // With *.partial copies a shorter file under the real name is the user's, never rclone's leftover.
+      if (!input.inPlaceWrites) continue;
       const d = dst.get(rel);
       const s = src.get(rel);
       const facts = { dst: d, src: s, listed: listed?.entries.get(rel), runStartedMs: journal.startedMs, prefixMatches: undefined as boolean | undefined };
       if (!isTruncatedCopy(facts) || d === undefined) continue;
       facts.prefixMatches = await prefixMatches(deps, srcRoot, dstRoot, rel, d.size);
       if (!isTruncatedCopy(facts)) continue;
+      if (facts.prefixMatches === undefined) {
+        // Not provably a cut copy (a download, or a remote without md5): it may be an edit made since. Keep it aside
+        // under a conflict name rather than delete it; the real name is free for the good version either way.
+        const aside = await keepAside(deps, dstRoot, rel, batch.to, input.nowMs, dst);
+        removed.push(`${batch.to}:${rel} (kept as ${aside})`);
+        continue;
+      }
       await removeFile(deps, dstRoot, rel);
       removed.push(`${batch.to}:${rel}`);
     }

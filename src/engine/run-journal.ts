@@ -13,6 +13,9 @@ import { repairAfterRun, type RepairDeps, type RepairResult } from './interrupt-
 import { journalBatch } from './interrupted-runs.js';
 import { readJournal, removeJournal, writeJournal, type TransferJournal } from './transfer-journal.js';
 
+/** From this version rclone writes local, sftp, ftp and smb copies to `*.partial` and renames them when complete. */
+const IN_PLACE_BEFORE = '1.63';
+
 export interface RunJournalDeps {
   job: JobConfig;
   caps: RcloneCapabilities;
@@ -23,6 +26,8 @@ export interface RunJournalDeps {
   clock: Clock;
   log: Logger;
   repair: RepairDeps;
+  /** The user asked for `--inplace`: even rclone >= 1.63 then writes under the real name. */
+  inplace: boolean;
 }
 
 export interface RunJournal {
@@ -53,7 +58,7 @@ export function openRunJournal(deps: RunJournalDeps): RunJournal {
   let pending = false;
 
   async function repair(journal: TransferJournal, restoreErrListings: boolean): Promise<RepairResult> {
-    const r = await repairAfterRun({ job, workdir: deps.workdir, journal, restoreErrListings, reconcileListings: !atLeast(caps, '1.64') }, deps.repair);
+    const r = await repairAfterRun({ job, workdir: deps.workdir, journal, restoreErrListings, reconcileListings: !atLeast(caps, '1.64'), inPlaceWrites: deps.inplace || !atLeast(caps, IN_PLACE_BEFORE), nowMs: deps.clock.now() }, deps.repair);
     if (r.removed.length > 0 || r.restoredListings || r.reconciled.length > 0) notes.push(repairNote(r));
     return r;
   }
@@ -71,6 +76,12 @@ export function openRunJournal(deps: RunJournalDeps): RunJournal {
     const copied = journal.batches.some((b) => b.paths.length > 0 || b.overflow);
     // This run succeeded while copies of an earlier one were never checked: keep them for the next run.
     if (summary.success) return carried === undefined;
+    if (summary.remoteUnreachable !== '' && !copied && !hasFlag(caps, 'recover') && summary.mustResync) {
+      // 1.60 set its listings aside although nothing was copied: put them back at the next run (no resync needed).
+      journal.restoreListings = true;
+      save(journal);
+      return false;
+    }
     if (summary.remoteUnreachable !== '' && copied) {
       // The remote cannot be checked now. Without --recover (1.60) the listings rclone set aside are the pair's
       // trusted state: they are put back after that repair.

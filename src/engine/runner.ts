@@ -124,6 +124,11 @@ function logRunEnd(log: Logger, record: RunRecord, consecutiveFailures: number, 
   else log[level](`${record.operation} ${record.outcome}: ${record.message}`, { hint: record.hint, ...meta });
 }
 
+/** The user's options ask rclone to write copies in place (`--inplace`): a cut copy can then sit under its real name. */
+function wantsInplace(job: JobConfig, global: GlobalSettings): boolean {
+  return optionMapsFor({ job, global, operation: 'bisync' }).some((map) => Object.entries(map).some(([key, value]) => key.replace(/_/g, '-') === 'inplace' && value !== false));
+}
+
 /** `spawner`, calling `fn` once right after its first spawn. */
 function afterFirstSpawn(spawner: Spawner, fn: () => void): Spawner {
   let done = false;
@@ -320,9 +325,10 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
   function recordInterruptedLocked(jobName: string): void {
     const journal = readJournal(journalPath(jobPaths(stateDir, jobName).dir));
     if (journal === undefined || journal.runId === 0) return;
-    if (historyStore.read(jobName, 100).some((r) => r.runId === journal.runId)) return;
-    const record = interruptedRecord(journal, jobName, clock.now());
     const current = store.load(jobName).state;
+    // Already recorded (or a later run has been recorded since): a journal may outlive its run while repairs wait.
+    if (journal.runId <= current.lastRunId || historyStore.read(jobName, 100).some((r) => r.runId === journal.runId)) return;
+    const record = interruptedRecord(journal, jobName, clock.now());
     // Still `interrupted`: the next run knows it recovers from an interruption (docs/engine.md).
     const next = { ...applyRunResult(current, record, { lockout: false, pendingDeletes: [], filtersHash: current.filtersHash, pairKey: current.pairKey }), interrupted: true };
     store.save(jobName, next);
@@ -373,7 +379,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     let plan: RunPlan = planned;
     if (sideCheckApplies(plan)) {
       // A missing drive is a check that waits: rclone never runs on it (no deletes, no resync, no 1.60 lockout).
-      const env = rcloneEnv(baseEnv, caps);
+      const env = { ...rcloneEnv(baseEnv, caps), ...rcloneOnlyEnv(job, global) }; // the job's secrets, never on argv
       const failure = await checkSides(job, global, paths.workdir, state.localMounts, { spawner, logger: log, env, spawnOptions: priorityOptions(global, log), readMountInfo, signal: hooks.signal });
       if (failure) {
         const words = describeSideCheck(failure, job.name);
@@ -417,7 +423,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     // Repair what an earlier run left before rclone runs; journal the copies of this one (src/engine/run-journal.ts).
     const runJournal = plan.dryRun
       ? undefined
-      : openRunJournal({ job, caps, workdir: paths.workdir, journalFile: journalPath(paths.dir), runId, trigger: request.trigger ?? 'manual', clock, log,
+      : openRunJournal({ job, caps, workdir: paths.workdir, journalFile: journalPath(paths.dir), runId, trigger: request.trigger ?? 'manual', clock, log, inplace: wantsInplace(job, global),
           repair: { spawner, rclone: global.rcloneBinary, env: helperEnv, flags: rcloneOnlyFlags(job, global), spawnOptions: priorityOptions(global, log), log } });
     try {
       await runJournal?.repairLeftovers();
@@ -443,6 +449,12 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const roots = { path1: job.local, path2: job.path2 };
     let attempt: Attempt;
     let c: Classification;
+    // 1.60 renames its listings -err on a failed check-access test (a lockout): a copy taken before the run goes back.
+    // rclone runs that test before it changes anything, so the copy is still the pair's trusted state.
+    let keepListings = false;
+    const restoreAfterFailedCheck = (a: Attempt): void => {
+      if (keepListings && a.summary.checkAccessFailed) restoreListings(paths.workdir, paths.listingsBackup, log);
+    };
     for (;;) {
       // A path change is a new share: it gets the same preparation as one (docs/engine.md, "Which run comes next").
       if (plan.operation === 'resync' && !plan.dryRun && (!state.resyncDone || plan.reason === 'pair-changed')) {
@@ -457,8 +469,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
         }
       }
       removeStaleRcloneLocks(paths.workdir, log);
-      // 1.60 renames its listings -err on a failed check-access test (a lockout): keep a copy to put back.
-      const keepListings = job.checkAccess && plan.operation === 'bisync' && !plan.dryRun && !hasFlag(caps, 'resilient');
+      keepListings = job.checkAccess && plan.operation === 'bisync' && !plan.dryRun && !hasFlag(caps, 'resilient');
       if (keepListings) backupListings(paths.workdir, paths.listingsBackup);
       compare = planCompare(checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
       argv = buildRunArgv({ job, global, caps, operation: plan.operation, workdir: paths.workdir, filtersFile, resyncMode: plan.resyncMode, dryRun: plan.dryRun, force: plan.force, compare: compare.compare });
@@ -480,7 +491,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: plan.dryRun, cancelled: attempt.cancelled, paths: { local: job.local, remote: job.path2 } });
       ({ classification: c, summary: attempt.summary } = withKeptVersions(c, attempt.summary, kept, roots, plan.dryRun));
       log.debug('rclone finished', { code: attempt.exit.code, signal: attempt.exit.signal, outcome: c.outcome });
-      if (c.outcome === 'check-failed' && keepListings) restoreListings(paths.workdir, paths.listingsBackup, log);
+      restoreAfterFailedCheck(attempt);
       if (attempt.cancelled) break;
       if (c.followUp === 'stale-lock' && !retriedLock) {
         retriedLock = true;
@@ -521,6 +532,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
           attempt = await journaled(argv, plan.operation, ctx);
           tail.push(...attempt.summary.tail);
           c = classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun: false, cancelled: attempt.cancelled, paths: { local: job.local, remote: job.path2 } });
+          restoreAfterFailedCheck(attempt);
           notes.push(`approved (${preview.deletes.length} delete${preview.deletes.length === 1 ? '' : 's'})`);
         } else if (verdict.kind === 'park') {
           log.warn(`approval not applied: ${verdict.message}`, { added: verdict.added.length });

@@ -39,8 +39,14 @@ export function afterRefusal(retries: readonly RefusedRetry[], request: RunReque
   return [...retries.filter((r) => r !== previous), { atMs: nowMs + retryDelayMs(refusals), refusals, request: next }];
 }
 
-/** A run of this kind got past the job lock: a retry it covers is done (a plain run does not cover a requested resync). */
+/**
+ * A run of this kind got past the job lock: a retry it covers is done (a plain run covers neither a requested resync
+ * nor an approval: only a run carrying the same token does).
+ */
 export function afterStart(retries: readonly RefusedRetry[], request: RunRequest): RefusedRetry[] {
-  const covers = (r: RefusedRetry): boolean => isDryRequest(r.request) === isDryRequest(request) && (r.request.resync !== true || request.resync === true);
+  const covers = (r: RefusedRetry): boolean =>
+    isDryRequest(r.request) === isDryRequest(request) &&
+    (r.request.resync !== true || request.resync === true) &&
+    (r.request.approvalToken === undefined || r.request.approvalToken === request.approvalToken);
   return retries.filter((r) => !covers(r));
 }

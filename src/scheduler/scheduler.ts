@@ -149,8 +149,8 @@ function sameConfig(a: JobConfig, b: JobConfig): boolean {
  * A job that cannot run on its schedule: only a lockout. A job waiting for approval keeps its schedule: each run
  * previews again (rclone's safety check), so it heals by itself once the deletes are gone, and refreshes its list.
  */
-function needsAttention(state: JobState): boolean {
-  return state.needsResync;
+function needsAttention(state: JobState, config: JobConfig): boolean {
+  return state.needsResync && !config.autoResync; // auto_resync: the next run resyncs by itself (core/plan.ts)
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
@@ -182,7 +182,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function nextDue(e: Entry): number | undefined {
-    if (!e.config.active || e.paused || e.removed || needsAttention(e.state)) return undefined;
+    if (!e.config.active || e.paused || e.removed || needsAttention(e.state, e.config)) return undefined;
     const cached = e.dueCache;
     if (cached?.schedule === e.config.schedule && cached.from === e.lastSlotMs) return cached.due;
     let due: number | undefined;
@@ -196,7 +196,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function retryDue(e: Entry): number | undefined {
-    if (!e.config.active || e.paused || e.removed || needsAttention(e.state)) return undefined;
+    if (!e.config.active || e.paused || e.removed || needsAttention(e.state, e.config)) return undefined;
     const at = e.state.retryAtMs;
     const refused = e.refusedRetries.filter((r) => r.atMs > 0).map((r) => r.atMs);
     const dues = at > 0 && at !== e.retryHandledMs ? [at, ...refused] : refused;
@@ -428,7 +428,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       startupDone = true;
       const now = clock.now();
       for (const e of entries.values()) {
-        if (!e.config.active || e.paused || e.removed || needsAttention(e.state)) continue;
+        if (!e.config.active || e.paused || e.removed || needsAttention(e.state, e.config)) continue;
         if (runInitial) {
           enqueue(e, { trigger: 'startup' });
           continue;

@@ -587,13 +587,13 @@ export function createService(deps: ServiceDeps): Service {
             .jobs()
             .filter((j) => !j.removed && j.config.active && !j.paused)
             // A job waiting for approval runs (it previews again); force is refused below for an empty list.
-            .filter((j) => !runner.readState(j.name).needsResync || request.resync === true);
+            .filter((j) => !runner.readState(j.name).needsResync || j.config.autoResync || request.resync === true);
         } else {
           targets = names.map(knownJob);
           for (const j of targets) {
             const s = runner.readState(j.name);
             if (j.paused) throw new RbmError('Paused', `job '${j.name}' is paused`, { hint: `Resume it first: rbmctl resume ${j.name}` });
-            if (s.needsResync && request.resync !== true) {
+            if (s.needsResync && !j.config.autoResync && request.resync !== true) {
               throw new RbmError('NeedsResync', `job '${j.name}' needs a resync: ${s.lastMessage || 'its listings are unusable'}`, { hint: `Run: rbmctl sync --resync ${j.name}` });
             }
           }

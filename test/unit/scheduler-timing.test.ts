@@ -154,3 +154,10 @@ test('an inactive job is never scheduled', async () => {
   assert.equal(h.runs.length, 0);
   assert.equal(h.scheduler.info('a')!.activity, 'inactive');
 });
+
+test('a locked-out job with auto_resync keeps its schedule: its next run resyncs by itself', async () => {
+  const h = createHarness({ startMs: T0, jobs: [makeJob('a', { schedule: '*/5 * * * *', autoResync: true })], states: { a: { needsResync: true } } });
+  assert.equal(h.scheduler.info('a')!.nextRunMs, T0 + 5 * MINUTE);
+  await stepThrough(h, 6 * MINUTE);
+  assert.deepEqual(h.runs.map((r) => [r.job, r.request.trigger]), [['a', 'schedule']]);
+});

@@ -7,7 +7,7 @@ import type { RunRecord, RunRequest } from '../../src/core/types.js';
 import { RbmError } from '../../src/errors.js';
 import { nullLogger } from '../../src/ports.js';
 import { addPendingRun, mergeSameKind, type PendingRun } from '../../src/scheduler/pending-runs.js';
-import { afterRefusal, retryRequestOf } from '../../src/scheduler/refused-retry.js';
+import { afterRefusal, afterStart, retryRequestOf } from '../../src/scheduler/refused-retry.js';
 import { createScheduler } from '../../src/scheduler/scheduler.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { createHarness } from '../helpers/scheduler-harness.js';
@@ -254,4 +254,13 @@ test('retryRequestOf / afterRefusal: force is dropped, the backoff doubles per k
     { atMs: 100 + 60_000, refusals: 2, request: { trigger: 'retry' } },
     { atMs: 100 + 30_000, refusals: 1, request: { trigger: 'retry', dryRun: true } },
   ]);
+});
+
+test('a token-bound approval survives a refusal, and only a run carrying that token covers its retry', () => {
+  const token = 'a'.repeat(64);
+  assert.deepEqual(retryRequestOf({ trigger: 'manual', approvalToken: token }), { trigger: 'retry', approvalToken: token });
+  const retries = afterRefusal([], { trigger: 'manual', approvalToken: token }, 0);
+  assert.equal(afterStart(retries, { trigger: 'schedule' }).length, 1, 'a plain scheduled run does not do the approval');
+  assert.equal(afterStart(retries, { trigger: 'manual', approvalToken: 'b'.repeat(64) }).length, 1, 'another list\'s approval does not either');
+  assert.deepEqual(afterStart(retries, { trigger: 'retry', approvalToken: token }), []);
 });
