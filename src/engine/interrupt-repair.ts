@@ -48,6 +48,8 @@ export interface RepairInput {
   inPlaceWrites: boolean;
   /** Now, for the name of a copy kept aside. */
   nowMs: number;
+  /** rclone exited moments ago (this run): nobody can have edited a destination since, so a cut copy is rclone's. */
+  justEnded: boolean;
 }
 
 export interface RepairResult {
@@ -216,9 +218,9 @@ async function removeLeftovers(input: RepairInput, deps: RepairDeps): Promise<st
       if (!isTruncatedCopy(facts) || d === undefined) continue;
       facts.prefixMatches = await prefixMatches(deps, srcRoot, dstRoot, rel, d.size);
       if (!isTruncatedCopy(facts)) continue;
-      if (facts.prefixMatches === undefined) {
-        // Not provably a cut copy (a download, or a remote without md5): it may be an edit made since. Keep it aside
-        // under a conflict name rather than delete it; the real name is free for the good version either way.
+      if (facts.prefixMatches === undefined && !input.justEnded) {
+        // Not provably a cut copy (a download, or a remote without md5), and time has passed since the run (a killed
+        // service): it may be an edit made since. Keep it aside under a conflict name rather than delete it.
         const aside = await keepAside(deps, dstRoot, rel, batch.to, input.nowMs, dst);
         removed.push(`${batch.to}:${rel} (kept as ${aside})`);
         continue;

@@ -57,8 +57,8 @@ export function openRunJournal(deps: RunJournalDeps): RunJournal {
   /** The journal still names copies to repair: it outlives this run. */
   let pending = false;
 
-  async function repair(journal: TransferJournal, restoreErrListings: boolean): Promise<RepairResult> {
-    const r = await repairAfterRun({ job, workdir: deps.workdir, journal, restoreErrListings, reconcileListings: !atLeast(caps, '1.64'), inPlaceWrites: deps.inplace || !atLeast(caps, IN_PLACE_BEFORE), nowMs: deps.clock.now() }, deps.repair);
+  async function repair(journal: TransferJournal, restoreErrListings: boolean, justEnded: boolean): Promise<RepairResult> {
+    const r = await repairAfterRun({ job, workdir: deps.workdir, journal, restoreErrListings, reconcileListings: !atLeast(caps, '1.64'), inPlaceWrites: deps.inplace || !atLeast(caps, IN_PLACE_BEFORE), nowMs: deps.clock.now(), justEnded }, deps.repair);
     if (r.removed.length > 0 || r.restoredListings || r.reconciled.length > 0) notes.push(repairNote(r));
     return r;
   }
@@ -91,7 +91,7 @@ export function openRunJournal(deps: RunJournalDeps): RunJournal {
     }
     if (!copied && summary.noSpace === undefined) return true;
     try {
-      return !(await repair(journal, summary.noSpace !== undefined)).busy; // busy: an rclone still holds the pair
+      return !(await repair(journal, summary.noSpace !== undefined, true)).busy; // busy: an rclone still holds the pair
     } catch (e: unknown) {
       log.warn('cannot repair what the run left behind yet; the next run tries first', { error: errorText(e) });
       return false;
@@ -102,7 +102,7 @@ export function openRunJournal(deps: RunJournalDeps): RunJournal {
     async repairLeftovers() {
       const left = readJournal(deps.journalFile);
       if (left === undefined) return;
-      const r = await repair(left, left.restoreListings === true);
+      const r = await repair(left, left.restoreListings === true, false);
       if (r.busy && left.batches.length > 0) carried = left;
     },
 

@@ -37,7 +37,7 @@ function setup(t: TestContext): Pair | undefined {
   utimesSync(join(local, 'doc.txt'), after, after);
   const job = makeJob({ local, path2: `:local:${remoteDir}` });
   const journal: TransferJournal = { version: 1, runId: 7, operation: 'bisync', trigger: 'schedule', startedMs: RUN_STARTED, rcloneVersion: '', batches: [{ to: 'Path1', paths: ['doc.txt'], overflow: false }] };
-  const input = (inPlaceWrites: boolean): RepairInput => ({ job, workdir: join(dir, 'workdir'), journal, restoreErrListings: false, reconcileListings: false, inPlaceWrites, nowMs: RUN_STARTED + 7_200_000 });
+  const input = (inPlaceWrites: boolean): RepairInput => ({ job, workdir: join(dir, 'workdir'), journal, restoreErrListings: false, reconcileListings: false, inPlaceWrites, nowMs: RUN_STARTED + 7_200_000, justEnded: false });
   const deps = { spawner: createSpawner(), rclone, env: { ...process.env }, flags: [], spawnOptions: {}, log: new RecordingLogger() };
   return { local, remoteDir, input, repair: (inPlace) => repairAfterRun(input(inPlace), deps) };
 }
@@ -52,7 +52,7 @@ test('rclone writes *.partial copies (>= 1.63): a shorter file under the real na
   assert.deepEqual(treeHashes(p.remoteDir), before.remote);
 });
 
-test('in-place writes (1.60, --inplace): a suspect copy that cannot be proven cut is kept aside, never deleted', async (t) => {
+test('in-place writes (1.60, --inplace), repaired at a later run: a suspect copy that cannot be proven cut is kept aside, never deleted', async (t) => {
   const p = setup(t);
   if (!p) return;
   const result = await p.repair(true);
