@@ -1,28 +1,3 @@
-// Issue 12 on Debian's rclone 1.60 (CI runs test/compat with RBM_TEST_RCLONE=/usr/bin/rclone; the same scenarios run on
-// 1.75 from test/integration/approval.test.ts): an approval is bound to the list it showed, and a parked job heals.
-// local↔local and local↔sftp (a real `rclone serve sftp` on 127.0.0.1); both trees checked by sha256.
-import { test } from 'node:test';
-import { approvalBoundToWhatWasShown, approvedRunDeletesOnlyWhatIsStillGone, parkedJobHeals, partlyRestoredJobSyncsWithinLimits, type PairKind } from '../helpers/approval-scenario.js';
-import { requireProgram, testRclone } from '../helpers/tools.js';
-
-for (const kind of ['local', 'sftp'] as const satisfies readonly PairKind[]) {
-  test(`${kind}: approving the 12 shown deletes after 7 more parks again with 19; approving the 19 deletes them, the 20th file stays`, async (t) => {
-    const rclone = requireProgram(t, 'rclone', testRclone());
-    if (rclone) await approvalBoundToWhatWasShown(t, rclone, kind);
-  });
-
-  test(`${kind}: an approved run deletes only the approved files that are still gone`, async (t) => {
-    const rclone = requireProgram(t, 'rclone', testRclone());
-    if (rclone) await approvedRunDeletesOnlyWhatIsStillGone(t, rclone, kind);
-  });
-
-  test(`${kind}: a parked job updates its list on each trigger and heals once the files are back`, async (t) => {
-    const rclone = requireProgram(t, 'rclone', testRclone());
-    if (rclone) await parkedJobHeals(t, rclone, kind);
-  });
-
-  test(`${kind}: a parked job whose remaining deletes are within max_delete syncs them as an ordinary run, nothing else`, async (t) => {
-    const rclone = requireProgram(t, 'rclone', testRclone());
-    if (rclone) await partlyRestoredJobSyncsWithinLimits(t, rclone, kind);
-  });
-}
+// Issue 12 on Debian's rclone 1.60 (the compat run sets RBM_TEST_RCLONE to it): the scenarios of
+// test/integration/approval.test.ts. An approval is bound to the list it showed, and a parked job heals.
+import '../integration/approval.test.js';
