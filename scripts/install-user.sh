@@ -2,7 +2,7 @@
 # Installs rclone-bisync-manager for the current user (default) or system-wide for packagers, and records every file
 # it adds in a manifest so uninstall-user.sh removes exactly those. Idempotent; needs no network when node_modules exists.
 #
-#   npm run install-user                      per user: ~/.local/bin, ~/.config/systemd/user, ~/.local/share/dbus-1
+#   npm run install-user                      per user: ~/.local/bin, ~/.local/share/systemd/user, ~/.local/share/dbus-1
 #   PREFIX=/usr DESTDIR=pkg npm run install-user     packagers: /usr/bin, /usr/lib/systemd/user, /usr/share/dbus-1
 #
 # Environment: PREFIX, DESTDIR, NODE (the node binary the wrappers run; default: node on PATH), XDG_CONFIG_HOME,
@@ -30,6 +30,12 @@ case "$NODE" in /*) ;; *) NODE="$(cd "$(dirname "$NODE")" && pwd)/$(basename "$N
 for p in "$PREFIX" "$NODE" "$UNITDIR" "$DBUSDIR" "$HOME"; do
   case "$p" in *[[:space:]%\'\"\\\|\&]*) die "paths with spaces, quotes, backslashes, '|', '&' or '%' are not supported: '$p'" ;; esac
 done
+# A staging root that does not exist yet is created, as `make install DESTDIR=...` does.
+if [ -n "$DESTDIR" ] && [ ! -d "$DESTDIR" ]; then
+  [ ! -e "$DESTDIR" ] || die "DESTDIR=$DESTDIR exists and is not a directory"
+  mkdir -p "$DESTDIR" || die "cannot create DESTDIR=$DESTDIR"
+  say "created DESTDIR $DESTDIR"
+fi
 
 # ---- build -----------------------------------------------------------------------------------------------------
 cd "$PROJECT_DIR"
@@ -65,7 +71,11 @@ SHARED_DIRS=" / $HOME $HOME/.local $HOME/.local/share $HOME/.config ${XDG_CONFIG
 make_dir() {
   local dir="$1" mode="${2:-0755}" missing=() d
   d="$dir"
-  while [ ! -d "$DESTDIR$d" ]; do missing=("$d" "${missing[@]}"); d="$(dirname "$d")"; done
+  while [ ! -d "$DESTDIR$d" ]; do
+    # dirname / is /: without this a missing root would loop forever.
+    [ "$d" != / ] && [ "$d" != . ] || die "cannot create $DESTDIR$dir: $DESTDIR/ is not a directory"
+    missing=("$d" "${missing[@]}"); d="$(dirname "$d")"
+  done
   for d in "${missing[@]}"; do
     install -d -m "$mode" "$DESTDIR$d"
     case "$SHARED_DIRS" in *" $d "*) ;; *) record dir "$d" ;; esac
@@ -88,6 +98,21 @@ render() { # render SRC DEST MODE
   mv -f "$tmp" "$DESTDIR$2"
   record file "$2"
 }
+
+# An older install put the unit in the user's own unit directory, and `systemctl --user enable` linked it
+# from there: the old file goes with the old manifest below, so the links follow the unit to its new place.
+relink_enablement() { # relink_enablement NEW_UNIT_PATH
+  local link target
+  for link in "$DESTDIR$USER_CONFIG_UNITDIR"/*.wants/"$UNIT_NAME" "$DESTDIR$USER_CONFIG_UNITDIR"/*.requires/"$UNIT_NAME"; do
+    [ -L "$link" ] || continue
+    target="$(readlink "$link")"
+    [ "$target" = "$1" ] && continue
+    manifest_lists_file "$target" || continue # a link the user made to a unit of their own stays theirs
+    ln -sfn "$1" "$link"
+    say "kept $APP enabled: ${link#"$DESTDIR"} now points to $1"
+  done
+}
+manifest_lists_file() { printf '%s\n' "${OLD_MANIFEST[@]}" | grep -qxF "file $1"; }
 
 # ---- the application -------------------------------------------------------------------------------------------
 say "installing the application into $DESTDIR$LIBDIR"
@@ -128,6 +153,7 @@ done
 make_dir "$UNITDIR"
 [ -f "systemd/$UNIT_NAME" ] || die "systemd/$UNIT_NAME is missing from $PROJECT_DIR"
 render "systemd/$UNIT_NAME" "$UNITDIR/$UNIT_NAME" 0644
+if [ "$INSTALL_MODE" = user ]; then relink_enablement "$UNITDIR/$UNIT_NAME"; fi
 
 shopt -s nullglob
 activation_files=(dbus/*.service)
@@ -161,14 +187,27 @@ done
 # ---- the user's config (per-user installs only; never overwritten, never removed) ----------------------------------
 config_note=""
 if [ "$INSTALL_MODE" = user ] && [ -z "$DESTDIR" ]; then
+  # The starter is the annotated example, in which every job is off: nothing syncs until the user turns a job on.
+  check_and_apply="check it with:   rbmctl check-config
+  then apply it:   systemctl --user reload $APP   (when the service runs; it reads the file when it starts)"
   if [ -e "$CONFIG_DIR/config.yaml" ]; then
-    config_note="kept your config: $CONFIG_DIR/config.yaml"
+    config_note="kept your config: $CONFIG_DIR/config.yaml
+  $check_and_apply"
   elif [ -f examples/config.yaml ]; then
     install -d -m 0700 "$CONFIG_DIR"
     install -m 0600 examples/config.yaml "$CONFIG_DIR/config.yaml"
-    config_note="wrote an annotated config: $CONFIG_DIR/config.yaml (edit it, then: systemctl --user reload $APP)"
+    config_note="wrote a starter config: $CONFIG_DIR/config.yaml
+  nothing syncs yet: every job in it is off. Edit it: point local_base_path and a job under sync_jobs at your own
+  folders and remote, and set that job's active: true;
+  $check_and_apply"
   else
-    config_note="no examples/config.yaml to copy; write $CONFIG_DIR/config.yaml yourself"
+    config_note="no examples/config.yaml to copy; write $CONFIG_DIR/config.yaml yourself
+  $check_and_apply"
+  fi
+  # A unit file in the user's own unit directory overrides the installed one (an older install or a copy by hand).
+  if [ "$USER_CONFIG_UNITDIR" != "$UNITDIR" ] && [ -f "$USER_CONFIG_UNITDIR/$UNIT_NAME" ]; then
+    config_note="$config_note
+  note: $USER_CONFIG_UNITDIR/$UNIT_NAME overrides the installed unit; delete it unless you wrote it on purpose"
   fi
 fi
 

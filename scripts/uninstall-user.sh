@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Removes what scripts/install-user.sh installed, exactly as its manifest lists it: the application, the executables,
-# the unit and the D-Bus files. Never touches the config, the state or the logs. Idempotent.
+# the unit (where this or an older install put it) and the D-Bus files. Never touches the config, the state or the
+# logs. Idempotent.
 #
 #   npm run uninstall-user                    per user (same PREFIX as the install, default ~/.local)
 #   PREFIX=/usr DESTDIR=pkg npm run uninstall-user
 set -euo pipefail
 
 if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 [ $# -eq 0 ] || { echo "error: unexpected argument '$1' (see --help)" >&2; exit 2; }
@@ -30,6 +31,16 @@ if [ "$INSTALL_MODE" = user ] && [ -z "$DESTDIR" ] && user_manager_reachable; th
     say "stopping and disabling $UNIT_NAME"
     systemctl --user disable --now "$UNIT_NAME" >/dev/null 2>&1 || systemctl --user stop "$UNIT_NAME" || true
   fi
+fi
+
+# Enablement links left to a unit file this install put in place (no user manager to disable it, or an older install
+# whose unit lived in the user's own unit directory): they would dangle once the file is gone.
+if [ "$INSTALL_MODE" = user ]; then
+  for link in "$DESTDIR$USER_CONFIG_UNITDIR"/*.wants/"$UNIT_NAME" "$DESTDIR$USER_CONFIG_UNITDIR"/*.requires/"$UNIT_NAME"; do
+    [ -L "$link" ] || continue
+    printf '%s\n' "${entries[@]}" | grep -qxF "file $(readlink "$link")" || continue
+    rm -f "$link"
+  done
 fi
 
 removed=0

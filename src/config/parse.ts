@@ -37,7 +37,7 @@ export const DEFAULTS = Object.freeze({
   runInitialSyncOnStartup: false,
   maxParallelJobs: 2,
   rcloneBinary: 'rclone',
-  shutdownGraceSec: 60,
+  shutdownGraceSec: 10,
   dryRun: false,
   active: true,
 });

@@ -67,7 +67,7 @@ export interface Service extends ControlApi {
 
 const MAX_JOB_ARGS = 10_000;
 const MAX_HISTORY = 10_000;
-const DEFAULT_GRACE_SEC = 60;
+const DEFAULT_GRACE_SEC = 10; // DEFAULTS.shutdownGraceSec: fits the unit's TimeoutStopSec with rclone's 95 s stop
 const REQUEST_KEYS = new Set(['resync', 'force', 'dryRun', 'trigger']);
 const TRIGGERS = new Set(['schedule', 'manual', 'startup', 'missed', 'retry', 'add-job']);
 

@@ -139,5 +139,5 @@ test('check-config end to end: the example validates against the real rclone, an
   const result = await checkConfigFile(file, { home: dir, probe: (binary) => probeRclone(binary) });
   assert.ok(result.ok, result.ok ? '' : result.error.message);
   const caps = await probeRclone(rclone);
-  assert.equal(result.summary, `config.yaml: OK, 2 jobs (1 active), rclone ${caps.version}`);
+  assert.equal(result.summary, `config.yaml: OK, 2 jobs (0 active), rclone ${caps.version}`);
 });

@@ -5,6 +5,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULTS } from '../../src/config/parse.js';
+import { STOP_GRACE_MS } from '../../src/engine/runner.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { requireProgram } from '../helpers/tools.js';
@@ -46,7 +48,7 @@ test('systemd-analyze verify --user accepts the unit without a single message', 
   assert.equal(out, '');
 });
 
-test('the unit is Type=notify, owns our bus name, reloads through the service and leaves room for a graceful stop', () => {
+test('the unit is Type=notify, owns our bus name and reloads through the service', () => {
   const s = settings();
   assert.equal(s.get('Type'), 'notify');
   assert.equal(s.get('NotifyAccess'), 'main');
@@ -54,8 +56,27 @@ test('the unit is Type=notify, owns our bus name, reloads through the service an
   assert.equal(s.get('ExecReload'), `/usr/bin/busctl --user call ${BUS_NAME} ${OBJECT_PATH} ${MANAGER_INTERFACE} Reload`);
   assert.equal(s.get('KillMode'), 'mixed');
   assert.equal(s.get('Restart'), 'on-failure');
-  // Default shutdown_grace (60 s) + rclone's graceful stop (95 s) must fit.
-  assert.ok(Number(s.get('TimeoutStopSec')) > 60 + 95);
   assert.match(s.get('SystemCallFilter') ?? '', /@pkey/);
   assert.equal(s.get('RestartPreventExitStatus'), undefined, 'the daemon never exits 78: a bad config is reported, not fatal');
+});
+
+// user@.service stops the whole user manager within TimeoutStopSec=120s at logout and poweroff (Debian 12).
+const USER_MANAGER_STOP_SEC = 120;
+
+test('a stop fits inside the user manager\'s window: default shutdown_grace + rclone\'s graceful stop < TimeoutStopSec < 120 s', () => {
+  const s = settings();
+  const timeout = /^(\d+)s$/.exec(s.get('TimeoutStopSec') ?? '');
+  assert.ok(timeout, `TimeoutStopSec is written in seconds: ${s.get('TimeoutStopSec')}`);
+  const timeoutSec = Number(timeout[1]);
+  const worstStopSec = DEFAULTS.shutdownGraceSec + STOP_GRACE_MS / 1000;
+  // Some seconds between the last rclone exit and systemd's SIGKILL, for the service to record the runs and exit.
+  assert.ok(timeoutSec - worstStopSec >= 5, `${worstStopSec} s of grace and rclone stop leave at least 5 s in ${timeoutSec} s`);
+  assert.ok(timeoutSec <= USER_MANAGER_STOP_SEC - 10, `${timeoutSec} s leaves the user manager time to stop the rest`);
+});
+
+test('the unit has no ordering a user manager cannot honour, and RestrictSUIDSGID=yes', () => {
+  const text = readFileSync(unitPath, 'utf8');
+  // network-online.target exists only in the system manager; in a user unit the After= does nothing.
+  assert.doesNotMatch(text, /network-online\.target/);
+  assert.equal(settings().get('RestrictSUIDSGID'), 'yes');
 });

@@ -96,7 +96,9 @@ test('installed with install-user.sh, the service works under systemd --user fro
 
   const installed = await manager.run(['bash', join(stage, 'scripts', 'install-user.sh')], { env });
   assert.equal(installed.code, 0, `install-user.sh failed:\n${installed.stdout}${installed.stderr}`);
-  const unitPath = join(home, '.config/systemd/user', UNIT);
+  // Where units of packages installed in the home belong; ~/.config/systemd/user is the user's own (drop-ins below).
+  const unitPath = join(home, '.local/share/systemd/user', UNIT);
+  assert.ok(!existsSync(join(home, '.config/systemd/user', UNIT)), 'nothing installed into the user\'s own unit directory');
   for (const path of [unitPath, join(home, '.local/bin/rbmctl'), join(home, '.local/bin/rclone-bisync-manager'), configPath]) {
     assert.ok(existsSync(path), `install created ${path}`);
   }

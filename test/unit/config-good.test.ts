@@ -32,10 +32,18 @@ test('examples/config.yaml validates, with no rclone known, with rclone 1.60 and
     const config = parse(text, extra);
     assert.equal(config.global.localBasePath, '/home/u/Sync');
     assert.deepEqual(config.jobs.map((j) => [j.name, j.local, j.path2, j.active]), [
-      ['documents', '/home/u/Sync/documents', 'gdrive:Documents', true],
+      ['documents', '/home/u/Sync/documents', 'gdrive:Documents', false],
       ['photos-backup', '/home/u/Sync/photos', '/mnt/backup/photos', false],
     ]);
   }
+});
+
+test('examples/config.yaml is the starter config install-user installs: no job in it runs until the user turns it on', () => {
+  const config = parse(readFileSync(new URL('../../examples/config.yaml', import.meta.url)));
+  assert.ok(config.jobs.length > 0, 'it shows jobs to copy');
+  assert.deepEqual(config.jobs.filter((j) => j.active).map((j) => j.name), [], 'every job is active: false');
+  assert.equal(config.global.runInitialSyncOnStartup, false);
+  assert.equal(config.global.runMissedJobs, false);
 });
 
 test('examples/config.yaml shows every key the schema knows', () => {
@@ -60,7 +68,7 @@ test('keys left out get their documented defaults', () => {
     runInitialSyncOnStartup: false,
     maxParallelJobs: 2,
     rcloneBinary: 'rclone',
-    shutdownGraceSec: 60,
+    shutdownGraceSec: 10,
     dryRun: false,
     rcloneOptions: {},
     bisyncOptions: {},

@@ -62,7 +62,7 @@ test('checkConfigFile: one summary line when valid, every issue when not (exit c
   copyFileSync(new URL('../../examples/config.yaml', import.meta.url), good);
   const ok = await checkConfigFile(good, { home: '/home/u', caps: rclone175 });
   assert.ok(ok.ok);
-  assert.equal(ok.summary, 'config.yaml: OK, 2 jobs (1 active), rclone 1.75.2');
+  assert.equal(ok.summary, 'config.yaml: OK, 2 jobs (0 active), rclone 1.75.2');
 
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'local_base_path: x\nmax_parallel_jobs: 0\n');
