@@ -7,6 +7,7 @@ import * as dbus from 'dbus-next';
 import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
 import { nodeSocketAddress } from './address.js';
+import { introspectionDocument } from './introspection.js';
 import type { Progress, RunRecord } from '../core/types.js';
 import type { ControlApi, JobStatus, ServiceStatus, ServiceSummary, Unsubscribe } from '../service/control-api.js';
 import {
@@ -71,6 +72,7 @@ type ManagerProperties = {
 };
 
 const INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs';
+const INTROSPECTABLE_INTERFACE = 'org.freedesktop.DBus.Introspectable';
 const MEMBER_TABLE: Record<string, Record<string, { in: string; out: string }>> = {
   [MANAGER_INTERFACE]: MANAGER_METHODS,
   [OBJECT_MANAGER_INTERFACE]: OBJECT_MANAGER_METHODS,
@@ -531,6 +533,11 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
     return path === OBJECT_PATH ? [MANAGER_INTERFACE, OBJECT_MANAGER_INTERFACE] : [JOB_INTERFACE];
   }
 
+  /** Child nodes listed in an object's Introspect reply: the manager has the `job` node while any job exists. */
+  function childNodesAt(path: string): string[] {
+    return path === OBJECT_PATH && jobs.size > 0 ? [JOB_PATH_PREFIX.slice(OBJECT_PATH.length + 1)] : [];
+  }
+
   function reply(msg: Message, name: string, text: string): true {
     // dbus-next's typings declare newError(msg: string, …); it takes the call message.
     bus.send(Message.newError(msg as unknown as string, name, text));
@@ -557,7 +564,12 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
       bus.send(Message.newMethodReturn(msg, 's', [id]));
       return true;
     }
-    if (iface === 'org.freedesktop.DBus.Introspectable' || iface === 'org.freedesktop.DBus.Peer') return false;
+    if (msg.member === 'Introspect' && signature === '' && (iface === INTROSPECTABLE_INTERFACE || !iface) && path !== undefined && isOurPath(path)) {
+      // dbus-next's reply has no argument names, annotations or docs: answer with the contract of dbus/*.xml.
+      bus.send(Message.newMethodReturn(msg, 's', [introspectionDocument(interfacesAt(path), childNodesAt(path))]));
+      return true;
+    }
+    if (iface === INTROSPECTABLE_INTERFACE || iface === 'org.freedesktop.DBus.Peer') return false;
     if (path === undefined) return false;
     if (!isOurPath(path)) {
       if (path.startsWith(`${JOB_PATH_PREFIX}/`)) return reply(msg, 'org.freedesktop.DBus.Error.UnknownObject', `no job object at ${path}`);
