@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
 import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
-import { nodeSocketAddress } from './address.js';
+import { nodeSocketAddress, sessionBusAddress } from './address.js';
 import { introspectionDocument } from './introspection.js';
 import type { Progress, RunRecord } from '../core/types.js';
 import type { ControlApi, JobStatus, ServiceStatus, ServiceSummary, Unsubscribe } from '../service/control-api.js';
@@ -50,7 +50,7 @@ const Interface = dbus.interface.Interface;
 type Message = dbus.Message;
 
 export interface DbusServerOptions {
-  /** Bus address; default: $DBUS_SESSION_BUS_ADDRESS. */
+  /** Bus address; default: $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus (as sd-bus finds it). */
   busAddress?: string;
   logger: Logger;
 }
@@ -132,11 +132,12 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   const logger = options.logger.child({ component: 'dbus' });
   let bus: dbus.MessageBus;
   try {
-    const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
-    bus = dbus.sessionBus(address === undefined || address === '' ? {} : { busAddress: nodeSocketAddress(address) });
+    const address = options.busAddress || sessionBusAddress(process.env);
+    if (!address) throw new Error('neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set');
+    bus = dbus.sessionBus({ busAddress: nodeSocketAddress(address) });
   } catch (e: unknown) {
     throw new RbmError('ServiceUnavailable', `cannot connect to the session bus: ${errorText(e)}`, {
-      hint: 'Run inside a desktop session, or set DBUS_SESSION_BUS_ADDRESS (dbus-run-session starts a private bus).',
+      hint: 'Run inside a login session, or set DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR (dbus-run-session starts a private bus).',
       cause: e,
     });
   }
