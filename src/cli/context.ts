@@ -48,6 +48,9 @@ export interface CliDeps {
   probeRclone: RcloneProbe;
 }
 
+/** `read`: the command only looks (status, jobs, history, watch); `act`: it changes something and may start the service. */
+export type ClientUse = 'read' | 'act';
+
 export interface GlobalArgs {
   json: boolean;
   dryRun: boolean;
@@ -55,6 +58,7 @@ export interface GlobalArgs {
   config: string | undefined;
   /** Seconds. */
   timeout: number;
+  /** false (--no-auto-start): not even commands that act may start the service. */
   autoStart: boolean;
 }
 
@@ -66,6 +70,9 @@ export interface Ctx {
   err(text: string): void;
   /** Print a value as JSON (bigint as string). */
   json(value: unknown): void;
-  /** Connect, run `fn`, always disconnect. */
-  withClient<T>(fn: (client: RbmClient) => Promise<T>): Promise<T>;
+  /**
+   * Connect, run `fn`, always disconnect. A read-only use never lets the bus start the service (NO_AUTO_START): a
+   * look at the service must not bring it back after a stop; it fails with ServiceUnavailable instead.
+   */
+  withClient<T>(fn: (client: RbmClient) => Promise<T>, use?: ClientUse): Promise<T>;
 }

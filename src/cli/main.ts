@@ -49,7 +49,6 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
       autoStart: a.autoStart !== false,
     };
     if (!(args.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
-    const busAddress = io.env.DBUS_SESSION_BUS_ADDRESS;
     return {
       io,
       deps,
@@ -57,8 +56,8 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
       out: (text) => void io.stdout.write(`${text}\n`),
       err: (text) => void io.stderr.write(`${text}\n`),
       json: (value) => void io.stdout.write(`${toJson(value)}\n`),
-      async withClient(fn) {
-        const client = await deps.connect({ ...(busAddress ? { busAddress } : {}), timeoutMs: args.timeout * 1000, autoStart: args.autoStart });
+      async withClient(fn, use = 'act') {
+        const client = await deps.connect({ env: io.env, timeoutMs: args.timeout * 1000, autoStart: use === 'act' && args.autoStart });
         try {
           return await fn(client);
         } finally {
@@ -81,7 +80,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .option('console-log', { type: 'boolean', default: false, describe: 'Log to the console (one-shot mode)' })
     .option('config', { type: 'string', describe: 'Config file (one-shot mode)' })
     .option('timeout', { type: 'number', default: 25, describe: 'Seconds to wait for a reply from the service' })
-    .option('auto-start', { type: 'boolean', default: true, describe: 'Let the bus start the service if needed (--no-auto-start: never)' })
+    .option('auto-start', { type: 'boolean', default: true, describe: 'Let the bus start the service for a command that acts (--no-auto-start: never; status, jobs, history and watch never do)' })
     .command('status [job]', 'Show the service and its jobs (or one job in detail)', statusBuilder, handle((ctx, a: { job: string | undefined }) => statusCommand(ctx, a.job)))
     .command('jobs', 'List the configured jobs', (y) => y, handle((ctx) => jobsCommand(ctx)))
     .command(

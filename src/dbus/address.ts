@@ -3,6 +3,7 @@
 // drops the rest of the message: a reply larger than the free socket buffer (a long History, or any reply under load)
 // corrupts the stream, and the bus then hangs the connection or drops it. `unix:abstract=` stays on usocket: Node 20
 // cannot connect to abstract sockets (libuv pads the name); systemd's session bus is a path.
+// sessionBusAddress() finds the session bus the way sd-bus and GLib do, for rbmctl and the service alike.
 
 /** D-Bus address values escape bytes as %XX. */
 function unescapeValue(value: string): string {
@@ -38,4 +39,27 @@ function rewriteEntry(entry: string): string {
 /** The address dbus-next should be given for `address` (a `;`-separated list, tried in order). */
 export function nodeSocketAddress(address: string): string {
   return address.split(';').map(rewriteEntry).join(';');
+}
+
+/** Escape a value for a D-Bus address: bytes outside [-0-9A-Za-z_/.*] become %XX. */
+export function escapeAddressValue(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += byte < 0x80 && /^[-0-9A-Za-z_/.*]$/.test(c) ? c : `%${byte.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * The session bus address as sd-bus and GLib find it: $DBUS_SESSION_BUS_ADDRESS, else the user bus socket
+ * `unix:path=$XDG_RUNTIME_DIR/bus` (what cron jobs, `sudo -u` and `machinectl shell` sessions have). Undefined when
+ * neither is set; a relative XDG_RUNTIME_DIR is ignored, as the XDG base directory spec asks.
+ */
+export function sessionBusAddress(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const address = env.DBUS_SESSION_BUS_ADDRESS;
+  if (address) return address;
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  if (!runtimeDir?.startsWith('/')) return undefined;
+  return `unix:path=${escapeAddressValue(`${runtimeDir.replace(/\/+$/, '')}/bus`)}`;
 }

@@ -5,15 +5,17 @@ import * as dbus from 'dbus-next';
 import { RbmError, codeForErrorName, errorText } from '../errors.js';
 import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_MANAGER_INTERFACE, OBJECT_PATH, PROPERTIES_INTERFACE, jobNameFromPath, jobObjectPath } from './contract.js';
 import { toVariantDict, unwrapVariants } from './variants.js';
-import { nodeSocketAddress } from './address.js';
+import { nodeSocketAddress, sessionBusAddress } from './address.js';
 
 const { Message, MessageType, MessageFlag, DBusError } = dbus;
 
 export const START_HINT = 'Start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).';
 
 export interface ClientOptions {
-  /** Bus address; default: $DBUS_SESSION_BUS_ADDRESS. */
+  /** Bus address; default: found in `env` like sd-bus does ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus). */
   busAddress?: string;
+  /** Where the default bus address is looked up; default: process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Give up on a call after this long (busctl and gdbus use 25 s). */
   timeoutMs: number;
   /** false: never let the bus start the service for a call (NO_AUTO_START). Default true. */
@@ -163,7 +165,7 @@ export function errorFromDbus(e: unknown): RbmError {
     return new RbmError('Internal', `${e.type}: ${e.text}`, { cause: e });
   }
   return new RbmError('ServiceUnavailable', `cannot talk to the session bus: ${errorText(e)}`, {
-    hint: 'Is a D-Bus session running? Set DBUS_SESSION_BUS_ADDRESS, or log in to a desktop session.',
+    hint: 'Is a D-Bus session running? Log in to a session, or set DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR (whose bus socket rbmctl then uses).',
     cause: e,
   });
 }
@@ -183,8 +185,8 @@ function jobNameOf(path: string): string {
 export async function connectClient(options: ClientOptions): Promise<RbmClient> {
   let bus: dbus.MessageBus;
   try {
-    const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
-    if (!address) throw new Error('DBUS_SESSION_BUS_ADDRESS is not set');
+    const address = options.busAddress ?? sessionBusAddress(options.env ?? process.env);
+    if (!address) throw new Error('neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set');
     bus = dbus.sessionBus({ busAddress: nodeSocketAddress(address) });
   } catch (e: unknown) {
     throw errorFromDbus(e);

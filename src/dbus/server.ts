@@ -6,7 +6,8 @@ import type { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
 import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
-import { nodeSocketAddress } from './address.js';
+import { nodeSocketAddress, sessionBusAddress } from './address.js';
+import { introspectionDocument } from './introspection.js';
 import type { Progress, RunRecord } from '../core/types.js';
 import type { ControlApi, JobStatus, ServiceStatus, ServiceSummary, Unsubscribe } from '../service/control-api.js';
 import {
@@ -49,7 +50,7 @@ const Interface = dbus.interface.Interface;
 type Message = dbus.Message;
 
 export interface DbusServerOptions {
-  /** Bus address; default: $DBUS_SESSION_BUS_ADDRESS. */
+  /** Bus address; default: $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus (as sd-bus finds it). */
   busAddress?: string;
   logger: Logger;
 }
@@ -71,6 +72,7 @@ type ManagerProperties = {
 };
 
 const INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs';
+const INTROSPECTABLE_INTERFACE = 'org.freedesktop.DBus.Introspectable';
 const MEMBER_TABLE: Record<string, Record<string, { in: string; out: string }>> = {
   [MANAGER_INTERFACE]: MANAGER_METHODS,
   [OBJECT_MANAGER_INTERFACE]: OBJECT_MANAGER_METHODS,
@@ -130,11 +132,12 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
   const logger = options.logger.child({ component: 'dbus' });
   let bus: dbus.MessageBus;
   try {
-    const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
-    bus = dbus.sessionBus(address === undefined || address === '' ? {} : { busAddress: nodeSocketAddress(address) });
+    const address = options.busAddress || sessionBusAddress(process.env);
+    if (!address) throw new Error('neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set');
+    bus = dbus.sessionBus({ busAddress: nodeSocketAddress(address) });
   } catch (e: unknown) {
     throw new RbmError('ServiceUnavailable', `cannot connect to the session bus: ${errorText(e)}`, {
-      hint: 'Run inside a desktop session, or set DBUS_SESSION_BUS_ADDRESS (dbus-run-session starts a private bus).',
+      hint: 'Run inside a login session, or set DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR (dbus-run-session starts a private bus).',
       cause: e,
     });
   }
@@ -531,6 +534,11 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
     return path === OBJECT_PATH ? [MANAGER_INTERFACE, OBJECT_MANAGER_INTERFACE] : [JOB_INTERFACE];
   }
 
+  /** Child nodes listed in an object's Introspect reply: the manager has the `job` node while any job exists. */
+  function childNodesAt(path: string): string[] {
+    return path === OBJECT_PATH && jobs.size > 0 ? [JOB_PATH_PREFIX.slice(OBJECT_PATH.length + 1)] : [];
+  }
+
   function reply(msg: Message, name: string, text: string): true {
     // dbus-next's typings declare newError(msg: string, …); it takes the call message.
     bus.send(Message.newError(msg as unknown as string, name, text));
@@ -557,7 +565,12 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
       bus.send(Message.newMethodReturn(msg, 's', [id]));
       return true;
     }
-    if (iface === 'org.freedesktop.DBus.Introspectable' || iface === 'org.freedesktop.DBus.Peer') return false;
+    if (msg.member === 'Introspect' && signature === '' && (iface === INTROSPECTABLE_INTERFACE || !iface) && path !== undefined && isOurPath(path)) {
+      // dbus-next's reply has no argument names, annotations or docs: answer with the contract of dbus/*.xml.
+      bus.send(Message.newMethodReturn(msg, 's', [introspectionDocument(interfacesAt(path), childNodesAt(path))]));
+      return true;
+    }
+    if (iface === INTROSPECTABLE_INTERFACE || iface === 'org.freedesktop.DBus.Peer') return false;
     if (path === undefined) return false;
     if (!isOurPath(path)) {
       if (path.startsWith(`${JOB_PATH_PREFIX}/`)) return reply(msg, 'org.freedesktop.DBus.Error.UnknownObject', `no job object at ${path}`);

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
 import { createConfigLoader, defaultConfigPath, parseConfigWithRclone } from '../config/load.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
+import { sessionBusAddress } from '../dbus/address.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../engine/cpulimit.js';
 import { defaultStateDir, ensurePrivateDir, logsDir, pausedJobsPath, rcloneProbeCachePath } from '../engine/paths.js';
@@ -90,7 +91,10 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     editor,
     pausedJobs,
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
-    startBus: (api, log) => startDbusServer(api, { logger: log, ...(env.DBUS_SESSION_BUS_ADDRESS ? { busAddress: env.DBUS_SESSION_BUS_ADDRESS } : {}) }),
+    startBus: (api, log) => {
+      const busAddress = sessionBusAddress(env);
+      return startDbusServer(api, { logger: log, ...(busAddress ? { busAddress } : {}) });
+    },
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   };

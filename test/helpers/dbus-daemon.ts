@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { escapeAddressValue } from '../../src/dbus/address.js';
 
 export interface PrivateBus {
   address: string;
@@ -15,7 +16,8 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-export async function startPrivateBus(options: { servicesDir?: string } = {}): Promise<PrivateBus> {
+/** servicesDir: activation files; socketPath: listen there (e.g. $XDG_RUNTIME_DIR/bus) instead of a socket in a temp dir. */
+export async function startPrivateBus(options: { servicesDir?: string; socketPath?: string } = {}): Promise<PrivateBus> {
   const dir = mkdtempSync(join(tmpdir(), 'rbm-bus-'));
   const config = join(dir, 'bus.conf');
   writeFileSync(
@@ -24,7 +26,7 @@ export async function startPrivateBus(options: { servicesDir?: string } = {}): P
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
-  <listen>unix:dir=${escapeXml(dir)}</listen>
+  <listen>${escapeXml(options.socketPath ? `unix:path=${escapeAddressValue(options.socketPath)}` : `unix:dir=${dir}`)}</listen>
   <auth>EXTERNAL</auth>
   ${options.servicesDir ? `<servicedir>${escapeXml(options.servicesDir)}</servicedir>` : ''}
   <policy context="default">

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { main } from '../../src/cli/main.js';
+import { connectClient } from '../../src/dbus/client.js';
 import { startPrivateBus } from '../helpers/dbus-daemon.js';
 import { run } from '../helpers/procs.js';
 import { requireProgram } from '../helpers/tools.js';
@@ -52,4 +53,75 @@ test('the first call starts the service through the activation file; --no-auto-s
   const shown = { text: '' };
   assert.equal(await main(['--no-auto-start', 'jobs'], io(shown)), 0);
   assert.match(shown.text, /^activated +yes/m);
+});
+
+test('with only XDG_RUNTIME_DIR set rbmctl uses $XDG_RUNTIME_DIR/bus like busctl --user; status, jobs and history never start the service, sync does; after a stop status does not bring it back', async (t) => {
+  if (!requireProgram(t, 'dbus-daemon') || !requireProgram(t, 'busctl')) return;
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'rbm-runtime-'));
+  const servicesDir = mkdtempSync(join(tmpdir(), 'rbm-activation-'));
+  const home = mkdtempSync(join(tmpdir(), 'rbm-home-'));
+  const pidFile = join(servicesDir, 'service.pid');
+  const stopService = (): void => {
+    if (!existsSync(pidFile)) return;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+    } catch {
+      // already gone with its bus
+    }
+  };
+  t.after(() => {
+    stopService();
+    for (const dir of [runtimeDir, servicesDir, home]) rmSync(dir, { recursive: true, force: true });
+  });
+  const shipped = readFileSync(join(PROJECT_ROOT, 'dbus', `${BUS_NAME}.service`), 'utf8');
+  const tsx = import.meta.resolve('tsx');
+  const fixture = join(PROJECT_ROOT, 'test/fixtures/bin/fake-service.ts');
+  writeFileSync(join(servicesDir, `${BUS_NAME}.service`), shipped.replace(/^Exec=.*$/m, `Exec=${process.execPath} --import ${tsx} ${pathToFileURL(fixture).pathname} ${pidFile}`));
+  const bus = await startPrivateBus({ servicesDir, socketPath: join(runtimeDir, 'bus') });
+  t.after(() => bus.stop());
+
+  // What cron, `sudo -u` and `machinectl shell` give: no DBUS_SESSION_BUS_ADDRESS, only XDG_RUNTIME_DIR.
+  const env = { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: join(home, 'state'), XDG_RUNTIME_DIR: runtimeDir };
+  const rbmctl = (...args: string[]) => run(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/bin/rbmctl.ts'), ...args], { cwd: PROJECT_ROOT, env });
+  const hasOwner = async (): Promise<string> => {
+    const r = await run('busctl', ['--user', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'NameHasOwner', 's', BUS_NAME], { env });
+    assert.equal(r.code, 0, `busctl --user finds the bus from XDG_RUNTIME_DIR: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const assertNotStartedBy = async (args: string[]): Promise<void> => {
+    const r = await rbmctl(...args);
+    assert.equal(r.code, 69, `rbmctl ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr, 'rbmctl: the rclone-bisync-manager service is not running; start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).\n');
+    assert.ok(!existsSync(pidFile), `rbmctl ${args.join(' ')} did not start the service`);
+    assert.equal(await hasOwner(), 'b false');
+  };
+
+  for (const args of [['status'], ['jobs'], ['history'], ['status', 'activated']]) await assertNotStartedBy(args);
+
+  const sync = await rbmctl('sync', 'activated');
+  assert.equal(sync.code, 0, sync.stderr);
+  assert.match(sync.stdout, /^queued: activated \(run \d+\)$/m);
+  assert.ok(existsSync(pidFile), 'sync started the service through bus activation');
+  assert.equal(await hasOwner(), 'b true');
+  const status = await rbmctl('status');
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^rclone-bisync-manager 0\.1\.0: running/m);
+  assert.match(status.stdout, /^activated +/m);
+
+  // Stop the service (as systemctl --user stop would) and wait until its name is gone from the bus.
+  const watcher = await connectClient({ busAddress: bus.address, timeoutMs: 25_000, autoStart: false });
+  t.after(() => watcher.close());
+  let onGone: () => void = () => undefined;
+  const gone = new Promise<void>((resolve) => (onGone = resolve));
+  await watcher.subscribe((s) => {
+    if (s.kind === 'service-gone') onGone();
+  });
+  stopService();
+  await gone;
+  rmSync(pidFile);
+  await assertNotStartedBy(['status']);
+
+  const again = await rbmctl('sync', 'activated');
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(existsSync(pidFile), 'an acting command starts it again');
 });

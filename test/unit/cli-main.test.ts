@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { ERROR_TABLE, RbmError, type ErrorCode } from '../../src/errors.js';
 import { main } from '../../src/cli/main.js';
 import type { CliDeps } from '../../src/cli/context.js';
-import type { JobView, ManagerSignal, RbmClient, RunView, StatusView } from '../../src/dbus/client.js';
+import type { ClientOptions, JobView, ManagerSignal, RbmClient, RunView, StatusView } from '../../src/dbus/client.js';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -351,4 +351,36 @@ test('an unexpected error prints one line and a hint, no stack trace unless RBM_
   assert.equal(plain.stderr, 'rbmctl: internal error: boom\nThis is a bug: run the command again with RBM_DEBUG=1 to see where it happened, and report it.\n');
   const debug = await run({ RBM_DEBUG: '1' });
   assert.match(debug.stderr, /^rbmctl: internal error: boom\nTypeError: boom\n\s+at /);
+});
+
+test('read-only commands never let the bus start the service; commands that act may, unless --no-auto-start', async () => {
+  const cases: [argv: string[], autoStart: boolean][] = [
+    [['status'], false],
+    [['status', 'photos'], false],
+    [['jobs'], false],
+    [['history', 'photos'], false],
+    [['watch'], false],
+    [['daemon', 'status'], false],
+    [['--auto-start', 'status'], false],
+    [['sync', 'photos'], true],
+    [['add-sync', 'photos'], true],
+    [['remove-job', 'photos'], true],
+    [['pause', 'photos'], true],
+    [['resume', 'photos'], true],
+    [['cancel', 'photos'], true],
+    [['reload'], true],
+    [['daemon', 'reload'], true],
+    [['approve', 'photos', '--yes', '--token', TOKEN], true],
+    [['--no-auto-start', 'sync', 'photos'], false],
+  ];
+  for (const [argv, autoStart] of cases) {
+    const seen: ClientOptions[] = [];
+    const stopped = new AbortController();
+    stopped.abort(); // watch returns at once
+    const r = await rbmctl(argv, fakeClient().client, { abort: stopped.signal, connect: (options) => (seen.push(options), Promise.resolve(fakeClient().client)) });
+    assert.notEqual(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
+    assert.deepEqual(seen.map((o) => o.autoStart), [autoStart], argv.join(' '));
+    // The bus is found from rbmctl's environment (DBUS_SESSION_BUS_ADDRESS, else XDG_RUNTIME_DIR) by the client.
+    assert.equal(seen[0]?.env?.DBUS_SESSION_BUS_ADDRESS, 'unix:path=/fake', argv.join(' '));
+  }
 });

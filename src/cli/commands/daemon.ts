@@ -18,13 +18,7 @@ async function userManagerRuns(ctx: Ctx): Promise<boolean> {
 
 async function serviceAnswers(ctx: Ctx): Promise<{ running: boolean; version?: string; state?: string }> {
   try {
-    const status = await ctx.deps.connect({ ...(ctx.io.env.DBUS_SESSION_BUS_ADDRESS ? { busAddress: ctx.io.env.DBUS_SESSION_BUS_ADDRESS } : {}), timeoutMs: ctx.args.timeout * 1000, autoStart: false }).then(async (c) => {
-      try {
-        return await c.status();
-      } finally {
-        c.close();
-      }
-    });
+    const status = await ctx.withClient((c) => c.status(), 'read');
     return { running: true, version: status.version, state: status.state };
   } catch (e: unknown) {
     if (e instanceof RbmError && e.code === 'ServiceUnavailable') return { running: false };

@@ -6,7 +6,7 @@ import { formatHistory } from '../format.js';
 
 export async function historyCommand(ctx: Ctx, job: string | undefined, limit: number): Promise<number> {
   if (!Number.isInteger(limit) || limit < 0 || limit > 1000) throw new RbmError('InvalidArgs', '--limit must be a whole number from 0 to 1000');
-  const runs = await ctx.withClient((c) => c.history(job ?? '', limit));
+  const runs = await ctx.withClient((c) => c.history(job ?? '', limit), 'read');
   if (ctx.args.json) ctx.json(runs);
   else ctx.out(formatHistory(runs, ctx.deps.now()));
   return 0;

@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 import { formatJob, formatJobs, formatStatus } from '../format.js';
 
 export async function statusCommand(ctx: Ctx, job: string | undefined): Promise<number> {
-  const status = await ctx.withClient((c) => c.status());
+  const status = await ctx.withClient((c) => c.status(), 'read');
   if (job === undefined) {
     if (ctx.args.json) ctx.json(status);
     else ctx.out(formatStatus(status, ctx.deps.now()));
@@ -19,7 +19,7 @@ export async function statusCommand(ctx: Ctx, job: string | undefined): Promise<
 }
 
 export async function jobsCommand(ctx: Ctx): Promise<number> {
-  const status = await ctx.withClient((c) => c.status());
+  const status = await ctx.withClient((c) => c.status(), 'read');
   if (ctx.args.json) ctx.json(status.jobs);
   else ctx.out(formatJobs(status.jobs));
   return 0;

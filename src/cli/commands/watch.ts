@@ -26,5 +26,5 @@ export async function watchCommand(ctx: Ctx): Promise<number> {
       ctx.deps.abort?.removeEventListener('abort', onAbort);
       unsubscribe();
     }
-  });
+  }, 'read');
 }
