@@ -148,6 +148,9 @@ test('rbmctl watch prints one line per signal until interrupted', { skip }, asyn
   const sync = await rbmctl(['sync', 'photos', '--wait']);
   assert.equal(sync.code, 0);
   await rbmctl(['reload']);
+  // The watcher has its own bus connection: a signal sent before another client's reply may reach it after that reply.
+  const deadline = Date.now() + 10_000;
+  while (!/config reloaded$/m.test(stdout) && !ended && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   stop.abort();
   const r = { code: await watching, stdout };
   assert.equal(r.code, 0);
