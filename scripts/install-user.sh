@@ -236,3 +236,43 @@ if [ "$INSTALL_MODE" = user ]; then
   case ":$PATH:" in *":$BINDIR:"*) ;; *) echo "  note: $BINDIR is not on your PATH" ;; esac
   echo "  start it:    systemctl --user enable --now $APP   (and loginctl enable-linger \$USER to keep it running after logout)"
 fi
+
+# ---- shell completions and manual pages ------------------------------------------------------------------------------
+# Where each shell looks without configuration (bash-completion, fish) or with one fpath line (zsh); man finds
+# $PREFIX/share/man from $PREFIX/bin on PATH. Recorded in the manifest like everything else.
+if [ "$INSTALL_MODE" = user ]; then
+  data_home="${XDG_DATA_HOME:-$HOME/.local/share}"
+  BASHCOMPDIR="${BASHCOMPDIR:-$data_home/bash-completion/completions}"
+  ZSHCOMPDIR="${ZSHCOMPDIR:-$data_home/zsh/site-functions}"
+  FISHCOMPDIR="${FISHCOMPDIR:-$data_home/fish/vendor_completions.d}"
+else
+  BASHCOMPDIR="${BASHCOMPDIR:-$PREFIX/share/bash-completion/completions}"
+  ZSHCOMPDIR="${ZSHCOMPDIR:-$PREFIX/share/zsh/vendor-completions}"
+  FISHCOMPDIR="${FISHCOMPDIR:-$PREFIX/share/fish/vendor_completions.d}"
+fi
+MANDIR="${MANDIR:-$PREFIX/share/man}"
+install_file() { # install_file SRC DEST
+  make_dir "$(dirname "$1")" >/dev/null
+  install -m 0644 "$2" "$DESTDIR$1"
+  record file "$1"
+}
+if [ -d completions ]; then
+  cp -R completions "$DESTDIR$LIBDIR/"
+  install_file "$BASHCOMPDIR/rbmctl" completions/rbmctl.bash
+  install_file "$ZSHCOMPDIR/_rbmctl" completions/_rbmctl
+  install_file "$FISHCOMPDIR/rbmctl.fish" completions/rbmctl.fish
+fi
+if [ -d man ]; then
+  cp -R man "$DESTDIR$LIBDIR/"
+  for page in man/*.[1-9]; do install_file "$MANDIR/man${page##*.}/$(basename "$page")" "$page"; done
+fi
+{
+  grep '^#' "$DESTDIR$MANIFEST"
+  { grep -v '^#' "$DESTDIR$MANIFEST"; printf '%s\n' "${NEW_ENTRIES[@]}"; } | LC_ALL=C sort -u
+} >"$DESTDIR$MANIFEST.new"
+mv -f "$DESTDIR$MANIFEST.new" "$DESTDIR$MANIFEST"
+echo "  completions: $BASHCOMPDIR/rbmctl (bash), $ZSHCOMPDIR/_rbmctl (zsh), $FISHCOMPDIR/rbmctl.fish (fish)"
+echo "  manuals:     $MANDIR/man1 (man rbmctl, man $APP), $MANDIR/man5 (man $APP.yaml)"
+if [ "$INSTALL_MODE" = user ]; then
+  echo "  zsh:         add to ~/.zshrc before compinit: fpath=($ZSHCOMPDIR \$fpath)"
+fi

@@ -79,3 +79,7 @@ say "uninstalled $APP ($removed entries removed)"
 if [ "$INSTALL_MODE" = user ]; then
   echo "  kept: your config ($CONFIG_DIR) and the service's state and logs; delete them yourself if you want them gone"
 fi
+# The completions and manual pages are in the manifest and went with the files above; zsh may remember _rbmctl.
+if [ "$INSTALL_MODE" = user ]; then
+  echo "  zsh keeps a completion cache: run rm -f ~/.zcompdump* if it still offers rbmctl"
+fi

@@ -15,6 +15,8 @@ import { addJobBuilder, addJobCommand, addSyncCommand, jobsBuilder, listCommand,
 import { historyBuilder, historyCommand } from './commands/history.js';
 import { watchCommand } from './commands/watch.js';
 import { daemonBuilder, daemonCommand } from './commands/daemon.js';
+import { completionBuilder, completionCommand } from './commands/completion.js';
+import type { CompletionShell } from './commands/completion.js';
 
 class UsageError extends Error {}
 
@@ -37,6 +39,8 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     runOneShot: async (request) => (await import('./one-shot.js')).runOneShotSync(request, io.env, overrides.abort),
     ...overrides,
   };
+  // Shell completion's hidden helper: before yargs, so it stays out of --help and costs no parsing.
+  if (argv[0] === '__complete-jobs') return (await import('./complete-jobs.js')).completeJobs(argv.slice(1), io, deps);
   let exitCode = 0;
 
   const makeCtx = (a: Record<string, unknown>): Ctx => {
@@ -112,7 +116,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .command('daemon <action>', 'Start, stop, check or reload the service (systemctl --user)', daemonBuilder, handle((ctx, a: { action: 'start' | 'stop' | 'status' | 'reload' }) => daemonCommand(ctx, a.action)))
     .strict()
     .demandCommand(1, 'Give a command; rbmctl --help lists them.')
-    .completion('completion', 'Print a bash completion script (rbmctl completion >> ~/.bashrc)')
+    .command('completion [shell]', 'Print the completion script for bash, zsh or fish (install-user installs them)', completionBuilder, handle((ctx, a: { shell: CompletionShell }) => completionCommand(ctx, a.shell)))
     .help()
     .alias('help', 'h')
     .version(VERSION)

@@ -383,7 +383,7 @@ function assertBuildIsFresh(): void {
 /** A copy of what install-user.sh needs, readable by the test user (the checkout may sit in root's home). */
 function stageProject(stage: string): void {
   mkdirSync(stage, { recursive: true });
-  const parts = ['package.json', 'package-lock.json', 'bin', 'dist', 'scripts', 'systemd', 'dbus', 'examples'];
+  const parts = ['package.json', 'package-lock.json', 'bin', 'dist', 'scripts', 'systemd', 'dbus', 'examples', 'completions', 'man'];
   execFileSync('cp', ['-R', ...parts.filter((p) => existsSync(join(PROJECT_DIR, p))).map((p) => join(PROJECT_DIR, p)), stage]);
   execFileSync(process.execPath, [join(PROJECT_DIR, 'scripts/copy-prod-modules.mjs'), PROJECT_DIR, join(stage, 'node_modules')]);
   execFileSync('chmod', ['-R', 'a+rX', stage]);
