@@ -377,10 +377,12 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       return record;
     }
     let plan: RunPlan = planned;
+    const runEnv = rcloneEnv(baseEnv, caps);
+    // Helper commands (side check, repair, hash detection) get the job's secret options through the environment too.
+    const helperEnv = { ...runEnv, ...rcloneOnlyEnv(job, global) };
     if (sideCheckApplies(plan)) {
       // A missing drive is a check that waits: rclone never runs on it (no deletes, no resync, no 1.60 lockout).
-      const env = { ...rcloneEnv(baseEnv, caps), ...rcloneOnlyEnv(job, global) }; // the job's secrets, never on argv
-      const failure = await checkSides(job, global, paths.workdir, state.localMounts, { spawner, logger: log, env, spawnOptions: priorityOptions(global, log), readMountInfo, signal: hooks.signal });
+      const failure = await checkSides(job, global, paths.workdir, state.localMounts, { spawner, logger: log, env: helperEnv, spawnOptions: priorityOptions(global, log), readMountInfo, signal: hooks.signal });
       if (failure) {
         const words = describeSideCheck(failure, job.name);
         const record = simpleRecord('check-failed', words.message, words.hint, words.errorText, plan.operation);
@@ -411,15 +413,13 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     }
     ensurePrivateDir(paths.workdir);
 
-    const baseCtx = { caps, global, log, hooks, env: rcloneEnv(baseEnv, caps), secretEnv: new Set<string>(), spawner: runSpawner };
+    const baseCtx = { caps, global, log, hooks, env: runEnv, secretEnv: new Set<string>(), spawner: runSpawner };
     // Secret options reach rclone through its environment, never its argv (/proc/PID/cmdline is world-readable).
     const ctxFor = (operation: Operation): typeof baseCtx => {
       const secretEnv = buildRunEnv({ job, global, operation });
       return { ...baseCtx, env: { ...baseCtx.env, ...secretEnv }, secretEnv: new Set(Object.keys(secretEnv)) };
     };
     let ctx = baseCtx;
-    // Helper commands (repair, hash detection) get the job's secret options through the environment too.
-    const helperEnv = { ...baseCtx.env, ...rcloneOnlyEnv(job, global) };
     // Repair what an earlier run left before rclone runs; journal the copies of this one (src/engine/run-journal.ts).
     const runJournal = plan.dryRun
       ? undefined
