@@ -3,6 +3,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The folders that must stay pure (docs/architecture.md); tsconfig.pure.json lists the same.
+const PURE = ['src/api/**', 'src/rclone/**', 'src/run/rules/**', 'src/run/types.ts', 'src/scheduler/**', 'src/errors.ts', 'src/ports.ts'];
+
 const coreRestrictions = {
   paths: ['node:child_process', 'child_process', 'dbus-next', 'sd-notify', 'winston', 'node:timers'].map((name) => ({
     name,
@@ -26,8 +29,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'src/core/**', 'src/scheduler/**'],
+    files: ['src/config/**', ...PURE],
     rules: { 'no-restricted-imports': ['error', coreRestrictions] },
+  },
+  {
+    // The pure core reads no clock, arms no timer and sees no process: they are injected (tsconfig.pure.json
+    // enforces the same through the compiler).
+    files: PURE,
+    rules: {
+      'no-restricted-globals': ['error', ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'process', 'Buffer', 'performance'].map((name) => ({ name, message: 'Pure core: inject a Clock or pass the value in.' }))],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'Pure core: read the time from the injected Clock.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure core: read the time from the injected Clock.' },
+      ],
+    },
   },
   {
     files: ['src/cli/**'],

@@ -12,10 +12,13 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): Timer;
 }
 
+/** A signal name as Node spells it (the pure core has no Node types). */
+export type SignalName = `SIG${string}`;
+
 export interface ExitStatus {
   /** Exit code, or null when the process died from a signal. */
   code: number | null;
-  signal: NodeJS.Signals | null;
+  signal: SignalName | null;
 }
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -35,7 +38,7 @@ export interface Child {
   readonly pid: number | undefined;
   /** Resolves once the process has exited and its output is drained (the process is reaped). Never rejects: spawn errors resolve with code 127. */
   readonly exited: Promise<ExitStatus>;
-  kill(signal: NodeJS.Signals): void;
+  kill(signal: SignalName): void;
 }
 
 /** Starts a program with an argv array; never through a shell. */

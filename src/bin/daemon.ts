@@ -1,6 +1,6 @@
 // Entry point of the service executable: real adapters into the composition root, then exit with its code.
 import { runDaemon } from '../service/daemon.js';
-import { createRealPlatform } from '../service/platform.js';
+import { createRealPlatform } from '../service/wiring.js';
 
 // Never create world-writable files, whatever umask we were started with: rclone's listings (and synced files) follow
 // the umask. Only the "other: write" bit is forced; group policy stays the user's.

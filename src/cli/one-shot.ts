@@ -1,11 +1,11 @@
 // rbmctl's one-shot mode (sync --standalone, and sync when the service is not running): loads the config,
-// builds the engine in this process and runs the jobs one after another (engine/one-shot.ts prints the lines).
+// builds the engine in this process and runs the jobs one after another (run/one-shot.ts prints the lines).
 import { ConfigError } from '../errors.js';
 import { defaultConfigPath, loadConfigWithRclone } from '../config/load.js';
-import { runOneShot } from '../engine/one-shot.js';
-import { createJobRunner } from '../engine/runner.js';
-import { defaultStateDir, ensurePrivateDir, logsDir, rcloneProbeCachePath } from '../engine/paths.js';
-import { findCpulimit } from '../engine/cpulimit.js';
+import { runOneShot } from '../run/one-shot.js';
+import { createJobRunner } from '../run/runner.js';
+import { defaultStateDir, ensurePrivateDir, logsDir, rcloneProbeCachePath } from '../state/paths.js';
+import { findCpulimit } from '../run/cpulimit.js';
 import { createLogger } from '../log/logger.js';
 import { systemClock } from '../platform/clock.js';
 import { createSpawner } from '../platform/spawner.js';

@@ -1,10 +1,10 @@
 // Keys of the original Python rclone-bisync-manager's config that this manager reads differently, and for each
 // exactly what to change. parse.ts asks here first, so a migrating user gets one instruction per old key.
 
-import { COMPARE_MIN_VERSION } from '../core/compare.js';
-import { flagName } from './flags.js';
-import type { OptionMapKind } from './option-rules.js';
-import { flagSupport } from './rclone-caps.js';
+import { COMPARE_MIN_VERSION } from '../rclone/compare.js';
+import { flagName } from '../rclone/flags.js';
+import type { OptionMapKind } from '../rclone/option-rules.js';
+import { flagSupport } from '../rclone/caps.js';
 import type { RcloneCapabilities } from './types.js';
 
 const EVERY_JOB = 'at the top level for every job';
@@ -64,7 +64,7 @@ export function legacyOptionProblem(key: string, kind: OptionMapKind, value: unk
 
 /**
  * compare in rclone_options (the original tool's sample has it): from 1.66 it is accepted as a bisync flag (bisync and
- * resync runs get it, the setup commands do not: config/option-scope.ts); 1.60 has no --compare.
+ * resync runs get it, the setup commands do not: rclone/option-scope.ts); 1.60 has no --compare.
  */
 function compareProblem(caps: RcloneCapabilities | undefined): string | undefined {
   if (tooOld(caps, 'compare') === undefined) return undefined;

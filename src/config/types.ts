@@ -65,7 +65,7 @@ export interface JobConfig {
   forceOperation: boolean;
   /** Seed and check RCLONE_TEST files (--check-access). */
   checkAccess: boolean;
-  /** Compare checksums too where rclone (>= 1.66) and the remote can (core/compare.ts). */
+  /** Compare checksums too where rclone (>= 1.66) and the remote can (rclone/compare.ts). */
   checksumCompare: boolean;
   /** Resync on its own after a lockout instead of waiting for the user. */
   autoResync: boolean;
@@ -90,7 +90,7 @@ export interface Config {
 
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** What the installed rclone offers, detected once per binary (config/rclone-caps.ts). */
+/** What the installed rclone offers, detected once per binary (rclone/caps.ts). */
 export interface RcloneCapabilities {
   /** The binary as configured (command name or absolute path). */
   binary: string;

@@ -8,8 +8,8 @@ import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
 import { nodeSocketAddress, sessionBusAddress } from './address.js';
 import { introspectionDocument } from './introspection.js';
-import type { Progress, RunRecord } from '../core/types.js';
-import type { ControlApi, JobStatus, ServiceStatus, ServiceSummary, Unsubscribe } from '../service/control-api.js';
+import type { Progress, RunRecord } from '../run/types.js';
+import type { ControlApi, JobStatus, ServiceStatus, ServiceSummary, Unsubscribe } from '../api/control-api.js';
 import {
   BUS_NAME,
   DEFAULT_HISTORY_LIMIT,

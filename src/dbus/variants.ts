@@ -3,8 +3,8 @@
 
 import * as dbus from 'dbus-next';
 import { RbmError, printable } from '../errors.js';
-import type { Progress, RunRecord, RunRequest } from '../core/types.js';
-import type { JobStatus, ServiceStatus } from '../service/control-api.js';
+import type { Progress, RunRecord, RunRequest } from '../run/types.js';
+import type { JobStatus, ServiceStatus } from '../api/control-api.js';
 import { MAX_JOBS_PER_CALL, MAX_STRING_LENGTH, jobObjectPath } from './contract.js';
 
 const { Variant } = dbus;

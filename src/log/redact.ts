@@ -1,7 +1,7 @@
 // Removes secrets from log text and metadata: `password=…`, tokens, `user:pass@` in URLs, the value after a secret
 // rclone option name (`--b2-key=…`, `RCLONE_SFTP_PASS=…`), and the exact secret values of the config (maskingLogger).
 
-import { isSecretOption, maskSecretValues } from '../config/secret-options.js';
+import { isSecretOption, maskSecretValues } from '../rclone/secret-options.js';
 import type { LogMeta, Logger } from '../ports.js';
 
 const SECRET_KEY = /(pass(?:word|wd)?|secret|token|api[_-]?key|client[_-]?secret|auth(?:orization)?|bearer|credentials?)/i;
@@ -18,7 +18,7 @@ const VALUE = /[^\s"',&;]+/y;
 
 export const REDACTED = '***';
 
-/** A secret option name (config/secret-options.ts); `name "value"` counts only in the flag form, not in prose. */
+/** A secret option name (rclone/secret-options.ts); `name "value"` counts only in the flag form, not in prose. */
 function isSecretOptionMatch(m: RegExpExecArray): boolean {
   const [, prefix, name = '', sep = ''] = m;
   if (sep.trim() === '' && prefix !== '--') return false;

@@ -1,5 +1,5 @@
 // Detects what the installed rclone offers by running it (argv, no shell), once per binary and file version.
-// Parsing lives in config/rclone-caps.ts; this adapter only runs the three commands and caches the result, in memory
+// Parsing lives in rclone/caps.ts; this adapter only runs the three commands and caches the result, in memory
 // and (optionally) in a file, so a service start does not pay for three rclone processes when rclone did not change.
 
 import { execFile } from 'node:child_process';
@@ -7,7 +7,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { RbmError } from '../errors.js';
-import { MIN_RCLONE_VERSION, buildCapabilities, compareVersions, parseRcloneVersion } from '../config/rclone-caps.js';
+import { MIN_RCLONE_VERSION, buildCapabilities, compareVersions, parseRcloneVersion } from '../rclone/caps.js';
 import type { RcloneCapabilities } from '../config/types.js';
 import type { Child, ExitStatus, Spawner } from '../ports.js';
 
@@ -37,7 +37,7 @@ export const execFileSpawner: Spawner = {
         resolveExit({ code, signal: error.signal ?? null });
       },
     );
-    return { pid: child.pid, exited, kill: (signal) => void child.kill(signal) };
+    return { pid: child.pid, exited, kill: (signal) => void child.kill(signal as NodeJS.Signals) };
   },
 };
 

@@ -1,6 +1,6 @@
 // The runs a job has queued while it is busy: at most one real run and one dry run, each merged only with triggers
 // of its own kind, so a dry request's flags never reach a real run and every caller gets the run it asked for. Pure.
-import type { RunRequest } from '../core/types.js';
+import type { RunRequest } from '../run/types.js';
 
 export interface PendingRun {
   runId: number;

@@ -1,7 +1,7 @@
 // Runs the job lock refused (another process held the job) are retried by the scheduler with the same backoff as a
 // `locked` run. Kept in memory: the job's state file belongs to the process holding the lock, so it is not written. Pure.
-import type { RunRequest } from '../core/types.js';
-import { retryDelayMs } from '../core/retry.js';
+import type { RunRequest } from '../run/types.js';
+import { retryDelayMs } from '../run/rules/retry.js';
 import { isDryRequest } from './pending-runs.js';
 
 export interface RefusedRetry {

@@ -1,11 +1,11 @@
 // When each job runs: cron slots, start-up and missed runs, retries, coalesced triggers, the parallel limit and
 // path-overlap exclusion, pause, cancel and live config changes. Pure: one timer through the injected Clock, no node timers.
 import type { JobConfig } from '../config/types.js';
-import { refusedRecordOf } from '../core/run-refused.js';
-import type { JobState, RunRecord, RunRequest } from '../core/types.js';
+import { refusedRecordOf } from '../run/rules/run-refused.js';
+import type { JobState, RunRecord, RunRequest } from '../run/types.js';
 import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Clock, Logger, Timer } from '../ports.js';
-import type { JobActivity } from '../service/control-api.js';
+import type { JobActivity } from '../api/control-api.js';
 import { nextRunAfter } from './next-run.js';
 import { addPendingRun, type PendingRun } from './pending-runs.js';
 import { afterRefusal, afterStart, type RefusedRetry } from './refused-retry.js';
@@ -150,7 +150,7 @@ function sameConfig(a: JobConfig, b: JobConfig): boolean {
  * previews again (rclone's safety check), so it heals by itself once the deletes are gone, and refreshes its list.
  */
 function needsAttention(state: JobState, config: JobConfig): boolean {
-  return state.needsResync && !config.autoResync; // auto_resync: the next run resyncs by itself (core/plan.ts)
+  return state.needsResync && !config.autoResync; // auto_resync: the next run resyncs by itself (run/rules/plan.ts)
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {

@@ -2,12 +2,12 @@
 // the D-Bus name, READY=1; SIGHUP and file changes reload; SIGTERM/SIGINT and bus loss shut down gracefully.
 import { parseArgs } from 'node:util';
 import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
-import type { JobRunner } from '../core/types.js';
+import type { JobRunner } from '../run/types.js';
 import { BUS_NAME, errorText, isRbmError } from '../errors.js';
 import { createNotifier, type Notifier } from '../platform/notify.js';
 import { createFileWatcher } from '../platform/watcher.js';
 import type { Clock, Logger } from '../ports.js';
-import type { ControlApi } from './control-api.js';
+import type { ControlApi } from '../api/control-api.js';
 import { createService, type ConfigEditor } from './service.js';
 
 /** What the D-Bus adapter gives back once it owns the bus name. */

@@ -4,13 +4,13 @@ import { existsSync, statSync } from 'node:fs';
 import { jobPathChanges, suspiciousPathChange, type PathChange } from '../config/path-changes.js';
 import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
-import type { PendingApproval } from '../core/approval.js';
-import type { JobRunner, Progress, RunRecord, RunRequest } from '../core/types.js';
+import type { PendingApproval } from '../run/rules/approval.js';
+import type { JobRunner, Progress, RunRecord, RunRequest } from '../run/types.js';
 import { ConfigError, RbmError, errorText, formatIssue, isRbmError } from '../errors.js';
 import type { Notifier } from '../platform/notify.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import { createScheduler, type JobScheduleInfo, type SchedulerEvent } from '../scheduler/scheduler.js';
-import type { ControlApi, ControlEvents, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from './control-api.js';
+import type { ControlApi, ControlEvents, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from '../api/control-api.js';
 
 /** Writes job definitions into the config file. Both methods validate first and write nothing on failure. */
 export interface ConfigEditor {

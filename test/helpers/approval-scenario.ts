@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { pendingDeletesPath } from '../../src/engine/pending-deletes.js';
+import { pendingDeletesPath } from '../../src/state/pending-deletes.js';
 import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles, type EngineEnv } from './engine-env.js';
 import { startSftpServer } from './sftp-server.js';
 

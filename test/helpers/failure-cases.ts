@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { jobPaths } from '../../src/engine/paths.js';
+import { jobPaths } from '../../src/state/paths.js';
 import { createLogger, ERROR_LOG_NAME } from '../../src/log/logger.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { hashOf, tempDir, treeHashes, writeFiles } from './engine-env.js';

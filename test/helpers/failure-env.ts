@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { GlobalSettings, JobConfig } from '../../src/config/types.js';
-import type { RunHooks, RunRecord, RunRequest } from '../../src/core/types.js';
-import { createJobRunner, type EngineRunner } from '../../src/engine/runner.js';
+import type { RunHooks, RunRecord, RunRequest } from '../../src/run/types.js';
+import { createJobRunner, type EngineRunner } from '../../src/run/runner.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { probeRclone } from '../../src/platform/rclone-probe.js';
 import { createSpawner } from '../../src/platform/spawner.js';

@@ -3,10 +3,10 @@
 import { EventEmitter } from 'node:events';
 import { ConfigError, RbmError } from '../../src/errors.js';
 import type { JobConfig } from '../../src/config/types.js';
-import { initialJobState } from '../../src/core/job-state.js';
+import { initialJobState } from '../../src/run/rules/job-state.js';
 import { makeJob } from './job.js';
-import type { JobState, Outcome, Progress, RunRecord, RunRequest } from '../../src/core/types.js';
-import type { ControlApi, ControlEvents, JobActivity, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from '../../src/service/control-api.js';
+import type { JobState, Outcome, Progress, RunRecord, RunRequest } from '../../src/run/types.js';
+import type { ControlApi, ControlEvents, JobActivity, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from '../../src/api/control-api.js';
 
 export function fakeJobConfig(name: string, overrides: Partial<JobConfig> = {}): JobConfig {
   return makeJob({ name, local: `/home/user/${name}`, rcloneRemote: 'remote', remote: name, path2: `remote:${name}`, schedule: '*/5 * * * *', ...overrides });

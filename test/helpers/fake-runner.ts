@@ -1,7 +1,7 @@
 // A JobRunner double for service tests: runs settle when the test says so; state and history live in memory.
 import { JOB_DEFAULTS } from '../../src/config/parse.js';
 import type { Config, GlobalSettings, JobConfig } from '../../src/config/types.js';
-import type { JobRunner, JobState, RunHooks, RunRecord, RunRequest } from '../../src/core/types.js';
+import type { JobRunner, JobState, RunHooks, RunRecord, RunRequest } from '../../src/run/types.js';
 import { deferred, makeRecord, makeState } from './scheduler-fixtures.js';
 
 export interface FakeRunnerRun {

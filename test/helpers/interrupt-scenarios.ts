@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { Progress, RunRecord } from '../../src/core/types.js';
+import type { Progress, RunRecord } from '../../src/run/types.js';
 import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles, type EngineEnv } from './engine-env.js';
 import { startSftpServer, type SftpServer } from './sftp-server.js';
 import { rcloneVersion } from './tools.js';

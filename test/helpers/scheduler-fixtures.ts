@@ -1,7 +1,7 @@
 // Builders for scheduler and service unit tests: complete JobConfig/JobState values and a controllable fake run.
 import type { JobConfig } from '../../src/config/types.js';
-import type { JobState, RunRecord, RunRequest } from '../../src/core/types.js';
-import { initialJobState } from '../../src/core/job-state.js';
+import type { JobState, RunRecord, RunRequest } from '../../src/run/types.js';
+import { initialJobState } from '../../src/run/rules/job-state.js';
 import { makeJob as makeJobConfig } from './job.js';
 
 export function makeJob(name: string, overrides: Partial<JobConfig> = {}): JobConfig {

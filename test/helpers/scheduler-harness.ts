@@ -1,6 +1,6 @@
 // A scheduler wired to a FakeClock and a fake run that the test finishes by hand (or at once with autoFinish).
 import type { JobConfig } from '../../src/config/types.js';
-import type { JobState, RunRecord, RunRequest } from '../../src/core/types.js';
+import type { JobState, RunRecord, RunRequest } from '../../src/run/types.js';
 import { nullLogger } from '../../src/ports.js';
 import { createScheduler, type Scheduler, type SchedulerEvent } from '../../src/scheduler/scheduler.js';
 import { FakeClock } from './fake-clock.js';

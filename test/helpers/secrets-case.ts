@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
-import { isSecretOption } from '../../src/config/secret-options.js';
+import { isSecretOption } from '../../src/rclone/secret-options.js';
 import { cmdline, rcloneChildren, startService, transferStarted, waitForRun, waitIdle, waitUntil } from './hardening.js';
 import { hashOf, tempDir, treeHashes, writeFiles } from './engine-env.js';
 import { createServiceEnv } from './service-env.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { JobConfig } from '../../src/config/types.js';
-import type { RunRecord } from '../../src/core/types.js';
+import type { RunRecord } from '../../src/run/types.js';
 import { createEngineEnv, hashOf, treeHashes, writeFiles, type EngineEnv } from './engine-env.js';
 import { requireMount } from './hardening.js';
 import { startSftpServer, type SftpServer } from './sftp-server.js';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { RunRecord } from '../../src/core/types.js';
+import type { RunRecord } from '../../src/run/types.js';
 import { treeHashes } from '../helpers/engine-env.js';
 import { allFiles, type RemoteKind } from '../helpers/interrupt-scenarios.js';
 import { startSftpServer } from '../helpers/sftp-server.js';

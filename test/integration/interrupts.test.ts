@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jobPaths } from '../../src/engine/paths.js';
+import { jobPaths } from '../../src/state/paths.js';
 import { hashOf } from '../helpers/engine-env.js';
 import {
   assertConverges,
@@ -151,7 +151,7 @@ test('a journal left by a killed service becomes an interrupted record before th
   assert.equal(first.outcome, 'success', detail(first));
   const journal = join(jobPaths(join(pair.env.dir, 'state'), 'pair').dir, 'transfers.json');
   // What a service killed with -9 during run 77 leaves: the journal (no history record for run 77).
-  const { writeJournal } = await import('../../src/engine/transfer-journal.js');
+  const { writeJournal } = await import('../../src/run/transfer-journal.js');
   writeJournal(journal, { version: 1, runId: 77, operation: 'bisync', trigger: 'schedule', startedMs: Date.now() - 1000, rcloneVersion: 'x', batches: [{ to: 'Path2', paths: ['a.txt'], overflow: false }] });
   pair.env.runner.recordInterrupted('pair');
   pair.env.runner.recordInterrupted('pair');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULTS } from '../../src/config/parse.js';
-import { STOP_GRACE_MS } from '../../src/engine/runner.js';
+import { STOP_GRACE_MS } from '../../src/run/runner.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { requireProgram } from '../helpers/tools.js';

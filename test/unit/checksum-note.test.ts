@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatJob, formatStatus } from '../../src/cli/format.js';
 import { main } from '../../src/cli/main.js';
-import { buildCapabilities } from '../../src/config/rclone-caps.js';
+import { buildCapabilities } from '../../src/rclone/caps.js';
 import type { RcloneCapabilities } from '../../src/config/types.js';
 import type { JobView } from '../../src/dbus/client.js';
 import dbus from 'dbus-next';
 import { jobStatusToDict, readJobDefinition } from '../../src/dbus/variants.js';
-import { jobChecksumNote, remoteHashesCachePath } from '../../src/engine/compare-mode.js';
-import { initialJobState } from '../../src/core/job-state.js';
+import { jobChecksumNote, remoteHashesCachePath } from '../../src/run/compare-mode.js';
+import { initialJobState } from '../../src/run/rules/job-state.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { CAPS_160, CAPS_175 } from '../helpers/caps.js';
 

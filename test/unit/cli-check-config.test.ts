@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { buildCapabilities } from '../../src/config/rclone-caps.js';
+import { buildCapabilities } from '../../src/rclone/caps.js';
 import { RbmError } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 

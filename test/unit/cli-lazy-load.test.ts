@@ -24,7 +24,7 @@ const HEAVY = {
   ajv: /\/node_modules\/ajv\//,
   yaml: /\/node_modules\/yaml\//,
   winston: /\/node_modules\/winston\//,
-  engine: /\/src\/engine\//,
+  engine: /\/src\/(run|state)\//,
   'config layer': /\/src\/config\/(load|parse|check)\.ts$/,
   child_process: /^node:child_process$/,
 } as const;

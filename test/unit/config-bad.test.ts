@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseConfig } from '../../src/config/parse.js';
-import { buildCapabilities } from '../../src/config/rclone-caps.js';
+import { buildCapabilities } from '../../src/rclone/caps.js';
 import { ConfigError, formatIssue } from '../../src/errors.js';
 import type { RcloneCapabilities } from '../../src/config/types.js';
 

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DEFINITION_FILE, parseConfig, parseJobDefinition } from '../../src/config/parse.js';
-import { buildCapabilities } from '../../src/config/rclone-caps.js';
-import { buildOptionFlags } from '../../src/config/flags.js';
+import { buildCapabilities } from '../../src/rclone/caps.js';
+import { buildOptionFlags } from '../../src/rclone/flags.js';
 import { ConfigError } from '../../src/errors.js';
 import type { Config } from '../../src/config/types.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfigFile, summarizeConfig } from '../../src/config/check.js';
 import { createConfigLoader, defaultConfigPath, loadConfig, loadConfigWithRclone } from '../../src/config/load.js';
-import { buildCapabilities } from '../../src/config/rclone-caps.js';
+import { buildCapabilities } from '../../src/rclone/caps.js';
 import { ConfigError, RbmError, exitCodeFor } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
 

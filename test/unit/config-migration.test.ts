@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig, parseJobDefinition } from '../../src/config/parse.js';
-import { buildCapabilities } from '../../src/config/rclone-caps.js';
+import { buildCapabilities } from '../../src/rclone/caps.js';
 import type { Config, RcloneCapabilities } from '../../src/config/types.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/version.js';

@@ -10,7 +10,7 @@ import {
   parseHelpFlags,
   parseRcloneVersion,
   supportsFlag,
-} from '../../src/config/rclone-caps.js';
+} from '../../src/rclone/caps.js';
 
 // Real outputs captured from Debian's rclone 1.60.1 and rclone 1.75.2 (home directory paths replaced).
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/rclone/${name}`, import.meta.url), 'utf8');

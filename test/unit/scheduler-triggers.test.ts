@@ -2,8 +2,8 @@
 // flags never reach a real run; and runs refused by the job lock (issue 13 case 3) are reported and retried with backoff.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunRefusedError } from '../../src/core/run-refused.js';
-import type { RunRecord, RunRequest } from '../../src/core/types.js';
+import { RunRefusedError } from '../../src/run/rules/run-refused.js';
+import type { RunRecord, RunRequest } from '../../src/run/types.js';
 import { RbmError } from '../../src/errors.js';
 import { nullLogger } from '../../src/ports.js';
 import { addPendingRun, mergeSameKind, type PendingRun } from '../../src/scheduler/pending-runs.js';

@@ -5,11 +5,11 @@
 import { exitCodeFor } from '../../errors.js';
 import { checkConfigFile } from '../../config/check.js';
 import { defaultConfigPath } from '../../config/load.js';
-import { describeOptionPlacements, formatOptionPlacement } from '../../config/option-scope.js';
+import { describeOptionPlacements, formatOptionPlacement } from '../../rclone/option-scope.js';
 import type { RcloneProbe } from '../../config/load.js';
 import type { Config, RcloneCapabilities } from '../../config/types.js';
-import { jobChecksumNote } from '../../engine/compare-mode.js';
-import { defaultStateDir } from '../../engine/paths.js';
+import { jobChecksumNote } from '../../run/compare-mode.js';
+import { defaultStateDir } from '../../state/paths.js';
 import type { Ctx } from '../context.js';
 
 /** Per job, what the config cannot do with this rclone and remote (issue 12.8: same-size edits within the modtime precision). */

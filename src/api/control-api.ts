@@ -1,0 +1,103 @@
+// What the running service offers its control adapters (D-Bus today). Plain TypeScript values only;
+// the D-Bus adapter translates them to variants and RbmError codes to error names.
+
+import type { JobConfig } from '../config/types.js';
+import type { JobState, Progress, RunRecord, RunRequest } from '../run/types.js';
+
+export type ServiceState = 'starting' | 'running' | 'reloading' | 'stopping';
+/**
+ * idle: waiting for its schedule; queued: waiting for a free slot; running; paused: by the user; needs-resync /
+ * needs-approval: waiting for the user; check-failed: a side looked unmounted or emptied, each scheduled run checks
+ * again (and syncs once the check passes); inactive: active: false.
+ */
+export type JobActivity = 'idle' | 'queued' | 'running' | 'paused' | 'needs-resync' | 'needs-approval' | 'check-failed' | 'inactive';
+
+export interface JobStatus {
+  name: string;
+  config: JobConfig;
+  activity: JobActivity;
+  paused: boolean;
+  state: JobState;
+  /** Next scheduled run in ms since the epoch, 0 when none (inactive, paused, needs resync); a job waiting for approval keeps its schedule. */
+  nextRunMs: number;
+  /** Id of the running or queued run, 0 when none. */
+  currentRunId: number;
+  progress: Progress | undefined;
+  /** Set when max_cpu_usage_percent < 100 but cpulimit is missing. */
+  cpuLimitNotApplied: boolean;
+  /** Set when same-size edits within the remote's modtime precision cannot be detected for this job (rclone 1.60, no common hash). */
+  checksumNote?: string | undefined;
+}
+
+/** The service-level half of the status: cheap whatever the number of jobs (manager properties, STATUS=). */
+export interface ServiceSummary {
+  state: ServiceState;
+  version: string;
+  configPath: string;
+  /** Empty when the config in force loaded cleanly; else the full error text (the last good config stays in force). */
+  configError: string;
+  rcloneVersion: string;
+  runningJobs: string[];
+  queuedJobs: string[];
+}
+
+export interface ServiceStatus extends ServiceSummary {
+  jobs: JobStatus[];
+}
+
+export interface ControlEvents {
+  jobStarted(job: string, runId: number, operation: 'bisync' | 'resync'): void;
+  jobProgress(job: string, runId: number, progress: Progress): void;
+  jobFinished(record: RunRecord): void;
+  /** A job's status changed (activity, state, next run, paused, config). */
+  jobChanged(status: JobStatus): void;
+  jobAdded(status: JobStatus): void;
+  jobRemoved(name: string): void;
+  /** Service-level status changed (state, config error, running/queued lists, the set of jobs). */
+  serviceChanged(summary: ServiceSummary): void;
+  configReloaded(ok: boolean, error: string): void;
+}
+
+export type Unsubscribe = () => void;
+
+/** One page of a parked job's pending deletes; `token` identifies the full list of `total` paths. */
+export interface PendingPage {
+  token: string;
+  total: number;
+  deletes: string[];
+}
+
+/** Every method validates its arguments and throws RbmError (InvalidArgs, NoSuchJob, …) without side effects on failure. */
+export interface ControlApi {
+  /** Queue runs; an empty list means all active jobs. Resolves with one run id per job once queued. */
+  sync(jobs: readonly string[], request: RunRequest): Promise<number[]>;
+  status(): ServiceStatus;
+  /** status() without the jobs. */
+  summary(): ServiceSummary;
+  jobStatus(name: string): JobStatus;
+  /** Re-read the config; resolves after commit, throws ConfigError and keeps the old config otherwise. */
+  reload(): Promise<void>;
+  /**
+   * Empty definition: pick up a job already in the config file (reloading it) and run it now.
+   * Otherwise validate the definition (config keys of a sync_jobs entry), write it into the config file
+   * preserving comments, schedule it and run its first sync.
+   */
+  addJob(name: string, definition: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Remove from the config file and from the schedule; a running run finishes first. */
+  removeJob(name: string): Promise<void>;
+  pause(jobs: readonly string[]): void;
+  resume(jobs: readonly string[]): void;
+  /** Stop running or queued runs of these jobs the way that is safe for the installed rclone. */
+  cancel(jobs: readonly string[]): Promise<void>;
+  history(job: string, limit: number): RunRecord[];
+  /** The first paths of the pending list (at most MAX_PENDING_PAGE). */
+  pendingDeletes(job: string): string[];
+  /** A page of the pending list with its token and full size; limit 0 means the default page. */
+  pendingApproval(job: string, offset: number, limit: number): PendingPage;
+  /**
+   * Approve the pending list the token identifies: queue a run that previews again and deletes only what the list
+   * holds. Throws ApprovalStale when the token is not the current list's. Resolves with the run id.
+   */
+  approve(job: string, token: string): Promise<number>;
+  on<E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]): Unsubscribe;
+}

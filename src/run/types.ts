@@ -1,0 +1,160 @@
+// Shared vocabulary of the engine: what a run is asked to do, what it did, and what a job remembers.
+// Plain data only, so it crosses the D-Bus adapter and the history file unchanged.
+
+import type { GlobalSettings, JobConfig } from '../config/types.js';
+import type { LocalMounts, SideCheckFailure } from './rules/side-check.js';
+
+/** Per-call options (rbmctl flags, D-Bus a{sv}); they take precedence over the config. */
+export interface RunRequest {
+  /** Run as --resync (the user's explicit choice, also clears needs-resync). */
+  resync?: boolean;
+  /** Approve a safety abort: run with --force once. */
+  force?: boolean;
+  dryRun?: boolean;
+  /**
+   * The user approved the pending list with this token (Approve): after a safety abort the run previews again and
+   * proceeds with --force only when every delete is in that list (run/rules/approval.ts).
+   */
+  approvalToken?: string;
+  /** Why the run was started, for logs and history. */
+  trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job';
+}
+
+export type Operation = 'bisync' | 'resync';
+
+/**
+ * What a finished run means. Each value is a distinct state with its own message and next step:
+ * - success: changes were synced; no-changes: nothing to transfer;
+ * - conflicts: synced, but conflicting copies were made (listed in RunResult.conflicts);
+ * - needs-approval: safety abort (too many deletes / all files changed), nothing deleted;
+ * - needs-resync: lockout that --recover could not heal; the job stops running on schedule;
+ * - locked: another rclone holds the pair's lock;
+ * - retryable: remote unreachable or transient error, nothing changed; retried with backoff;
+ * - failed: any other error; cancelled: stopped by the user or shutdown; dry-run: nothing changed on purpose;
+ * - check-failed: a side looked unmounted or emptied (or the check-access test failed); nothing ran, nothing changed;
+ *   the job waits and runs normally at its next trigger once the check passes (src/run/rules/side-check.ts).
+ */
+export type Outcome =
+  | 'success'
+  | 'no-changes'
+  | 'conflicts'
+  | 'needs-approval'
+  | 'needs-resync'
+  | 'locked'
+  | 'retryable'
+  | 'failed'
+  | 'cancelled'
+  | 'dry-run'
+  | 'check-failed';
+
+export interface Conflict {
+  /** Path relative to the pair's roots. */
+  path: string;
+  /** Copies created for it (full paths as rclone printed them), empty when a winner was kept without renaming. */
+  copies: string[];
+}
+
+export interface TransferCounts {
+  filesTransferred: number;
+  bytesTransferred: number;
+  deletes: number;
+  renames: number;
+  errors: number;
+}
+
+export interface RunRecord {
+  runId: number;
+  job: string;
+  operation: Operation;
+  trigger: NonNullable<RunRequest['trigger']>;
+  dryRun: boolean;
+  startedMs: number;
+  finishedMs: number;
+  exitCode: number | null;
+  signal: string | null;
+  outcome: Outcome;
+  /** One line for humans: what happened. */
+  message: string;
+  /** What the user should do next, empty when nothing. */
+  hint: string;
+  counts: TransferCounts;
+  conflicts: Conflict[];
+  hashWarnings: number;
+  errorText: string;
+  /** Last lines of rclone's output (bounded). */
+  tail: string[];
+}
+
+/** What a job remembers between runs and restarts (persisted atomically per job). */
+export interface JobState {
+  version: 1;
+  /** A resync has completed for the current pair and filters; until then the next run is a resync. */
+  resyncDone: boolean;
+  /** sha256 of the filters file content in force at the last resync ('' when none). */
+  filtersHash: string;
+  /** Identity of the pair (path1 + path2 + workdir) at the last resync: a change means a new share. */
+  pairKey: string;
+  lastRunId: number;
+  lastStartedMs: number;
+  lastFinishedMs: number;
+  lastOutcome: Outcome | 'never';
+  lastMessage: string;
+  lastError: string;
+  /** Time of the last scheduled slot that ran (for run_missed_jobs). */
+  lastScheduledMs: number;
+  needsResync: boolean;
+  needsApproval: boolean;
+  /** What the safety abort would delete, from a --dry-run of the same run (the first STATE_PENDING_CAP paths). */
+  pendingDeletes: string[];
+  /** Identifies the full pending list (run/rules/approval.ts); '' when nothing waits for approval. */
+  approvalToken: string;
+  /** Size of the full pending list (pendingDeletes may hold only its beginning). */
+  pendingDeleteCount: number;
+  consecutiveFailures: number;
+  /** When a retryable failure may be retried (0 = no retry pending). */
+  retryAtMs: number;
+  hashWarning: boolean;
+  /** A run was in flight when the process stopped (set at start, cleared at the end). */
+  interrupted: boolean;
+  /** Why the last run refused to touch the pair (a side looked unmounted or emptied); null once a run passes. */
+  sideCheck: SideCheckFailure | null;
+  /** The local root's mount and the mount points inside it at the last good run (null before one). */
+  localMounts: LocalMounts | null;
+}
+
+/** Live progress of a running job, from rclone's JSON stats lines. */
+export interface Progress {
+  bytes: number;
+  totalBytes: number;
+  transfers: number;
+  totalTransfers: number;
+  speed: number;
+  etaSec: number | null;
+}
+
+/** Hooks a caller passes to one run. */
+export interface RunHooks {
+  /** rclone has been spawned (or the run otherwise really started). */
+  onStarted?: (runId: number, operation: Operation) => void;
+  /** Throttled by the engine to at most a few per second. */
+  onProgress?: (progress: Progress) => void;
+  /** Aborting asks the engine to stop rclone the way that is safe for its version; the run ends `cancelled`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs jobs: plans the operation from config + persisted state, spawns rclone, classifies the result,
+ * persists state and history. Implemented in src/run/runner.ts; used by the service and one-shot sync.
+ */
+export interface JobRunner {
+  /** Allocate the id for a run about to be queued (monotonic, persisted). */
+  nextRunId(): number;
+  /** Run one job to completion. Never throws for run failures (they are outcomes); throws RbmError('AlreadyRunning') when another process holds the job. */
+  run(job: JobConfig, global: GlobalSettings, request: RunRequest, runId: number, hooks?: RunHooks): Promise<RunRecord>;
+  readState(jobName: string): JobState;
+  history(jobName: string, limit: number): RunRecord[];
+  /** The full list a parked job waits on and its token (run/rules/approval.ts); optional for runners without one. */
+  pendingApproval?(jobName: string): { token: string; deletes: string[] };
+  /** At start-up: record a run that a killed service cut short (its history record was never written). */
+  recordInterrupted?(jobName: string): void;
+}

@@ -1,0 +1,101 @@
+// The real adapters of the service process: config files, rclone detection, the engine, winston logs and D-Bus.
+// The other half of the composition root (daemon.ts holds the wiring logic; this file only builds the parts).
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
+import { createConfigLoader, defaultConfigPath, parseConfigWithRclone } from '../config/load.js';
+import type { Config, RcloneCapabilities } from '../config/types.js';
+import { sessionBusAddress } from '../dbus/address.js';
+import { startDbusServer } from '../dbus/server.js';
+import { findCpulimit } from '../run/cpulimit.js';
+import { defaultStateDir, ensurePrivateDir, logsDir, pausedJobsPath, rcloneProbeCachePath } from '../state/paths.js';
+import { replaceFileNoSync } from '../state/state-store.js';
+import { JOB_NAME_PATTERN } from '../config/types.js';
+import { createJobRunner } from '../run/runner.js';
+import { errorText } from '../errors.js';
+import { createLogger, type ClosableLogger } from '../log/logger.js';
+import { systemClock } from '../platform/clock.js';
+import { probeRclone } from '../platform/rclone-probe.js';
+import { createSpawner } from '../platform/spawner.js';
+import type { Logger } from '../ports.js';
+import { VERSION } from '../version.js';
+import type { DaemonPlatform } from './daemon.js';
+import type { ConfigEditor } from './service.js';
+
+export function createRealPlatform(env: Readonly<Record<string, string | undefined>> = process.env): DaemonPlatform {
+  const home = env.HOME ?? homedir();
+  const stateDir = defaultStateDir(env);
+  const spawner = createSpawner();
+  const probeCaps = (binary: string): Promise<RcloneCapabilities> => probeRclone(binary, { cacheFile: rcloneProbeCachePath(stateDir) });
+  let logger: ClosableLogger | undefined;
+
+  const warnNoRclone = (log: Logger) => (e: unknown): void =>
+    log.warn('cannot detect the rclone version; options are checked without it', { error: errorText(e) });
+
+  let loader: ReturnType<typeof createConfigLoader> | undefined;
+  /** The file names the rclone binary, whose flags then check the options; unchanged files are not parsed again. */
+  async function load(path: string, log: Logger): Promise<Config> {
+    loader ??= createConfigLoader({ home, probe: probeCaps, onProbeError: warnNoRclone(log) });
+    return (await loader(path)).config;
+  }
+
+  /** Verify the edited text as a whole config before it replaces the file. */
+  async function verify(path: string, text: string): Promise<void> {
+    await parseConfigWithRclone(text, { file: path, home, probe: probeCaps, onProbeError: () => {} });
+  }
+
+  const editor: ConfigEditor = {
+    async addJob(path, name, definition) {
+      const next = addJobToConfigText(await readFile(path, 'utf8'), name, definition);
+      await verify(path, next);
+      await writeConfigAtomic(path, next);
+    },
+    async removeJob(path, name) {
+      const next = removeJobFromConfigText(await readFile(path, 'utf8'), name);
+      await verify(path, next);
+      await writeConfigAtomic(path, next);
+    },
+  };
+
+  const pausedPath = pausedJobsPath(stateDir);
+  const pausedJobs = {
+    load(): string[] {
+      let text: string;
+      try {
+        text = readFileSync(pausedPath, 'utf8');
+      } catch {
+        return []; // never paused anything
+      }
+      const parsed: unknown = JSON.parse(text);
+      return Array.isArray(parsed) ? parsed.filter((name): name is string => typeof name === 'string' && JOB_NAME_PATTERN.test(name)) : [];
+    },
+    save(names: string[]): void {
+      ensurePrivateDir(stateDir);
+      replaceFileNoSync(pausedPath, `${JSON.stringify(names)}\n`);
+    },
+  };
+
+  return {
+    env,
+    version: VERSION,
+    clock: systemClock,
+    createLogger({ consoleLog }) {
+      logger = createLogger({ logDir: logsDir(stateDir), console: consoleLog, journal: env.JOURNAL_STREAM !== undefined && env.JOURNAL_STREAM !== '', level: env.RBM_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+      return logger;
+    },
+    closeLogger: () => logger?.close() ?? Promise.resolve(),
+    createRunner: ({ logger: log, clock }) => createJobRunner({ spawner, clock, logger: log, stateDir, probeCaps, cpulimitPath: findCpulimit(env.PATH), env }),
+    loadConfig: load,
+    probeCaps,
+    editor,
+    pausedJobs,
+    defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
+    startBus: (api, log) => {
+      const busAddress = sessionBusAddress(env);
+      return startDbusServer(api, { logger: log, ...(busAddress ? { busAddress } : {}) });
+    },
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  };
+}
