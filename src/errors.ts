@@ -29,6 +29,27 @@ export const ERROR_TABLE = {
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
+/**
+ * The service process's own exit codes, with whether a restart by systemd can cure the cause. The unit's
+ * RestartPreventExitStatus= lists exactly the codes marked false (test/unit/daemon-exit-codes.test.ts checks it).
+ */
+export const DAEMON_EXIT_TABLE = {
+  /** SIGTERM/SIGINT after a clean shutdown; --help and --version. */
+  Stopped: { code: 0, restartCures: true },
+  /** The bus name is owned by another instance, the session bus is unreachable, or the connection was lost. */
+  BusUnavailable: { code: 1, restartCures: true },
+  /** Bad command-line arguments (the unit's ExecStart= must be edited). */
+  Usage: { code: 2, restartCures: false },
+  /** An internal error during start-up or shutdown (logged with its stack). */
+  Internal: { code: 70, restartCures: true },
+} as const satisfies Record<string, { code: number; restartCures: boolean }>;
+
+export type DaemonExit = keyof typeof DAEMON_EXIT_TABLE;
+
+export function daemonExitCode(exit: DaemonExit): number {
+  return DAEMON_EXIT_TABLE[exit].code;
+}
+
 export const EXIT_OK = 0;
 
 /**

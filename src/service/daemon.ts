@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
 import type { JobRunner } from '../run/types.js';
-import { BUS_NAME, errorText, isRbmError } from '../errors.js';
+import { BUS_NAME, daemonExitCode, errorText, isRbmError } from '../errors.js';
 import { createNotifier, type Notifier } from '../platform/notify.js';
 import { createFileWatcher } from '../platform/watcher.js';
 import type { Clock, Logger } from '../ports.js';
@@ -43,9 +43,10 @@ export interface DaemonPlatform {
   stderr(text: string): void;
 }
 
-export const EXIT_USAGE = 2;
-export const EXIT_BUS = 1;
-export const EXIT_SOFTWARE = 70;
+// The service's exit codes live in the error table (src/errors.ts DAEMON_EXIT_TABLE) with what a restart cures.
+export const EXIT_USAGE = daemonExitCode('Usage');
+export const EXIT_BUS = daemonExitCode('BusUnavailable');
+export const EXIT_SOFTWARE = daemonExitCode('Internal');
 
 const HELP = `Usage: rclone-bisync-manager [options]
 
