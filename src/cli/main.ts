@@ -1,9 +1,9 @@
 // rbmctl: the command line over the service's D-Bus API (yargs). main() parses, runs one command and returns
 // its exit code; it is the only place that turns errors into messages and codes (src/errors.ts table).
 // Start-up matters (rbmctl status should cost little more than Node itself): the D-Bus client, the config layer,
-// the engine, winston and child_process are imported only by the commands that use them.
+// the engine, winston and child_process are imported only by the commands that use them, and `status`/`jobs` in
+// their plain forms are dispatched without yargs at all (fastReadCommand).
 
-import yargs from 'yargs';
 import { ERROR_TABLE, RbmError, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs } from './context.js';
@@ -70,6 +70,17 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
       },
     };
   };
+  const fast = fastReadCommand(argv);
+  if (fast !== undefined) {
+    try {
+      const ctx = makeCtx({ json: fast.json });
+      return fast.command === 'status' ? await statusCommand(ctx, fast.job) : await jobsCommand(ctx);
+    } catch (e: unknown) {
+      return report(io, e);
+    }
+  }
+  const { default: yargs } = await import('yargs');
+
   const handle =
     <A>(fn: (ctx: Ctx, a: A) => Promise<number>) =>
     async (a: A): Promise<void> => {
@@ -137,6 +148,30 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
   }
   if (output) io.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
   return exitCode;
+}
+
+/** A read-only command in its plain form, recognised without yargs. */
+interface FastReadCommand {
+  command: 'status' | 'jobs';
+  job: string | undefined;
+  json: boolean;
+}
+
+/**
+ * `status`, `status JOB` and `jobs`, each with or without `--json`: the forms scripts and shell prompts call most.
+ * Loading yargs costs more than connecting and calling Status (docs/performance.md), so these skip it; every other
+ * argv (any other option, --help, a second word, a JOB starting with "-") goes through yargs, which gives the same
+ * result for these forms (test/unit/cli-fast-path.test.ts compares both).
+ */
+export function fastReadCommand(argv: readonly string[]): FastReadCommand | undefined {
+  const words = argv.filter((word) => word !== '--json');
+  if (argv.length - words.length > 1) return undefined;
+  const json = words.length !== argv.length;
+  const [command, job, ...rest] = words;
+  if (rest.length > 0 || (job !== undefined && job.startsWith('-'))) return undefined;
+  if (command === 'status') return { command, job, json };
+  if (command === 'jobs' && job === undefined) return { command, job, json };
+  return undefined;
 }
 
 /** Print an error the way rbmctl always does and return its exit code. */

@@ -48,7 +48,7 @@ function rbmctlLoads(dir: string, args: string[]): { code: number | null; stderr
 
 const loaded = (urls: readonly string[], pattern: RegExp): string[] => urls.filter((u) => pattern.test(u));
 
-test('status and jobs load yargs and the D-Bus client only; check-config and one-shot sync load the config layer and engine', (t) => {
+test('plain status and jobs load the D-Bus client only (not even yargs); check-config and one-shot sync load the config layer and engine', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rbm-lazy-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -56,9 +56,14 @@ test('status and jobs load yargs and the D-Bus client only; check-config and one
     const r = rbmctlLoads(dir, command);
     assert.equal(r.code, 69, `rbmctl ${command.join(' ')} without a bus: ${r.stderr}`);
     assert.ok(loaded(r.urls, /\/src\/dbus\/client\.ts$/).length === 1, `the D-Bus client is loaded for ${command[0]}`);
-    assert.ok(loaded(r.urls, /\/node_modules\/yargs\//).length > 0);
+    assert.deepEqual(loaded(r.urls, /\/node_modules\/yargs\//), [], `plain rbmctl ${command[0]} is dispatched without yargs`);
     for (const [name, pattern] of Object.entries(HEAVY)) assert.deepEqual(loaded(r.urls, pattern), [], `rbmctl ${command[0]} must not load ${name}`);
   }
+
+  // Any other form goes through yargs (same command, same result: test/unit/cli-fast-path.test.ts).
+  const withOption = rbmctlLoads(dir, ['status', '--timeout', '5']);
+  assert.equal(withOption.code, 69, withOption.stderr);
+  assert.ok(loaded(withOption.urls, /\/node_modules\/yargs\//).length > 0, 'rbmctl status --timeout 5 is parsed by yargs');
 
   const version = rbmctlLoads(dir, ['--version']);
   assert.equal(version.code, 0, version.stderr);
