@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
 import { atLeast } from '../rclone/caps.js';
 import { secretOptionValues } from '../rclone/secret-options.js';
-import { approvalToken, pendingApprovalOf } from './approval-token.js';
+import { approvalToken, pendingApprovalOf } from '../state/approval-token.js';
 import { judgeApprovedRun, queuedDeleteOf, statePendingList, type ApprovalVerdict, type PendingApproval } from './rules/approval.js';
 import { buildRunArgv, buildRunEnv, hasFlag, optionMapsFor, pendingDeletesArgv, rcloneOnlyEnv, rcloneOnlyFlags, unsupportedSettings } from '../rclone/args.js';
 import { attentionLine } from './rules/attention.js';

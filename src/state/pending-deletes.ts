@@ -4,7 +4,7 @@
 
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { approvalToken } from '../run/approval-token.js';
+import { approvalToken } from './approval-token.js';
 import type { PendingApproval } from '../run/rules/approval.js';
 import type { Logger } from '../ports.js';
 import { jobPaths } from './paths.js';

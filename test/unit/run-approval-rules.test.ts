@@ -2,7 +2,7 @@
 // an approved run proceeds only when every delete it would make was in the approved set.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { approvalToken, pendingApprovalOf } from '../../src/run/approval-token.js';
+import { approvalToken, pendingApprovalOf } from '../../src/state/approval-token.js';
 import { canonicalDeletes, judgeApprovedRun, queuedDeleteOf, statePendingList, STATE_PENDING_CAP } from '../../src/run/rules/approval.js';
 import { initialJobState, parseJobState } from '../../src/run/rules/job-state.js';
 import { applyRunResult } from '../../src/run/rules/plan.js';

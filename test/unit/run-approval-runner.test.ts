@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { approvalToken } from '../../src/run/approval-token.js';
+import { approvalToken } from '../../src/state/approval-token.js';
 import { STATE_PENDING_CAP } from '../../src/run/rules/approval.js';
 import { initialJobState } from '../../src/run/rules/job-state.js';
 import { MAX_LIST_ENTRIES } from '../../src/rclone/output.js';

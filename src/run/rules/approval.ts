@@ -22,7 +22,7 @@ export function canonicalDeletes(deletes: Iterable<string>): string[] {
   return [...new Set(deletes)].sort();
 }
 
-/** Computes the token of a list (run/approval-token.ts: sha256, which the pure rules do not import). */
+/** Computes the token of a list (state/approval-token.ts: sha256, which the pure rules do not import). */
 export type ApprovalTokenOf = (job: string, deletes: Iterable<string>) => string;
 
 export type ApprovalVerdict =

@@ -1,8 +1,9 @@
 // The token that names one job's exact list of pending deletes: sha256 over the job and the canonical list.
-// Kept out of the pure rules (run/rules/approval.ts) because it needs node:crypto.
+// Kept out of the pure rules (run/rules/approval.ts) because it needs node:crypto; state/pending-deletes.ts checks a
+// stored list against it.
 
 import { createHash } from 'node:crypto';
-import { canonicalDeletes, type PendingApproval } from './rules/approval.js';
+import { canonicalDeletes, type PendingApproval } from '../run/rules/approval.js';
 
 /**
  * The token of a pending list: sha256 over the job name and the canonical list (NUL-separated: a path may hold
