@@ -2,11 +2,12 @@
 // and how the job's state changes after a run. Pure: time and rclone facts come in as arguments.
 
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../../config/types.js';
-import { RbmError } from '../../errors.js';
+import type { RbmError } from '../../errors.js';
 import { hasFlag } from '../../rclone/args.js';
 import { retryDelayMs } from './retry.js';
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
 import type { JobState, Operation, RunRecord, RunRequest } from '../types.js';
+import { lockoutRefusal } from '../../api/job-attention.js';
 
 export interface PlanEnv {
   caps: RcloneCapabilities;
@@ -90,11 +91,7 @@ export function planNextRun(job: JobConfig, global: GlobalSettings, state: JobSt
   if (state.needsResync) {
     if (job.autoResync) return resyncPlan('auto-resync', caps, dryRun, true);
     if (!dryRun) {
-      return {
-        refuse: new RbmError('NeedsResync', `job ${job.name} is locked out and needs a resync${state.lastError ? ` (${state.lastError})` : ''}`, {
-          hint: `Check both sides, then run: rbmctl sync ${job.name} --resync`,
-        }),
-      };
+      return { refuse: lockoutRefusal(job.name, state) };
     }
   }
   const force = request.force === true || job.forceOperation;
