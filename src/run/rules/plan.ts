@@ -8,6 +8,7 @@ import { retryDelayMs } from './retry.js';
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
 import type { JobState, Operation, RunRecord, RunRequest } from '../types.js';
 import { lockoutRefusal } from '../../api/job-attention.js';
+import { isOkOutcome } from '../../api/outcomes.js';
 
 export interface PlanEnv {
   caps: RcloneCapabilities;
@@ -116,8 +117,6 @@ export interface RunResultFacts {
   localMounts?: LocalMounts | undefined;
 }
 
-const OK_OUTCOMES = new Set(['success', 'no-changes', 'conflicts']);
-
 /** The job's state after a run. A dry run changes nothing. */
 export function applyRunResult(state: JobState, record: RunRecord, facts: RunResultFacts): JobState {
   if (record.dryRun) return state;
@@ -134,7 +133,7 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     // Any other result means the sides passed the check (or the run never got that far): the wait is over.
     sideCheck: record.outcome === 'check-failed' ? (facts.sideCheck ?? state.sideCheck) : null,
   };
-  if (OK_OUTCOMES.has(record.outcome)) {
+  if (isOkOutcome(record.outcome)) {
     next.consecutiveFailures = 0;
     next.retryAtMs = 0;
     next.needsApproval = false;
