@@ -2,7 +2,8 @@
 // in-process, one after another, prints one line per job and returns an exit code per outcome.
 
 import type { Config } from '../config/types.js';
-import type { JobRunner, Outcome, RunRecord, RunRequest } from './types.js';
+import type { JobRunner, RunRecord, RunRequest } from './types.js';
+import { exitCodeForOutcome } from '../api/outcomes.js';
 import { EXIT_OK, errorText, exitCodeFor, isRbmError, worstExitCode, type ErrorCode } from '../errors.js';
 
 export interface OneShotDeps {
@@ -11,33 +12,8 @@ export interface OneShotDeps {
   signal?: AbortSignal;
 }
 
-/**
- * Exit code of one outcome: 0 ok (success, no-changes, conflicts, dry-run), 1 failed, 5 already running / locked,
- * 6 needs resync, 7 needs approval, 8 cancelled, 11 check failed (a side looks unmounted), 75 retryable (EX_TEMPFAIL).
- */
-export function exitCodeForOutcome(outcome: Outcome): number {
-  switch (outcome) {
-    case 'success':
-    case 'no-changes':
-    case 'conflicts':
-    case 'dry-run':
-      return EXIT_OK;
-    case 'failed':
-      return exitCodeFor('RunFailed');
-    case 'locked':
-      return exitCodeFor('AlreadyRunning');
-    case 'needs-resync':
-      return exitCodeFor('NeedsResync');
-    case 'needs-approval':
-      return exitCodeFor('NeedsApproval');
-    case 'cancelled':
-      return exitCodeFor('Cancelled');
-    case 'retryable':
-      return exitCodeFor('Retryable');
-    case 'check-failed':
-      return exitCodeFor('CheckFailed');
-  }
-}
+/** Exit code of one outcome: the outcome table's (src/api/outcomes.ts). */
+export { exitCodeForOutcome };
 
 
 function formatBytes(n: number): string {

@@ -3,6 +3,7 @@
 
 import type { GlobalSettings, JobConfig } from '../config/types.js';
 import type { LocalMounts, SideCheckFailure } from './rules/side-check.js';
+import type { Outcome } from '../api/outcomes.js';
 
 /** Per-call options (rbmctl flags, D-Bus a{sv}); they take precedence over the config. */
 export interface RunRequest {
@@ -22,30 +23,8 @@ export interface RunRequest {
 
 export type Operation = 'bisync' | 'resync';
 
-/**
- * What a finished run means. Each value is a distinct state with its own message and next step:
- * - success: changes were synced; no-changes: nothing to transfer;
- * - conflicts: synced, but conflicting copies were made (listed in RunResult.conflicts);
- * - needs-approval: safety abort (too many deletes / all files changed), nothing deleted;
- * - needs-resync: lockout that --recover could not heal; the job stops running on schedule;
- * - locked: another rclone holds the pair's lock;
- * - retryable: remote unreachable or transient error, nothing changed; retried with backoff;
- * - failed: any other error; cancelled: stopped by the user or shutdown; dry-run: nothing changed on purpose;
- * - check-failed: a side looked unmounted or emptied (or the check-access test failed); nothing ran, nothing changed;
- *   the job waits and runs normally at its next trigger once the check passes (src/run/rules/side-check.ts).
- */
-export type Outcome =
-  | 'success'
-  | 'no-changes'
-  | 'conflicts'
-  | 'needs-approval'
-  | 'needs-resync'
-  | 'locked'
-  | 'retryable'
-  | 'failed'
-  | 'cancelled'
-  | 'dry-run'
-  | 'check-failed';
+/** What a finished run means: the rows of the one outcome table (src/api/outcomes.ts). */
+export type { Outcome } from '../api/outcomes.js';
 
 export interface Conflict {
   /** Path relative to the pair's roots. */

@@ -6,6 +6,7 @@ import type { JobState, RunRecord, RunRequest } from '../run/types.js';
 import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import type { JobActivity } from '../api/control-api.js';
+import { isLockedOut, waitingOutcome } from '../api/job-attention.js';
 import { nextRunAfter } from './next-run.js';
 import { addPendingRun, type PendingRun } from './pending-runs.js';
 import { afterRefusal, afterStart, type RefusedRetry } from './refused-retry.js';
@@ -150,7 +151,7 @@ function sameConfig(a: JobConfig, b: JobConfig): boolean {
  * previews again (rclone's safety check), so it heals by itself once the deletes are gone, and refreshes its list.
  */
 function needsAttention(state: JobState, config: JobConfig): boolean {
-  return state.needsResync && !config.autoResync; // auto_resync: the next run resyncs by itself (run/rules/plan.ts)
+  return isLockedOut(config, state);
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
@@ -208,10 +209,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     if (e.pending.length > 0) return 'queued';
     if (e.paused) return 'paused';
     if (!e.config.active) return 'inactive';
-    if (e.state.needsResync) return 'needs-resync';
-    if (e.state.needsApproval) return 'needs-approval';
-    if (e.state.sideCheck !== null) return 'check-failed';
-    return 'idle';
+    return waitingOutcome(e.state) ?? 'idle';
   }
 
   function infoOf(e: Entry): JobScheduleInfo {

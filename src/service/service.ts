@@ -11,6 +11,8 @@ import type { Notifier } from '../platform/notify.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import { createScheduler, type JobScheduleInfo, type SchedulerEvent } from '../scheduler/scheduler.js';
 import type { ControlApi, ControlEvents, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from '../api/control-api.js';
+import { needsAttention } from '../api/outcomes.js';
+import { isLockedOut, lockoutRefusal } from '../api/job-attention.js';
 
 /** Writes job definitions into the config file. Both methods validate first and write nothing on failure. */
 export interface ConfigEditor {
@@ -258,7 +260,7 @@ export function createService(deps: ServiceDeps): Service {
     let line = `${jobs.length} job${jobs.length === 1 ? '' : 's'}`;
     line += running.length > 0 ? `, ${running.length} running: ${running.join(', ')}` : ', idle';
     if (queued.length > 0) line += `, ${queued.length} queued`;
-    const attention = jobs.filter((j) => j.activity === 'needs-resync' || j.activity === 'needs-approval' || j.activity === 'check-failed').map((j) => j.name);
+    const attention = jobs.filter((j) => needsAttention(j.activity)).map((j) => j.name);
     if (attention.length > 0) line += `, needs attention: ${attention.join(', ')}`;
     const paused = jobs.filter((j) => j.paused).length;
     if (paused > 0) line += `, ${paused} paused`;
@@ -346,7 +348,7 @@ export function createService(deps: ServiceDeps): Service {
 
   function logRecord(record: RunRecord): void {
     const meta = { job: record.job, runId: record.runId, outcome: record.outcome, message: record.message };
-    if (record.outcome === 'failed' || record.outcome === 'needs-resync' || record.outcome === 'needs-approval' || record.outcome === 'check-failed') logger.warn('run finished', meta);
+    if (needsAttention(record.outcome)) logger.warn('run finished', meta);
     else logger.info('run finished', meta);
   }
 
@@ -587,15 +589,13 @@ export function createService(deps: ServiceDeps): Service {
             .jobs()
             .filter((j) => !j.removed && j.config.active && !j.paused)
             // A job waiting for approval runs (it previews again); force is refused below for an empty list.
-            .filter((j) => !runner.readState(j.name).needsResync || j.config.autoResync || request.resync === true);
+            .filter((j) => !isLockedOut(j.config, runner.readState(j.name), request));
         } else {
           targets = names.map(knownJob);
           for (const j of targets) {
             const s = runner.readState(j.name);
             if (j.paused) throw new RbmError('Paused', `job '${j.name}' is paused`, { hint: `Resume it first: rbmctl resume ${j.name}` });
-            if (s.needsResync && !j.config.autoResync && request.resync !== true) {
-              throw new RbmError('NeedsResync', `job '${j.name}' needs a resync: ${s.lastMessage || 'its listings are unusable'}`, { hint: `Run: rbmctl sync --resync ${j.name}` });
-            }
+            if (isLockedOut(j.config, s, request)) throw lockoutRefusal(j.name, s);
           }
         }
         return Promise.resolve(trigger(targets, request));

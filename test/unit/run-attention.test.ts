@@ -1,7 +1,8 @@
 // Which finished runs are error.log lines (issue 13 case 7): the job, what happened, what to do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ATTENTION_OUTCOMES, REPEATED_FAILURE_THRESHOLD, attentionLine } from '../../src/run/rules/attention.js';
+import { REPEATED_FAILURE_THRESHOLD, attentionLine } from '../../src/run/rules/attention.js';
+import { OUTCOME_NAMES, needsAttention } from '../../src/api/outcomes.js';
 import type { Outcome, RunRecord } from '../../src/run/types.js';
 
 function record(outcome: Outcome, overrides: Partial<RunRecord> = {}): RunRecord {
@@ -34,7 +35,11 @@ test('a retried failure is an error line once, when it reaches the threshold', (
 test('ok outcomes, cancelled runs and dry runs need no one', () => {
   for (const outcome of ['success', 'no-changes', 'conflicts', 'cancelled', 'dry-run'] as const) assert.equal(attentionLine(record(outcome), 5), undefined, outcome);
   assert.equal(attentionLine(record('failed', { dryRun: true }), 0), undefined);
-  assert.deepEqual(Object.keys(ATTENTION_OUTCOMES).sort(), ['check-failed', 'failed', 'needs-approval', 'needs-resync']);
+  assert.deepEqual(OUTCOME_NAMES.filter(needsAttention).sort(), ['check-failed', 'failed', 'needs-approval', 'needs-resync']);
+});
+
+test('a first run that ends so is an error-log line exactly when the outcome table says it needs a person', () => {
+  for (const outcome of OUTCOME_NAMES) assert.equal(attentionLine(record(outcome), 1) !== undefined, needsAttention(outcome), outcome);
 });
 
 test('a side that looks unmounted is an error-log line naming the job and what to do', () => {

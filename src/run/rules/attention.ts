@@ -2,20 +2,11 @@
 // what to do (the hint with the job's name filled in). Pure: the runner logs what this returns.
 
 import type { Outcome, RunRecord } from '../types.js';
+import { renderHint } from '../../api/hints.js';
+import { OUTCOMES } from '../../api/outcomes.js';
 
 /** A job that failed this many times in a row is reported once, even when each failure is retried on its own. */
 export const REPEATED_FAILURE_THRESHOLD = 3;
-
-/**
- * Outcomes that stop the job until the user acts, with what the line calls them. Outcomes missing here
- * (success, retries, cancelled, …) are not errors on their own; a retried failure is reported when it repeats.
- */
-export const ATTENTION_OUTCOMES: Readonly<Partial<Record<Outcome, string>>> = Object.freeze({
-  'needs-approval': 'waits for your approval',
-  'needs-resync': 'needs a resync',
-  'check-failed': 'waits for a side that looks unmounted or emptied',
-  failed: 'failed',
-});
 
 export interface AttentionLine {
   message: string;
@@ -23,13 +14,8 @@ export interface AttentionLine {
   meta: { outcome: Outcome; consecutiveFailures: number; error: string };
 }
 
-/** The hint as the user types it: `rbmctl sync JOB` becomes `rbmctl sync photos`. */
-export function hintForJob(hint: string, job: string): string {
-  return hint.replace(/\bJOB\b/g, job);
-}
-
 function line(record: RunRecord, what: string, consecutiveFailures: number): AttentionLine {
-  const hint = hintForJob(record.hint, record.job);
+  const hint = renderHint(record.hint, record.job);
   const todo = hint === '' ? 'see rbmctl history ' + record.job : hint;
   const happened = record.message.replace(/\.+$/, '');
   return {
@@ -44,7 +30,8 @@ function line(record: RunRecord, what: string, consecutiveFailures: number): Att
  */
 export function attentionLine(record: RunRecord, consecutiveFailures: number): AttentionLine | undefined {
   if (record.dryRun) return undefined;
-  const what = ATTENTION_OUTCOMES[record.outcome];
+  // The table says which outcomes need a person and what the line calls them; others are no error on their own.
+  const what = OUTCOMES[record.outcome].attention;
   if (what !== undefined) {
     const again = record.outcome === 'failed' && consecutiveFailures >= REPEATED_FAILURE_THRESHOLD ? ` (${consecutiveFailures} times in a row)` : '';
     return line(record, what + again, consecutiveFailures);

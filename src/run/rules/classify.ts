@@ -162,7 +162,7 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
     const parts = st ? [plural(st.transfers, 'file') + ' copied', plural(st.deletes, 'file') + ' deleted'] : [];
     return base('success', `${ctx.operation === 'resync' ? 'resync' : 'sync'} complete: ${parts.join(', ')}`, '');
   }
-  return base('failed', `rclone failed (exit ${code})${firstError ? `: ${firstError}` : ''}`, 'See the log lines in rbmctl history JOB; fix the cause and run rbmctl sync JOB.', firstError || `exit ${code}`);
+  return base('failed', `rclone failed (exit ${code})${firstError ? `: ${firstError}` : ''}`, "rclone's last lines are in rbmctl history JOB --json; fix the cause and run rbmctl sync JOB.", firstError || `exit ${code}`);
 }
 
 export function classifyRun(exit: ExitStatus, summary: OutputSummary, ctx: ClassifyContext): Classification {

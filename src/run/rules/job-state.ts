@@ -2,10 +2,10 @@
 
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
 import type { JobState, Outcome } from '../types.js';
+import { isOutcome } from '../../api/outcomes.js';
 
-const OUTCOMES: ReadonlySet<string> = new Set<Outcome | 'never'>([
-  'never', 'success', 'no-changes', 'conflicts', 'needs-approval', 'needs-resync', 'locked', 'retryable', 'failed', 'cancelled', 'dry-run', 'check-failed',
-]);
+/** A recorded last outcome: a row of the outcome table, or `never` before the first run. */
+const isLastOutcome = (v: string): v is Outcome | 'never' => v === 'never' || isOutcome(v);
 
 /** A job that never ran: its first run is a resync. */
 export function initialJobState(): JobState {
@@ -66,7 +66,7 @@ export function parseJobState(value: unknown): JobState | undefined {
   const v = value;
   const ok =
     isBool(v.resyncDone) && isStr(v.filtersHash) && isStr(v.pairKey) && isNum(v.lastRunId) && isNum(v.lastStartedMs) &&
-    isNum(v.lastFinishedMs) && isStr(v.lastOutcome) && OUTCOMES.has(v.lastOutcome) && isStr(v.lastMessage) && isStr(v.lastError) &&
+    isNum(v.lastFinishedMs) && isStr(v.lastOutcome) && isLastOutcome(v.lastOutcome) && isStr(v.lastMessage) && isStr(v.lastError) &&
     isNum(v.lastScheduledMs) && isBool(v.needsResync) && isBool(v.needsApproval) && Array.isArray(v.pendingDeletes) &&
     v.pendingDeletes.every(isStr) && isNum(v.consecutiveFailures) && isNum(v.retryAtMs) && isBool(v.hashWarning) && isBool(v.interrupted);
   const sideCheck = parseSideCheck(v.sideCheck);

@@ -2,11 +2,13 @@
 // and how the job's state changes after a run. Pure: time and rclone facts come in as arguments.
 
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../../config/types.js';
-import { RbmError } from '../../errors.js';
+import type { RbmError } from '../../errors.js';
 import { hasFlag } from '../../rclone/args.js';
 import { retryDelayMs } from './retry.js';
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
 import type { JobState, Operation, RunRecord, RunRequest } from '../types.js';
+import { lockoutRefusal } from '../../api/job-attention.js';
+import { isOkOutcome } from '../../api/outcomes.js';
 
 export interface PlanEnv {
   caps: RcloneCapabilities;
@@ -90,11 +92,7 @@ export function planNextRun(job: JobConfig, global: GlobalSettings, state: JobSt
   if (state.needsResync) {
     if (job.autoResync) return resyncPlan('auto-resync', caps, dryRun, true);
     if (!dryRun) {
-      return {
-        refuse: new RbmError('NeedsResync', `job ${job.name} is locked out and needs a resync${state.lastError ? ` (${state.lastError})` : ''}`, {
-          hint: `Check both sides, then run: rbmctl sync ${job.name} --resync`,
-        }),
-      };
+      return { refuse: lockoutRefusal(job.name, state) };
     }
   }
   const force = request.force === true || job.forceOperation;
@@ -119,8 +117,6 @@ export interface RunResultFacts {
   localMounts?: LocalMounts | undefined;
 }
 
-const OK_OUTCOMES = new Set(['success', 'no-changes', 'conflicts']);
-
 /** The job's state after a run. A dry run changes nothing. */
 export function applyRunResult(state: JobState, record: RunRecord, facts: RunResultFacts): JobState {
   if (record.dryRun) return state;
@@ -137,7 +133,7 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     // Any other result means the sides passed the check (or the run never got that far): the wait is over.
     sideCheck: record.outcome === 'check-failed' ? (facts.sideCheck ?? state.sideCheck) : null,
   };
-  if (OK_OUTCOMES.has(record.outcome)) {
+  if (isOkOutcome(record.outcome)) {
     next.consecutiveFailures = 0;
     next.retryAtMs = 0;
     next.needsApproval = false;

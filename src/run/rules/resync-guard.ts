@@ -7,6 +7,7 @@ import { hasFlag } from '../../rclone/args.js';
 import type { Classification } from './classify.js';
 import type { OutputSummary } from '../../rclone/output.js';
 import type { Conflict } from '../types.js';
+import { isOkOutcome } from '../../api/outcomes.js';
 
 /** How a resync picks between two differing versions (rclone's `--resync-mode` values). */
 export type ResyncMode = 'path1' | 'path2' | 'newer' | 'older' | 'larger' | 'smaller';
@@ -209,7 +210,7 @@ export function withKeptVersions(c: Classification, summary: OutputSummary, kept
   if (dryRun) {
     return { classification: { ...c, message: `${c.message}; ${what}: the resync would keep ${describeKept(kept)}` }, summary: { ...summary, conflicts } };
   }
-  const synced = c.outcome === 'success' || c.outcome === 'no-changes' || c.outcome === 'conflicts';
+  const synced = isOkOutcome(c.outcome); // not a dry run: that returned above
   const classification: Classification = synced
     ? { ...c, outcome: 'conflicts', message: `resync complete; ${what}, both versions kept: ${describeKept(kept)}`, hint: 'Both versions were kept: review the conflict copies listed in the run record (names contain .rbm-conflict-).' }
     : { ...c, message: `${c.message} (before the resync, ${what}; both versions were kept: ${describeKept(kept)})` };
