@@ -42,6 +42,8 @@ export interface ServiceDeps {
   checksumNote?: (job: JobConfig, global: Config['global'], caps: RcloneCapabilities) => string | undefined;
   /** Passed to the scheduler (see SchedulerDeps.maxSleepMs). */
   maxSleepMs?: number;
+  /** The IANA zone the cron schedules are read in (see SchedulerDeps.timezone); the daemon passes the system's. */
+  timezone?: string;
   /** Keeps the names of paused jobs across restarts (default: not kept). `save` may throw; the pause still holds. */
   pausedJobs?: { load(): string[]; save(names: string[]): void };
 }
@@ -198,6 +200,7 @@ export function createService(deps: ServiceDeps): Service {
     nextRunId: () => runner.nextRunId(),
     readState: (name) => runner.readState(name),
     ...(deps.maxSleepMs === undefined ? {} : { maxSleepMs: deps.maxSleepMs }),
+    ...(deps.timezone === undefined ? {} : { timezone: deps.timezone }),
     startRun: (job, request, runId, signal) => {
       const global = globalSettings();
       if (!global) return Promise.reject(new RbmError('InvalidConfig', 'no config is loaded'));
