@@ -5,6 +5,12 @@ import { Cron } from 'croner';
 const EXPECTED = 'expected 5 or 6 fields: [second] minute hour day-of-month month day-of-week, e.g. "*/15 * * * *", or @hourly/@daily/@weekly/@monthly';
 /** A fixed start for the "does it ever fire" check, so the result never depends on today's date. */
 const PROBE_FROM = new Date(Date.UTC(2001, 0, 1));
+/**
+ * The zone of the "does it ever fire" check, fixed so the answer never depends on the process's TZ. Whether a pattern
+ * can fire does not depend on the zone: every wall-clock time exists in UTC, and croner still fires a slot that falls
+ * in a DST gap (at the shifted time), so a pattern valid here fires in every zone.
+ */
+const PROBE_TIMEZONE = 'UTC';
 
 /** The expression with surrounding and repeated blanks removed (croner refuses them). */
 export function normalizeSchedule(expression: string): string {
@@ -20,7 +26,7 @@ export function scheduleProblem(expression: string): string | undefined {
   }
   let cron: Cron;
   try {
-    cron = new Cron(normalized, { paused: true });
+    cron = new Cron(normalized, { paused: true, timezone: PROBE_TIMEZONE });
   } catch (e: unknown) {
     const reason = (e instanceof Error ? e.message : String(e)).replace(/^CronPattern: /, '').replace(/\.$/, '');
     return `"${expression}" is not a valid cron expression: ${reason} (${EXPECTED})`;

@@ -7,7 +7,7 @@ import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import type { JobActivity } from '../api/control-api.js';
 import { isLockedOut, waitingOutcome } from '../api/job-attention.js';
-import { nextRunAfter } from './next-run.js';
+import { DEFAULT_TIMEZONE, nextRunAfter } from './next-run.js';
 import { addPendingRun, type PendingRun } from './pending-runs.js';
 import { afterRefusal, afterStart, type RefusedRetry } from './refused-retry.js';
 
@@ -29,6 +29,11 @@ export interface SchedulerDeps {
    * Default 60 s: one cheap wake-up a minute, not a polling tick.
    */
   maxSleepMs?: number;
+  /**
+   * The IANA zone the cron fields are read in (the daemon passes the system's, resolved once at start-up).
+   * Default UTC, so no slot ever depends on the process's TZ.
+   */
+  timezone?: string;
 }
 
 export type SchedulerEvent =
@@ -157,6 +162,7 @@ function needsAttention(state: JobState, config: JobConfig): boolean {
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { clock, logger } = deps;
   const maxSleepMs = deps.maxSleepMs ?? DEFAULT_MAX_SLEEP_MS;
+  const timezone = deps.timezone ?? DEFAULT_TIMEZONE;
   let maxParallel = Math.max(1, deps.maxParallel);
   const entries = new Map<string, Entry>();
   /** Job names with a pending run, in trigger order. */
@@ -188,7 +194,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     if (cached?.schedule === e.config.schedule && cached.from === e.lastSlotMs) return cached.due;
     let due: number | undefined;
     try {
-      due = nextRunAfter(e.config.schedule, e.lastSlotMs);
+      due = nextRunAfter(e.config.schedule, e.lastSlotMs, timezone);
     } catch (err: unknown) {
       logger.error('cannot compute the next run', { job: e.config.name, schedule: e.config.schedule, error: errorText(err) });
     }
@@ -436,7 +442,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         if (last <= 0) continue; // never ran: nothing was missed
         let slot: number | undefined;
         try {
-          slot = nextRunAfter(e.config.schedule, last);
+          slot = nextRunAfter(e.config.schedule, last, timezone);
         } catch {
           slot = undefined;
         }

@@ -35,6 +35,8 @@ export interface DaemonPlatform {
   /** Where the names of paused jobs are kept across restarts (optional: tests may leave it out). */
   pausedJobs?: { load(): string[]; save(names: string[]): void };
   defaultConfigPath(): string;
+  /** The IANA zone cron schedules are read in, resolved once from the system (platform/timezone.ts). */
+  timezone: string;
   /** Export the API and own BUS_NAME; rejects when the name is taken or the bus is unreachable. */
   startBus(api: ControlApi, logger: Logger): Promise<BusHandle>;
   /** Defaults to createNotifier({env, logger}). */
@@ -188,6 +190,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       editor: platform.editor,
       version: platform.version,
       forceDryRun: args.dryRun,
+      timezone: platform.timezone,
       watchFiles: (paths) => watcher.setFiles(paths),
       cpuLimitNotApplied: (global) => runner.cpuLimitNotApplied?.(global) ?? false,
       checksumNote: (job, global, caps) => runner.checksumNote?.(job, global, caps),

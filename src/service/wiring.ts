@@ -18,6 +18,7 @@ import { createLogger, type ClosableLogger } from '../log/logger.js';
 import { systemClock } from '../platform/clock.js';
 import { probeRclone } from '../platform/rclone-probe.js';
 import { createSpawner } from '../platform/spawner.js';
+import { systemTimezone } from '../platform/timezone.js';
 import type { Logger } from '../ports.js';
 import { VERSION } from '../version.js';
 import type { DaemonPlatform } from './daemon.js';
@@ -91,6 +92,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     editor,
     pausedJobs,
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
+    timezone: systemTimezone(env),
     startBus: (api, log) => {
       const busAddress = sessionBusAddress(env);
       return startDbusServer(api, { logger: log, ...(busAddress ? { busAddress } : {}) });

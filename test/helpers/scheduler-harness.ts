@@ -39,6 +39,8 @@ export interface HarnessOptions {
   startMs?: number;
   maxSleepMs?: number;
   start?: boolean;
+  /** The zone the cron fields are read in (the scheduler's default when left out). */
+  timezone?: string;
 }
 
 export function createHarness(options: HarnessOptions): Harness {
@@ -55,6 +57,7 @@ export function createHarness(options: HarnessOptions): Harness {
     nextRunId: () => nextId++,
     readState: (name) => states.get(name) ?? makeState(),
     ...(options.maxSleepMs === undefined ? {} : { maxSleepMs: options.maxSleepMs }),
+    ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
     startRun: (config, request, runId, signal) => {
       const d = deferred<RunRecord>();
       const run: FakeRun = {
