@@ -3,7 +3,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { jobPathChanges, suspiciousPathChange, type PathChange } from '../config/path-changes.js';
 import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
-import { JOB_NAME_PATTERN } from '../config/types.js';
 import type { PendingApproval } from '../run/rules/approval.js';
 import type { JobRunner, Progress, RunRecord, RunRequest } from '../run/types.js';
 import { ConfigError, RbmError, errorText, formatIssue, isRbmError } from '../errors.js';
@@ -65,11 +64,8 @@ export interface Service extends ControlApi {
   reloadChangedFile(): Promise<void>;
 }
 
-const MAX_JOB_ARGS = 10_000;
 const MAX_HISTORY = 10_000;
 const DEFAULT_GRACE_SEC = 10; // DEFAULTS.shutdownGraceSec: fits the unit's TimeoutStopSec with rclone's 95 s stop
-const REQUEST_KEYS = new Set(['resync', 'force', 'dryRun', 'trigger']);
-const TRIGGERS = new Set(['schedule', 'manual', 'startup', 'missed', 'retry', 'add-job']);
 
 /** A value safe to quote in an error message, whatever the caller sent. */
 function quote(value: unknown): string {
@@ -79,41 +75,6 @@ function quote(value: unknown): string {
 
 function invalidArgs(message: string): RbmError {
   return new RbmError('InvalidArgs', message);
-}
-
-function validateJobName(value: unknown, arg: string): string {
-  if (typeof value !== 'string') throw invalidArgs(`${arg}: expected a job name (string), got ${typeof value}`);
-  if (!JOB_NAME_PATTERN.test(value)) {
-    throw new RbmError('InvalidArgs', `${arg}: ${quote(value)} is not a valid job name`, { hint: 'Job names are 1–64 characters: letters, digits, ".", "_" and "-", starting with a letter or digit.' });
-  }
-  return value;
-}
-
-function validateJobList(value: unknown, arg: string): string[] {
-  if (!Array.isArray(value)) throw invalidArgs(`${arg}: expected a list of job names`);
-  if (value.length > MAX_JOB_ARGS) throw invalidArgs(`${arg}: too many job names (${value.length}, at most ${MAX_JOB_ARGS})`);
-  const names = value.map((v: unknown, i) => validateJobName(v, `${arg}[${i}]`));
-  return [...new Set(names)];
-}
-
-function validateRequest(value: unknown): RunRequest {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgs('options: expected a map of options');
-  const request: RunRequest = {};
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!REQUEST_KEYS.has(key)) throw invalidArgs(`options: unknown option ${quote(key)} (known: resync, force, dry_run)`);
-    if (v === undefined) continue;
-    if (key === 'trigger') {
-      if (typeof v !== 'string' || !TRIGGERS.has(v)) throw invalidArgs(`options.trigger: ${quote(v)} is not a trigger`);
-      request.trigger = v as NonNullable<RunRequest['trigger']>;
-      continue;
-    }
-    if (typeof v !== 'boolean') throw invalidArgs(`options.${key === 'dryRun' ? 'dry_run' : key}: expected a boolean, got ${typeof v}`);
-    if (key === 'resync') request.resync = v;
-    else if (key === 'force') request.force = v;
-    else request.dryRun = v;
-  }
-  return request;
 }
 
 /** One line for STATUS= about a config problem. */
@@ -571,14 +532,9 @@ export function createService(deps: ServiceDeps): Service {
 
     sync(jobsArg, requestArg) {
       try {
-        const request = validateRequest(requestArg);
-        const names = validateJobList(jobsArg, 'jobs');
+        const request: RunRequest = { ...requestArg };
+        const names = [...new Set(jobsArg)];
         ensureNotStopping();
-        if (names.length === 0 && request.force === true) {
-          throw new RbmError('InvalidArgs', 'options.force approves safety aborts without showing them, so it needs the jobs named: it never applies to every job at once', {
-            hint: 'Name the jobs (rbmctl sync JOB --force-bisync), or review each list with: rbmctl approve JOB',
-          });
-        }
         request.trigger ??= 'manual';
         let targets: JobScheduleInfo[];
         if (names.length === 0) {
@@ -609,14 +565,14 @@ export function createService(deps: ServiceDeps): Service {
     summary: serviceSummary,
 
     jobStatus(name) {
-      return jobStatusOf(knownJob(validateJobName(name, 'name')));
+      return jobStatusOf(knownJob(name));
     },
 
     reload: () => reload(),
 
     addJob(nameArg, definition) {
       return serialize('edit', async () => {
-        const name = validateJobName(nameArg, 'name');
+        const name = nameArg;
         if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) throw invalidArgs('definition: expected a map of job settings');
         ensureNotStopping();
         if (Object.keys(definition).length === 0) {
@@ -638,7 +594,7 @@ export function createService(deps: ServiceDeps): Service {
 
     removeJob(nameArg) {
       return serialize('edit', async () => {
-        const name = validateJobName(nameArg, 'name');
+        const name = nameArg;
         ensureNotStopping();
         knownJob(name);
         await deps.editor.removeJob(configPath, name);
@@ -648,14 +604,14 @@ export function createService(deps: ServiceDeps): Service {
     },
 
     pause(jobsArg) {
-      const names = validateJobList(jobsArg, 'jobs');
+      const names = jobsArg;
       const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
       for (const j of targets) scheduler.pause(j.name);
       savePaused();
     },
 
     resume(jobsArg) {
-      const names = validateJobList(jobsArg, 'jobs');
+      const names = jobsArg;
       const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
       for (const j of targets) scheduler.resume(j.name);
       savePaused();
@@ -663,7 +619,7 @@ export function createService(deps: ServiceDeps): Service {
 
     cancel(jobsArg) {
       try {
-        const names = validateJobList(jobsArg, 'jobs');
+        const names = jobsArg;
         const targets = names.length === 0 ? scheduler.jobs().filter((j) => j.running || j.queued).map((j) => j.name) : names.map((n) => knownJob(n).name);
         for (const name of targets) scheduler.cancel(name);
         return Promise.resolve();
@@ -673,20 +629,20 @@ export function createService(deps: ServiceDeps): Service {
     },
 
     history(jobArg, limit) {
-      const name = validateJobName(jobArg, 'job');
+      const name = jobArg;
       if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw invalidArgs(`limit: expected a whole number ≥ 0, got ${quote(limit)}`);
       knownJob(name);
       return runner.history(name, limit === 0 ? MAX_HISTORY : Math.min(limit, MAX_HISTORY));
     },
 
     pendingDeletes(jobArg) {
-      const name = validateJobName(jobArg, 'job');
+      const name = jobArg;
       knownJob(name);
       return pendingOf(name).deletes.slice(0, MAX_PENDING_PAGE);
     },
 
     pendingApproval(jobArg, offset, limit) {
-      const name = validateJobName(jobArg, 'job');
+      const name = jobArg;
       for (const [arg, v] of [['offset', offset], ['limit', limit]] as const) {
         if (!Number.isInteger(v) || v < 0) throw invalidArgs(`${arg}: expected a whole number ≥ 0, got ${quote(v)}`);
       }
@@ -698,8 +654,7 @@ export function createService(deps: ServiceDeps): Service {
 
     approve(jobArg, tokenArg) {
       try {
-        const name = validateJobName(jobArg, 'job');
-        if (typeof tokenArg !== 'string' || !/^[0-9a-f]{64}$/.test(tokenArg)) throw invalidArgs(`token: expected the 64-character token of the pending list, got ${quote(tokenArg)}`);
+        const name = jobArg;
         ensureNotStopping();
         const info = knownJob(name);
         if (info.paused) throw new RbmError('Paused', `job '${name}' is paused`, { hint: `Resume it first: rbmctl resume ${name}` });
