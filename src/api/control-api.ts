@@ -67,7 +67,7 @@ export interface PendingPage {
   deletes: string[];
 }
 
-/** Every method validates its arguments and throws RbmError (InvalidArgs, NoSuchJob, …) without side effects on failure. */
+/** Arguments are typed values its adapters parsed (api/requests.ts); methods throw RbmError (NoSuchJob, …) without side effects on failure. */
 export interface ControlApi {
   /** Queue runs; an empty list means all active jobs. Resolves with one run id per job once queued. */
   sync(jobs: readonly string[], request: RunRequest): Promise<number[]>;

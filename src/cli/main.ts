@@ -8,6 +8,7 @@ import { ERROR_TABLE, RbmError, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs } from './context.js';
 import { toJson } from './format.js';
+import { parseJobArguments } from './job-arguments.js';
 import { jobsCommand, statusBuilder, statusCommand } from './commands/status.js';
 import { syncBuilder, syncCommand } from './commands/sync.js';
 import { approveBuilder, approveCommand } from './commands/approve.js';
@@ -84,6 +85,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
   const handle =
     <A>(fn: (ctx: Ctx, a: A) => Promise<number>) =>
     async (a: A): Promise<void> => {
+      parseJobArguments(a as Record<string, unknown>);
       exitCode = await fn(makeCtx(a as Record<string, unknown>), a);
     };
 

@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import { RbmError } from '../errors.js';
+import { parseJobName } from '../api/requests.js';
 
 function parseForEdit(text: string): Document {
   const doc = parseDocument(text, { uniqueKeys: false, merge: true });
@@ -84,6 +85,8 @@ function withNewline(text: string): string {
 
 /** The config text with job `name` appended to sync_jobs (created if needed). Throws JobExists if it is there. */
 export function addJobToConfigText(text: string, name: string, definition: Readonly<Record<string, unknown>>): string {
+  // The name becomes a key of the user's file: never write one the config parser would refuse.
+  parseJobName(name, 'name');
   const doc = parseForEdit(text);
   const step = indentStep(text);
   const jobsPair = findPair(doc.contents, 'sync_jobs');
@@ -125,11 +128,12 @@ export function addJobToConfigText(text: string, name: string, definition: Reado
 
 /** The config text without job `name`, along with the comment lines directly above it. Throws NoSuchJob if absent. */
 export function removeJobFromConfigText(text: string, name: string): string {
+  parseJobName(name, 'name');
   const doc = parseForEdit(text);
   const jobs = findPair(doc.contents, 'sync_jobs')?.value;
   const pair = findPair(jobs, name);
   if (pair === undefined || !isMap(jobs)) {
-    throw new RbmError('NoSuchJob', `job "${name}" is not in the config file`, { hint: 'rbmctl list shows the configured jobs.' });
+    throw new RbmError('NoSuchJob', `job "${name}" is not in the config file`, { hint: 'rbmctl jobs lists the configured jobs.' });
   }
   if (jobs.flow) {
     doc.deleteIn(['sync_jobs', name]);

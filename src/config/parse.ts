@@ -14,7 +14,7 @@ import { directoryKey, hasControlChar, isWithin, nestedPairs, resolveAbsolute, r
 import { flagSupport } from '../rclone/caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
 import { schemaErrors } from './schema.js';
-import { JOB_NAME_PATTERN } from './types.js';
+import { jobNameProblem } from '../api/requests.js';
 import type { Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
 import { decodeConfigText, nowhere, readYamlSource } from './yaml-source.js';
 import type { Locator, PathSegment } from './yaml-source.js';
@@ -480,9 +480,8 @@ function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, exi
   const jobs: JobConfig[] = [];
   const paths: JobPaths[] = [...existing];
   for (const [name, raw] of Object.entries(rawJobs)) {
-    if (!JOB_NAME_PATTERN.test(name)) {
-      report(ctx, ['sync_jobs', name], 'key', `job name "${name}" is not allowed (expected 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit)`);
-    }
+    const nameProblem = jobNameProblem(name);
+    if (nameProblem !== undefined) report(ctx, ['sync_jobs', name], 'key', nameProblem);
     if (existing.some((job) => job.name === name)) {
       report(ctx, ['sync_jobs', name], 'key', `a job named "${name}" already exists (expected a new name, or remove the old job first)`);
     }

@@ -88,7 +88,7 @@ export interface Config {
   jobs: readonly JobConfig[];
 }
 
-export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { JOB_NAME_PATTERN } from '../api/requests.js';
 
 /** What the installed rclone offers, detected once per binary (rclone/caps.ts). */
 export interface RcloneCapabilities {

@@ -1,8 +1,8 @@
 // The D-Bus contract in one place: names, member signatures, argument limits and object-path escaping.
-// Shared by the server adapter, the client and the tests; imports only the error table and config types.
+// Shared by the server adapter, the client and the tests; imports only the error table and the request limits.
 
 import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../errors.js';
-import { JOB_NAME_PATTERN } from '../config/types.js';
+import { JOB_NAME_PATTERN, JOB_NAMES_MAX } from '../api/requests.js';
 
 export { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH };
 
@@ -78,10 +78,8 @@ export const OBJECT_MANAGER_SIGNALS = {
 
 /** Longest string argument we look at (job names, definition values); longer is InvalidArgs. */
 export const MAX_STRING_LENGTH = 4096;
-/** Longest job name accepted in a call (the config allows 64; the cap keeps error messages bounded). */
-export const MAX_NAME_LENGTH = 256;
-/** Most job names in one call. */
-export const MAX_JOBS_PER_CALL = 1000;
+/** Most job names in one call (api/requests.ts), and most entries of an incoming list or option map. */
+export const MAX_JOBS_PER_CALL = JOB_NAMES_MAX;
 /** Most run records one History call returns; 0 asks for the default. */
 export const MAX_HISTORY_LIMIT = 1000;
 export const DEFAULT_HISTORY_LIMIT = 20;

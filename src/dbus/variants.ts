@@ -5,6 +5,7 @@ import * as dbus from 'dbus-next';
 import { RbmError, printable } from '../errors.js';
 import type { Progress, RunRecord, RunRequest } from '../run/types.js';
 import type { JobStatus, ServiceStatus } from '../api/control-api.js';
+import { parseRunRequest, quoteForMessage, type RunOptionsInput } from '../api/requests.js';
 import { MAX_JOBS_PER_CALL, MAX_STRING_LENGTH, jobObjectPath } from './contract.js';
 
 const { Variant } = dbus;
@@ -183,11 +184,6 @@ function invalid(message: string): RbmError {
   return new RbmError('InvalidArgs', message);
 }
 
-/** A value shown inside an error message: quoted, control characters escaped, bounded. */
-export function quoteForMessage(value: string, max = 64): string {
-  const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-  return JSON.stringify(cut) + (value.length > max ? ` (${value.length} characters)` : '');
-}
 
 function isPlainDict(value: unknown): value is Record<string, unknown> {
   // a{sv} arrives as a plain object; a key "__proto__" would have replaced its prototype.
@@ -280,13 +276,15 @@ export function readDict(value: unknown, argument: string, schema: Readonly<Reco
 /** Keys of the options dict of Sync (manager and job). */
 export const RUN_OPTION_SCHEMA = { resync: 'b', force: 'b', dry_run: 'b' } as const satisfies Record<string, FieldType>;
 
-export function readRunRequest(value: unknown, argument: string): RunRequest {
+/** The options dict of Sync as the flags api/requests.ts parses (variant types checked here). */
+export function readRunOptions(value: unknown, argument: string): RunOptionsInput {
   const dict = readDict(value, argument, RUN_OPTION_SCHEMA);
-  const request: RunRequest = { trigger: 'manual' };
-  if (dict.resync === true) request.resync = true;
-  if (dict.force === true) request.force = true;
-  if (dict.dry_run === true) request.dryRun = true;
-  return request;
+  return { resync: dict.resync, force: dict.force, dryRun: dict.dry_run };
+}
+
+/** The options of Job.Sync (one job, named by the object): a run request. */
+export function readRunRequest(value: unknown, argument: string): RunRequest {
+  return parseRunRequest(readRunOptions(value, argument), { jobs: 'jobs', resync: `${argument}.resync`, force: `${argument}.force`, dryRun: `${argument}.dry_run` });
 }
 
 /** Keys of AddJob's definition: the keys of a `sync_jobs.<name>` entry in the config file. */

@@ -4,7 +4,7 @@ import { RbmError } from '../errors.js';
 import type { Logger } from '../ports.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
 import type { ControlApi } from '../api/control-api.js';
-import { invalidArgs, validateJobName } from './arguments.js';
+import { invalidArgs } from './arguments.js';
 import type { SerialQueue } from './serial-queue.js';
 
 /** Writes job definitions into the config file. Both methods validate first and write nothing on failure. */
@@ -35,7 +35,7 @@ export function createJobEdits({ configPath, logger, editor, scheduler, edits, r
   return {
     addJob(nameArg, definition) {
       return edits(async () => {
-        const name = validateJobName(nameArg, 'name');
+        const name = nameArg;
         if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) throw invalidArgs('definition: expected a map of job settings');
         ensureNotStopping();
         if (Object.keys(definition).length === 0) {
@@ -57,7 +57,7 @@ export function createJobEdits({ configPath, logger, editor, scheduler, edits, r
 
     removeJob(nameArg) {
       return edits(async () => {
-        const name = validateJobName(nameArg, 'name');
+        const name = nameArg;
         ensureNotStopping();
         knownJob(name);
         await editor.removeJob(configPath, name);

@@ -3,7 +3,6 @@
 import { errorText } from '../errors.js';
 import type { Logger } from '../ports.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
-import { validateJobList } from './arguments.js';
 
 /** Where the names of paused jobs are kept. `save` may throw. */
 export interface PausedJobsStore {
@@ -68,14 +67,14 @@ export function createPausedJobs({ scheduler, logger, store, knownJob }: PausedJ
     save: savePaused,
 
     pause(jobsArg) {
-      const names = validateJobList(jobsArg, 'jobs');
+      const names = jobsArg;
       const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
       for (const j of targets) scheduler.pause(j.name);
       savePaused();
     },
 
     resume(jobsArg) {
-      const names = validateJobList(jobsArg, 'jobs');
+      const names = jobsArg;
       const targets = names.length === 0 ? scheduler.jobs().filter((j) => !j.removed) : names.map(knownJob);
       for (const j of targets) scheduler.resume(j.name);
       savePaused();

@@ -6,7 +6,7 @@ import { RbmError } from '../errors.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
 import type { ControlApi } from '../api/control-api.js';
 import { isLockedOut, lockoutRefusal } from '../api/job-attention.js';
-import { invalidArgs, quote, validateJobList, validateJobName, validateRequest } from './arguments.js';
+import { invalidArgs, quote } from './arguments.js';
 
 /** Most pending deletes one PendingApproval/PendingDeletes reply carries; the token always covers the full list. */
 export const MAX_PENDING_PAGE = 10_000;
@@ -38,14 +38,10 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
   return {
     sync(jobsArg, requestArg) {
       try {
-        const request = validateRequest(requestArg);
-        const names = validateJobList(jobsArg, 'jobs');
+        // Typed values from the one request parser (src/api/requests.ts); duplicate names queue once.
+        const request: RunRequest = { ...requestArg };
+        const names = [...new Set(jobsArg)];
         ensureNotStopping();
-        if (names.length === 0 && request.force === true) {
-          throw new RbmError('InvalidArgs', 'options.force approves safety aborts without showing them, so it needs the jobs named: it never applies to every job at once', {
-            hint: 'Name the jobs (rbmctl sync JOB --force-bisync), or review each list with: rbmctl approve JOB',
-          });
-        }
         request.trigger ??= 'manual';
         let targets: JobScheduleInfo[];
         if (names.length === 0) {
@@ -71,7 +67,7 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
 
     cancel(jobsArg) {
       try {
-        const names = validateJobList(jobsArg, 'jobs');
+        const names = jobsArg;
         const targets = names.length === 0 ? scheduler.jobs().filter((j) => j.running || j.queued).map((j) => j.name) : names.map((n) => knownJob(n).name);
         for (const name of targets) scheduler.cancel(name);
         return Promise.resolve();
@@ -81,20 +77,20 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
     },
 
     history(jobArg, limit): RunRecord[] {
-      const name = validateJobName(jobArg, 'job');
+      const name = jobArg;
       if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw invalidArgs(`limit: expected a whole number ≥ 0, got ${quote(limit)}`);
       knownJob(name);
       return runner.history(name, limit === 0 ? MAX_HISTORY : Math.min(limit, MAX_HISTORY));
     },
 
     pendingDeletes(jobArg) {
-      const name = validateJobName(jobArg, 'job');
+      const name = jobArg;
       knownJob(name);
       return pendingOf(name).deletes.slice(0, MAX_PENDING_PAGE);
     },
 
     pendingApproval(jobArg, offset, limit) {
-      const name = validateJobName(jobArg, 'job');
+      const name = jobArg;
       for (const [arg, v] of [['offset', offset], ['limit', limit]] as const) {
         if (!Number.isInteger(v) || v < 0) throw invalidArgs(`${arg}: expected a whole number ≥ 0, got ${quote(v)}`);
       }
@@ -106,8 +102,7 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
 
     approve(jobArg, tokenArg) {
       try {
-        const name = validateJobName(jobArg, 'job');
-        if (typeof tokenArg !== 'string' || !/^[0-9a-f]{64}$/.test(tokenArg)) throw invalidArgs(`token: expected the 64-character token of the pending list, got ${quote(tokenArg)}`);
+        const name = jobArg;
         ensureNotStopping();
         const info = knownJob(name);
         if (info.paused) throw new RbmError('Paused', `job '${name}' is paused`, { hint: `Resume it first: rbmctl resume ${name}` });

@@ -10,7 +10,6 @@ import type { Notifier } from '../platform/notify.js';
 import type { Clock, Logger } from '../ports.js';
 import type { JobScheduleInfo } from '../scheduler/scheduler.js';
 import type { ControlApi, ServiceState } from '../api/control-api.js';
-import { validateJobName } from './arguments.js';
 import { createConfigCommit, type LoadOrigin } from './config-commit.js';
 import { createEventHub } from './events.js';
 import { createJobEdits, type ConfigEditor } from './job-edits.js';
@@ -235,7 +234,7 @@ export function createService(deps: ServiceDeps): Service {
     summary: () => view.summary(),
 
     jobStatus(name) {
-      return view.jobStatusOf(knownJob(validateJobName(name, 'name')));
+      return view.jobStatusOf(knownJob(name));
     },
 
     reload: () => reload(),

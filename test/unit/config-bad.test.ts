@@ -104,7 +104,7 @@ const cases: Case[] = [
       [3, 3, 'sync_jobs.docs.schedule', 'required key "schedule" is missing (expected a cron expression with 5 or 6 fields'],
     ],
   },
-  { name: 'bad job name', text: `${HEAD}sync_jobs:\n${job('', 'my docs')}`, issues: [[3, 3, 'sync_jobs.my docs', 'job name "my docs" is not allowed (expected 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit)']] },
+  { name: 'bad job name', text: `${HEAD}sync_jobs:\n${job('', 'my docs')}`, issues: [[3, 3, 'sync_jobs.my docs', 'invalid job name "my docs" (expected 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit)']] },
   { name: 'duplicate job names', text: `${HEAD}sync_jobs:\n${job()}${job()}`, issues: [[8, 3, 'sync_jobs.docs', 'duplicate job name "docs" (expected each name once; it is first used on line 3)']] },
   { name: 'duplicate top-level key', text: `${valid()}local_base_path: /srv\n`, issues: [[8, 1, 'local_base_path', 'duplicate key "local_base_path" (expected each name once; it is first used on line 1)']] },
   { name: 'cron value out of range', text: valid().replace('*/15 * * * *', '61 * * * *'), issues: [[7, 15, 'sync_jobs.docs.schedule', '"61 * * * *" is not a valid cron expression: Invalid value for minute: 61 (expected 5 or 6 fields']] },
@@ -164,7 +164,7 @@ const cases: Case[] = [
     text: `${HEAD}max_parallel_jobs: 0\nsync_jobs:\n  docs:\n    local: ../x\n    rclone_remote: gdrive\n    remote: Documents\n    schedule: "* * *"\n    active: maybe\n    rclone_options: {workdir: /w}\n  "bad name": {local: y, rclone_remote: r, remote: y, schedule: "@daily"}\n  docs:\n    local: z\n`,
     issues: [
       [2, 20, 'max_parallel_jobs', 'is out of range'],
-      [11, 3, 'sync_jobs.bad name', 'job name "bad name" is not allowed'],
+      [11, 3, 'sync_jobs.bad name', 'invalid job name "bad name"'],
       // Of two jobs with the same name the last one counts (as in YAML), and is the one checked.
       [12, 3, 'sync_jobs.docs', 'duplicate job name "docs"'],
       [12, 3, 'sync_jobs.docs.rclone_remote', 'required key "rclone_remote" is missing'],

@@ -79,6 +79,18 @@ test('adding an existing job or removing a missing one is refused with the right
   assert.throws(() => addJobToConfigText('a: [', 'x', {}), (e: unknown) => e instanceof RbmError && e.code === 'InvalidConfig');
 });
 
+test('a missing job points to a command that exists; a bad name is never written into the file', async () => {
+  assert.throws(() => removeJobFromConfigText(example, 'nope'), (e: unknown) => e instanceof RbmError && e.hint === 'rbmctl jobs lists the configured jobs.');
+  let out = '';
+  const { main } = await import('../../src/cli/main.js');
+  assert.equal(await main(['--help'], { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, stdin: process.stdin, env: {} }), 0);
+  assert.match(out, /^ {2}rbmctl jobs +List the configured jobs$/m, 'the command the hint names');
+  for (const name of ['../x', 'a b', '', 'x'.repeat(65)]) {
+    assert.throws(() => addJobToConfigText(example, name, music), (e: unknown) => e instanceof RbmError && e.code === 'InvalidArgs' && e.message.startsWith('name: '), JSON.stringify(name));
+    assert.throws(() => removeJobFromConfigText(example, name), (e: unknown) => e instanceof RbmError && e.code === 'InvalidArgs', JSON.stringify(name));
+  }
+});
+
 test('writeConfigAtomic: new files are 0600, existing files keep their mode, symlinks are followed, no temp file is left', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rbm-edit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,6 +8,7 @@ import type { Ctx, TextSink } from '../context.js';
 import { formatOutcome, formatProgress } from '../format.js';
 import { worstExitCode } from '../../errors.js';
 import { exitCodeForResult } from '../outcomes.js';
+import { RBMCTL_RUN_ARGUMENTS, parseSyncRequest } from '../../api/requests.js';
 
 /** Non-terminal output gets a progress line per job at most this often. */
 const PLAIN_PROGRESS_EVERY_MS = 5000;
@@ -145,12 +146,7 @@ export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly st
 }
 
 export async function syncCommand(ctx: Ctx, a: SyncArgs): Promise<number> {
-  if (a.forceBisync && a.jobs.length === 0) {
-    // --force-bisync deletes what the user has not seen: only for jobs named on the command line, never for all.
-    throw new RbmError('InvalidArgs', '--force-bisync needs the jobs named: it never approves every waiting job at once', {
-      hint: 'Name the jobs (rbmctl sync JOB --force-bisync), or review and approve each list with: rbmctl approve JOB',
-    });
-  }
+  parseSyncRequest(a.jobs, { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun }, RBMCTL_RUN_ARGUMENTS);
   const options: SyncOptions = { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun };
   if (a.standalone) return runStandalone(ctx, a, options);
   try {
