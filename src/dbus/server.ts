@@ -8,11 +8,11 @@ import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
 import { nodeSocketAddress, sessionBusAddress } from './address.js';
 import { introspectionDocument } from './introspection.js';
-import type { Progress, RunRecord } from '../run/types.js';
+import type { Progress } from '../run/types.js';
 import type { ControlApi, JobStatus, ServiceStatus, ServiceSummary, Unsubscribe } from '../api/control-api.js';
+import { historyPage } from '../api/history-page.js';
 import {
   BUS_NAME,
-  DEFAULT_HISTORY_LIMIT,
   JOB_INTERFACE,
   JOB_METHODS,
   JOB_NAME_PATTERN,
@@ -22,7 +22,6 @@ import {
   MANAGER_METHODS,
   MANAGER_PROPERTIES,
   MANAGER_SIGNALS,
-  MAX_HISTORY_LIMIT,
   MAX_JOBS_PER_CALL,
   MAX_NAME_LENGTH,
   MAX_PROGRESS_PER_SECOND,
@@ -473,16 +472,7 @@ export async function startDbusServer(api: ControlApi, options: DbusServerOption
     History(job: unknown, limit: unknown): Promise<VariantDict[]> {
       return guard('History', () => {
         if (typeof limit !== 'number') throw invalid('limit: expected an unsigned integer');
-        const max = limit === 0 ? DEFAULT_HISTORY_LIMIT : Math.min(limit, MAX_HISTORY_LIMIT);
-        let records: RunRecord[];
-        if (job === '') {
-          records = [...jobs.keys()]
-            .flatMap((name) => api.history(name, max))
-            .sort((a, b) => b.runId - a.runId)
-            .slice(0, max);
-        } else {
-          records = api.history(readJobName(job, 'job'), max).slice(0, max);
-        }
+        const records = historyPage(api, [...jobs.keys()], job === '' ? '' : readJobName(job, 'job'), limit);
         return records.map((r) => runRecordToDict(r, { includeTail: true }));
       });
     }
