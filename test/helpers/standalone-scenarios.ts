@@ -53,7 +53,8 @@ interface SyncResult {
 /**
  * The same job synced by the service (`rbmctl sync --wait --json`) and, once it is stopped, by `rbmctl sync --standalone
  * --json`: the same JSON shape; `rbmctl history JOB` and `rbmctl status` then work from the state directory, and show
- * the service's run exactly as the service did; a standalone run that needs the user names the job in its next step.
+ * the service's run exactly as the service did; a standalone run that needs the user names the job in its next step;
+ * `rbmctl approve JOB` shows the pending list and approves it without the service.
  */
 export async function standaloneLikeService(t: TestContext, suite: Suite): Promise<void> {
   const { env, local, remote } = await createPairEnv(t, suite.rclone!, ['pair']);
@@ -119,4 +120,26 @@ export async function standaloneLikeService(t: TestContext, suite: Suite): Promi
   assert.equal((await rbmctl(['sync', '--standalone', 'pair', '--resync'])).code, 0);
   assert.deepEqual(treeHashes(local('pair')), expected);
   assert.deepEqual(treeHashes(remote('pair')), expected);
+
+  // A safety abort approved without the service: the list is shown from the state directory, and the approval of
+  // that list runs in this process and deletes exactly it.
+  for (const rel of ['a.txt', 'dir/b.txt']) {
+    rmSync(join(local('pair'), rel));
+    delete expected[rel];
+  }
+  const aborted = await rbmctl(['sync', '--standalone', 'pair']);
+  assert.equal(aborted.code, 7, `${aborted.stdout}\n${aborted.stderr}`);
+  assert.match(aborted.stdout, /^ {2}next: .*rbmctl approve pair\b/m);
+  const shown = await rbmctl(['approve', 'pair', '--json']);
+  assert.equal(shown.code, 2, 'no terminal to ask on, and no --yes: nothing approved');
+  assert.equal(shown.stderr.split('\n')[0], 'rbmctl: the service is not running; reading the list and approving in this process');
+  const list = parseJson(shown, 'approve --json without the service') as { needs_approval: boolean; token: string; pending_deletes: string[] };
+  assert.equal(list.needs_approval, true);
+  assert.deepEqual([...list.pending_deletes].sort(), [join(remote('pair'), 'a.txt'), join(remote('pair'), 'dir/b.txt')]);
+  assert.equal(treeHashes(remote('pair'))['a.txt'], hashOf('alpha\n'), 'nothing deleted before the approval');
+  const approved = await rbmctl(['approve', 'pair', '--yes', '--token', list.token]);
+  assert.equal(approved.code, 0, `${approved.stdout}\n${approved.stderr}`);
+  assert.match(approved.stdout, /^pair: success \(run \d+\): /m);
+  assert.deepEqual(treeHashes(local('pair')), expected);
+  assert.deepEqual(treeHashes(remote('pair')), expected, 'exactly the approved list was deleted');
 }
