@@ -58,7 +58,7 @@ async function rbmctlLoads(dir: string, args: string[], bus = `unix:path=${join(
 
 const loaded = (urls: readonly string[], pattern: RegExp): string[] => urls.filter((u) => pattern.test(u));
 
-test('status and jobs load yargs and the D-Bus client only; check-config and one-shot sync load the config layer and engine', async (t) => {
+test('with the service running, status and jobs load yargs and the D-Bus client only', async (t) => {
   if (!requireProgram(t, 'dbus-daemon')) return;
   const dir = mkdtempSync(join(tmpdir(), 'rbm-lazy-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,9 +75,15 @@ test('status and jobs load yargs and the D-Bus client only; check-config and one
     assert.deepEqual(loaded(r.urls, /\/src\/cli\/standalone\.ts$/), [], `rbmctl ${command[0]} with the service does not load the in-process service`);
     for (const [name, pattern] of Object.entries(HEAVY)) assert.deepEqual(loaded(r.urls, pattern), [], `rbmctl ${command[0]} must not load ${name}`);
   }
+});
+
+test('without a bus: jobs loads nothing heavy, status only through the in-process service; check-config and one-shot sync load the config layer and engine', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-lazy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
 
   const jobs = await rbmctlLoads(dir, ['jobs']);
   assert.equal(jobs.code, 69, `rbmctl jobs without a bus: ${jobs.stderr}`);
+  assert.ok(loaded(jobs.urls, /\/src\/dbus\/client\.ts$/).length === 1, 'the D-Bus client is loaded for jobs');
   for (const [name, pattern] of Object.entries(HEAVY)) assert.deepEqual(loaded(jobs.urls, pattern), [], `rbmctl jobs without a bus must not load ${name}`);
   // Without the service, status reads the state directory through the in-process service, and only through it.
   const offline = await rbmctlLoads(dir, ['status']);
