@@ -74,7 +74,7 @@ export const PAGES: ManPage[] = [
         title: 'DESCRIPTION',
         blocks: [
           '`rbmctl` talks to the `rclone-bisync-manager`(1) user service over the session D-Bus: it shows the jobs and their runs, starts syncs, pauses and resumes jobs, approves deletes that a safety abort held back, and edits the config file. `check-config` and `sync --standalone` work without the service.',
-          'When the service is not running, every command says so in one line with the command that starts it and exits 69.',
+          'When the service is not running, `sync` and `approve` run in this process and `status` and `history` show what the state directory holds (each says so on stderr); every other command says so in one line with the command that starts it and exits 69.',
         ],
       },
       {

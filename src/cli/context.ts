@@ -22,23 +22,42 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** A sync without the service (engine one-shot mode); resolves with the exit code. */
-export interface OneShotRequest {
-  jobs: readonly string[];
-  resync: boolean;
-  force: boolean;
-  dryRun: boolean;
+/** `read`: show what the state directory holds; `act`: run syncs and approvals in this process. */
+export type StandaloneMode = 'read' | 'act';
+
+/** The service built inside rbmctl, without a bus (sync --standalone, and rbmctl when no service runs). */
+export interface StandaloneRequest {
+  mode: StandaloneMode;
   config: string | undefined;
+  dryRun: boolean;
   consoleLog: boolean;
-  json: boolean;
-  out: TextSink;
-  err: TextSink;
 }
+
+/** A client of that in-process service: the same calls and values as over D-Bus. */
+export interface StandaloneSession {
+  client: RbmClient;
+  /** Stop the in-process service and flush its logs. */
+  close(): Promise<void>;
+}
+
+/** How a command runs when the service is not running. */
+export interface StandaloneFallback {
+  /** How the service is asked (a `read` never starts it through bus activation). */
+  use: ClientUse;
+  mode: StandaloneMode;
+  /** Printed on stderr when the command falls back: says the service is not running and what happens instead. */
+  note: string;
+  /** Go standalone at once (sync --standalone). */
+  standalone?: boolean;
+}
+
+/** Where a command's calls went: the running service, or a service built in this process. */
+export type ServiceLocation = 'service' | 'standalone';
 
 export interface CliDeps {
   connect(options: ClientOptions): Promise<RbmClient>;
-  /** One-shot sync (sync --standalone, and sync when the service is not running); absent until wired. */
-  runOneShot?: ((request: OneShotRequest) => Promise<number>) | undefined;
+  /** Build the service in this process (sync --standalone, and sync/status/history/approve when no service runs). */
+  openStandalone?: ((request: StandaloneRequest) => Promise<StandaloneSession>) | undefined;
   /** Aborted on SIGINT/SIGTERM: watch ends, sync --wait stops waiting. */
   abort?: AbortSignal;
   /** Run a program (argv, never a shell) and collect its output. */
@@ -75,4 +94,9 @@ export interface Ctx {
    * look at the service must not bring it back after a stop; it fails with ServiceUnavailable instead.
    */
   withClient<T>(fn: (client: RbmClient) => Promise<T>, use?: ClientUse): Promise<T>;
+  /**
+   * Like withClient, but when the service is not running (it never answered), print `fallback.note` on stderr and run
+   * `fn` on a service built in this process; `standalone` goes there at once. Both give the same values.
+   */
+  withClientOrStandalone<T>(fn: (client: RbmClient, where: ServiceLocation) => Promise<T>, fallback: StandaloneFallback): Promise<T>;
 }

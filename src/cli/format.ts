@@ -2,6 +2,7 @@
 // signal; and JSON output with bigint as strings. Pure functions of their input (the clock is passed in).
 
 import type { JobView, ManagerSignal, ProgressView, RunView, StatusView } from '../dbus/client.js';
+import { renderHint } from '../api/hints.js';
 
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
@@ -154,7 +155,8 @@ export function formatOutcome(job: string, runId: bigint, result: string, detail
     if (details.files > 0n || details.deletes > 0) lines.push(`  ${details.files} files, ${formatBytes(details.bytes)} transferred, ${details.deletes} deleted`);
     if (details.conflicts.length > 0) lines.push(`  conflicts (both versions kept): ${details.conflicts.join(', ')}`);
     if (details.error) lines.push(`  error: ${details.error}`);
-    if (details.hint) lines.push(`  next: ${details.hint}`);
+    // Rendered here too: records kept from before hints were filled in (history on disk, an older service) say JOB.
+    if (details.hint) lines.push(`  next: ${renderHint(details.hint, job)}`);
   }
   return lines.join('\n');
 }

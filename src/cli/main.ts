@@ -6,7 +6,8 @@
 
 import { ERROR_TABLE, RbmError, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
-import type { CliDeps, CliIo, Ctx, GlobalArgs } from './context.js';
+import type { CliDeps, CliIo, Ctx, GlobalArgs, ServiceLocation, StandaloneFallback } from './context.js';
+import type { RbmClient } from '../dbus/client.js';
 import { toJson } from './format.js';
 import { parseJobArguments } from './job-arguments.js';
 import { jobsCommand, statusBuilder, statusCommand } from './commands/status.js';
@@ -20,6 +21,21 @@ import { completionBuilder, completionCommand } from './commands/completion.js';
 import type { CompletionShell } from './commands/completion.js';
 
 class UsageError extends Error {}
+
+/** `client` calling `onAnswer` after each reply of the service (subscribing is the bus's answer, not the service's). */
+function noticeAnswers(client: RbmClient, onAnswer: () => void): RbmClient {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function' || key === 'subscribe' || key === 'close') return value;
+      return async (...args: unknown[]): Promise<unknown> => {
+        const reply: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        onAnswer();
+        return reply;
+      };
+    },
+  });
+}
 
 const EXIT_USAGE = exitCodeFor('InvalidArgs');
 
@@ -37,7 +53,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     runCommand: async (command, args) => (await import('./run-command.js')).runCommand(command, args),
     now: () => Date.now(),
     probeRclone: async (binary) => (await import('../platform/rclone-probe.js')).probeRclone(binary),
-    runOneShot: async (request) => (await import('./one-shot.js')).runOneShotSync(request, io.env, overrides.abort),
+    openStandalone: async (request) => (await import('./standalone.js')).openStandalone(request, io.env),
     ...overrides,
   };
   // Shell completion's hidden helper: before yargs, so it stays out of --help and costs no parsing.
@@ -67,6 +83,29 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
           return await fn(client);
         } finally {
           client.close();
+        }
+      },
+      async withClientOrStandalone<T>(fn: (client: RbmClient, where: ServiceLocation) => Promise<T>, fallback: StandaloneFallback): Promise<T> {
+        const standalone = async (): Promise<T> => {
+          if (!deps.openStandalone) {
+            throw new RbmError('ServiceUnavailable', 'one-shot mode is not available in this build', { hint: 'Start the service: systemctl --user start rclone-bisync-manager' });
+          }
+          const session = await deps.openStandalone({ mode: fallback.mode, config: args.config, dryRun: args.dryRun, consoleLog: args.consoleLog });
+          try {
+            return await fn(session.client, 'standalone');
+          } finally {
+            await session.close();
+          }
+        };
+        if (fallback.standalone === true) return standalone();
+        let answered = false;
+        try {
+          return await this.withClient((client) => fn(noticeAnswers(client, () => (answered = true)), 'service'), fallback.use);
+        } catch (e: unknown) {
+          // Only a service that never answered is "not running": one that stops mid-way does not run things twice.
+          if (!(e instanceof RbmError && e.code === 'ServiceUnavailable') || answered || !deps.openStandalone) throw e;
+          io.stderr.write(`${fallback.note}\n`);
+          return standalone();
         }
       },
     };

@@ -80,9 +80,8 @@ export const OBJECT_MANAGER_SIGNALS = {
 export const MAX_STRING_LENGTH = 4096;
 /** Most job names in one call (api/requests.ts), and most entries of an incoming list or option map. */
 export const MAX_JOBS_PER_CALL = JOB_NAMES_MAX;
-/** Most run records one History call returns; 0 asks for the default. */
-export const MAX_HISTORY_LIMIT = 1000;
-export const DEFAULT_HISTORY_LIMIT = 20;
+/** Most run records one History call returns; 0 asks for the default (api/history-page.ts). */
+export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../api/history-page.js';
 /** JobProgress signals per job and second, at most. */
 export const MAX_PROGRESS_PER_SECOND = 4;
 

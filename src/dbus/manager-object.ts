@@ -4,10 +4,10 @@
 import * as dbus from 'dbus-next';
 import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
-import type { RunRecord } from '../run/types.js';
 import type { ControlApi, ServiceSummary } from '../api/control-api.js';
 import { DBUS_RUN_ARGUMENTS, parseApprovalToken, parseJobName, parseJobNames, parseSyncRequest } from '../api/requests.js';
-import { DEFAULT_HISTORY_LIMIT, MANAGER_INTERFACE, MANAGER_METHODS, MANAGER_PROPERTIES, MANAGER_SIGNALS, MAX_HISTORY_LIMIT, jobObjectPath } from './contract.js';
+import { MANAGER_INTERFACE, MANAGER_METHODS, MANAGER_PROPERTIES, MANAGER_SIGNALS, jobObjectPath } from './contract.js';
+import { historyPage } from '../api/history-page.js';
 import type { BusConnection } from './bus-connection.js';
 import type { CallGuard } from './call-guard.js';
 import type { JobObjects } from './job-objects.js';
@@ -125,17 +125,7 @@ export class ManagerInterface extends Interface {
   History(job: unknown, limit: unknown): Promise<VariantDict[]> {
     return this.deps.guard('History', () => {
       if (typeof limit !== 'number') throw invalid('limit: expected an unsigned integer');
-      const max = limit === 0 ? DEFAULT_HISTORY_LIMIT : Math.min(limit, MAX_HISTORY_LIMIT);
-      let records: RunRecord[];
-      if (job === '') {
-        records = this.deps.jobs
-          .names()
-          .flatMap((name) => this.deps.api.history(name, max))
-          .sort((a, b) => b.runId - a.runId)
-          .slice(0, max);
-      } else {
-        records = this.deps.api.history(parseJobName(job, 'job'), max).slice(0, max);
-      }
+      const records = historyPage(this.deps.api, this.deps.jobs.names(), job === '' ? '' : parseJobName(job, 'job'), limit);
       return records.map((r) => runRecordToDict(r, { includeTail: true }));
     });
   }

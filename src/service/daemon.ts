@@ -8,7 +8,7 @@ import { createNotifier, type Notifier } from '../platform/notify.js';
 import { createFileWatcher } from '../platform/watcher.js';
 import type { Clock, Logger } from '../ports.js';
 import type { ControlApi } from '../api/control-api.js';
-import { createService, type ConfigEditor } from './service.js';
+import { createService, type ConfigEditor, type Service } from './service.js';
 
 /** What the D-Bus adapter gives back once it owns the bus name. */
 export interface BusHandle {
@@ -43,6 +43,42 @@ export interface DaemonPlatform {
   createNotifier?(logger: Logger): Promise<Notifier>;
   stdout(text: string): void;
   stderr(text: string): void;
+}
+
+/** What differs between the service process and a service built inside rbmctl without a bus (wiring.ts). */
+export interface ServiceParts {
+  configPath: string;
+  dryRun: boolean;
+  logger: Logger;
+  /** The scheduler's clock: a clock that arms no timers means nothing runs unless asked (standalone). */
+  clock: Clock;
+  notifier: Notifier;
+  loadConfig: (path: string) => Promise<Config>;
+  watchFiles?: (paths: string[]) => void;
+  pausedJobs?: { load(): string[]; save(names: string[]): void };
+}
+
+/** The service over the platform's runner: the one place its dependencies are put together. */
+export function createServiceFrom(platform: DaemonPlatform, parts: ServiceParts): Service {
+  // The runner keeps the real clock: its timers stop rclone safely, whatever clock the scheduler has.
+  const runner = platform.createRunner({ logger: parts.logger, clock: platform.clock });
+  return createService({
+    configPath: parts.configPath,
+    clock: parts.clock,
+    logger: parts.logger,
+    runner,
+    loadConfig: parts.loadConfig,
+    probeCaps: (binary) => platform.probeCaps(binary),
+    notifier: parts.notifier,
+    editor: platform.editor,
+    version: platform.version,
+    forceDryRun: parts.dryRun,
+    timezone: platform.timezone,
+    cpuLimitNotApplied: (global) => runner.cpuLimitNotApplied?.(global) ?? false,
+    checksumNote: (job, global, caps) => runner.checksumNote?.(job, global, caps),
+    ...(parts.watchFiles ? { watchFiles: parts.watchFiles } : {}),
+    ...(parts.pausedJobs ? { pausedJobs: parts.pausedJobs } : {}),
+  });
 }
 
 // The service's exit codes live in the error table (src/errors.ts DAEMON_EXIT_TABLE) with what a restart cures.
@@ -171,7 +207,6 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
   try {
     const configPath = args.configPath ?? platform.defaultConfigPath();
     const notifier = await (platform.createNotifier ?? ((l: Logger) => createNotifier({ env: platform.env, logger: l })))(logger);
-    const runner = platform.createRunner({ logger, clock: platform.clock });
     const watcher = createFileWatcher({
       logger,
       onChange: (paths) => {
@@ -179,21 +214,14 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
         reloadChangedFile?.();
       },
     });
-    const service = createService({
+    const service = createServiceFrom(platform, {
       configPath,
-      clock: platform.clock,
+      dryRun: args.dryRun,
       logger,
-      runner,
-      loadConfig: (path) => platform.loadConfig(path, logger),
-      probeCaps: (binary) => platform.probeCaps(binary),
+      clock: platform.clock,
       notifier,
-      editor: platform.editor,
-      version: platform.version,
-      forceDryRun: args.dryRun,
-      timezone: platform.timezone,
       watchFiles: (paths) => watcher.setFiles(paths),
-      cpuLimitNotApplied: (global) => runner.cpuLimitNotApplied?.(global) ?? false,
-      checksumNote: (job, global, caps) => runner.checksumNote?.(job, global, caps),
+      loadConfig: (path) => platform.loadConfig(path, logger),
       ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
     });
     let bus: BusHandle | undefined;

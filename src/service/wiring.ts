@@ -13,16 +13,18 @@ import { defaultStateDir, ensurePrivateDir, logsDir, pausedJobsPath, rcloneProbe
 import { replaceFileNoSync } from '../state/state-store.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
 import { createJobRunner } from '../run/runner.js';
-import { errorText } from '../errors.js';
+import { RbmError, errorText } from '../errors.js';
 import { createLogger, type ClosableLogger } from '../log/logger.js';
 import { systemClock } from '../platform/clock.js';
 import { probeRclone } from '../platform/rclone-probe.js';
 import { createSpawner } from '../platform/spawner.js';
 import { systemTimezone } from '../platform/timezone.js';
-import type { Logger } from '../ports.js';
+import type { Clock, Logger } from '../ports.js';
+import { nullLogger } from '../ports.js';
+import { nullNotifier } from '../platform/notify.js';
 import { VERSION } from '../version.js';
-import type { DaemonPlatform } from './daemon.js';
-import type { ConfigEditor } from './service.js';
+import { createServiceFrom, type DaemonPlatform } from './daemon.js';
+import type { ConfigEditor, Service } from './service.js';
 
 export function createRealPlatform(env: Readonly<Record<string, string | undefined>> = process.env): DaemonPlatform {
   const home = env.HOME ?? homedir();
@@ -100,4 +102,74 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   };
+}
+
+/** `read`: show what the state directory holds (nothing runs, nothing is written); `act`: runs go through it. */
+export type StandaloneMode = 'read' | 'act';
+
+export interface StandaloneOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  mode: StandaloneMode;
+  configPath: string | undefined;
+  dryRun: boolean;
+  consoleLog: boolean;
+}
+
+export interface StandaloneService {
+  service: Service;
+  /** Stop the service (only once nothing runs) and flush the logs. */
+  close(): Promise<void>;
+}
+
+/** The scheduler's timers never fire: a service inside rbmctl runs what it is asked to, never a schedule or a retry. */
+export function clockWithoutTimers(clock: Clock): Clock {
+  return { now: () => clock.now(), setTimer: () => ({ cancel: () => undefined }) };
+}
+
+/** The config as loaded, but with no start-up runs: a standalone service runs exactly the jobs it is asked for. */
+export function withoutStartupRuns(config: Config): Config {
+  return { ...config, global: { ...config.global, runMissedJobs: false, runInitialSyncOnStartup: false } };
+}
+
+/**
+ * The service built inside rbmctl without a bus (sync --standalone, and rbmctl when no service runs): the same
+ * ControlApi, runner and run records as the service process. A config that does not load is thrown in `act` mode
+ * (nothing can run); in `read` mode it is shown as the service would show it (Status().config_error).
+ */
+export async function startStandaloneService(options: StandaloneOptions): Promise<StandaloneService> {
+  const platform = createRealPlatform(options.env);
+  const stateDir = defaultStateDir(options.env);
+  const act = options.mode === 'act';
+  // Only runs log (to the service's log files, and the console with --console-log); a look writes nothing.
+  const fileLogger = act ? createLogger({ logDir: logsDir(stateDir), console: options.consoleLog, journal: false, level: 'info' }) : undefined;
+  const logger = fileLogger ?? nullLogger;
+  let loadError: unknown;
+  const service = createServiceFrom(platform, {
+    configPath: options.configPath ?? platform.defaultConfigPath(),
+    dryRun: options.dryRun,
+    logger,
+    clock: act ? clockWithoutTimers(platform.clock) : platform.clock,
+    notifier: nullNotifier,
+    loadConfig: async (path) => {
+      try {
+        return withoutStartupRuns(await platform.loadConfig(path, logger));
+      } catch (e: unknown) {
+        loadError = e;
+        throw e;
+      }
+    },
+    // A look shows the jobs the service keeps paused; a standalone run is the user's explicit request (as before).
+    ...(act || !platform.pausedJobs ? {} : { pausedJobs: { load: () => platform.pausedJobs?.load() ?? [], save: () => undefined } }),
+  });
+  const close = async (): Promise<void> => {
+    if (act) await service.shutdown();
+    await fileLogger?.close();
+  };
+  await service.load();
+  if (act && loadError !== undefined) {
+    await close();
+    throw loadError instanceof Error ? loadError : new RbmError('InvalidConfig', errorText(loadError));
+  }
+  if (act) await service.start();
+  return { service, close };
 }

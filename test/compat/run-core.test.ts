@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { runOneShot } from '../../src/run/one-shot.js';
 import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles } from '../helpers/engine-env.js';
 import { requireProgram, rcloneVersion, testRclone } from '../helpers/tools.js';
+import { standaloneSync } from '../helpers/standalone-sync.js';
 
 test('core scenarios on this rclone: resync, propagate, conflict, safety abort', async (t) => {
   const rclone = requireProgram(t, 'rclone', testRclone());
@@ -68,12 +68,13 @@ test('core scenarios on this rclone: resync, propagate, conflict, safety abort',
     assert.equal(record.outcome, 'needs-approval', record.message);
     assert.deepEqual(treeHashes(remote), before);
     assert.deepEqual([...env.runner.readState('pair').pendingDeletes].sort(), doomed.map((f) => join(remote, f)).sort());
-    const lines: string[] = [];
     const config = { path: join(dir, 'c.yaml'), global: env.global, jobs: [env.job] };
-    assert.equal(await runOneShot(config, ['pair'], {}, { runner: env.runner }, (l) => lines.push(l)), 7, 'one-shot exits 7 while approval is pending');
-    assert.match(lines.join('\n'), /rbmctl approve pair/);
+    const waiting = await standaloneSync(config, env.runner, ['pair']);
+    assert.equal(waiting.code, 7, `one-shot exits 7 while approval is pending\n${waiting.stdout}`);
+    assert.match(waiting.stdout, /rbmctl approve pair/);
     assert.deepEqual(treeHashes(remote), before, 'the check on the next run deleted nothing');
-    assert.equal(await runOneShot(config, ['pair'], { force: true }, { runner: env.runner }, (l) => lines.push(l)), 0);
+    const forced = await standaloneSync(config, env.runner, ['pair', '--force-bisync']);
+    assert.equal(forced.code, 0, forced.stdout);
     for (const f of doomed) assert.equal(existsSync(join(remote, f)), false, `${f} deleted after approval`);
   });
 });

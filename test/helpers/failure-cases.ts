@@ -268,8 +268,8 @@ export function registerFailureCases(): void {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     assert.equal(exitCode, 0, `${stdout}\n${stderr}`);
-    assert.match(stdout, /^a: dry-run \[dry run\]/m);
-    assert.match(stdout, /^b: dry-run \[dry run\]/m);
+    assert.match(stdout, /^a: dry-run \(run \d+\): /m);
+    assert.match(stdout, /^b: dry-run \(run \d+\): /m);
     assert.doesNotMatch(stderr, /Error|^\s+at /m, stderr);
     assert.deepEqual(treeHashes(join(sync, 'a')), before.a);
     assert.deepEqual(treeHashes(join(s.dir, 'remote')), before.remote, 'a dry run changes nothing');

@@ -42,7 +42,7 @@ test('the first call starts the service through the activation file; --no-auto-s
   const io = (sink: { text: string }) => ({ stdout: { write: (s: string) => (sink.text += s) }, stderr: { write: (s: string) => (sink.text += s) }, stdin: process.stdin, env: { DBUS_SESSION_BUS_ADDRESS: bus.address } });
 
   const quiet = { text: '' };
-  assert.equal(await main(['--no-auto-start', 'status'], io(quiet)), 69);
+  assert.equal(await main(['--no-auto-start', 'jobs'], io(quiet)), 69);
   assert.match(quiet.text, /service is not running/);
   assert.ok(!existsSync(pidFile), 'not started by a NO_AUTO_START call');
 
@@ -55,7 +55,7 @@ test('the first call starts the service through the activation file; --no-auto-s
   assert.match(shown.text, /^activated +yes/m);
 });
 
-test('with only XDG_RUNTIME_DIR set rbmctl uses $XDG_RUNTIME_DIR/bus like busctl --user; status, jobs and history never start the service, sync does; after a stop status does not bring it back', async (t) => {
+test('with only XDG_RUNTIME_DIR set rbmctl uses $XDG_RUNTIME_DIR/bus like busctl --user; status, jobs and history never start the service (status and history read the state directory), sync does; after a stop status does not bring it back', async (t) => {
   if (!requireProgram(t, 'dbus-daemon') || !requireProgram(t, 'busctl')) return;
   const runtimeDir = mkdtempSync(join(tmpdir(), 'rbm-runtime-'));
   const servicesDir = mkdtempSync(join(tmpdir(), 'rbm-activation-'));
@@ -88,15 +88,18 @@ test('with only XDG_RUNTIME_DIR set rbmctl uses $XDG_RUNTIME_DIR/bus like busctl
     assert.equal(r.code, 0, `busctl --user finds the bus from XDG_RUNTIME_DIR: ${r.stderr}`);
     return r.stdout.trim();
   };
-  const assertNotStartedBy = async (args: string[]): Promise<void> => {
+  // jobs says the service is not running (69); status and history show what the state directory holds instead (this
+  // HOME has no config: no jobs, so `status activated` is an unknown job, 3), saying the service is not running.
+  const assertNotStartedBy = async (args: string[], code = 69): Promise<void> => {
     const r = await rbmctl(...args);
-    assert.equal(r.code, 69, `rbmctl ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-    assert.equal(r.stderr, 'rbmctl: the rclone-bisync-manager service is not running; start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).\n');
+    assert.equal(r.code, code, `rbmctl ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    if (code === 69) assert.equal(r.stderr, 'rbmctl: the rclone-bisync-manager service is not running; start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).\n');
+    else assert.equal(r.stderr.split('\n')[0], 'rbmctl: the service is not running; showing what its state directory holds');
     assert.ok(!existsSync(pidFile), `rbmctl ${args.join(' ')} did not start the service`);
     assert.equal(await hasOwner(), 'b false');
   };
 
-  for (const args of [['status'], ['jobs'], ['history'], ['status', 'activated']]) await assertNotStartedBy(args);
+  for (const [args, code] of [[['status'], 0], [['jobs'], 69], [['history'], 0], [['status', 'activated'], 3]] as const) await assertNotStartedBy([...args], code);
 
   const sync = await rbmctl('sync', 'activated');
   assert.equal(sync.code, 0, sync.stderr);
@@ -119,7 +122,8 @@ test('with only XDG_RUNTIME_DIR set rbmctl uses $XDG_RUNTIME_DIR/bus like busctl
   stopService();
   await gone;
   rmSync(pidFile);
-  await assertNotStartedBy(['status']);
+  await assertNotStartedBy(['jobs']);
+  await assertNotStartedBy(['status'], 0);
 
   const again = await rbmctl('sync', 'activated');
   assert.equal(again.code, 0, again.stderr);

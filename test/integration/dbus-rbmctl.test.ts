@@ -2,8 +2,10 @@
 // rbmctl executable as a separate process. The service is stood in for by the in-memory fake ControlApi.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ERROR_TABLE, RbmError, type ErrorCode } from '../../src/errors.js';
+import { ERROR_TABLE, RbmError, exitCodeFor, type ErrorCode } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { main } from '../../src/cli/main.js';
 import { startDbusServer, type DbusServer } from '../../src/dbus/server.js';
@@ -33,8 +35,8 @@ after(async () => {
 });
 
 /** The real rbmctl executable (through tsx), as a user would run it. */
-function rbmctlProcess(args: string[], address = bus.address) {
-  return run(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/bin/rbmctl.ts'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: address } });
+function rbmctlProcess(args: string[], address = bus.address, env: Record<string, string> = {}) {
+  return run(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/bin/rbmctl.ts'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: address, ...env } });
 }
 
 /** main() in this process with the real D-Bus client. */
@@ -122,16 +124,26 @@ test('every error name the API produces arrives as its rbmctl exit code through 
   assert.equal((await rbmctl(['resume', 'docs'])).code, 0);
 });
 
-test('no service on the bus: one line and exit 69 (no auto-start)', { skip }, async () => {
+test('no service on the bus: one line and exit 69 (no auto-start); status and sync work without it', { skip }, async () => {
   const empty = await startPrivateBus();
+  const home = mkdtempSync(join(tmpdir(), 'rbm-nosvc-'));
   try {
-    const r = await rbmctlProcess(['status'], empty.address);
+    const r = await rbmctlProcess(['jobs'], empty.address);
     assert.equal(r.code, 69);
     assert.equal(r.stderr, 'rbmctl: the rclone-bisync-manager service is not running; start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).\n');
-    const noAuto = await rbmctlProcess(['--no-auto-start', 'jobs'], empty.address);
-    assert.equal(noAuto.code, 69);
+    const noAutoJobs = await rbmctlProcess(['--no-auto-start', 'jobs'], empty.address);
+    assert.equal(noAutoJobs.code, 69);
+    const noAuto = await rbmctlProcess(['--no-auto-start', 'sync', '--config', join(home, 'missing.yaml')], empty.address, { HOME: home, XDG_STATE_HOME: join(home, 'state') });
+    assert.equal(noAuto.code, exitCodeFor('InvalidConfig'), 'sync without a service runs in this process, which needs a config');
+    assert.match(noAuto.stderr, /^rbmctl: the service is not running; syncing once in this process$/m);
+    // status does not start the service either: it shows what the state directory holds, and says so.
+    const offline = await rbmctlProcess(['status'], empty.address, { HOME: home, XDG_STATE_HOME: join(home, 'state') });
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.equal(offline.stderr.split('\n')[0], 'rbmctl: the service is not running; showing what its state directory holds');
+    assert.match(offline.stdout, /^rclone-bisync-manager \S+: not running, /);
   } finally {
     await empty.stop();
+    rmSync(home, { recursive: true, force: true });
   }
 });
 

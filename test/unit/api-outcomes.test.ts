@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ERROR_TABLE, EXIT_OK, errorName, worstExitCode } from '../../src/errors.js';
 import { OUTCOMES, OUTCOME_NAMES, exitCodeForOutcome, isOkOutcome, isOutcome, logLevelForOutcome, needsAttention, type Outcome } from '../../src/api/outcomes.js';
 import { exitCodeForResult } from '../../src/cli/outcomes.js';
-import { exitCodeForOutcome as oneShotExitCode } from '../../src/run/one-shot.js';
+import { exitCodeForResult as oneShotExitCode } from '../../src/cli/outcomes.js';
 import { initialJobState, parseJobState } from '../../src/run/rules/job-state.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 
@@ -75,7 +75,7 @@ test('exit codes and D-Bus error names come from src/errors.ts and match the rbm
   assert.deepEqual(backticked(zeroResults).sort(), okOutcomes(), 'docs/rbmctl.md: the results that exit 0');
 });
 
-test('one-shot exits with the same codes, as docs/engine.md lists them', () => {
+test('one-shot (rbmctl result codes) exits with the same codes, as docs/engine.md lists them', () => {
   const rows = markdownTable(doc('docs/engine.md'), '## One-shot exit codes (`rbmctl sync --standalone`)');
   assert.deepEqual(backticked(rows.find((r) => r[0] === '0')?.[1] ?? '').sort(), okOutcomes());
   const listed = new Set(rows.map((r) => Number(r[0])));

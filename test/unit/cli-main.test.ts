@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { ERROR_TABLE, RbmError, type ErrorCode } from '../../src/errors.js';
 import { main } from '../../src/cli/main.js';
-import type { CliDeps } from '../../src/cli/context.js';
+import type { CliDeps, StandaloneRequest } from '../../src/cli/context.js';
 import type { ClientOptions, JobView, ManagerSignal, RbmClient, RunView, StatusView } from '../../src/dbus/client.js';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -133,7 +133,8 @@ async function rbmctl(argv: string[], client: RbmClient, extra: Partial<CliDeps>
   const code = await main(
     argv,
     { stdout: { write: (t: string) => (stdout += t), isTTY: extra.tty ?? false }, stderr: { write: (t: string) => (stderr += t) }, stdin, env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/fake' } },
-    { connect: () => Promise.resolve(client), now: () => NOW, runCommand: () => Promise.resolve({ code: 1, stdout: 'offline\n', stderr: '' }), ...extra },
+    // No service in this process unless a test asks for one (the real one would read this machine's config).
+    { connect: () => Promise.resolve(client), now: () => NOW, runCommand: () => Promise.resolve({ code: 1, stdout: 'offline\n', stderr: '' }), openStandalone: undefined, ...extra },
   );
   return { code, stdout, stderr };
 }
@@ -154,14 +155,33 @@ test('service not running: one line saying so and how to start it, exit 69', asy
   const r = await rbmctl(['jobs'], fakeClient().client, { connect: () => Promise.reject(down) });
   assert.equal(r.code, 69);
   assert.equal(r.stderr, 'rbmctl: the rclone-bisync-manager service is not running; start it with: systemctl --user start rclone-bisync-manager (or rbmctl daemon start).\n');
-  const sync = await rbmctl(['sync', 'photos'], fakeClient().client, { connect: () => Promise.reject(down), runOneShot: undefined });
+  const sync = await rbmctl(['sync', 'photos'], fakeClient().client, { connect: () => Promise.reject(down), openStandalone: undefined });
   assert.equal(sync.code, 69, 'no one-shot fallback wired: the same message');
-  let oneShot: unknown;
-  const fallback = await rbmctl(['sync', 'photos', '-d'], fakeClient().client, { connect: () => Promise.reject(down), runOneShot: (req) => ((oneShot = req), Promise.resolve(0)) });
-  assert.equal(fallback.code, 0);
-  assert.match(fallback.stderr, /service is not running; syncing once in this process/);
-  assert.deepEqual((oneShot as { jobs: string[]; dryRun: boolean }).jobs, ['photos']);
-  assert.equal((oneShot as { dryRun: boolean }).dryRun, true);
+  let opened: StandaloneRequest | undefined;
+  let closed = 0;
+  const inProcess = fakeClient({ results: { photos: 'needs-resync' } });
+  const fallback = await rbmctl(['sync', 'photos', '-d'], fakeClient().client, {
+    connect: () => Promise.reject(down),
+    openStandalone: (req) => ((opened = req), Promise.resolve({ client: inProcess.client, close: () => (closed++, Promise.resolve()) })),
+  });
+  assert.equal(fallback.stderr, 'rbmctl: the service is not running; syncing once in this process\n');
+  assert.deepEqual(opened, { mode: 'act', config: undefined, dryRun: true, consoleLog: false });
+  // The same calls, waiting and exit codes as with the service: subscribe, Sync, then the outcome of the run.
+  assert.deepEqual(inProcess.calls.slice(0, 2), ['subscribe', 'sync photos {"resync":false,"force":false,"dryRun":true}']);
+  assert.equal(fallback.code, 6, fallback.stdout);
+  assert.match(fallback.stdout, /^photos: needs-resync \(run 100\): it was needs-resync$/m);
+  assert.equal(closed, 1, 'the in-process service is closed');
+  // A service that answered and then went away is not "not running": nothing runs a second time in this process.
+  opened = undefined;
+  const goneMidway = fakeClient();
+  goneMidway.client.sync = () => Promise.resolve([5n]);
+  goneMidway.client.subscribe = (l) => (setImmediate(() => l({ kind: 'service-gone' })), Promise.resolve(() => undefined));
+  const midway = await rbmctl(['sync', 'photos', '--wait'], goneMidway.client, {
+    openStandalone: (req) => ((opened = req), Promise.resolve({ client: inProcess.client, close: () => Promise.resolve() })),
+  });
+  assert.equal(midway.code, 69);
+  assert.match(midway.stderr, /the service stopped before the runs finished/);
+  assert.equal(opened, undefined, 'no fallback once the service has answered');
 });
 
 test('usage errors exit 2 with a pointer to --help', async () => {
@@ -338,7 +358,7 @@ test('an unexpected error prints one line and a hint, no stack trace unless RBM_
     let stderr = '';
     const deps: CliDeps = {
       connect: () => Promise.reject(new Error('unused')),
-      runOneShot: () => Promise.reject(new TypeError('boom')),
+      openStandalone: () => Promise.reject(new TypeError('boom')),
       runCommand: () => Promise.reject(new Error('unused')),
       now: () => NOW,
       probeRclone: () => Promise.reject(new Error('unused')),

@@ -9,6 +9,9 @@ import type { Ctx } from '../context.js';
 import { exitCodeForResult } from '../outcomes.js';
 import { syncAndWait } from './sync.js';
 
+/** Printed when approve finds no service: the list is read, and the approved run made, in this process. */
+const APPROVE_STANDALONE_NOTE = 'rbmctl: the service is not running; reading the list and approving in this process';
+
 /** Paths listed without --all. */
 const MAX_LISTED = 50;
 /** Paths fetched per call with --all (the service caps a page at 10,000). */
@@ -76,7 +79,7 @@ export async function approveCommand(ctx: Ctx, a: ApproveArgs): Promise<number> 
     throw new RbmError('InvalidArgs', '--yes needs --token T: the token printed with the list you reviewed', { hint: `See the list and its token with: rbmctl approve ${a.job} --all` });
   }
   if (ctx.args.dryRun) throw new RbmError('InvalidArgs', 'rbmctl approve has no dry run: an approval deletes', { hint: `See what a run would do with: rbmctl sync ${a.job} --dry-run` });
-  return ctx.withClient(async (client) => {
+  return ctx.withClientOrStandalone(async (client, where) => {
     const shown = await fetchList(client, a.job, a.all);
     if (shown.token === '') {
       if (ctx.args.json) ctx.json({ job: a.job, needs_approval: false, token: '', total: 0, pending_deletes: [] });
@@ -100,8 +103,8 @@ export async function approveCommand(ctx: Ctx, a: ApproveArgs): Promise<number> 
         return exitCodeForResult('needs-approval');
       }
     }
-    return syncAndWait(ctx, client, [a.job], {}, async () => [await client.approve(a.job, token)]);
-  });
+    return syncAndWait(ctx, client, [a.job], {}, async () => [await client.approve(a.job, token)], where);
+  }, { use: 'act', mode: 'act', note: APPROVE_STANDALONE_NOTE });
 }
 
 export function approveBuilder<T>(y: Argv<T>) {

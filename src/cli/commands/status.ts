@@ -4,8 +4,11 @@ import { RbmError } from '../../errors.js';
 import type { Ctx } from '../context.js';
 import { formatJob, formatJobs, formatStatus } from '../format.js';
 
+/** Printed when status or history finds no service: they show what the state directory holds. */
+export const READ_STANDALONE_NOTE = 'rbmctl: the service is not running; showing what its state directory holds';
+
 export async function statusCommand(ctx: Ctx, job: string | undefined): Promise<number> {
-  const status = await ctx.withClient((c) => c.status(), 'read');
+  const status = await ctx.withClientOrStandalone((c) => c.status(), { use: 'read', mode: 'read', note: READ_STANDALONE_NOTE });
   if (job === undefined) {
     if (ctx.args.json) ctx.json(status);
     else ctx.out(formatStatus(status, ctx.deps.now()));

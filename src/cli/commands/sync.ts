@@ -4,9 +4,9 @@
 import type { Argv } from 'yargs';
 import { RbmError } from '../../errors.js';
 import type { ManagerSignal, RbmClient, RunView, SyncOptions } from '../../dbus/client.js';
-import type { Ctx, TextSink } from '../context.js';
+import type { Ctx, ServiceLocation, TextSink } from '../context.js';
 import { formatOutcome, formatProgress } from '../format.js';
-import { worstExitCode } from '../../errors.js';
+import { errorText, worstExitCode } from '../../errors.js';
 import { exitCodeForResult } from '../outcomes.js';
 import { RBMCTL_RUN_ARGUMENTS, parseSyncRequest } from '../../api/requests.js';
 
@@ -68,9 +68,10 @@ interface Finished {
 
 /**
  * Queue runs and wait for every JobFinished; returns the most serious exit code of the results. `queue` replaces the
- * Sync call (rbmctl approve queues with Approve); it runs after the subscription, like Sync.
+ * Sync call (rbmctl approve queues with Approve); it runs after the subscription, like Sync. Ctrl-C stops waiting on
+ * the service's runs, but cancels runs `where` they run in this process (standalone), and waits for their outcome.
  */
-export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly string[], options: SyncOptions, queue?: () => Promise<bigint[]>): Promise<number> {
+export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly string[], options: SyncOptions, queue?: () => Promise<bigint[]>, where: ServiceLocation = 'service'): Promise<number> {
   const live = createLiveLines(ctx.io.stdout, () => ctx.deps.now());
   const quiet = ctx.args.json;
   const finished = new Map<bigint, Finished>();
@@ -113,11 +114,20 @@ export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly st
     }
   };
 
+  if (where === 'standalone' && ctx.deps.abort?.aborted === true) {
+    // Ctrl-C while the service was being built in this process: nothing is started.
+    throw new RbmError('Cancelled', 'interrupted before any run started; nothing ran');
+  }
   const unsubscribe = await client.subscribe(onSignal);
-  const onAbort = (): void => settle('interrupted');
+  const onAbort = (): void => {
+    // Runs in this process must not outlive it: they are cancelled safely and their outcome (cancelled) is shown.
+    if (where === 'standalone') client.cancel([]).catch((e: unknown) => settle(e instanceof RbmError ? e : new RbmError('Internal', errorText(e))));
+    else settle('interrupted');
+  };
   ctx.deps.abort?.addEventListener('abort', onAbort);
   try {
     ids = queue ? await queue() : await client.sync(jobs, options);
+    if (ctx.deps.abort?.aborted === true) onAbort();
     if (ids.length === 0) {
       if (!quiet) ctx.out('No active jobs to sync.');
       else ctx.json([]);
@@ -145,33 +155,24 @@ export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly st
   }
 }
 
+/** Printed when `rbmctl sync` finds no service: the runs happen in this process. */
+const SYNC_STANDALONE_NOTE = 'rbmctl: the service is not running; syncing once in this process';
+
 export async function syncCommand(ctx: Ctx, a: SyncArgs): Promise<number> {
   parseSyncRequest(a.jobs, { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun }, RBMCTL_RUN_ARGUMENTS);
   const options: SyncOptions = { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun };
-  if (a.standalone) return runStandalone(ctx, a, options);
-  try {
-    return await ctx.withClient(async (client) => {
-      if (a.wait) return syncAndWait(ctx, client, a.jobs, options);
+  return ctx.withClientOrStandalone(
+    async (client, where) => {
+      // In this process the runs end with rbmctl, so it always waits for them.
+      if (a.wait || where === 'standalone') return syncAndWait(ctx, client, a.jobs, options, undefined, where);
       const ids = await client.sync(a.jobs, options);
       if (ctx.args.json) ctx.json({ run_ids: ids });
       else if (ids.length === 0) ctx.out('No active jobs to sync.');
       else ctx.out(`queued: ${ids.map((id, i) => (a.jobs[i] ? `${a.jobs[i]} (run ${id})` : `run ${id}`)).join(', ')}`);
       return 0;
-    });
-  } catch (e: unknown) {
-    if (e instanceof RbmError && e.code === 'ServiceUnavailable' && ctx.deps.runOneShot) {
-      ctx.err('rbmctl: the service is not running; syncing once in this process');
-      return runStandalone(ctx, a, options);
-    }
-    throw e;
-  }
-}
-
-function runStandalone(ctx: Ctx, a: SyncArgs, options: SyncOptions): Promise<number> {
-  if (!ctx.deps.runOneShot) {
-    throw new RbmError('ServiceUnavailable', 'one-shot mode is not available in this build', { hint: 'Start the service: systemctl --user start rclone-bisync-manager' });
-  }
-  return ctx.deps.runOneShot({ jobs: a.jobs, resync: options.resync === true, force: options.force === true, dryRun: options.dryRun === true, config: ctx.args.config, consoleLog: ctx.args.consoleLog, json: ctx.args.json, out: ctx.io.stdout, err: ctx.io.stderr });
+    },
+    { use: 'act', mode: 'act', note: SYNC_STANDALONE_NOTE, standalone: a.standalone },
+  );
 }
 
 export function syncBuilder<T>(y: Argv<T>) {
