@@ -28,9 +28,14 @@ function readRules(): Map<string, Rule> {
   return rules;
 }
 
+/** Files the table names by themselves (an exception to their folder's row, e.g. cli/standalone.ts). */
+const FILE_ROWS = new Set([...readRules().keys()].filter((row) => row.endsWith('.ts')));
+
 /** The row a source file belongs to: `run/rules` and `run/types` are rows of their own, top-level files too. */
 function unitOf(file: string): string {
-  const parts = relative(SRC, file).split(sep);
+  const path = relative(SRC, file).split(sep).join('/');
+  if (FILE_ROWS.has(path)) return path;
+  const parts = path.split('/');
   if (parts.length === 1) return parts[0]!.replace(/\.ts$/, '');
   if (parts[0] === 'run' && parts[1] === 'rules') return 'run/rules';
   if (parts[0] === 'run' && parts[1] === 'types.ts') return 'run/types';

@@ -69,9 +69,11 @@ test('each plain form prints exactly what the yargs path prints, with the same e
 });
 
 test('errors on the plain forms are reported as on every other path', async () => {
-  const down = new RbmError('ServiceUnavailable', 'the service is not running', { hint: 'Start it with: systemctl --user start rclone-bisync-manager' });
-  const fast = await rbmctl(['status'], down);
-  const parsed = await rbmctl(['status', '--timeout', '25'], down);
+  // (A service that is not running falls back to the state directory on both paths: test/unit/cli-main.test.ts.)
+  const timeout = new RbmError('Internal', 'no reply from the service within 25 s', { hint: 'Check the service: systemctl --user status rclone-bisync-manager' });
+  const fast = await rbmctl(['status'], timeout);
+  const parsed = await rbmctl(['status', '--timeout', '25'], timeout);
   assert.deepEqual(fast, parsed);
-  assert.equal(fast.code, 69);
+  assert.equal(fast.code, 70);
+  assert.match(fast.stderr, /^rbmctl: no reply from the service within 25 s\nCheck the service/);
 });
