@@ -20,7 +20,7 @@ import { checkAccessFailureFrom, describeSideCheck, sideCheckError, sideCheckMes
 import type { JobRunner, JobState, Operation, Outcome, RunHooks, RunRecord, RunRequest } from './types.js';
 import { errorText, isRbmError } from '../errors.js';
 import { withKeptVersions, type KeptVersion } from './rules/resync-guard.js';
-import { maskingLogger, redactSecrets } from '../log/redact.js';
+import { maskingLogger } from '../log/redact.js';
 import type { Child, Clock, ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { checksumSupportFor, jobChecksumNote, listingHashes } from './compare-mode.js';
 import { attachCpuLimit } from './cpulimit.js';
@@ -31,6 +31,7 @@ import { refusedRunRecord } from './refused-run.js';
 import { ensurePrivateDir, jobPaths } from '../state/paths.js';
 import { loadPendingDeletes, removePendingDeletes, savePendingDeletes } from '../state/pending-deletes.js';
 import { removeStaleRcloneLocks } from './rclone-lock.js';
+import { buildRunRecord } from './rules/run-record.js';
 import { createResyncGuard, type ResyncGuardResult } from './resync-guard.js';
 import { createRunIdAllocator } from '../state/run-ids.js';
 import { openRunJournal } from './run-journal.js';
@@ -42,7 +43,6 @@ import { journalPath, readJournal } from './transfer-journal.js';
 /** ≥ 1.66: one SIGTERM, then this long for the graceful shutdown (30 s grace + 60 s wrap-up + margin) before SIGKILL. */
 export const STOP_GRACE_MS = 95_000;
 const PROGRESS_INTERVAL_MS = 250;
-const TAIL_KEEP = 50;
 
 export interface JobRunnerDeps {
   spawner: Spawner;
@@ -271,52 +271,6 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     return { deletes: list, complete };
   }
 
-  function makeRecord(base: {
-    runId: number;
-    job: JobConfig;
-    operation: Operation;
-    request: RunRequest;
-    dryRun: boolean;
-    startedMs: number;
-    exit: ExitStatus | undefined;
-    outcome: Outcome;
-    message: string;
-    hint: string;
-    summary: OutputSummary;
-    errorText: string;
-    tail: string[];
-    secrets: readonly string[];
-  }): RunRecord {
-    const st = base.summary.stats;
-    const redact = (text: string): string => redactSecrets(text, base.secrets);
-    return {
-      runId: base.runId,
-      job: base.job.name,
-      operation: base.operation,
-      trigger: base.request.trigger ?? 'manual',
-      dryRun: base.dryRun,
-      startedMs: base.startedMs,
-      finishedMs: clock.now(),
-      exitCode: base.exit?.code ?? null,
-      signal: base.exit?.signal ?? null,
-      outcome: base.outcome,
-      // Records reach History and JobFinished: rclone's text may carry credentials (URLs, tokens), so mask them.
-      message: redact(base.message),
-      hint: base.hint,
-      counts: {
-        filesTransferred: st?.transfers ?? 0,
-        bytesTransferred: st?.bytes ?? 0,
-        deletes: st?.deletes ?? 0,
-        renames: st?.renames ?? 0,
-        errors: st?.errors ?? 0,
-      },
-      conflicts: base.summary.conflicts.map((c) => ({ path: c.path, copies: [...c.copies] })),
-      hashWarnings: base.summary.hashBlank,
-      errorText: redact(base.errorText),
-      tail: base.tail.slice(-TAIL_KEEP).map(redact),
-    };
-  }
-
   function guardResync(job: JobConfig, argv: readonly string[], dryRun: boolean, ctx: Parameters<typeof execute>[1], scratchDir: string): Promise<ResyncGuardResult> {
     const guard = createResyncGuard({ spawner: ctx.spawner, logger: ctx.log, env: ctx.env, spawnOptions: priorityOptions(ctx.global, ctx.log) });
     return guard.guard({ job, global: ctx.global, caps: ctx.caps, resyncArgv: argv, dryRun, nowMs: clock.now(), scratchDir, signal: ctx.hooks.signal });
@@ -343,7 +297,7 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
     const requestedDryRun = isDryRun(job, global, request);
     const secrets = jobSecretValues(job, global);
     const simpleRecord = (outcome: Outcome, message: string, hint: string, error: string, operation: Operation = 'bisync'): RunRecord =>
-      makeRecord({ runId, job, operation, request, dryRun: requestedDryRun, startedMs, exit: undefined, outcome, message, hint, summary: emptySummary(), errorText: error, tail: [], secrets });
+      buildRunRecord({ runId, job: job.name, operation, trigger: request.trigger, dryRun: requestedDryRun, startedMs, finishedMs: clock.now(), outcome, message, hint, errorText: error, secrets });
 
     let caps: RcloneCapabilities;
     try {
@@ -569,13 +523,14 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       c = { ...c, message: `${c.message}: ${sideCheckMessage(sideCheck)}`, errorText: sideCheckError(sideCheck) };
     }
     const prefix = notes.length > 0 ? `${notes.join('; ')}: ` : '';
-    const record = makeRecord({
+    const record = buildRunRecord({
       runId,
-      job,
+      job: job.name,
       operation: plan.operation,
-      request,
+      trigger: request.trigger,
       dryRun: plan.dryRun,
       startedMs,
+      finishedMs: clock.now(),
       exit: attempt.exit,
       outcome: c.outcome,
       message: prefix + c.message + (runJournal && runJournal.notes().length > 0 ? ` (${runJournal.notes().join('; ')})` : ''),
@@ -634,13 +589,12 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       } catch (e: unknown) {
         // Not a run outcome but a bug or an I/O error (disk full, permissions): record it, never leave the job hanging.
         log.error('the run failed unexpectedly', { error: errorText(e) });
-        const record: RunRecord = {
-          runId, job: job.name, operation: 'bisync', trigger: request.trigger ?? 'manual', dryRun: isDryRun(job, global, request),
-          startedMs: clock.now(), finishedMs: clock.now(), exitCode: null, signal: null, outcome: 'failed',
-          message: redactSecrets(`the run failed: ${errorText(e)}`, secrets), hint: isRbmError(e) && e.hint ? e.hint : 'See the error log; fix the cause and run rbmctl sync JOB.',
-          counts: { filesTransferred: 0, bytesTransferred: 0, deletes: 0, renames: 0, errors: 1 }, conflicts: [], hashWarnings: 0,
-          errorText: redactSecrets(errorText(e), secrets), tail: [],
-        };
+        const now = clock.now();
+        const record = buildRunRecord({
+          runId, job: job.name, trigger: request.trigger, dryRun: isDryRun(job, global, request), startedMs: now, finishedMs: now, outcome: 'failed',
+          message: `the run failed: ${errorText(e)}`, hint: isRbmError(e) && e.hint ? e.hint : 'See the error log; fix the cause and run rbmctl sync JOB.',
+          counts: { errors: 1 }, errorText: errorText(e), secrets,
+        });
         try {
           const current = store.load(job.name).state;
           if (!record.dryRun) store.save(job.name, applyRunResult(current, record, { lockout: false, pendingDeletes: [], filtersHash: current.filtersHash, pairKey: current.pairKey }));

@@ -1,6 +1,7 @@
 // Which finished runs need the user, and the one error-log line that tells them: the job, what happened and
 // what to do (the hint with the job's name filled in). Pure: the runner logs what this returns.
 
+import { renderHint } from '../../api/hints.js';
 import type { Outcome, RunRecord } from '../types.js';
 
 /** A job that failed this many times in a row is reported once, even when each failure is retried on its own. */
@@ -25,7 +26,7 @@ export interface AttentionLine {
 
 /** The hint as the user types it: `rbmctl sync JOB` becomes `rbmctl sync photos`. */
 export function hintForJob(hint: string, job: string): string {
-  return hint.replace(/\bJOB\b/g, job);
+  return renderHint(hint, job);
 }
 
 function line(record: RunRecord, what: string, consecutiveFailures: number): AttentionLine {
