@@ -12,6 +12,7 @@ import type { Operation } from './types.js';
 import { errorText } from '../errors.js';
 import type { Clock, Logger, Spawner } from '../ports.js';
 import { DIR_MODE, FILE_MODE } from '../state/paths.js';
+import { runHelperCommand } from './helper-command.js';
 
 /** `backend features` connects to the remote; an unreachable one must not hold the run up for long. */
 const DETECT_TIMEOUT_MS = 60_000;
@@ -107,19 +108,19 @@ async function queryFeatures(
   input: { job: JobConfig; env: Record<string, string | undefined>; signal?: AbortSignal | undefined },
 ): Promise<{ hashes: string[] | undefined; exited: boolean }> {
   const lines: string[] = [];
-  const child = deps.spawner.spawn(binary, ['backend', 'features', input.job.path2, ...flags], {
+  // A short query that changes nothing: stopped outright on timeout or when the run is cancelled.
+  const { exit } = await runHelperCommand({
+    spawner: deps.spawner,
+    binary,
+    args: ['backend', 'features', input.job.path2, ...flags],
     env: input.env,
+    signal: input.signal,
+    stopSignal: 'SIGKILL',
+    timeout: { clock: deps.clock, ms: DETECT_TIMEOUT_MS },
     onLine: (line, stream) => {
       if (stream === 'stdout' && lines.length < 10_000) lines.push(line);
     },
   });
-  // A short query that changes nothing: stopped outright on timeout or when the run is cancelled.
-  const stop = (): void => child.kill('SIGKILL');
-  const timer = deps.clock.setTimer(DETECT_TIMEOUT_MS, stop);
-  input.signal?.addEventListener('abort', stop, { once: true });
-  const exit = await child.exited;
-  timer.cancel();
-  input.signal?.removeEventListener('abort', stop);
   return { hashes: exit.code === 0 ? parseFeatureHashes(lines.join('\n')) : undefined, exited: exit.code !== null };
 }
 

@@ -25,6 +25,7 @@ import { FILE_MODE } from '../state/paths.js';
 import { lockPid } from './rclone-lock.js';
 import { pidAlive } from '../platform/process-info.js';
 import type { TransferJournal } from './transfer-journal.js';
+import { runHelperCommand } from './helper-command.js';
 
 export interface RepairDeps {
   spawner: Spawner;
@@ -80,8 +81,14 @@ function joinRoot(root: string, rel: string): string {
 async function rcloneLines(deps: RepairDeps, args: readonly string[]): Promise<{ code: number | null; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const child = deps.spawner.spawn(deps.rclone, [...args, ...deps.flags], { env: deps.env, onLine: (line, stream) => (stream === 'stdout' ? out : err).push(line), ...deps.spawnOptions });
-  const exit = await child.exited;
+  const { exit } = await runHelperCommand({
+    spawner: deps.spawner,
+    binary: deps.rclone,
+    args: [...args, ...deps.flags],
+    env: deps.env,
+    spawnOptions: deps.spawnOptions,
+    onLine: (line, stream) => (stream === 'stdout' ? out : err).push(line),
+  });
   return { code: exit.code, out, err };
 }
 

@@ -4,6 +4,7 @@
 import type { JobConfig } from '../config/types.js';
 import { relativeToRoot } from './rules/interrupt-rules.js';
 import type { CopyBatch } from '../rclone/output.js';
+import { buildRunRecord } from './rules/run-record.js';
 import type { RunRecord } from './types.js';
 import type { JournalBatch, TransferJournal } from './transfer-journal.js';
 
@@ -12,25 +13,18 @@ export const INTERRUPTED_MESSAGE = 'interrupted: the service stopped while this 
 /** The history record of a run whose journal outlived the service: `cancelled`, with a message that says so. */
 export function interruptedRecord(journal: TransferJournal, jobName: string, nowMs: number): RunRecord {
   const copying = journal.batches.reduce((n, b) => n + b.paths.length, 0);
-  return {
+  return buildRunRecord({
     runId: journal.runId,
     job: jobName,
     operation: journal.operation,
     trigger: journal.trigger,
-    dryRun: false,
     startedMs: journal.startedMs,
     finishedMs: nowMs,
-    exitCode: null,
-    signal: null,
     outcome: 'cancelled',
     message: `${INTERRUPTED_MESSAGE}${copying > 0 ? ` (${copying} file${copying === 1 ? ' was' : 's were'} queued for copying)` : ''}`,
     hint: 'Nothing to do: the next run removes what this one left half-written, then completes the sync.',
-    counts: { filesTransferred: 0, bytesTransferred: 0, deletes: 0, renames: 0, errors: 0 },
-    conflicts: [],
-    hashWarnings: 0,
     errorText: 'interrupted',
-    tail: [],
-  };
+  });
 }
 
 /** A copy batch as the journal keeps it: paths relative to the destination root (others are dropped). */

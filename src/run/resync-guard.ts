@@ -24,6 +24,7 @@ import {
 } from './rules/resync-guard.js';
 import type { ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
 import { FILE_MODE } from '../state/paths.js';
+import { runHelperCommand } from './helper-command.js';
 
 export interface ResyncGuardInput {
   job: JobConfig;
@@ -95,9 +96,14 @@ export function createResyncGuard(deps: ResyncGuardDeps) {
   function rclone(input: ResyncGuardInput, args: string[], onStdout?: (line: string) => void, onStderr?: (line: string) => void): Promise<Ran> {
     const parser = createOutputParser();
     const errors: string[] = [];
-    const child = deps.spawner.spawn(input.global.rcloneBinary, args, {
-      ...deps.spawnOptions,
+    // check, lsjson and copy hold no bisync state: a plain SIGTERM (the helper's default) is a safe stop.
+    return runHelperCommand({
+      spawner: deps.spawner,
+      binary: input.global.rcloneBinary,
+      args,
       env: deps.env,
+      spawnOptions: deps.spawnOptions,
+      signal: input.signal,
       onLine: (line, stream) => {
         if (stream === 'stdout') {
           onStdout?.(line);
@@ -107,19 +113,7 @@ export function createResyncGuard(deps: ResyncGuardDeps) {
         onStderr?.(line);
         if (/\b(ERROR|CRITICAL)\b|Failed to/.test(line) && !DIFFERENCE_REPORT.test(line) && errors.length < 20) errors.push(line.replace(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? /, ''));
       },
-    });
-    let cancelled = false;
-    // check, lsjson and copy hold no bisync state: a plain SIGTERM is a safe stop.
-    const stop = (): void => {
-      cancelled = true;
-      child.kill('SIGTERM');
-    };
-    if (input.signal?.aborted) stop();
-    else input.signal?.addEventListener('abort', stop, { once: true });
-    return child.exited.then((exit) => {
-      input.signal?.removeEventListener('abort', stop);
-      return { exit, summary: parser.summary(), cancelled, errors };
-    });
+    }).then(({ exit, stopped }) => ({ exit, summary: parser.summary(), cancelled: stopped, errors }));
   }
 
   function baseFlags(input: ResyncGuardInput): string[] {

@@ -11,6 +11,7 @@ import type { GlobalSettings, JobConfig } from '../config/types.js';
 import { CHECK_FILENAME, rcloneOnlyEnv, rcloneOnlyFlags } from '../rclone/args.js';
 import { createOutputParser, type OutputSummary } from '../rclone/output.js';
 import type { ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
+import { runHelperCommand } from './helper-command.js';
 
 export interface SeedDeps {
   spawner: Spawner;
@@ -58,26 +59,23 @@ interface SetupRun {
 async function rclone(deps: SeedDeps, args: string[], stopAfterFirstLine = false): Promise<SetupRun> {
   const stdout: string[] = [];
   const parser = createOutputParser(); // stderr is rclone's log: read it like a run's, for the real error
-  let stoppedEarly = false;
-  let child: ReturnType<Spawner['spawn']> | undefined = undefined;
-  child = deps.spawner.spawn(deps.rclone, args, {
-    ...deps.spawnOptions,
+  const { exit, stopped } = await runHelperCommand({
+    spawner: deps.spawner,
+    binary: deps.rclone,
+    args,
     env: deps.env,
-    onLine: (line, stream) => {
+    spawnOptions: deps.spawnOptions,
+    onLine: (line, stream, stop) => {
       if (stream === 'stderr') {
         parser.push(line);
         return;
       }
       if (line.trim() === '') return;
       if (stdout.length < 20) stdout.push(line.trim());
-      if (stopAfterFirstLine && !stoppedEarly) {
-        stoppedEarly = true;
-        child?.kill('SIGTERM');
-      }
+      if (stopAfterFirstLine) stop();
     },
   });
-  const exit = await child.exited;
-  return { exit, stoppedEarly, stdout, summary: parser.summary() };
+  return { exit, stoppedEarly: stopped, stdout, summary: parser.summary() };
 }
 
 /** The run as a failure, or undefined when it did its job. */

@@ -15,6 +15,7 @@ import type { RunPlan } from './rules/plan.js';
 import type { Logger, SpawnOptions, Spawner } from '../ports.js';
 import { ensurePrivateDir } from '../state/paths.js';
 import { checkFilename } from './seed.js';
+import { runHelperCommand } from './helper-command.js';
 
 export const MOUNTINFO_PATH = '/proc/self/mountinfo';
 
@@ -80,17 +81,17 @@ export function countLocalFiles(dir: string): number {
 async function remoteHasCheckFile(job: JobConfig, global: GlobalSettings, check: string, deps: SideCheckDeps): Promise<boolean | undefined> {
   const args = ['lsf', '--files-only', '--max-depth=1', `--include=/${check}`, job.path2, ...rcloneOnlyFlags(job, global)];
   const names: string[] = [];
-  const child = deps.spawner.spawn(global.rcloneBinary, args, {
-    ...deps.spawnOptions,
+  const { exit: status } = await runHelperCommand({
+    spawner: deps.spawner,
+    binary: global.rcloneBinary,
+    args,
     env: deps.env,
+    spawnOptions: deps.spawnOptions,
+    signal: deps.signal,
     onLine: (line, stream) => {
       if (stream === 'stdout' && names.length < 10) names.push(line.trim());
     },
   });
-  const stop = (): void => child.kill('SIGTERM');
-  deps.signal?.addEventListener('abort', stop, { once: true });
-  const status = await child.exited;
-  deps.signal?.removeEventListener('abort', stop);
   // Unreachable remote, missing folder: not ours to judge; the bisync reports it (retryable).
   if (status.code !== 0) return undefined;
   return names.includes(check);

@@ -2,6 +2,7 @@
 // path-overlap exclusion, pause, cancel and live config changes. Pure: one timer through the injected Clock, no node timers.
 import type { JobConfig } from '../config/types.js';
 import { refusedRecordOf } from '../run/rules/run-refused.js';
+import { buildRunRecord } from '../run/rules/run-record.js';
 import type { JobState, RunRecord, RunRequest } from '../run/types.js';
 import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Clock, Logger, Timer } from '../ports.js';
@@ -235,26 +236,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function syntheticRecord(job: JobConfig, runId: number, request: RunRequest, outcome: RunRecord['outcome'], message: string, error = ''): RunRecord {
-    const now = clock.now();
-    return {
-      runId,
-      job: job.name,
-      operation: request.resync === true ? 'resync' : 'bisync',
-      trigger: request.trigger ?? 'manual',
-      dryRun: request.dryRun === true,
-      startedMs: now,
-      finishedMs: now,
-      exitCode: null,
-      signal: null,
-      outcome,
-      message,
-      hint: '',
-      counts: { filesTransferred: 0, bytesTransferred: 0, deletes: 0, renames: 0, errors: 0 },
-      conflicts: [],
-      hashWarnings: 0,
-      errorText: error,
-      tail: [],
-    };
+    return buildRunRecord({ runId, job: job.name, operation: request.resync === true ? 'resync' : 'bisync', trigger: request.trigger, dryRun: request.dryRun === true, startedMs: clock.now(), outcome, message, errorText: error });
   }
 
   function dropPending(e: Entry, why: string): void {

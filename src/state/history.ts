@@ -1,6 +1,7 @@
 // Per-job run history: one JSON line per run in jobs/<name>/history.jsonl, bounded to the last
 // HISTORY_KEEP records (rewritten atomically once it holds twice that many).
 
+import { renderHint } from '../api/hints.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { RunRecord } from '../run/types.js';
 import type { Logger } from '../ports.js';
@@ -54,7 +55,8 @@ export function createHistoryStore(deps: { baseDir: string; logger: Logger; keep
       for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
         try {
           const parsed: unknown = JSON.parse(lines[i] ?? '');
-          if (isRecord(parsed)) out.push(parsed);
+          // Records written before hints were rendered when built still say JOB: render them on the way out.
+          if (isRecord(parsed)) out.push({ ...parsed, hint: renderHint(parsed.hint, parsed.job) });
         } catch {
           // a torn last line after a crash: skip it
         }

@@ -3,6 +3,8 @@
 // drive is probably missing. rclone must not run then: it would delete the missing files on the other side (under
 // max_delete) or, resynced, fill the empty mount point with copies that later overwrite newer edits.
 
+import { renderHint } from '../../api/hints.js';
+
 /** Why a run refused to touch the pair; kept in the job state until a run passes the check. */
 export interface SideCheckFailure {
   /** `local` is Path1 (the job's local root); `remote` is Path2, which may be a local directory too. */
@@ -217,7 +219,7 @@ export function sideCheckError(f: SideCheckFailure): string {
 
 /** Message, hint (naming the job) and error text of a run the side check refused. */
 export function describeSideCheck(f: SideCheckFailure, jobName: string): { message: string; hint: string; errorText: string } {
-  return { message: sideCheckMessage(f), hint: sideCheckHint(f).replace(/\bJOB\b/g, jobName), errorText: sideCheckError(f) };
+  return { message: sideCheckMessage(f), hint: renderHint(sideCheckHint(f), jobName), errorText: sideCheckError(f) };
 }
 
 /**
