@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import '../dist/bundle/rbmctl.js';
+import { requireNode } from './require-node.js';
+
+requireNode('rbmctl');
+await import('../dist/bundle/rbmctl.js');

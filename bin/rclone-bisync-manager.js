@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import '../dist/bundle/daemon.js';
+import { requireNode } from './require-node.js';
+
+requireNode('rclone-bisync-manager');
+await import('../dist/bundle/daemon.js');

@@ -1,5 +1,6 @@
-// systemd readiness over sd_notify (READY, RELOADING, STOPPING, STATUS, WATCHDOG) through the optional sd-notify addon.
-// Without NOTIFY_SOCKET every call is a silent no-op and the addon is never loaded.
+// sd_notify messages (READY, RELOADING, STOPPING, STATUS, WATCHDOG) through the optional sd-notify addon.
+// Readiness does not depend on them: the unit is Type=dbus (ready once the bus name is owned). Without NOTIFY_SOCKET,
+// or without the addon, every call is a silent no-op.
 import type { Logger } from '../ports.js';
 
 /** What the service tells its supervisor. All methods are synchronous and never throw. */
@@ -61,9 +62,10 @@ export async function createNotifier(options: NotifierOptions): Promise<Notifier
   try {
     addon = await (options.loadAddon ?? importSdNotify)();
   } catch (e: unknown) {
-    logger.warn('NOTIFY_SOCKET is set but the sd-notify addon could not be loaded: systemd will not see READY/STATUS', {
+    // Expected where npm could not build it and in the Debian package: start-up and stop work the same (Type=dbus).
+    logger.info('NOTIFY_SOCKET is set but the sd-notify addon could not be loaded: no STATUS= line or watchdog pings for systemd', {
       error: e instanceof Error ? e.message : String(e),
-      hint: 'Install the build tools and libsystemd-dev, then reinstall (npm rebuild sd-notify), or run the unit with Type=exec.',
+      hint: 'Optional. For them: install g++, make and libsystemd-dev, then npm rebuild sd-notify and reinstall.',
     });
     return nullNotifier;
   }

@@ -48,9 +48,9 @@ test('systemd-analyze verify --user accepts the unit without a single message', 
   assert.equal(out, '');
 });
 
-test('the unit is Type=notify, owns our bus name and reloads through the service', () => {
+test('the unit is Type=dbus (ready = our bus name is owned, no addon needed), takes sd_notify from the main process and reloads through the service', () => {
   const s = settings();
-  assert.equal(s.get('Type'), 'notify');
+  assert.equal(s.get('Type'), 'dbus');
   assert.equal(s.get('NotifyAccess'), 'main');
   assert.equal(s.get('BusName'), BUS_NAME);
   assert.equal(s.get('ExecReload'), `/usr/bin/busctl --user call ${BUS_NAME} ${OBJECT_PATH} ${MANAGER_INTERFACE} Reload`);

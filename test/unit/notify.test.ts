@@ -1,4 +1,4 @@
-// The notifier: silent without NOTIFY_SOCKET, a warning without the addon, exact sd_notify strings with it.
+// The notifier: silent without NOTIFY_SOCKET, one info line without the addon (readiness is Type=dbus), exact sd_notify strings with it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createNotifier, nullNotifier, type SdNotifyAddon } from '../../src/platform/notify.js';
@@ -33,13 +33,13 @@ test('without NOTIFY_SOCKET the addon is never loaded and nothing is sent', asyn
   assert.deepEqual(logger.lines, []);
 });
 
-test('with NOTIFY_SOCKET but no addon it warns once and degrades to no-ops', async () => {
+test('with NOTIFY_SOCKET but no addon it says so once (info: the unit does not need it) and degrades to no-ops', async () => {
   const logger = recordingLogger();
   const n = await createNotifier({ env: { NOTIFY_SOCKET: '/run/x' }, logger, loadAddon: () => Promise.reject(new Error('Cannot find module sd-notify')) });
   n.ready();
   n.status('x');
   assert.equal(logger.lines.length, 1);
-  assert.match(logger.lines[0]!, /^warn: NOTIFY_SOCKET is set but the sd-notify addon could not be loaded/);
+  assert.match(logger.lines[0]!, /^info: NOTIFY_SOCKET is set but the sd-notify addon could not be loaded/);
 });
 
 test('messages are sent as exact sd_notify strings; identical STATUS lines are not repeated', async () => {
