@@ -1,8 +1,7 @@
 // Session bus addresses for dbus-next: `unix:path=` is rewritten to dbus-next's `unix:socket=` form, so the
-// connection uses Node's net.Socket instead of the usocket addon. usocket 0.3.0 ignores short sendmsg() results and
-// drops the rest of the message: a reply larger than the free socket buffer (a long History, or any reply under load)
-// corrupts the stream, and the bus then hangs the connection or drops it. `unix:abstract=` stays on usocket: Node 20
-// cannot connect to abstract sockets (libuv pads the name); systemd's session bus is a path.
+// connection uses Node's net.Socket. (The original dbus-next sent `unix:path=` through the usocket addon, which
+// ignored short sendmsg() results and corrupted large replies; the fork we use has no usocket at all.) `unix:abstract=`
+// cannot be reached: Node 20 cannot connect to abstract sockets (libuv pads the name); systemd's session bus is a path.
 // sessionBusAddress() finds the session bus the way sd-bus and GLib do, for rbmctl and the service alike.
 
 /** D-Bus address values escape bytes as %XX. */
