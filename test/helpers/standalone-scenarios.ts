@@ -116,7 +116,7 @@ export async function standaloneLikeService(t: TestContext, suite: Suite): Promi
   assert.doesNotMatch(locked.stdout, /\bJOB\b/);
   const again = await rbmctl(['sync', '--standalone', 'pair']);
   assert.equal(again.code, 6, 'still locked out: the service refuses the run');
-  assert.match(again.stderr, /rbmctl sync --resync pair/);
+  assert.match(again.stderr, /rbmctl sync pair --resync/);
   assert.equal((await rbmctl(['sync', '--standalone', 'pair', '--resync'])).code, 0);
   assert.deepEqual(treeHashes(local('pair')), expected);
   assert.deepEqual(treeHashes(remote('pair')), expected);
