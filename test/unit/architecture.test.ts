@@ -2,7 +2,7 @@
 // against it (and that every folder in src/ has a row), so the document stays true to the code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,4 +96,11 @@ test('the checker sees imports and tells type-only ones apart (it can fail)', ()
   assert.ok(all.some((e) => e.from === 'rclone' && e.to === 'config' && e.typeOnly), 'rclone → config is types only');
   const rules = readRules();
   assert.ok(!rules.get('rclone')!.values.has('run') && !rules.get('run/rules')!.values.has('state'), 'the pure rows forbid I/O folders');
+});
+
+test('every source file docs/architecture.md names exists', () => {
+  const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+  const named = [...new Set([...doc.matchAll(/`(src\/[\w/.-]+\.ts)`/g)].map((m) => m[1]!))];
+  assert.ok(named.length > 30, 'the document names the files of a run');
+  assert.deepEqual(named.filter((path) => !existsSync(join(ROOT, path))), []);
 });
