@@ -86,14 +86,21 @@ export function parseRunRequest(options: RunOptionsInput, args: RunRequestArgume
   return request;
 }
 
+/**
+ * force deletes what the user has not seen: only for jobs named in the request, never for every waiting job. The
+ * parsers call it, and the service again before it acts (a safety rule gets a second guard, whatever the caller).
+ */
+export function refuseForceForEveryJob(names: readonly string[], request: Pick<RunRequest, 'force'>, argument = 'options.force'): void {
+  if (request.force === true && names.length === 0) {
+    throw invalid(`${argument} needs the jobs named: it never approves every waiting job at once`, 'Name the jobs (rbmctl sync JOB --force-bisync), or review and approve each list with: rbmctl approve JOB');
+  }
+}
+
 /** A Sync call: the jobs (empty: every active job) and the run request, with the rules that join them. */
 export function parseSyncRequest(jobs: unknown, options: RunOptionsInput, args: RunRequestArguments): { jobs: string[]; request: RunRequest } {
   const names = parseJobNames(jobs, args.jobs);
   const request = parseRunRequest(options, args);
-  if (request.force === true && names.length === 0) {
-    // force deletes what the user has not seen: only for jobs named in the request, never for every waiting job.
-    throw invalid(`${args.force} needs the jobs named: it never approves every waiting job at once`, 'Name the jobs (rbmctl sync JOB --force-bisync), or review and approve each list with: rbmctl approve JOB');
-  }
+  refuseForceForEveryJob(names, request, args.force);
   return { jobs: names, request };
 }
 

@@ -113,6 +113,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
   const fast = fastReadCommand(argv);
   if (fast !== undefined) {
     try {
+      parseJobArguments({ job: fast.job });
       const ctx = makeCtx({ json: fast.json });
       return fast.command === 'status' ? await statusCommand(ctx, fast.job) : await jobsCommand(ctx);
     } catch (e: unknown) {

@@ -3,10 +3,10 @@
 // values as the D-Bus client, so waiting, formatting, exit codes and --json are the D-Bus path's. The only file of
 // src/cli that may import service/ (eslint.config.js); main.ts loads it lazily.
 import { RbmError } from '../errors.js';
+import { RBMCTL_RUN_ARGUMENTS, parseApprovalToken, parseJobName, parseSyncRequest } from '../api/requests.js';
 import type { ControlApi } from '../api/control-api.js';
 import { historyPage } from '../api/history-page.js';
-import type { RunRequest } from '../run/types.js';
-import { START_HINT, type ManagerSignal, type ProgressView, type RbmClient, type RunView, type StatusView, type SyncOptions } from '../dbus/client.js';
+import { START_HINT, type ManagerSignal, type ProgressView, type RbmClient, type RunView, type StatusView } from '../dbus/client.js';
 import { progressToDict, runRecordToDict, serviceStatusToDict, unwrapVariants } from '../dbus/variants.js';
 import { startStandaloneService } from '../service/wiring.js';
 import type { StandaloneMode, StandaloneRequest, StandaloneSession } from './context.js';
@@ -15,10 +15,6 @@ import type { StandaloneMode, StandaloneRequest, StandaloneSession } from './con
 export const NOT_RUNNING_STATE = 'not running';
 
 /** The run options the D-Bus client sends (only those set), as the service reads them. */
-function runRequestOf(options: SyncOptions): RunRequest {
-  return { ...(options.resync ? { resync: true } : {}), ...(options.force ? { force: true } : {}), ...(options.dryRun ? { dryRun: true } : {}) };
-}
-
 /** A synchronous ControlApi answer as the promise an RbmClient returns (a throw becomes a rejection). */
 function answer<T>(fn: () => T): Promise<T> {
   try {
@@ -52,7 +48,9 @@ export function createInProcessClient(api: ControlApi, mode: StandaloneMode): Rb
   const client: RbmClient = {
     async sync(jobs, options = {}) {
       acting('sync');
-      return (await api.sync(jobs, runRequestOf(options))).map(BigInt);
+      // The in-process client is an adapter like D-Bus: it parses what it passes on (force needs named jobs).
+      const parsed = parseSyncRequest(jobs, options, RBMCTL_RUN_ARGUMENTS);
+      return (await api.sync(parsed.jobs, parsed.request)).map(BigInt);
     },
     async syncJob(job, options = {}) {
       const [id] = await client.sync([job], options);
@@ -80,7 +78,7 @@ export function createInProcessClient(api: ControlApi, mode: StandaloneMode): Rb
     pendingApproval: (job, offset, limit) => answer(() => api.pendingApproval(job, offset, limit)),
     async approve(job, token) {
       acting('approve');
-      return BigInt(await api.approve(job, token));
+      return BigInt(await api.approve(parseJobName(job, 'job'), parseApprovalToken(token, 'token')));
     },
     getProperty: () => Promise.reject(serviceOnly('reading a D-Bus property')),
     subscribe(listener: (signal: ManagerSignal) => void) {

@@ -35,6 +35,11 @@ export { STOP_GRACE_MS } from './rules/stop-policy.js';
 export { filtersFileHash, pairKeyOf } from './run-prepare.js';
 
 export interface JobRunnerDeps {
+  /**
+   * Only state, history and pending lists are read (rbmctl status/history without the service): the state directory
+   * is not created and no run ids are reserved. Such a runner is never asked to run.
+   */
+  readOnly?: boolean;
   spawner: Spawner;
   clock: Clock;
   logger: Logger;
@@ -74,14 +79,14 @@ function jobSecretValues(job: JobConfig, global: GlobalSettings): string[] {
 
 export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
   const { clock, stateDir } = deps;
-  ensurePrivateDir(stateDir);
+  if (deps.readOnly !== true) ensurePrivateDir(stateDir);
   const durability = deps.durability ? { durability: deps.durability } : {};
   const store = createStateStore({ baseDir: stateDir, logger: deps.logger, ...durability });
   const historyStore = createHistoryStore({ baseDir: stateDir, logger: deps.logger, ...durability });
   const runIds = createRunIdAllocator({ stateDir, logger: deps.logger, now: () => clock.now(), ...durability, ...(deps.runIdBlock !== undefined ? { block: deps.runIdBlock } : {}) });
   // Reserve the first ids now (one fsync at start-up) rather than on the first trigger. A failure is not fatal
   // here: nextRunId reserves again and reports it to the caller.
-  runIds.topUp();
+  if (deps.readOnly !== true) runIds.topUp();
   let niceWarned = false;
 
   /** rclone runs `global.rcloneNice` below the service's priority; a failure to lower it is reported once. */

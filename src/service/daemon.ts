@@ -24,7 +24,7 @@ export interface DaemonPlatform {
   createLogger(options: { consoleLog: boolean }): Logger;
   /** Flush log files before exit (optional). */
   closeLogger?(): Promise<void>;
-  createRunner(deps: { logger: Logger; clock: Clock }): JobRunner & {
+  createRunner(deps: { logger: Logger; clock: Clock; readOnly?: boolean }): JobRunner & {
     cpuLimitNotApplied?(global: Config['global']): boolean;
     checksumNote?(job: JobConfig, global: Config['global'], caps: RcloneCapabilities): string | undefined;
   };
@@ -56,12 +56,14 @@ export interface ServiceParts {
   loadConfig: (path: string) => Promise<Config>;
   watchFiles?: (paths: string[]) => void;
   pausedJobs?: { load(): string[]; save(names: string[]): void };
+  /** Only looks (rbmctl status/history without the service): the runner creates and reserves nothing. */
+  readOnly?: boolean;
 }
 
 /** The service over the platform's runner: the one place its dependencies are put together. */
 export function createServiceFrom(platform: DaemonPlatform, parts: ServiceParts): Service {
   // The runner keeps the real clock: its timers stop rclone safely, whatever clock the scheduler has.
-  const runner = platform.createRunner({ logger: parts.logger, clock: platform.clock });
+  const runner = platform.createRunner({ logger: parts.logger, clock: platform.clock, ...(parts.readOnly === true ? { readOnly: true } : {}) });
   return createService({
     configPath: parts.configPath,
     clock: parts.clock,

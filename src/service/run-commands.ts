@@ -6,6 +6,7 @@ import { RbmError } from '../errors.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
 import type { ControlApi } from '../api/control-api.js';
 import { isLockedOut, lockoutRefusal } from '../api/job-attention.js';
+import { refuseForceForEveryJob } from '../api/requests.js';
 import { invalidArgs, quote } from './arguments.js';
 
 /** Most pending deletes one PendingApproval/PendingDeletes reply carries; the token always covers the full list. */
@@ -41,6 +42,7 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
         // Typed values from the one request parser (src/api/requests.ts); duplicate names queue once.
         const request: RunRequest = { ...requestArg };
         const names = [...new Set(jobsArg)];
+        refuseForceForEveryJob(names, request);
         ensureNotStopping();
         request.trigger ??= 'manual';
         let targets: JobScheduleInfo[];

@@ -88,7 +88,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
       return logger;
     },
     closeLogger: () => logger?.close() ?? Promise.resolve(),
-    createRunner: ({ logger: log, clock }) => createJobRunner({ spawner, clock, logger: log, stateDir, probeCaps, cpulimitPath: findCpulimit(env.PATH), env }),
+    createRunner: ({ logger: log, clock, readOnly }) => createJobRunner({ spawner, clock, logger: log, stateDir, probeCaps, cpulimitPath: findCpulimit(env.PATH), env, ...(readOnly === true ? { readOnly } : {}) }),
     loadConfig: load,
     probeCaps,
     editor,
@@ -150,6 +150,7 @@ export async function startStandaloneService(options: StandaloneOptions): Promis
     logger,
     clock: act ? clockWithoutTimers(platform.clock) : platform.clock,
     notifier: nullNotifier,
+    readOnly: !act,
     loadConfig: async (path) => {
       try {
         return withoutStartupRuns(await platform.loadConfig(path, logger));

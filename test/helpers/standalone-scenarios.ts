@@ -2,7 +2,7 @@
 // process and real rclone over a private session bus; shared by test/integration/cli-standalone.test.ts (current
 // rclone) and test/compat/cli-standalone.test.ts (Debian's 1.60). Trees are compared by sha256 on both sides.
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, utimesSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { jobPaths } from '../../src/state/paths.js';
@@ -31,6 +31,18 @@ function seed(dir: string, files: Record<string, string>): Record<string, string
   writeFiles(dir, files);
   for (const rel of Object.keys(files)) utimesSync(join(dir, rel), MTIME, MTIME);
   return Object.fromEntries(Object.entries(files).map(([rel, content]) => [rel, hashOf(content)]));
+}
+
+/** Every file under `dir` with its size, modification time and content hash: equal snapshots mean nothing was written. */
+function stateSnapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const st = statSync(path);
+    out[path.slice(dir.length)] = `${st.size}:${st.mtimeMs}:${hashOf(readFileSync(path))}`;
+  }
+  return out;
 }
 
 function parseJson(r: RunResult, what: string): unknown {
@@ -87,7 +99,8 @@ export async function standaloneLikeService(t: TestContext, suite: Suite): Promi
   assert.deepEqual(treeHashes(local('pair')), expected, 'the remote change reached the local side');
   assert.deepEqual(treeHashes(remote('pair')), expected);
 
-  // history and status with the service stopped: from the state directory, saying so on stderr.
+  // history and status with the service stopped: from the state directory, saying so on stderr, and writing nothing.
+  const stateBefore = stateSnapshot(svc.stateDir);
   const history = await rbmctl(['history', 'pair', '--json']);
   assert.equal(history.code, 0, history.stderr);
   assert.equal(history.stderr, `${READ_NOTE}\n`);
@@ -105,6 +118,7 @@ export async function standaloneLikeService(t: TestContext, suite: Suite): Promi
   const statusJson = parseJson(await rbmctl(['status', '--json']), 'status --json without the service') as { state: string };
   assert.deepEqual(shapeOf(statusJson), shapeOf(svcStatus), 'status --json has the same shape without the service');
   assert.equal(statusJson.state, 'not running');
+  assert.deepEqual(stateSnapshot(svc.stateDir), stateBefore, 'looking at the state without the service changes nothing in it (no run ids reserved)');
 
   // A standalone run that needs the user names the job in its next step (no listings: bisync is locked out).
   const workdir = jobPaths(svc.stateDir, 'pair').workdir;

@@ -63,6 +63,15 @@ test('each plain form prints exactly what the yargs path prints, with the same e
     assert.deepEqual(fast, parsed, argv.join(' '));
     assert.deepEqual(fast.calls, ['status'], `${argv.join(' ')} asked the service once`);
   }
+  // A name no job can have is refused by the one request parser before anything is asked, on both paths.
+  for (const argv of [['status', '../x'], ['status', ''], ['status', 'x'.repeat(65)], ['status', 'a\u0007b']]) {
+    const fast = await rbmctl(argv);
+    const parsed = await rbmctl([...argv, '--timeout', '25']);
+    assert.deepEqual(fast, parsed, argv.join(' '));
+    assert.equal(fast.code, 2, argv.join(' '));
+    assert.deepEqual(fast.calls, [], `${JSON.stringify(argv)} never reached the service`);
+    assert.match(fast.stderr, /^rbmctl: job: /);
+  }
   const unknown = await rbmctl(['status', 'nosuch']);
   assert.equal(unknown.code, 3);
   assert.match(unknown.stderr, /no job named 'nosuch'/);

@@ -154,6 +154,8 @@ test('calls the service refuses (unknown job, paused, needs resync, exists) chan
   await assert.rejects(w.service.sync(['a', 'nope'], {}), code('NoSuchJob', /'nope'/));
   await assert.rejects(w.service.sync(['p'], {}), code('Paused'));
   await assert.rejects(w.service.sync(['r'], {}), code('NeedsResync'));
+  // The adapters refuse this first; the service guards the safety rule again, whoever calls it.
+  await assert.rejects(w.service.sync([], { force: true }), code('InvalidArgs', /needs the jobs named/));
   await flush();
   assert.equal(w.runner.runs.length, 0, 'no failed call queued anything');
   assert.throws(() => w.service.jobStatus('nope'), code('NoSuchJob'));
