@@ -127,7 +127,8 @@ if [ -d node_modules ] && [ -f package-lock.json ]; then
   "$NODE" scripts/copy-prod-modules.mjs "$PROJECT_DIR" "$stage/node_modules" >/dev/null
 else
   say "node_modules is missing: fetching the production dependencies (npm ci --omit=dev; needs network)"
-  (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+  # --ignore-scripts: the stage has no scripts/ (the project's prepare hook builds dist/, which the stage already has).
+  (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 chmod -R u=rwX,go=rX "$stage"
 # Swap in the new tree in one rename, so a running service never sees a half-copied application.

@@ -40,6 +40,8 @@ export const DAEMON_EXIT_TABLE = {
   BusUnavailable: { code: 1, restartCures: true },
   /** Bad command-line arguments (the unit's ExecStart= must be edited). */
   Usage: { code: 2, restartCures: false },
+  /** This Node.js is older than package.json's engines.node (bin/require-node.js, before the bundle loads). */
+  NodeTooOld: { code: 69, restartCures: false },
   /** An internal error during start-up or shutdown (logged with its stack). */
   Internal: { code: 70, restartCures: true },
 } as const satisfies Record<string, { code: number; restartCures: boolean }>;

@@ -4,7 +4,7 @@
 // the engine, winston and child_process are imported only by the commands that use them, and `status`/`jobs` in
 // their plain forms are dispatched without yargs at all (fastReadCommand).
 
-import { ERROR_TABLE, RbmError, errorText, exitCodeFor } from '../errors.js';
+import { ERROR_TABLE, RbmError, codeForErrorName, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs, ServiceLocation, StandaloneFallback } from './context.js';
 import type { RbmClient } from '../dbus/client.js';
@@ -23,15 +23,28 @@ import type { CompletionShell } from './commands/completion.js';
 class UsageError extends Error {}
 
 /** `client` calling `onAnswer` after each reply of the service (subscribing is the bus's answer, not the service's). */
+/** The error is a reply of the running service (its cause is a D-Bus error named in our table), not a missing service. */
+function isServiceReply(e: unknown): boolean {
+  const cause: unknown = e instanceof RbmError ? e.cause : undefined;
+  const type: unknown = typeof cause === 'object' && cause !== null ? (cause as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && codeForErrorName(type) !== undefined;
+}
+
 function noticeAnswers(client: RbmClient, onAnswer: () => void): RbmClient {
   return new Proxy(client, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver);
       if (typeof value !== 'function' || key === 'subscribe' || key === 'close') return value;
       return async (...args: unknown[]): Promise<unknown> => {
-        const reply: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        onAnswer();
-        return reply;
+        try {
+          const reply: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          onAnswer();
+          return reply;
+        } catch (e: unknown) {
+          // An error the service itself replied with (one of our error names, e.g. "shutting down") is an answer too.
+          if (isServiceReply(e)) onAnswer();
+          throw e;
+        }
       };
     },
   });

@@ -245,6 +245,8 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
     // The config first (nothing runs yet): the bus adapter then publishes every job before it owns the name, so
     // clients see a complete service from its first appearance and no per-job signals are sent at start-up.
     await service.load();
+    // Everything a client can see happens before the name is owned (the unit is Type=dbus: owning it is readiness).
+    await service.recordInterruptedRuns();
     try {
       bus = await platform.startBus(service, logger);
     } catch (e: unknown) {

@@ -58,6 +58,12 @@ export interface Service extends ControlApi {
    * adapter can publish every job before it announces the service. Optional: start() loads when it was not called.
    */
   load(): Promise<void>;
+  /**
+   * Record the runs a killed service cut short (history: cancelled, "interrupted"), once. The daemon calls it before
+   * it owns the bus name, so a client that sees the service (systemd's readiness) sees those records too; start()
+   * does it when it was not called. Never called for a mere look at the state (rbmctl status without the service).
+   */
+  recordInterruptedRuns(): Promise<void>;
   /** Start scheduling, with the start-up runs (initial sync, missed jobs). Call once the bus name is owned. */
   start(): Promise<void>;
   /** Stop scheduling, let running syncs finish within shutdown_grace, then cancel them; resolves when no run is left. */
@@ -181,6 +187,7 @@ export function createService(deps: ServiceDeps): Service {
   const commands = createRunCommands({ scheduler, runner, knownJob, ensureNotStopping });
   const jobEdits = createJobEdits({ configPath, logger, editor: deps.editor, scheduler, edits, reload: () => reload(), knownJob, ensureNotStopping });
 
+  let interruptedRecorded: Promise<void> | undefined;
   const service: Service = {
     load() {
       loaded ??= reloads(async () => {
@@ -193,11 +200,18 @@ export function createService(deps: ServiceDeps): Service {
       return loaded;
     },
 
-    start() {
-      starting ??= (async () => {
+    recordInterruptedRuns() {
+      interruptedRecorded ??= (async () => {
         await service.load();
         // Before any run: a run cut short by a killed service is recorded as interrupted (docs/engine.md).
         for (const job of configs.current()?.jobs ?? []) runner.recordInterrupted?.(job.name);
+      })();
+      return interruptedRecorded;
+    },
+
+    start() {
+      starting ??= (async () => {
+        await service.recordInterruptedRuns();
         started = true;
         scheduler.start();
         runStartupChecksOnce();

@@ -56,7 +56,7 @@ export function createHistoryStore(deps: { baseDir: string; logger: Logger; keep
         try {
           const parsed: unknown = JSON.parse(lines[i] ?? '');
           // Records written before hints were rendered when built still say JOB: render them on the way out.
-          if (isRecord(parsed)) out.push({ ...parsed, hint: renderHint(parsed.hint, parsed.job) });
+          if (isRecord(parsed)) out.push({ ...parsed, hint: typeof parsed.hint === 'string' ? renderHint(parsed.hint, parsed.job) : '' });
         } catch {
           // a torn last line after a crash: skip it
         }

@@ -58,7 +58,7 @@ test('the unit is Type=dbus (ready = our bus name is owned, no addon needed), ta
   assert.equal(s.get('Restart'), 'on-failure');
   assert.match(s.get('SystemCallFilter') ?? '', /@pkey/);
   // Only a bad command line is beyond a restart (src/errors.ts DAEMON_EXIT_TABLE); a bad config is reported, not fatal.
-  assert.equal(s.get('RestartPreventExitStatus'), '2');
+  assert.equal(s.get('RestartPreventExitStatus'), '2 69');
 });
 
 // user@.service stops the whole user manager within TimeoutStopSec=120s at logout and poweroff (Debian 12).

@@ -182,6 +182,16 @@ test('service not running: one line saying so and how to start it, exit 69', asy
   assert.equal(midway.code, 69);
   assert.match(midway.stderr, /the service stopped before the runs finished/);
   assert.equal(opened, undefined, 'no fallback once the service has answered');
+  // A service that is shutting down replies with an error of its own: that is an answer, not a missing service.
+  const stopping = fakeClient();
+  const reply = Object.assign(new Error('the service is shutting down'), { type: 'io.github.rbmanager.RcloneBisyncManager1.Error.ServiceUnavailable' });
+  stopping.client.sync = () => Promise.reject(new RbmError('ServiceUnavailable', 'the service is shutting down', { cause: reply }));
+  const refused = await rbmctl(['sync', 'photos', '--wait'], stopping.client, {
+    openStandalone: (req) => ((opened = req), Promise.resolve({ client: inProcess.client, close: () => Promise.resolve() })),
+  });
+  assert.equal(refused.code, 69);
+  assert.match(refused.stderr, /^rbmctl: the service is shutting down/);
+  assert.equal(opened, undefined, 'no second run in this process while the service drains');
 });
 
 test('usage errors exit 2 with a pointer to --help', async () => {

@@ -36,6 +36,11 @@ test('the service exit codes that overlap rbmctl codes mean the same kind of fai
   assert.equal(daemonExitCode('Internal'), ERROR_TABLE.Internal[1]);
 });
 
+test('bin/require-node.js exits with the NodeTooOld code', () => {
+  const script = readFileSync(new URL('../../bin/require-node.js', import.meta.url), 'utf8');
+  assert.match(script, new RegExp(`const EX_UNAVAILABLE = ${daemonExitCode('NodeTooOld')};`));
+});
+
 test('a bad command line exits with the Usage code and says how to get help', async () => {
   let stderr = '';
   const platform = { stderr: (t: string) => void (stderr += t), stdout: () => undefined } as unknown as DaemonPlatform;
