@@ -36,7 +36,7 @@ export { filtersFileHash, pairKeyOf } from './run-prepare.js';
 
 export interface JobRunnerDeps {
   /**
-   * Only state, history and pending lists are read (rbmctl status/history without the service): the state directory
+   * Only reads what jobs keep on disk (a look at the state while the service is stopped): the state directory
    * is not created and no run ids are reserved. Such a runner is never asked to run.
    */
   readOnly?: boolean;
