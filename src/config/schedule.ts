@@ -10,7 +10,8 @@ const PROBE_FROM = new Date(Date.UTC(2001, 0, 1));
  * can fire does not depend on the zone: every wall-clock time exists in UTC, and croner still fires a slot that falls
  * in a DST gap (at the shifted time), so a pattern valid here fires in every zone.
  */
-const PROBE_TIMEZONE = 'UTC';
+// utcOffset rather than timezone 'UTC': the same arithmetic without loading ICU's zone data (~10 MB of RSS).
+const PROBE_UTC_OFFSET = 0;
 
 /** The expression with surrounding and repeated blanks removed (croner refuses them). */
 export function normalizeSchedule(expression: string): string {
@@ -26,7 +27,7 @@ export function scheduleProblem(expression: string): string | undefined {
   }
   let cron: Cron;
   try {
-    cron = new Cron(normalized, { paused: true, timezone: PROBE_TIMEZONE });
+    cron = new Cron(normalized, { paused: true, utcOffset: PROBE_UTC_OFFSET });
   } catch (e: unknown) {
     const reason = (e instanceof Error ? e.message : String(e)).replace(/^CronPattern: /, '').replace(/\.$/, '');
     return `"${expression}" is not a valid cron expression: ${reason} (${EXPECTED})`;

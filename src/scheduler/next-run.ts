@@ -1,10 +1,23 @@
 // Cron arithmetic for the scheduler: croner used only as a calculator (paused, no callback, no timers).
 // The scheduler owns the single timer; this module answers "when is the next slot after t?".
-// The zone is always passed to croner: without one it reads the process's TZ, and the core must not.
-import { Cron } from 'croner';
+// The zone is always an explicit input: the core never reads the process's TZ by accident.
+import { Cron, type CronOptions } from 'croner';
 
-/** The zone when a caller names none: fixed, so a slot never depends on the process's TZ (the daemon passes the system's). */
+/** The zone when a caller names none: fixed, so a slot never depends on the process's TZ. */
 export const DEFAULT_TIMEZONE = 'UTC';
+/**
+ * The host's wall clock (the process's TZ, from /etc/localtime), chosen explicitly by the composition root for the
+ * service: croner then reads the Date's local fields, and no ICU time zone data is loaded (a named zone costs the
+ * service ~10 MB of RSS, a sixth of its idle memory; docs/decisions.md).
+ */
+export const LOCAL_TIMEZONE = 'local';
+
+/** croner's options for a zone: UTC and the host's zone need no ICU data; a named zone uses Intl. */
+function zoneOptions(timezone: string): CronOptions {
+  if (timezone === LOCAL_TIMEZONE) return {};
+  if (timezone === 'UTC') return { utcOffset: 0 };
+  return { timezone };
+}
 
 const cache = new Map<string, Cron>();
 
@@ -13,7 +26,7 @@ function cronFor(pattern: string, timezone: string): Cron {
   let cron = cache.get(key);
   if (cron === undefined) {
     // paused: true so croner never arms a timer of its own; blanks collapsed as the config layer does.
-    cron = new Cron(pattern.trim().split(/\s+/).join(' '), { paused: true, timezone });
+    cron = new Cron(pattern.trim().split(/\s+/).join(' '), { paused: true, ...zoneOptions(timezone) });
     cache.set(key, cron);
   }
   return cron;
@@ -21,7 +34,7 @@ function cronFor(pattern: string, timezone: string): Cron {
 
 /**
  * The first slot of `pattern` strictly after `fromMs` (ms since the epoch), or undefined when there is none. The
- * pattern's fields are wall-clock times in `timezone` (an IANA name such as "Europe/Berlin").
+ * pattern's fields are wall-clock times in `timezone` (an IANA name such as "Europe/Berlin", or LOCAL_TIMEZONE).
  */
 export function nextRunAfter(pattern: string, fromMs: number, timezone: string = DEFAULT_TIMEZONE): number | undefined {
   const next = cronFor(pattern, timezone).nextRun(new Date(fromMs));

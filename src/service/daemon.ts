@@ -35,7 +35,7 @@ export interface DaemonPlatform {
   /** Where the names of paused jobs are kept across restarts (optional: tests may leave it out). */
   pausedJobs?: { load(): string[]; save(names: string[]): void };
   defaultConfigPath(): string;
-  /** The IANA zone cron schedules are read in, resolved once from the system (platform/timezone.ts). */
+  /** The zone cron schedules are read in (LOCAL_TIMEZONE for the service: the host's wall clock). */
   timezone: string;
   /** Export the API and own BUS_NAME; rejects when the name is taken or the bus is unreachable. */
   startBus(api: ControlApi, logger: Logger): Promise<BusHandle>;

@@ -18,7 +18,7 @@ import { createLogger, type ClosableLogger } from '../log/logger.js';
 import { systemClock } from '../platform/clock.js';
 import { probeRclone } from '../platform/rclone-probe.js';
 import { createSpawner } from '../platform/spawner.js';
-import { systemTimezone } from '../platform/timezone.js';
+import { LOCAL_TIMEZONE } from '../scheduler/next-run.js';
 import type { Clock, Logger } from '../ports.js';
 import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
@@ -94,7 +94,8 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     editor,
     pausedJobs,
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
-    timezone: systemTimezone(env),
+    // Schedules are the user's wall clock: the host's zone, named explicitly (TZ= in a unit drop-in changes it).
+    timezone: LOCAL_TIMEZONE,
     startBus: (api, log) => {
       const busAddress = sessionBusAddress(env);
       return startDbusServer(api, { logger: log, ...(busAddress ? { busAddress } : {}) });

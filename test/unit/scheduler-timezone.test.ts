@@ -2,8 +2,7 @@
 // the same schedule gives different instants in different zones and never depends on the process's TZ.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextRunAfter } from '../../src/scheduler/next-run.js';
-import { systemTimezone } from '../../src/platform/timezone.js';
+import { LOCAL_TIMEZONE, nextRunAfter } from '../../src/scheduler/next-run.js';
 import { createHarness, HOUR, MINUTE } from '../helpers/scheduler-harness.js';
 import { makeJob } from '../helpers/scheduler-fixtures.js';
 
@@ -81,12 +80,10 @@ test('the scheduler runs a daily 03:00 job at 03:00 of the zone it is given', as
   }
 });
 
-test('systemTimezone takes TZ when it names a zone (with or without a leading colon), else the zone the process resolved', () => {
-  const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  assert.equal(systemTimezone({ TZ: 'Asia/Tokyo' }), 'Asia/Tokyo');
-  assert.equal(systemTimezone({ TZ: ':Europe/Berlin' }), 'Europe/Berlin');
-  assert.equal(systemTimezone({ TZ: 'Not/AZone' }), resolved);
-  assert.equal(systemTimezone({ TZ: '' }), resolved);
-  assert.equal(systemTimezone({}), resolved);
-  withProcessTimezone('America/New_York', () => assert.equal(systemTimezone({}), 'America/New_York'));
+test('the host zone (LOCAL_TIMEZONE) follows the process TZ, as the service wants', () => {
+  withProcessTimezone('Asia/Tokyo', () => assert.equal(new Date(nextRunAfter('0 3 * * *', T0, LOCAL_TIMEZONE)!).getHours(), 3));
+  withProcessTimezone('America/New_York', () => assert.equal(new Date(nextRunAfter('0 3 * * *', T0, LOCAL_TIMEZONE)!).getHours(), 3));
+  const tokyo = withProcessTimezone('Asia/Tokyo', () => nextRunAfter('0 3 * * *', T0, LOCAL_TIMEZONE));
+  const newYork = withProcessTimezone('America/New_York', () => nextRunAfter('0 3 * * *', T0, LOCAL_TIMEZONE));
+  assert.notEqual(tokyo, newYork);
 });
