@@ -11,6 +11,8 @@ import { createPreviewReader } from '../../src/run/rules/preview.js';
 import { initialJobState, parseJobState } from '../../src/run/rules/job-state.js';
 import { applyRunResult } from '../../src/run/rules/plan.js';
 import { parseOutput } from '../../src/rclone/output.js';
+import { classifyRun } from '../../src/run/rules/classify.js';
+import { loadLog } from '../helpers/rclone-logs.js';
 import type { RunRecord } from '../../src/run/types.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 
@@ -121,4 +123,17 @@ test('state.json keeps the overwrites (capped, with their full count) while the 
   assert.equal(parseJobState({ ...older, pendingOverwrites: [{ to: 'Path3', path: 'x' }] }), undefined);
   const healed = applyRunResult(parked, record('success'), { lockout: false, pendingDeletes: [], filtersHash: '', pairKey: 'p' });
   assert.deepEqual([healed.pendingOverwrites, healed.pendingOverwriteCount], [[], 0]);
+});
+
+test('an "all files were changed" abort says nothing was deleted or overwritten and asks to review the overwrites; "too many deletes" keeps its words', () => {
+  for (const version of ['1.60', '1.75'] as const) {
+    const changed = loadLog(version, 'all-files-changed');
+    const c = classifyRun(changed.exit, parseOutput(changed.text), { operation: 'bisync', dryRun: false, cancelled: false });
+    assert.equal(c.outcome, 'needs-approval', version);
+    assert.match(c.message, /^safety abort \(all files were changed\): nothing was deleted or overwritten/, version);
+    assert.match(c.hint, /^Review the pending overwrites and deletes and approve exactly that list with: rbmctl approve JOB/, version);
+    const deletes = loadLog(version, 'too-many-deletes');
+    const d = classifyRun(deletes.exit, parseOutput(deletes.text), { operation: 'bisync', dryRun: false, cancelled: false });
+    assert.match(d.message, /^safety abort \(too many deletes\): nothing was deleted —/, version);
+  }
 });
