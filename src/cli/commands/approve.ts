@@ -75,7 +75,8 @@ async function fetchOverwrites(client: RbmClient, job: string, all: boolean, tok
   let total = 0;
   do {
     const page = await client.pendingOverwrites(job, entries.length, all ? PAGE : MAX_LISTED);
-    if (page.token !== token || (entries.length > 0 && page.overwrites.length === 0)) {
+    // A page that brings nothing while more are announced would loop for ever: the list changed under us.
+    if (page.token !== token || (all && page.overwrites.length === 0 && entries.length < page.total)) {
       throw new RbmError('ApprovalStale', `job '${job}': the pending list changed while it was being read`, { hint: `Run rbmctl approve ${job} again.` });
     }
     total = page.total;
