@@ -73,7 +73,7 @@ export const PAGES: ManPage[] = [
       {
         title: 'DESCRIPTION',
         blocks: [
-          '`rbmctl` talks to the `rclone-bisync-manager`(1) user service over the session D-Bus: it shows the jobs and their runs, starts syncs, pauses and resumes jobs, approves deletes that a safety abort held back, and edits the config file. `check-config` and `sync --standalone` work without the service.',
+          '`rbmctl` talks to the `rclone-bisync-manager`(1) user service over the session D-Bus: it shows the jobs and their runs, starts syncs, pauses and resumes jobs, approves the deletes and overwrites that a safety abort held back, and edits the config file. `check-config` and `sync --standalone` work without the service.',
           'When the service is not running, `sync` and `approve` run in this process and `status` and `history` show what the state directory holds (each says so on stderr); every other command says so in one line with the command that starts it and exits 69.',
         ],
       },
@@ -92,7 +92,7 @@ export const PAGES: ManPage[] = [
               ['`resume` <JOB>...', 'schedule paused jobs again'],
               ['`cancel` <JOB>...', 'stop running or queued syncs the way that is safe for the installed rclone'],
               ['`history` [<JOB>]', 'past runs, newest first'],
-              ['`approve` <JOB>', 'show what a safety abort would delete and the token of that list, ask, then approve exactly that list and wait for the run. Scripts pass `--yes` only together with `--token` <T> from the list they reviewed'],
+              ['`approve` <JOB>', 'show what a safety abort would delete and, as a second list, which existing files it would overwrite and in which direction, with the token of the whole list; ask, then approve exactly that list and wait for the run. Scripts pass `--yes` only together with `--token` <T> from the list they reviewed'],
               ['`reload`', 're-read the config file; a bad file is reported and the old config stays in force'],
               ['`watch`', 'follow the service, one line per event, until Ctrl-C'],
               ['`check-config`', 'validate the config file offline (no service needed), including its options against the rclone it names'],

@@ -67,6 +67,19 @@ export interface PendingPage {
   deletes: string[];
 }
 
+/** A copy a forced run would make over a file the destination holds now: to which side (Path1 = local), the full path. */
+export interface PendingOverwriteEntry {
+  to: 'Path1' | 'Path2';
+  path: string;
+}
+
+/** One page of a parked job's pending overwrites; `token` is the same token PendingPage carries (the whole list). */
+export interface OverwritePage {
+  token: string;
+  total: number;
+  overwrites: PendingOverwriteEntry[];
+}
+
 /** Arguments are typed values its adapters parsed (api/requests.ts); methods throw RbmError (NoSuchJob, …) without side effects on failure. */
 export interface ControlApi {
   /** Queue runs; an empty list means all active jobs. Resolves with one run id per job once queued. */
@@ -94,6 +107,8 @@ export interface ControlApi {
   pendingDeletes(job: string): string[];
   /** A page of the pending list with its token and full size; limit 0 means the default page. */
   pendingApproval(job: string, offset: number, limit: number): PendingPage;
+  /** A page of the overwrites of the same pending list (its token covers deletes and overwrites); limit 0 means the default page. */
+  pendingOverwrites(job: string, offset: number, limit: number): OverwritePage;
   /**
    * Approve the pending list the token identifies: queue a run that previews again and deletes only what the list
    * holds. Throws ApprovalStale when the token is not the current list's. Resolves with the run id.

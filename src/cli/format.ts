@@ -56,6 +56,12 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
+/** `3 deletes and 11 overwrites (of files on the other side) wait for approval`. */
+export function pendingSummary(deletes: number, overwrites: number): string {
+  const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  return `${n(deletes, 'delete')} and ${n(overwrites, 'overwrite')} of existing files wait for approval`;
+}
+
 function jobAttention(job: JobView): string | undefined {
   if (job.needs_approval) return `${job.name}: a safety abort waits for approval: rbmctl approve ${job.name}`;
   if (job.needs_resync) return `${job.name}: needs a resync: rbmctl sync --resync ${job.name}`;
@@ -115,6 +121,7 @@ export function formatJob(job: JobView, now: number): string {
   if (job.current_run_id !== 0n) rows.push(['current run', String(job.current_run_id)]);
   if (job.progress) rows.push(['progress', formatProgress(job.progress)]);
   if (job.checksum_note) rows.push(['note', job.checksum_note]);
+  if (job.needs_approval && job.pending_deletes !== undefined) rows.push(['waiting', pendingSummary(job.pending_deletes, job.pending_overwrites ?? 0)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`);
   const note = jobAttention(job);

@@ -175,7 +175,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .command('resume <jobs..>', 'Schedule paused jobs again', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'resume', a.jobs)))
     .command('cancel <jobs..>', 'Stop running or queued syncs safely', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'cancel', a.jobs)))
     .command('history [job]', 'Show past runs, newest first', historyBuilder, handle((ctx, a: { job: string | undefined; limit: number }) => historyCommand(ctx, a.job, a.limit)))
-    .command('approve <job>', 'Show what a safety abort would delete, ask, then delete exactly that list', approveBuilder, handle((ctx, a: { job: string; yes: boolean; token: string | undefined; all: boolean }) => approveCommand(ctx, { job: a.job, yes: a.yes, token: a.token, all: a.all })))
+    .command('approve <job>', 'Show what a safety abort would delete and overwrite, ask, then allow exactly that list', approveBuilder, handle((ctx, a: { job: string; yes: boolean; token: string | undefined; all: boolean }) => approveCommand(ctx, { job: a.job, yes: a.yes, token: a.token, all: a.all })))
     .command('reload', 'Re-read the config file (a bad config keeps the old one)', (y) => y, handle((ctx) => reloadCommand(ctx)))
     .command('watch', 'Follow the service: one line per event', (y) => y, handle((ctx) => watchCommand(ctx)))
     .command('check-config', 'Validate the config file offline (--config FILE for another file)', (y) => y, handle(async (ctx) => (await import('./commands/check-config.js')).checkConfigCommand(ctx, deps.probeRclone)))

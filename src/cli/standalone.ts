@@ -76,6 +76,7 @@ export function createInProcessClient(api: ControlApi, mode: StandaloneMode): Rb
       }),
     pendingDeletes: (job) => answer(() => api.pendingDeletes(job)),
     pendingApproval: (job, offset, limit) => answer(() => api.pendingApproval(job, offset, limit)),
+    pendingOverwrites: (job, offset, limit) => answer(() => api.pendingOverwrites(job, offset, limit)),
     async approve(job, token) {
       acting('approve');
       return BigInt(await api.approve(parseJobName(job, 'job'), parseApprovalToken(token, 'token')));

@@ -56,6 +56,9 @@ export interface JobView {
   /** Empty when same-size edits within the modtime precision are detected (or that is not known); absent from older services. */
   checksum_note?: string;
   progress?: ProgressView;
+  /** Only while a safety abort waits for approval (absent from older services): sizes of the pending list's parts. */
+  pending_deletes?: number;
+  pending_overwrites?: number;
 }
 
 export interface StatusView {
@@ -135,6 +138,8 @@ export interface RbmClient {
   pendingDeletes(job: string): Promise<string[]>;
   /** A page of the pending list and the token of the whole list (limit 0: the service's default page). */
   pendingApproval(job: string, offset: number, limit: number): Promise<{ token: string; total: number; deletes: string[] }>;
+  /** A page of the same list's overwrites (direction Path1 = local or Path2, full path) and the token of the whole list. */
+  pendingOverwrites?(job: string, offset: number, limit: number): Promise<{ token: string; total: number; overwrites: { to: 'Path1' | 'Path2'; path: string }[] }>;
   /** Approve the list the token identifies; returns the queued run's id. */
   approve(job: string, token: string): Promise<bigint>;
   getProperty(name: string, job?: string): Promise<unknown>;
@@ -288,6 +293,11 @@ export async function connectClient(options: ClientOptions): Promise<RbmClient> 
     async pendingApproval(job, offset, limit) {
       const [token, total, deletes] = await manager('PendingApproval', 'suu', [job, offset, limit]);
       return { token: token as string, total: total as number, deletes: deletes as string[] };
+    },
+    async pendingOverwrites(job, offset, limit) {
+      const [token, total, entries] = await manager('PendingOverwrites', 'suu', [job, offset, limit]);
+      const overwrites = (entries as [string, string][]).map(([to, path]) => ({ to: to === 'Path1' ? ('Path1' as const) : ('Path2' as const), path }));
+      return { token: token as string, total: total as number, overwrites };
     },
     async approve(job, token) {
       const [runId] = await manager('Approve', 'ss', [job, token]);

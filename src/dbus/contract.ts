@@ -24,6 +24,7 @@ export const MANAGER_METHODS = {
   History: { in: 'su', out: 'aa{sv}' },
   PendingDeletes: { in: 's', out: 'as' },
   PendingApproval: { in: 'suu', out: 'suas' },
+  PendingOverwrites: { in: 'suu', out: 'sua(ss)' },
   Approve: { in: 'ss', out: 't' },
 } as const satisfies Record<string, { in: string; out: string }>;
 

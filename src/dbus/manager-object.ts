@@ -140,6 +140,14 @@ export class ManagerInterface extends Interface {
       return [page.token, page.total, [...page.deletes]];
     });
   }
+  PendingOverwrites(job: unknown, offset: unknown, limit: unknown): Promise<[string, number, [string, string][]]> {
+    return this.deps.guard('PendingOverwrites', () => {
+      if (typeof offset !== 'number') throw invalid('offset: expected an unsigned integer');
+      if (typeof limit !== 'number') throw invalid('limit: expected an unsigned integer');
+      const page = this.deps.api.pendingOverwrites(parseJobName(job, 'job'), offset, limit);
+      return [page.token, page.total, page.overwrites.map((o): [string, string] => [o.to, o.path])];
+    });
+  }
   Approve(job: unknown, token: unknown): Promise<bigint> {
     return this.deps.guard('Approve', async () => {
       const jobName = parseJobName(job, 'job');

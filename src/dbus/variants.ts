@@ -151,6 +151,11 @@ export function jobStatusToDict(status: JobStatus): VariantDict {
     checksum_note: v('s', status.checksumNote ?? ''),
   };
   if (status.progress) dict.progress = v('a{sv}', progressToDict(status.progress));
+  if (status.state.needsApproval) {
+    // Only while a list waits: the sizes of its two parts (PendingApproval and PendingOverwrites page through them).
+    dict.pending_deletes = v('u', status.state.pendingDeleteCount);
+    dict.pending_overwrites = v('u', status.state.pendingOverwriteCount);
+  }
   return dict;
 }
 

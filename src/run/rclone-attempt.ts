@@ -1,7 +1,8 @@
 // One `rclone bisync` attempt: spawned with the run's environment and priority, its output parsed and streamed
 // (progress, messages, copy batches), stopped the way its version needs (rules/stop-policy.ts), always reaped.
 
-import { queuedDeleteOf } from './rules/approval.js';
+import type { PendingOverwrite } from './rules/approval.js';
+import { createPreviewReader } from './rules/preview.js';
 import { pendingDeletesArgv } from '../rclone/args.js';
 import { createOutputParser, emptySummary, type OutputSummary, type RcloneMessage } from '../rclone/output.js';
 import { stopPolicyFor } from './rules/stop-policy.js';
@@ -95,18 +96,19 @@ export function executeRclone(core: RunnerCore, argv: readonly string[], ctx: Rc
 }
 
 /**
- * What the safety-aborted run would delete, from `--dry-run --force` of the same argv. Every `Queue delete` line is
- * collected (the summary keeps only the first MAX_LIST_ENTRIES); `complete` is false when the preview failed.
+ * What the safety-aborted run would delete and overwrite, from `--dry-run --force` of the same argv. Every `Queue
+ * delete` and `Queue copy` line is read (the summary keeps only the first MAX_LIST_ENTRIES); a copy is an overwrite
+ * unless the preview shows the destination lacks that file (run/rules/preview.ts). `complete` is false when the
+ * preview failed.
  */
-export async function listPendingDeletes(core: RunnerCore, argv: readonly string[], job: JobConfig, summary: OutputSummary, ctx: RcloneContext): Promise<{ deletes: string[]; complete: boolean }> {
-  const list: string[] = [];
-  const dry = await executeRclone(core, pendingDeletesArgv(argv), ctx, (m) => {
-    const path = queuedDeleteOf(m);
-    if (path !== undefined) list.push(path);
-  });
-  // "Too many deletes" with no delete listed means the lines were not printed (a user log level above INFO): an
-  // empty list would approve nothing yet let --force delete everything, so such a preview never counts.
-  const listed = list.length > 0 || summary.safetyAbort !== 'too-many-deletes';
+export async function listPendingDeletes(core: RunnerCore, argv: readonly string[], job: JobConfig, summary: OutputSummary, ctx: RcloneContext): Promise<{ deletes: string[]; overwrites: PendingOverwrite[]; complete: boolean }> {
+  const reader = createPreviewReader({ path1: job.local, path2: job.path2 });
+  const dry = await executeRclone(core, pendingDeletesArgv(argv), ctx, (m) => reader.read(m));
+  const { deletes: list, overwrites, copies } = reader.result();
+  // An abort with none of its changes listed means the lines were not printed (a user log level above INFO): an
+  // empty list would approve nothing yet let --force delete or overwrite everything, so such a preview never counts.
+  const listed =
+    summary.safetyAbort === 'too-many-deletes' ? list.length > 0 : summary.safetyAbort === 'all-files-changed' ? list.length + copies > 0 : true;
   const complete = dry.exit.code === 0 && !dry.cancelled && listed;
   if (list.length === 0) {
     // Fall back to the aborted run's own lines: a file deleted on one side would be deleted on the other.
@@ -115,5 +117,5 @@ export async function listPendingDeletes(core: RunnerCore, argv: readonly string
       list.push(other.endsWith('/') || other.endsWith(':') ? other + d.path : `${other}/${d.path}`);
     }
   }
-  return { deletes: list, complete };
+  return { deletes: list, overwrites, complete };
 }

@@ -12,7 +12,7 @@ import { removeStaleRcloneLocks } from './rclone-lock.js';
 import { createResyncGuard, type ResyncGuardResult } from './resync-guard.js';
 import type { RcloneContext, RunInput, RunnerCore } from './run-context.js';
 import { rcloneContextFor, type PreparedRun } from './run-prepare.js';
-import { judgeApprovedRun, statePendingList, type ApprovalVerdict, type PendingApproval } from './rules/approval.js';
+import { approvedNote, judgeApprovedRun, statePendingList, type ApprovalVerdict, type PendingApproval, type PendingOverwrite } from './rules/approval.js';
 import { classifyRun, type Classification } from './rules/classify.js';
 import { afterGoodRun, nextAttempt } from './rules/follow-up.js';
 import { resyncPlan, type RunPlan } from './rules/plan.js';
@@ -32,8 +32,9 @@ export interface Attempted {
   tail: string[];
   /** The outcome is a good one (success, no changes, conflicts). */
   ok: boolean;
-  /** What a safety abort waits on (the state's beginning of the list), and the full list with its token. */
+  /** What a safety abort waits on (the state's beginning of the lists), and the full list with its token. */
   pendingDeletes: string[];
+  pendingOverwrites: PendingOverwrite[];
   approval: PendingApproval | undefined;
 }
 
@@ -144,8 +145,8 @@ function goAgain(run: RunInput, prepared: PreparedRun, loop: Loop, attempt: Atte
 }
 
 /**
- * A safety abort: the deletes it would make, previewed; an approval whose list covers every one of them runs once
- * with --force, else the list is saved and the job waits for the user (run/rules/approval.ts).
+ * A safety abort: the deletes and overwrites it would make, previewed; an approval whose list covers every one of
+ * them runs once with --force, else the list is saved and the job waits for the user (run/rules/approval.ts).
  */
 async function settleSafetyAbort(core: RunnerCore, run: RunInput, prepared: PreparedRun, loop: Loop, last: { attempt: Attempt; c: Classification }): Promise<{ attempt: Attempt; c: Classification; approval: PendingApproval | undefined }> {
   const { job, log, request, hooks } = run;
@@ -154,26 +155,26 @@ async function settleSafetyAbort(core: RunnerCore, run: RunInput, prepared: Prep
   const preview = await listPendingDeletes(core, loop.argv, job, attempt.summary, loop.ctx);
   if (request.approvalToken !== undefined && !plan.force) {
     const verdict: ApprovalVerdict = preview.complete
-      ? judgeApprovedRun(job.name, request.approvalToken, loadPendingDeletes(core.stateDir, job.name, log), preview.deletes, approvalToken)
-      : { kind: 'park', reason: 'changed', added: [], message: 'the preview of the approved run did not complete or did not list the deletes; nothing was deleted' };
+      ? judgeApprovedRun(job.name, request.approvalToken, loadPendingDeletes(core.stateDir, job.name, log), preview.deletes, approvalToken, preview.overwrites)
+      : { kind: 'park', reason: 'changed', added: [], addedOverwrites: [], message: 'the preview of the approved run did not complete or did not list its deletes and overwrites; nothing was deleted or overwritten' };
     if (verdict.kind === 'proceed' && !hooks.signal?.aborted) {
       // Kept as short as possible: the window between this preview and the forced run (docs/decisions.md).
-      log.info('approved: every delete of this run is in the approved list; running with --force', { deletes: preview.deletes.length });
+      log.info('approved: every delete and overwrite of this run is in the approved list; running with --force', { deletes: preview.deletes.length, overwrites: preview.overwrites.length });
       loop.argv = argvFor(run, prepared, plan, loop.compare.compare, { dryRun: false, force: true });
       attempt = await journaled(core, prepared, loop.argv, plan.operation, loop.ctx);
       loop.tail.push(...attempt.summary.tail);
       c = classify(run, plan, attempt, false);
       restoreAfterFailedCheck(run, loop, attempt);
-      prepared.notes.push(`approved (${preview.deletes.length} delete${preview.deletes.length === 1 ? '' : 's'})`);
+      prepared.notes.push(approvedNote(preview.deletes.length, preview.overwrites.length));
     } else if (verdict.kind === 'park') {
-      log.warn(`approval not applied: ${verdict.message}`, { added: verdict.added.length });
+      log.warn(`approval not applied: ${verdict.message}`, { added: verdict.added.length, addedOverwrites: verdict.addedOverwrites.length });
       prepared.notes.push(verdict.message);
     }
   }
   if (c.followUp !== 'pending-deletes' || attempt.cancelled) return { attempt, c, approval: undefined };
-  const approval = pendingApprovalOf(job.name, preview.deletes);
+  const approval = pendingApprovalOf(job.name, preview.deletes, preview.overwrites);
   await core.durability.flush(savePendingDeletes(core.stateDir, job.name, approval));
-  log.warn('safety abort: waiting for approval', { pendingDeletes: approval.deletes.length, token: approval.token });
+  log.warn('safety abort: waiting for approval', { pendingDeletes: approval.deletes.length, pendingOverwrites: approval.overwrites?.length ?? 0, token: approval.token });
   return { attempt, c, approval };
 }
 
@@ -208,5 +209,5 @@ export async function attemptRun(core: RunnerCore, run: RunInput, prepared: Prep
   // A dry run is ok too, but it changed nothing: only a real run's result counts here.
   const ok = isOkOutcome(c.outcome) && c.outcome !== 'dry-run';
   await followGoodRun(core, run, prepared, loop, ok);
-  return { plan: loop.plan, attempt, c, tail: loop.tail, ok, pendingDeletes: approval ? statePendingList(approval.deletes) : [], approval };
+  return { plan: loop.plan, attempt, c, tail: loop.tail, ok, pendingDeletes: approval ? statePendingList(approval.deletes) : [], pendingOverwrites: statePendingList(approval?.overwrites ?? []), approval };
 }

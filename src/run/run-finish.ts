@@ -57,7 +57,7 @@ function messageOf(c: Classification, prepared: PreparedRun): string {
 /** Records a run that reached rclone: state (unless a dry run), history, the journal closed, the end logged. */
 export async function recordRun(core: RunnerCore, run: RunInput, prepared: PreparedRun, attempted: Attempted): Promise<RunRecord> {
   const { job, log } = run;
-  const { plan, attempt, approval, pendingDeletes, ok } = attempted;
+  const { plan, attempt, approval, pendingDeletes, pendingOverwrites, ok } = attempted;
   const { c, sideCheck } = withSideCheck(attempted.c, attempted, run);
   const record = buildRunRecord({
     runId: run.runId, job: job.name, operation: plan.operation, trigger: run.request.trigger, dryRun: plan.dryRun, startedMs: run.startedMs, finishedMs: core.clock.now(),
@@ -66,7 +66,7 @@ export async function recordRun(core: RunnerCore, run: RunInput, prepared: Prepa
   let state = prepared.state;
   if (!plan.dryRun) {
     const localMounts = ok ? currentLocalMounts(job.local, core.readMountInfo) : undefined;
-    state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, ...(approval ? { approval: { token: approval.token, count: approval.deletes.length } } : {}), filtersHash: prepared.filtersHash, pairKey: recordedPairKey(prepared.pairKey, job), sideCheck, localMounts });
+    state = applyRunResult(state, record, { lockout: c.lockout, pendingDeletes, pendingOverwrites, ...(approval ? { approval: { token: approval.token, count: approval.deletes.length, overwriteCount: approval.overwrites?.length ?? 0 } } : {}), filtersHash: prepared.filtersHash, pairKey: recordedPairKey(prepared.pairKey, job), sideCheck, localMounts });
     if (!state.needsApproval) removePendingDeletes(core.stateDir, job.name);
     await saveStateNow(core, job.name, state);
   }

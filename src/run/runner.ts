@@ -209,7 +209,9 @@ export function createJobRunner(deps: JobRunnerDeps): EngineRunner {
       const stored = loadPendingDeletes(stateDir, jobName, deps.logger);
       // The state's token is the one an approval is checked against; a list that does not carry it is not shown.
       if (stored && stored.token === state.approvalToken) return stored;
-      return { token: state.approvalToken, deletes: [...state.pendingDeletes] };
+      const fallback: PendingApproval = { token: state.approvalToken, deletes: [...state.pendingDeletes] };
+      if (state.pendingOverwrites.length > 0) fallback.overwrites = [...state.pendingOverwrites];
+      return fallback;
     },
 
     history(jobName: string, limit: number): RunRecord[] {

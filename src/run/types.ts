@@ -3,6 +3,7 @@
 
 import type { GlobalSettings, JobConfig } from '../config/types.js';
 import type { LocalMounts, SideCheckFailure } from './rules/side-check.js';
+import type { PendingOverwrite } from './rules/approval.js';
 import type { Outcome } from '../api/outcomes.js';
 
 /** Per-call options (rbmctl flags, D-Bus a{sv}); they take precedence over the config. */
@@ -89,6 +90,10 @@ export interface JobState {
   approvalToken: string;
   /** Size of the full pending list (pendingDeletes may hold only its beginning). */
   pendingDeleteCount: number;
+  /** What the safety abort would overwrite (direction and destination path; the first STATE_PENDING_CAP). */
+  pendingOverwrites: PendingOverwrite[];
+  /** Size of the full list of pending overwrites. */
+  pendingOverwriteCount: number;
   consecutiveFailures: number;
   /** When a retryable failure may be retried (0 = no retry pending). */
   retryAtMs: number;
@@ -133,7 +138,7 @@ export interface JobRunner {
   readState(jobName: string): JobState;
   history(jobName: string, limit: number): RunRecord[];
   /** The full list a parked job waits on and its token (run/rules/approval.ts); optional for runners without one. */
-  pendingApproval?(jobName: string): { token: string; deletes: string[] };
+  pendingApproval?(jobName: string): { token: string; deletes: string[]; overwrites?: PendingOverwrite[] };
   /** At start-up: record a run that a killed service cut short (its history record was never written). */
   recordInterrupted?(jobName: string): void;
 }

@@ -14,6 +14,13 @@ export const MAX_PENDING_PAGE = 10_000;
 const DEFAULT_PENDING_PAGE = 1000;
 const MAX_HISTORY = 10_000;
 
+/** `3 deletes`, or `3 deletes, 2 overwrites` when the list has overwrites. */
+function pendingCounts(p: PendingApproval): string {
+  const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  const overwrites = p.overwrites?.length ?? 0;
+  return overwrites === 0 ? n(p.deletes.length, 'delete') : `${n(p.deletes.length, 'delete')}, ${n(overwrites, 'overwrite')}`;
+}
+
 export interface RunCommandsDeps {
   scheduler: Scheduler;
   runner: JobRunner;
@@ -22,14 +29,22 @@ export interface RunCommandsDeps {
   ensureNotStopping: () => void;
 }
 
-export type RunCommands = Pick<ControlApi, 'sync' | 'cancel' | 'approve' | 'history' | 'pendingDeletes' | 'pendingApproval'>;
+export type RunCommands = Pick<ControlApi, 'sync' | 'cancel' | 'approve' | 'history' | 'pendingDeletes' | 'pendingApproval' | 'pendingOverwrites'>;
 
 export function createRunCommands({ scheduler, runner, knownJob, ensureNotStopping }: RunCommandsDeps): RunCommands {
   /** The full pending list with its token, from the runner (or from the state, for runners without the full list). */
   function pendingOf(name: string): PendingApproval {
     if (runner.pendingApproval) return runner.pendingApproval(name);
     const s = runner.readState(name);
-    return s.needsApproval ? { token: s.approvalToken, deletes: [...s.pendingDeletes] } : { token: '', deletes: [] };
+    return s.needsApproval ? { token: s.approvalToken, deletes: [...s.pendingDeletes], overwrites: [...s.pendingOverwrites] } : { token: '', deletes: [] };
+  }
+
+  /** offset and limit of a page request, checked; the page size for `limit`. */
+  function pageSize(offset: unknown, limit: unknown): number {
+    for (const [arg, v] of [['offset', offset], ['limit', limit]] as const) {
+      if (!Number.isInteger(v) || (v as number) < 0) throw invalidArgs(`${arg}: expected a whole number ≥ 0, got ${quote(v)}`);
+    }
+    return limit === 0 ? DEFAULT_PENDING_PAGE : Math.min(limit as number, MAX_PENDING_PAGE);
   }
 
   function trigger(jobs: JobScheduleInfo[], request: RunRequest): number[] {
@@ -102,6 +117,14 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
       return { token: pending.token, total: pending.deletes.length, deletes: pending.deletes.slice(offset, offset + count) };
     },
 
+    pendingOverwrites(jobArg, offset, limit) {
+      const count = pageSize(offset, limit);
+      knownJob(jobArg);
+      const pending = pendingOf(jobArg);
+      const overwrites = pending.overwrites ?? [];
+      return { token: pending.token, total: overwrites.length, overwrites: overwrites.slice(offset, offset + count).map((o) => ({ to: o.to, path: o.path })) };
+    },
+
     approve(jobArg, tokenArg) {
       try {
         const name = jobArg;
@@ -110,7 +133,7 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
         if (info.paused) throw new RbmError('Paused', `job '${name}' is paused`, { hint: `Resume it first: rbmctl resume ${name}` });
         const current = pendingOf(name);
         if (current.token !== tokenArg) {
-          throw new RbmError('ApprovalStale', current.token === '' ? `job '${name}' has nothing waiting for approval (the token is from an older list)` : `job '${name}': the token is not the one of the pending list (${current.deletes.length} delete${current.deletes.length === 1 ? '' : 's'}); it changed since you reviewed it`, {
+          throw new RbmError('ApprovalStale', current.token === '' ? `job '${name}' has nothing waiting for approval (the token is from an older list)` : `job '${name}': the token is not the one of the pending list (${pendingCounts(current)}); it changed since you reviewed it`, {
             hint: `Review the list again and approve what it shows now: rbmctl approve ${name}`,
           });
         }

@@ -1,11 +1,12 @@
-// The full list a parked job waits on, beside its state: jobs/<job>/pending-deletes.json = { token, deletes }.
+// The full list a parked job waits on, beside its state: jobs/<job>/pending-deletes.json = { token, deletes,
+// overwrites? } (overwrites: [{ to, path }], absent when there are none).
 // state.json keeps only the first paths and the token, so a safety abort of 100,000 deletes does not make every
 // state read (Status, properties) parse megabytes. Written atomically; an unreadable file means "no list".
 
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { approvalToken } from './approval-token.js';
-import type { PendingApproval } from '../run/rules/approval.js';
+import type { PendingApproval, PendingOverwrite } from '../run/rules/approval.js';
 import type { Logger } from '../ports.js';
 import { jobPaths } from './paths.js';
 import { replaceFileNoSync } from './state-store.js';
@@ -34,13 +35,20 @@ export function loadPendingDeletes(baseDir: string, jobName: string, logger?: Lo
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { token, deletes } = parsed as Record<string, unknown>;
+  const { token, deletes, overwrites } = parsed as Record<string, unknown>;
   if (typeof token !== 'string' || !Array.isArray(deletes) || !deletes.every((d): d is string => typeof d === 'string')) return undefined;
-  if (approvalToken(jobName, deletes) !== token) {
+  const replaced = overwrites === undefined ? [] : overwrites;
+  if (!Array.isArray(replaced) || !replaced.every(isOverwrite)) return undefined;
+  if (approvalToken(jobName, deletes, replaced) !== token) {
     logger?.warn('the pending deletes file does not match its token; it is ignored', { job: jobName });
     return undefined;
   }
-  return { token, deletes };
+  return replaced.length === 0 ? { token, deletes } : { token, deletes, overwrites: replaced.map((o) => ({ to: o.to, path: o.path })) };
+}
+
+function isOverwrite(v: unknown): v is PendingOverwrite {
+  const o = v as Partial<PendingOverwrite> | null;
+  return typeof o === 'object' && o !== null && (o.to === 'Path1' || o.to === 'Path2') && typeof o.path === 'string';
 }
 
 export function removePendingDeletes(baseDir: string, jobName: string): void {

@@ -314,6 +314,12 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       const deletes = state.needsApproval ? state.pendingDeletes : [];
       return { token: state.needsApproval ? state.approvalToken : '', total: deletes.length, deletes: deletes.slice(offset, offset + (limit === 0 ? 1000 : limit)) };
     },
+    pendingOverwrites(name: string, offset: number, limit: number) {
+      checkFailure('pendingOverwrites', [name, offset, limit]);
+      const state = get(name).state;
+      const overwrites = state.needsApproval ? state.pendingOverwrites : [];
+      return { token: state.needsApproval ? state.approvalToken : '', total: overwrites.length, overwrites: overwrites.slice(offset, offset + (limit === 0 ? 1000 : limit)) };
+    },
     approve(name: string, token: string): Promise<number> {
       try {
         checkFailure('approve', [name, token]);

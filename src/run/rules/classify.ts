@@ -105,7 +105,13 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
   }
   if (s.safetyAbort !== undefined) {
     const what = s.safetyAbort === 'too-many-deletes' ? 'too many deletes' : 'all files were changed';
-    const c = base('needs-approval', `safety abort (${what}): nothing was deleted${s.safetyAbortText ? ` — ${s.safetyAbortText.replace(/ Run with --force if desired\.$/, '')}` : ''}`, 'Review the pending deletes and approve exactly that list with: rbmctl approve JOB (each scheduled run checks again, and syncs normally once the deletes are gone).', `safety abort: ${what}`);
+    // All files changed: the forced run's harm is mostly overwrites (a shifted clock), so the words name them.
+    const changed = s.safetyAbort === 'all-files-changed';
+    const nothing = changed ? 'nothing was deleted or overwritten' : 'nothing was deleted';
+    const hint = changed
+      ? 'Review the pending overwrites and deletes and approve exactly that list with: rbmctl approve JOB (each scheduled run checks again, and syncs normally once the changes are within the limits).'
+      : 'Review the pending deletes and approve exactly that list with: rbmctl approve JOB (each scheduled run checks again, and syncs normally once the deletes are gone).';
+    const c = base('needs-approval', `safety abort (${what}): ${nothing}${s.safetyAbortText ? ` — ${s.safetyAbortText.replace(/ Run with --force if desired\.$/, '')}` : ''}`, hint, `safety abort: ${what}`);
     c.followUp = 'pending-deletes';
     return c;
   }

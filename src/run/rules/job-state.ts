@@ -1,6 +1,7 @@
 // A job's persisted state: the initial value and validation of what was read back from disk (pure).
 
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
+import type { PendingOverwrite } from './approval.js';
 import type { JobState, Outcome } from '../types.js';
 import { isOutcome } from '../../api/outcomes.js';
 
@@ -26,6 +27,8 @@ export function initialJobState(): JobState {
     pendingDeletes: [],
     approvalToken: '',
     pendingDeleteCount: 0,
+    pendingOverwrites: [],
+    pendingOverwriteCount: 0,
     consecutiveFailures: 0,
     retryAtMs: 0,
     hashWarning: false,
@@ -53,6 +56,18 @@ function parseSideCheck(v: unknown): SideCheckFailure | null | undefined {
   return { side: v.side, path: v.path, missing: [...v.missing], filesLastSeen: v.filesLastSeen, filesNow: v.filesNow, residue: [...v.residue] };
 }
 
+/** Pending overwrites; older state files have none. */
+function parseOverwrites(v: unknown): PendingOverwrite[] | undefined {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) return undefined;
+  const out: PendingOverwrite[] = [];
+  for (const o of v as unknown[]) {
+    if (!isObject(o) || (o.to !== 'Path1' && o.to !== 'Path2') || !isStr(o.path)) return undefined;
+    out.push({ to: o.to, path: o.path });
+  }
+  return out;
+}
+
 /** Recorded mounts; older state files have none (null: nothing recorded yet, recorded after the next good run). */
 function parseLocalMounts(v: unknown): LocalMounts | null | undefined {
   if (v === undefined || v === null) return null;
@@ -71,7 +86,8 @@ export function parseJobState(value: unknown): JobState | undefined {
     v.pendingDeletes.every(isStr) && isNum(v.consecutiveFailures) && isNum(v.retryAtMs) && isBool(v.hashWarning) && isBool(v.interrupted);
   const sideCheck = parseSideCheck(v.sideCheck);
   const localMounts = parseLocalMounts(v.localMounts);
-  if (!ok || sideCheck === undefined || localMounts === undefined) return undefined;
+  const overwrites = parseOverwrites(v.pendingOverwrites);
+  if (!ok || sideCheck === undefined || localMounts === undefined || overwrites === undefined) return undefined;
   return {
     version: 1,
     resyncDone: v.resyncDone as boolean,
@@ -90,6 +106,9 @@ export function parseJobState(value: unknown): JobState | undefined {
     // Absent in states written before approvals carried a token: such a list was never handed out with one.
     approvalToken: isStr(v.approvalToken) ? v.approvalToken : '',
     pendingDeleteCount: isNum(v.pendingDeleteCount) ? v.pendingDeleteCount : (v.pendingDeletes as string[]).length,
+    // Absent in states written before overwrites were listed.
+    pendingOverwrites: overwrites,
+    pendingOverwriteCount: isNum(v.pendingOverwriteCount) ? v.pendingOverwriteCount : overwrites.length,
     consecutiveFailures: v.consecutiveFailures as number,
     retryAtMs: v.retryAtMs as number,
     hashWarning: v.hashWarning as boolean,

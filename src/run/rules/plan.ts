@@ -6,6 +6,7 @@ import type { RbmError } from '../../errors.js';
 import { hasFlag } from '../../rclone/args.js';
 import { retryDelayMs } from './retry.js';
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
+import type { PendingOverwrite } from './approval.js';
 import type { JobState, Operation, RunRecord, RunRequest } from '../types.js';
 import { lockoutRefusal } from '../../api/job-attention.js';
 import { isOkOutcome } from '../../api/outcomes.js';
@@ -106,8 +107,10 @@ export interface RunResultFacts {
   /** The run ended in a lockout nothing healed. */
   lockout: boolean;
   pendingDeletes: readonly string[];
-  /** Token and size of the full pending list after a safety abort (run/rules/approval.ts). */
-  approval?: { token: string; count: number };
+  /** The beginning of the overwrites a safety abort waits on (absent: none). */
+  pendingOverwrites?: readonly PendingOverwrite[];
+  /** Token and sizes of the full pending list after a safety abort (run/rules/approval.ts). */
+  approval?: { token: string; count: number; overwriteCount?: number };
   filtersHash: string;
   /** recordedPairKey(): recorded after any successful run. */
   pairKey: string;
@@ -130,6 +133,7 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     lastError: record.errorText,
     interrupted: false,
     pendingDeletes: [...state.pendingDeletes],
+    pendingOverwrites: [...state.pendingOverwrites],
     // Any other result means the sides passed the check (or the run never got that far): the wait is over.
     sideCheck: record.outcome === 'check-failed' ? (facts.sideCheck ?? state.sideCheck) : null,
   };
@@ -140,6 +144,8 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     next.pendingDeletes = [];
     next.approvalToken = '';
     next.pendingDeleteCount = 0;
+    next.pendingOverwrites = [];
+    next.pendingOverwriteCount = 0;
     next.lastError = '';
     next.hashWarning = record.hashWarnings > 0;
     next.pairKey = facts.pairKey;
@@ -158,6 +164,8 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
       next.pendingDeletes = [...facts.pendingDeletes];
       next.approvalToken = facts.approval?.token ?? '';
       next.pendingDeleteCount = facts.approval?.count ?? facts.pendingDeletes.length;
+      next.pendingOverwrites = [...(facts.pendingOverwrites ?? [])];
+      next.pendingOverwriteCount = facts.approval?.overwriteCount ?? next.pendingOverwrites.length;
       next.consecutiveFailures = 0;
       next.retryAtMs = 0;
       break;
