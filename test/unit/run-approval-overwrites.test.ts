@@ -66,6 +66,16 @@ test('when in doubt a copy is an overwrite: roots that do not match, or nothing 
   assert.deepEqual([r.deletes, r.copies], [['box:share/old.txt'], 6]);
 });
 
+test('only the name of a conflict copy is exempt: another file that starts with the conflicting name is an overwrite', () => {
+  const reader = createPreviewReader({ path1: '/a', path2: '/b' });
+  const line = (text: string) => reader.read({ level: 'info', text, object: undefined, stats: undefined });
+  line('- WARNING  New or changed in both paths        - report.txt');
+  line('- Path1    Queue copy to Path2                 - /b/report.txt..path1');
+  line('- Path1    Queue copy to Path2                 - /b/report.txt.conflict1');
+  line('- Path1    Queue copy to Path2                 - /b/report.txt.bak');
+  assert.deepEqual(reader.result().overwrites, [{ to: 'Path2', path: '/b/report.txt.bak' }]);
+});
+
 test('the token covers deletes and overwrites with their direction; a deletes-only list keeps its earlier token', () => {
   const deletes = ['/r/a', '/r/b'];
   const overwrites = [to2('f1.txt'), to2('f2.txt')];

@@ -10,6 +10,9 @@ const DELTA = /^-\s+(Path1|Path2|WARNING)?\s*(.*?)\s+- (.*)$/;
 /** `Synching Path1 "<root>" with Path2 "<root>"`: the roots as rclone prints them in front of every full path. */
 const SYNCHING = /^Synching Path1 "(.*)" with Path2 "(.*)"$/;
 
+/** What rclone appends to a conflict's copies: `..path1` (1.60), `.conflict1` or `.<conflict_suffix>2` (1.66+). */
+const CONFLICT_COPY_SUFFIX = /^(?:\.\.path[12]|\.[A-Za-z_-]+\d+)$/;
+
 /** The two roots as configured (the local path, Path2); rclone's own spelling from the preview is tried first. */
 export interface PreviewRoots {
   path1: string;
@@ -84,7 +87,10 @@ export function createPreviewReader(roots: PreviewRoots): PreviewReader {
     if (deleted[to].has(rel)) return true; // deleted there since the last run: the copy restores it
     if (isNew[other(to)].has(rel)) return true; // new on the source, unknown to the destination
     // A conflict's renamed copy (`f..path1` on 1.60, `f.conflict1` on 1.66+): a new name beside the conflict's file.
-    for (let dot = rel.indexOf('.'); dot > 0; dot = rel.indexOf('.', dot + 1)) if (conflicts.has(rel.slice(0, dot))) return true;
+    // Only that exact shape counts: `report.txt.bak` beside a conflicting `report.txt` is an ordinary file.
+    for (let dot = rel.indexOf('.'); dot > 0; dot = rel.indexOf('.', dot + 1)) {
+      if (conflicts.has(rel.slice(0, dot)) && CONFLICT_COPY_SUFFIX.test(rel.slice(dot))) return true;
+    }
     return false;
   }
 
