@@ -47,6 +47,7 @@ function badCalls(bad: BadName): BadCall[] {
     { member: 'AddJob', signature: 'sa{sv}', busctl: [n, '0'], gdbus: [gv(n), '{}'], message: singleNameMessage(bad, 'name') },
     { member: 'RemoveJob', signature: 's', busctl: [n], gdbus: [gv(n)], message: singleNameMessage(bad, 'name') },
     { member: 'PendingDeletes', signature: 's', busctl: [n], gdbus: [gv(n)], message: singleNameMessage(bad, 'job') },
+    { member: 'PendingOverwrites', signature: 'suu', busctl: [n, '0', '10'], gdbus: [gv(n), '0', '10'], message: singleNameMessage(bad, 'job') },
     { member: 'Approve', signature: 'ss', busctl: [n, TOKEN], gdbus: [gv(n), gv(TOKEN)], message: singleNameMessage(bad, 'job') },
   ];
   // History('') is every job's history (docs/dbus.md), not a name.

@@ -130,7 +130,7 @@ test(`D-Bus fuzzer against the real service: ${figure(400, 5000)} calls with ran
   const clientErrors: string[] = [];
   raw.on('error', (e: unknown) => clientErrors.push(String(e)));
   const members: [path: string, iface: string, member: string, signature: string][] = [
-    ...Object.entries({ Sync: 'asa{sv}', Status: '', ListJobs: '', Reload: '', AddJob: 'sa{sv}', RemoveJob: 's', Pause: 'as', Resume: 'as', Cancel: 'as', History: 'su', PendingDeletes: 's', PendingApproval: 'suu', Approve: 'ss' }).map(
+    ...Object.entries({ Sync: 'asa{sv}', Status: '', ListJobs: '', Reload: '', AddJob: 'sa{sv}', RemoveJob: 's', Pause: 'as', Resume: 'as', Cancel: 'as', History: 'su', PendingDeletes: 's', PendingApproval: 'suu', PendingOverwrites: 'suu', Approve: 'ss' }).map(
       ([m, sig]) => [OBJECT_PATH, MANAGER_INTERFACE, m, sig] as [string, string, string, string],
     ),
     [jobObjectPath('fuzz'), JOB_INTERFACE, 'Sync', 'a{sv}'],
