@@ -133,9 +133,14 @@ export function buildRunEnv(input: Pick<RunArgvInput, 'job' | 'global' | 'operat
  * `--dry-run --force`. --force is safe here only because --dry-run changes no file and no listing.
  */
 export function pendingDeletesArgv(argv: readonly string[]): string[] {
-  const out = argv.filter((arg) => arg !== '--dry-run' && arg !== '--force');
-  return [...out, '--dry-run', '--force'];
+  // The preview is parsed, never shown: its Queue lines are INFO, so the user's log level (NOTICE, -q) must not hide
+  // them, or an empty list would be approved while --force changes everything.
+  const out = argv.filter((arg) => arg !== '--dry-run' && arg !== '--force' && (arg === '-v' || !LOG_LEVEL_FLAG.test(arg)));
+  return [...out, ...(out.includes('-v') ? [] : ['-v']), '--dry-run', '--force'];
 }
+
+/** Flags that set rclone's log level (values are always attached with `=` in our argv). */
+const LOG_LEVEL_FLAG = /^(?:--log-level(?:=.*)?|--quiet|-q|-v+|--verbose(?:=.*)?)$/;
 
 /** Global and job rclone options that apply to helper commands (mkdir, lsf, touch): bisync's own flags are left out. */
 export function rcloneOnlyFlags(job: JobConfig, global: GlobalSettings): string[] {

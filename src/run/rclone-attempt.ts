@@ -104,12 +104,12 @@ export function executeRclone(core: RunnerCore, argv: readonly string[], ctx: Rc
 export async function listPendingDeletes(core: RunnerCore, argv: readonly string[], job: JobConfig, summary: OutputSummary, ctx: RcloneContext): Promise<{ deletes: string[]; overwrites: PendingOverwrite[]; complete: boolean }> {
   const reader = createPreviewReader({ path1: job.local, path2: job.path2 });
   const dry = await executeRclone(core, pendingDeletesArgv(argv), ctx, (m) => reader.read(m));
-  const { deletes: list, overwrites, copies } = reader.result();
+  const { deletes: list, overwrites, unreadable } = reader.result();
   // An abort with none of its changes listed means the lines were not printed (a user log level above INFO): an
   // empty list would approve nothing yet let --force delete or overwrite everything, so such a preview never counts.
   const listed =
-    summary.safetyAbort === 'too-many-deletes' ? list.length > 0 : summary.safetyAbort === 'all-files-changed' ? list.length + copies > 0 : true;
-  const complete = dry.exit.code === 0 && !dry.cancelled && listed;
+    summary.safetyAbort === 'too-many-deletes' ? list.length > 0 : summary.safetyAbort === 'all-files-changed' ? list.length + overwrites.length > 0 : true;
+  const complete = dry.exit.code === 0 && !dry.cancelled && listed && unreadable === 0;
   if (list.length === 0) {
     // Fall back to the aborted run's own lines: a file deleted on one side would be deleted on the other.
     for (const d of summary.deletedFiles) {

@@ -108,6 +108,12 @@ test('a relative local path or a path2 starting with a dash is refused', () => {
   assert.throws(() => argv({ job: makeJob({ rcloneOptions: { 'a=b': 'x' } }) }), /invalid rclone option name/);
 });
 
+test('the pending-deletes dry run prints INFO whatever log level the user chose (its Queue lines are INFO)', () => {
+  const base = ['bisync', '/a', '/b', '--use-json-log', '--log-level=NOTICE', '--stats=1s'];
+  assert.deepEqual(pendingDeletesArgv(base), ['bisync', '/a', '/b', '--use-json-log', '--stats=1s', '-v', '--dry-run', '--force']);
+  assert.deepEqual(pendingDeletesArgv(['bisync', '/a', '/b', '-q', '--verbose=2']), ['bisync', '/a', '/b', '-v', '--dry-run', '--force']);
+});
+
 test('the pending-deletes dry run is the same argv plus --dry-run --force', () => {
   const base = argv();
   assert.deepEqual(pendingDeletesArgv(base), [...base, '--dry-run', '--force']);

@@ -27,11 +27,14 @@ function readPreview(version: string, roots = { path1: `${ROOT}/one`, path2: `${
   return reader.result();
 }
 
-test('a real preview of "all files were changed": every copy over an existing file is an overwrite; new files, restores and conflict copies are not (1.60 and 1.75)', () => {
+test('a real preview of "all files were changed": every copy over an existing file is an overwrite, and so are a conflict\'s copies; new files and restores are not (1.60 and 1.75)', () => {
   const expected = ['f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt', 'f6.txt', 'f7.txt', 'f8.txt', 'sub/s.txt'].map(to2);
   for (const version of ['1.60', '1.75']) {
     const preview = readPreview(version);
-    assert.deepEqual(canonicalOverwrites(preview.overwrites), canonicalOverwrites(expected), version);
+    const conflictCopies = preview.overwrites.filter((o) => /\/f9\.[^/]+$/.test(o.path) && !o.path.endsWith('/f9.txt'));
+    assert.equal(conflictCopies.length, 2, `${version}: f9's two conflict copies are listed`);
+    const others = preview.overwrites.filter((o) => !conflictCopies.includes(o));
+    assert.deepEqual(canonicalOverwrites(others), canonicalOverwrites(expected), version);
     assert.deepEqual(preview.deletes, [], version);
     // f10.txt (deleted on Path2: restored), new.txt (new on Path1), f9's two conflict copies: 13 copies in all.
     assert.equal(preview.copies, 13, version);
@@ -41,7 +44,7 @@ test('a real preview of "all files were changed": every copy over an existing fi
 test('when in doubt a copy is an overwrite: roots that do not match, or nothing said about the file', () => {
   for (const version of ['1.60', '1.75']) {
     // The Synching line names the printed roots, so a differently spelled configured root still matches.
-    assert.equal(readPreview(version, { path1: '/elsewhere/one', path2: '/elsewhere/two' }).overwrites.length, 9, version);
+    assert.equal(readPreview(version, { path1: '/elsewhere/one', path2: '/elsewhere/two' }).overwrites.length, 11, version);
   }
   const reader = createPreviewReader({ path1: '/a', path2: 'box:share' });
   const line = (text: string) => reader.read({ level: 'info', text, object: undefined, stats: undefined });
@@ -66,14 +69,25 @@ test('when in doubt a copy is an overwrite: roots that do not match, or nothing 
   assert.deepEqual([r.deletes, r.copies], [['box:share/old.txt'], 6]);
 });
 
-test('only the name of a conflict copy is exempt: another file that starts with the conflicting name is an overwrite', () => {
+test('a path the log cannot carry exactly (a newline, trailing blanks) makes the preview unreadable, never a shorter name', () => {
+  const reader = createPreviewReader({ path1: '/a', path2: '/b' });
+  const line = (text: string) => reader.read({ level: 'info', text, object: undefined, stats: undefined });
+  line('- Path1    Queue delete                        - /b/x\nevil');
+  line('- Path1    Queue copy to Path2                 - /b/a.txt  ');
+  line('- Path1    Queue delete                        - /b/plain.txt');
+  const r = reader.result();
+  assert.equal(r.unreadable, 2);
+  for (const version of ['1.60', '1.75']) assert.equal(readPreview(version).unreadable, 0, `${version}: a real preview is readable`);
+});
+
+test('a conflict\'s copies and files named like them are all listed: a name cannot tell a new copy from an existing file', () => {
   const reader = createPreviewReader({ path1: '/a', path2: '/b' });
   const line = (text: string) => reader.read({ level: 'info', text, object: undefined, stats: undefined });
   line('- WARNING  New or changed in both paths        - report.txt');
   line('- Path1    Queue copy to Path2                 - /b/report.txt..path1');
   line('- Path1    Queue copy to Path2                 - /b/report.txt.conflict1');
   line('- Path1    Queue copy to Path2                 - /b/report.txt.bak');
-  assert.deepEqual(reader.result().overwrites, [{ to: 'Path2', path: '/b/report.txt.bak' }]);
+  assert.deepEqual(reader.result().overwrites.map((o) => o.path), ['/b/report.txt..path1', '/b/report.txt.conflict1', '/b/report.txt.bak']);
 });
 
 test('the token covers deletes and overwrites with their direction; a deletes-only list keeps its earlier token', () => {

@@ -1,6 +1,6 @@
 // What a forced run would destroy, read from rclone's `--dry-run --force` preview (pure): every delete, and every
 // copy that replaces a file the destination holds now (an overwrite). A copy of a file the destination lacks (a new
-// file, a file deleted there since the last run, a conflict copy under its new name) destroys nothing.
+// file, a file deleted there since the last run) destroys nothing; a conflict's renamed copy is listed all the same.
 
 import type { RcloneMessage, Side } from '../../rclone/output.js';
 import type { PendingOverwrite } from './approval.js';
@@ -9,9 +9,6 @@ import type { PendingOverwrite } from './approval.js';
 const DELTA = /^-\s+(Path1|Path2|WARNING)?\s*(.*?)\s+- (.*)$/;
 /** `Synching Path1 "<root>" with Path2 "<root>"`: the roots as rclone prints them in front of every full path. */
 const SYNCHING = /^Synching Path1 "(.*)" with Path2 "(.*)"$/;
-
-/** What rclone appends to a conflict's copies: `..path1` (1.60), `.conflict1` or `.<conflict_suffix>2` (1.66+). */
-const CONFLICT_COPY_SUFFIX = /^(?:\.\.path[12]|\.[A-Za-z_-]+\d+)$/;
 
 /** The two roots as configured (the local path, Path2); rclone's own spelling from the preview is tried first. */
 export interface PreviewRoots {
@@ -24,6 +21,11 @@ export interface PreviewChanges {
   deletes: string[];
   overwrites: PendingOverwrite[];
   copies: number;
+  /**
+   * Queue lines whose path cannot be read exactly (a newline in it, or blanks at its end that the log trims): such a
+   * preview cannot be the list a user approves, since the name shown would not be the file changed.
+   */
+  unreadable: number;
 }
 
 export interface PreviewReader {
@@ -55,13 +57,14 @@ export function createPreviewReader(roots: PreviewRoots): PreviewReader {
   const printed: Record<Side, string> = { Path1: '', Path2: '' };
   const isNew: Record<Side, Set<string>> = { Path1: new Set(), Path2: new Set() };
   const deleted: Record<Side, Set<string>> = { Path1: new Set(), Path2: new Set() };
-  const conflicts = new Set<string>();
   const copies: PendingOverwrite[] = [];
   const deletes: string[] = [];
+  let unreadable = 0;
 
   function read(message: RcloneMessage): void {
     if (message.stats) return;
-    const line = message.text.split('\n', 1)[0]?.trim() ?? '';
+    const raw = message.text.split('\n', 1)[0] ?? '';
+    const line = raw.trim();
     const synching = SYNCHING.exec(line);
     if (synching) {
       printed.Path1 = synching[1] ?? '';
@@ -74,9 +77,9 @@ export function createPreviewReader(roots: PreviewRoots): PreviewReader {
     const action = delta[2] ?? '';
     const subject = delta[3] ?? '';
     const copyTo = /^Queue copy to (Path[12])$/.exec(action)?.[1];
+    if ((copyTo !== undefined || action === 'Queue delete') && (message.text.trimEnd() !== raw.trimEnd() || /\s$/.test(raw.replace(/\n$/, '')))) unreadable++;
     if (copyTo === 'Path1' || copyTo === 'Path2') copies.push({ to: copyTo, path: subject });
     else if (action === 'Queue delete') deletes.push(subject);
-    else if (side === 'WARNING' && action === 'New or changed in both paths') conflicts.add(subject);
     else if ((side === 'Path1' || side === 'Path2') && action === 'File is new') isNew[side].add(subject);
     else if ((side === 'Path1' || side === 'Path2') && action === 'File was deleted') deleted[side].add(subject);
   }
@@ -86,11 +89,8 @@ export function createPreviewReader(roots: PreviewRoots): PreviewReader {
     if (isNew[to].has(rel)) return false; // new on the destination too: it is there
     if (deleted[to].has(rel)) return true; // deleted there since the last run: the copy restores it
     if (isNew[other(to)].has(rel)) return true; // new on the source, unknown to the destination
-    // A conflict's renamed copy (`f..path1` on 1.60, `f.conflict1` on 1.66+): a new name beside the conflict's file.
-    // Only that exact shape counts: `report.txt.bak` beside a conflicting `report.txt` is an ordinary file.
-    for (let dot = rel.indexOf('.'); dot > 0; dot = rel.indexOf('.', dot + 1)) {
-      if (conflicts.has(rel.slice(0, dot)) && CONFLICT_COPY_SUFFIX.test(rel.slice(dot))) return true;
-    }
+    // A conflict's renamed copies (`f..path1`, `f.conflict1`) are listed too: their names cannot tell them from an
+    // existing file of the same name (an earlier conflict's copy, `report.txt.old1`), and listing more is safe.
     return false;
   }
 
@@ -99,7 +99,7 @@ export function createPreviewReader(roots: PreviewRoots): PreviewReader {
       const rel = relativeTo([printed[copy.to], copy.to === 'Path1' ? roots.path1 : roots.path2], copy.path);
       return rel === undefined || !destinationLacks(copy.to, rel);
     });
-    return { deletes: [...deletes], overwrites, copies: copies.length };
+    return { deletes: [...deletes], overwrites, copies: copies.length, unreadable };
   }
 
   return { read, result };
