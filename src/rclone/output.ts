@@ -121,6 +121,20 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 const TEXT_PREFIX = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? (?:(DEBUG|INFO|NOTICE|ERROR|CRITICAL|EMERGENCY|ALERT|WARNING)\s*: ?)?(.*)$/;
 // `- Path1   Renaming Path1 copy   - /full/path`
 const DELTA_LINE = /^-\s+(Path1|Path2|WARNING)?\s*(.*?)\s+- (.*)$/;
+
+/** One of bisync's delta lines (`- Path1    Queue copy to Path2    - <path>`, 1.60 and 1.75 alike): its side, action and subject. */
+export interface DeltaLine {
+  side: 'Path1' | 'Path2' | 'WARNING' | undefined;
+  action: string;
+  subject: string;
+}
+
+/** The delta line in `line` (trimmed, colours removed), or undefined for any other line. */
+export function parseDeltaLine(line: string): DeltaLine | undefined {
+  const m = DELTA_LINE.exec(line);
+  if (!m) return undefined;
+  return { side: m[1] as DeltaLine['side'], action: m[2] ?? '', subject: m[3] ?? '' };
+}
 const UNREACHABLE = [
   /Failed to create file system/i,
   /connection refused/i,
@@ -304,11 +318,9 @@ export function createOutputParser(options: OutputParserOptions = {}): OutputPar
       if (currentConflict?.path === name) currentConflict = undefined;
       return;
     }
-    const delta = DELTA_LINE.exec(firstLine);
+    const delta = parseDeltaLine(firstLine);
     if (!delta) return;
-    const side = delta[1];
-    const action = delta[2] ?? '';
-    const subject = delta[3] ?? '';
+    const { side, action, subject } = delta;
     if (side === 'WARNING' && /New or changed in both paths/.test(action)) {
       currentConflict = { path: subject, copies: [] };
       pushBounded(s.conflicts, currentConflict);

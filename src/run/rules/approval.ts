@@ -2,7 +2,7 @@
 // and overwrites a forced run would make, identified by a token; an approval names that token, and the approved run
 // proceeds with --force only when every delete and every overwrite it would now make is in the approved list.
 
-import type { RcloneMessage, Side } from '../../rclone/output.js';
+import { parseDeltaLine, type RcloneMessage, type Side } from '../../rclone/output.js';
 
 /** At most this many pending deletes are kept in state.json (the full list lives beside it, see state/pending-deletes.ts). */
 export const STATE_PENDING_CAP = 1000;
@@ -127,8 +127,8 @@ export function judgeApprovedRun(
 /** The path of a `Queue delete - <full path>` line (rclone's plan of one delete), undefined for other lines. */
 export function queuedDeleteOf(message: RcloneMessage): string | undefined {
   if (message.stats) return undefined;
-  const match = /^-\s+(?:Path1|Path2)?\s*Queue delete\s+- (.*)$/.exec(message.text.split('\n', 1)[0]?.trim() ?? '');
-  return match?.[1];
+  const delta = parseDeltaLine(message.text.split('\n', 1)[0]?.trim() ?? '');
+  return delta?.action === 'Queue delete' ? delta.subject : undefined;
 }
 
 /** The first STATE_PENDING_CAP entries (paths or overwrites), for state.json and the job status. */

@@ -2,11 +2,9 @@
 // copy that replaces a file the destination holds now (an overwrite). A copy of a file the destination lacks (a new
 // file, a file deleted there since the last run) destroys nothing; a conflict's renamed copy is listed all the same.
 
-import type { RcloneMessage, Side } from '../../rclone/output.js';
+import { parseDeltaLine, type RcloneMessage, type Side } from '../../rclone/output.js';
 import type { PendingOverwrite } from './approval.js';
 
-/** `- Path1    Queue copy to Path2    - /full/path` and the other delta lines (1.60 and 1.75, colours removed). */
-const DELTA = /^-\s+(Path1|Path2|WARNING)?\s*(.*?)\s+- (.*)$/;
 /** `Synching Path1 "<root>" with Path2 "<root>"`: the roots as rclone prints them in front of every full path. */
 const SYNCHING = /^Synching Path1 "(.*)" with Path2 "(.*)"$/;
 
@@ -71,11 +69,9 @@ export function createPreviewReader(roots: PreviewRoots): PreviewReader {
       printed.Path2 = synching[2] ?? '';
       return;
     }
-    const delta = DELTA.exec(line);
+    const delta = parseDeltaLine(line);
     if (!delta) return;
-    const side = delta[1];
-    const action = delta[2] ?? '';
-    const subject = delta[3] ?? '';
+    const { side, action, subject } = delta;
     const copyTo = /^Queue copy to (Path[12])$/.exec(action)?.[1];
     if ((copyTo !== undefined || action === 'Queue delete') && (message.text.trimEnd() !== raw.trimEnd() || /\s$/.test(raw.replace(/\n$/, '')))) unreadable++;
     if (copyTo === 'Path1' || copyTo === 'Path2') copies.push({ to: copyTo, path: subject });
