@@ -3,7 +3,16 @@
 // the child on the run's cancel, an optional timeout or the caller's request, and always wait until it is reaped.
 // None of these commands holds bisync state, so one signal is a safe stop (the bisync itself: rules/stop-policy.ts).
 
-import type { Child, Clock, ExitStatus, OutputStream, SignalName, SpawnOptions, Spawner } from '../ports.js';
+import type { Child, Clock, ExitStatus, Logger, OutputStream, SignalName, SpawnOptions, Spawner } from '../ports.js';
+
+/** What a step that runs helper commands needs (seed, the resync guard, the side check). */
+export interface HelperCommandDeps {
+  spawner: Spawner;
+  logger: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  /** CPU priority of the rclone processes (rclone_nice). */
+  spawnOptions?: Pick<SpawnOptions, 'nice' | 'onNiceError'>;
+}
 
 export interface HelperCommand {
   spawner: Spawner;

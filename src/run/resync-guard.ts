@@ -22,9 +22,9 @@ import {
   type KeptVersion,
   type Side,
 } from './rules/resync-guard.js';
-import type { ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
+import type { ExitStatus } from '../ports.js';
 import { FILE_MODE } from '../state/paths.js';
-import { runHelperCommand } from './helper-command.js';
+import { runHelperCommand, type HelperCommandDeps } from './helper-command.js';
 
 export interface ResyncGuardInput {
   job: JobConfig;
@@ -39,12 +39,7 @@ export interface ResyncGuardInput {
   signal?: AbortSignal | undefined;
 }
 
-export interface ResyncGuardDeps {
-  spawner: Spawner;
-  logger: Logger;
-  env: Readonly<Record<string, string | undefined>>;
-  spawnOptions?: Pick<SpawnOptions, 'nice' | 'onNiceError'>;
-}
+export type ResyncGuardDeps = HelperCommandDeps;
 
 /** What stopped the resync from starting, shaped like a run attempt so the runner records it like one. */
 export interface GuardStop {

@@ -10,16 +10,11 @@ import { mergeOptionMaps } from '../rclone/flags.js';
 import type { GlobalSettings, JobConfig } from '../config/types.js';
 import { CHECK_FILENAME, rcloneOnlyEnv, rcloneOnlyFlags } from '../rclone/args.js';
 import { createOutputParser, type OutputSummary } from '../rclone/output.js';
-import type { ExitStatus, Logger, SpawnOptions, Spawner } from '../ports.js';
-import { runHelperCommand } from './helper-command.js';
+import type { ExitStatus } from '../ports.js';
+import { runHelperCommand, type HelperCommandDeps } from './helper-command.js';
 
-export interface SeedDeps {
-  spawner: Spawner;
-  logger: Logger;
+export interface SeedDeps extends HelperCommandDeps {
   rclone: string;
-  env: Readonly<Record<string, string | undefined>>;
-  /** CPU priority of the rclone processes (rclone_nice). */
-  spawnOptions?: Pick<SpawnOptions, 'nice' | 'onNiceError'>;
 }
 
 /** A setup command that failed: what ran, how it ended and what it printed. */

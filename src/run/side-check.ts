@@ -12,10 +12,10 @@ import {
   type LocalMounts, type MountFacts, type SideCheckFailure, type SideFacts,
 } from './rules/side-check.js';
 import type { RunPlan } from './rules/plan.js';
-import type { Logger, SpawnOptions, Spawner } from '../ports.js';
+import type { Logger } from '../ports.js';
 import { ensurePrivateDir } from '../state/paths.js';
 import { checkFilename } from './seed.js';
-import { runHelperCommand } from './helper-command.js';
+import { runHelperCommand, type HelperCommandDeps } from './helper-command.js';
 
 export const MOUNTINFO_PATH = '/proc/self/mountinfo';
 
@@ -23,11 +23,7 @@ export function readProcMountInfo(): string {
   return readFileSync(MOUNTINFO_PATH, 'utf8');
 }
 
-export interface SideCheckDeps {
-  spawner: Spawner;
-  logger: Logger;
-  env: Readonly<Record<string, string | undefined>>;
-  spawnOptions?: Pick<SpawnOptions, 'nice' | 'onNiceError'>;
+export interface SideCheckDeps extends HelperCommandDeps {
   /** The text of /proc/self/mountinfo (injected so tests can describe mounts). */
   readMountInfo: () => string;
   signal?: AbortSignal | undefined;

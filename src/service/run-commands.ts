@@ -108,12 +108,9 @@ export function createRunCommands({ scheduler, runner, knownJob, ensureNotStoppi
 
     pendingApproval(jobArg, offset, limit) {
       const name = jobArg;
-      for (const [arg, v] of [['offset', offset], ['limit', limit]] as const) {
-        if (!Number.isInteger(v) || v < 0) throw invalidArgs(`${arg}: expected a whole number ≥ 0, got ${quote(v)}`);
-      }
+      const count = pageSize(offset, limit);
       knownJob(name);
       const pending = pendingOf(name);
-      const count = limit === 0 ? DEFAULT_PENDING_PAGE : Math.min(limit, MAX_PENDING_PAGE);
       return { token: pending.token, total: pending.deletes.length, deletes: pending.deletes.slice(offset, offset + count) };
     },
 
