@@ -18,6 +18,11 @@ export function run(command: string, args: readonly string[], options: { env?: N
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr + String(e) }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A child that exits before reading its input (rbmctl refusing a bad name at once) closes the pipe: EPIPE on our
+    // side is not the test's outcome, the exit code and output are.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') stderr += String(e);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
