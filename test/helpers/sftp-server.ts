@@ -1,7 +1,9 @@
 // A real `rclone serve sftp` on 127.0.0.1 with a throwaway rclone config that names it as a remote.
 // The port is picked by the kernel (--addr 127.0.0.1:0) and read from the server's log; stop() and
-// start() reuse the same port, so a remote can go down and come back. --dir-cache-time=0s: tests write to the
-// served directory behind the server's back, so its VFS must not cache listings.
+// start() reuse the same port, so a remote can go down and come back. --dir-cache-time=1ms: tests write to the
+// served directory behind the server's back, so its VFS must not cache listings; not 0s, because from rclone 1.7x a
+// zero cache time re-arms the VFS's per-directory cache cleanup at once, forever: thousands of goroutines contending
+// on one lock, and every later request on that server slower than the one before (seen as a CI run that never ended).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +25,7 @@ export const SFTP_USER = 'rbm';
 export const SFTP_PASS = 'rbm-test-pass';
 
 function launch(rclone: string, root: string, addr: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(rclone, ['serve', 'sftp', root, `--addr=${addr}`, `--user=${SFTP_USER}`, `--pass=${SFTP_PASS}`, '--authorized-keys=', '--dir-cache-time=0s', '--log-level=NOTICE'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(rclone, ['serve', 'sftp', root, `--addr=${addr}`, `--user=${SFTP_USER}`, `--pass=${SFTP_PASS}`, '--authorized-keys=', '--dir-cache-time=1ms', '--log-level=NOTICE'], { stdio: ['ignore', 'ignore', 'pipe'], env });
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => {
