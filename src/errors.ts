@@ -54,6 +54,9 @@ export function daemonExitCode(exit: DaemonExit): number {
 
 export const EXIT_OK = 0;
 
+/** `rbmctl status` when any job's health is not ok (attention, failing or stale): for cron, monitoring and status bars. */
+export const EXIT_JOBS_NEED_ATTENTION = 13;
+
 /**
  * When several runs end differently, the most serious exit code wins (rbmctl sync, one-shot and --wait):
  * no such job, internal error, failed, needs resync, needs approval, check failed, already running, cancelled, retryable.

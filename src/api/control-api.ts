@@ -12,6 +12,13 @@ export type ServiceState = 'starting' | 'running' | 'reloading' | 'stopping';
  */
 export type JobActivity = 'idle' | 'queued' | 'running' | 'paused' | 'needs-resync' | 'needs-approval' | 'check-failed' | 'inactive';
 
+/**
+ * One word for how a job is doing (issue 15), decided in src/api/health.ts: ok; attention: it waits for a person
+ * (approval, resync, a side that looks unmounted); failing: its runs failed N times in a row; stale: it has not
+ * succeeded for stale_after, whatever the reason.
+ */
+export type JobHealth = 'ok' | 'attention' | 'stale' | 'failing';
+
 export interface JobStatus {
   name: string;
   config: JobConfig;
@@ -27,6 +34,11 @@ export interface JobStatus {
   cpuLimitNotApplied: boolean;
   /** Set when same-size edits within the remote's modtime precision cannot be detected for this job (rclone 1.60, no common hash). */
   checksumNote?: string | undefined;
+  health: JobHealth;
+  /** Why the health is not ok, one sentence naming what to do ('' when ok). */
+  healthReason: string;
+  /** Notifications for this job are silenced until then (ms since the epoch; 0 = not snoozed). The job's own or the global snooze, the later. */
+  snoozedUntilMs: number;
 }
 
 /** The service-level half of the status: cheap whatever the number of jobs (manager properties, STATUS=). */
@@ -39,6 +51,10 @@ export interface ServiceSummary {
   rcloneVersion: string;
   runningJobs: string[];
   queuedJobs: string[];
+  /** Jobs whose health is not ok, in config order. */
+  attentionJobs: string[];
+  /** `rbmctl snooze` without a job: every job is silenced until then (ms since the epoch; 0 = not snoozed). */
+  snoozedUntilMs: number;
 }
 
 export interface ServiceStatus extends ServiceSummary {
@@ -114,5 +130,12 @@ export interface ControlApi {
    * holds. Throws ApprovalStale when the token is not the current list's. Resolves with the run id.
    */
   approve(job: string, token: string): Promise<number>;
+  /**
+   * Silence notifications and the on_attention hook for these jobs (empty: all jobs, new ones too) for `seconds`
+   * from now; the state and the health stay visible. Kept across restarts.
+   */
+  snooze(jobs: readonly string[], seconds: number): void;
+  /** End a snooze (empty: the global one and every job's). */
+  unsnooze(jobs: readonly string[]): void;
   on<E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]): Unsubscribe;
 }

@@ -15,7 +15,7 @@ import { flagSupport } from '../rclone/caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
 import { schemaErrors } from './schema.js';
 import { jobNameProblem } from '../api/requests.js';
-import type { Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
+import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
 import { decodeConfigText, nowhere, readYamlSource } from './yaml-source.js';
 import type { Locator, PathSegment } from './yaml-source.js';
 
@@ -29,6 +29,11 @@ export interface ParseOptions {
 }
 
 /** Values used for keys the file leaves out. */
+/** Alert settings when the config says nothing (issue 15). */
+export const DEFAULT_ALERTS: AlertSettings = Object.freeze({ notifications: 'attention', onAttention: Object.freeze([]), staleAfterSec: undefined, failuresBeforeAlert: 3 });
+/** The default action of a notification: a terminal showing the job (x-terminal-emulator is Debian's alternative). */
+export const DEFAULT_DETAILS_COMMAND: readonly string[] = Object.freeze(['x-terminal-emulator', '-e', 'rbmctl', 'status', '{job}']);
+
 export const DEFAULTS = Object.freeze({
   redirectRcloneLogOutput: false,
   maxCpuUsagePercent: 100,
@@ -307,6 +312,8 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     bisyncOptions: maps.bisync_options,
     resyncOptions: maps.resync_options,
     jobDefaults,
+    alerts: DEFAULT_ALERTS,
+    detailsCommand: DEFAULT_DETAILS_COMMAND,
   };
 }
 
@@ -403,6 +410,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
       rcloneOptions: maps.rclone_options,
       bisyncOptions: maps.bisync_options,
       resyncOptions: maps.resync_options,
+      alerts: DEFAULT_ALERTS,
     },
   };
 }

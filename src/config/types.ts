@@ -10,6 +10,20 @@ export type OptionMap = Readonly<Record<string, OptionValue>>;
 export type ConflictResolve = 'none' | 'path1' | 'path2' | 'newer' | 'older' | 'larger' | 'smaller';
 export type ConflictLoser = 'num' | 'pathname' | 'delete';
 
+/** Which events reach the desktop and the on_attention hook: every problem and recovery, only what needs a person, nothing. */
+export type NotificationLevel = 'all' | 'attention' | 'none';
+
+/** How a job tells the person (issue 15): a job's own keys win over the global ones. */
+export interface AlertSettings {
+  notifications: NotificationLevel;
+  /** argv of the user's hook run for each notification event ([] = none); never through a shell. */
+  onAttention: readonly string[];
+  /** A job that has not succeeded for this long is stale; undefined = three schedule periods, at least one hour. */
+  staleAfterSec: number | undefined;
+  /** Failed (or retryable) runs in a row before the job is `failing` and announced. */
+  failuresBeforeAlert: number;
+}
+
 export interface GlobalSettings {
   /** Absolute directory that relative job `local` paths are resolved against. */
   localBasePath: string;
@@ -35,6 +49,10 @@ export interface GlobalSettings {
   resyncOptions: OptionMap;
   /** Defaults for the job keys of the same names (a job's own value wins). */
   jobDefaults: JobDefaults;
+  /** The global alert settings (a job's `alerts` has them merged in). */
+  alerts: AlertSettings;
+  /** argv run by a notification's default action; `{job}` is replaced by the job's name. */
+  detailsCommand: readonly string[];
 }
 
 /** Job-level safety and conflict keys that may also be set once at the top level for every job. */
@@ -78,6 +96,8 @@ export interface JobConfig {
   rcloneOptions: OptionMap;
   bisyncOptions: OptionMap;
   resyncOptions: OptionMap;
+  /** The job's alert settings, global ones merged in. */
+  alerts: AlertSettings;
 }
 
 export interface Config {

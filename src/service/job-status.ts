@@ -55,6 +55,10 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       progress: info.running ? progress.get(info.name) : undefined,
       cpuLimitNotApplied: cpuLimitNotApplied(),
       checksumNote: checksumNoteOf(info.config),
+      // Placeholder until src/api/health.ts decides (issue 15).
+      health: 'ok',
+      healthReason: '',
+      snoozedUntilMs: 0,
     };
   }
 
@@ -81,6 +85,8 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       rcloneVersion: deps.caps()?.version ?? '',
       runningJobs: scheduler.runningJobs(),
       queuedJobs: scheduler.queuedJobs(),
+      attentionJobs: [],
+      snoozedUntilMs: 0,
     };
   }
 

@@ -189,6 +189,9 @@ export function createService(deps: ServiceDeps): Service {
 
   let interruptedRecorded: Promise<void> | undefined;
   const service: Service = {
+    // Placeholders until the snooze store lands (issue 15).
+    snooze: () => undefined,
+    unsnooze: () => undefined,
     load() {
       loaded ??= reloads(async () => {
         try {

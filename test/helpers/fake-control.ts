@@ -92,6 +92,9 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       currentRunId: job.currentRunId,
       progress: job.progress,
       cpuLimitNotApplied: false,
+      health: 'ok',
+      healthReason: '',
+      snoozedUntilMs: 0,
     };
   }
 
@@ -105,6 +108,8 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       rcloneVersion: '1.75.2',
       runningJobs: all.filter((j) => j.activity === 'running').map((j) => j.name),
       queuedJobs: all.filter((j) => j.activity === 'queued').map((j) => j.name),
+      attentionJobs: all.filter((j) => j.health !== 'ok').map((j) => j.name),
+      snoozedUntilMs: 0,
       jobs: all,
     };
   }
@@ -223,11 +228,17 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
     },
     summary(): ServiceSummary {
       checkFailure('summary', []);
-      const { state, version, configPath, configError, rcloneVersion, runningJobs, queuedJobs } = status();
-      return { state, version, configPath, configError, rcloneVersion, runningJobs, queuedJobs };
+      const { state, version, configPath, configError, rcloneVersion, runningJobs, queuedJobs, attentionJobs, snoozedUntilMs } = status();
+      return { state, version, configPath, configError, rcloneVersion, runningJobs, queuedJobs, attentionJobs, snoozedUntilMs };
     },
     jobStatus(name: string): JobStatus {
       return jobStatus(name);
+    },
+    snooze(): void {
+      checkFailure('snooze', []);
+    },
+    unsnooze(): void {
+      checkFailure('unsnooze', []);
     },
     async reload(): Promise<void> {
       checkFailure('reload', []);

@@ -1,5 +1,5 @@
 // Builds JobConfig / GlobalSettings objects directly (until tests go through the config parser).
-import { JOB_DEFAULTS } from '../../src/config/parse.js';
+import { DEFAULT_ALERTS, DEFAULT_DETAILS_COMMAND, JOB_DEFAULTS } from '../../src/config/parse.js';
 import type { GlobalSettings, JobConfig } from '../../src/config/types.js';
 
 export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
@@ -19,6 +19,8 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     bisyncOptions: {},
     resyncOptions: {},
     jobDefaults: { ...JOB_DEFAULTS },
+    alerts: DEFAULT_ALERTS,
+    detailsCommand: DEFAULT_DETAILS_COMMAND,
     ...overrides,
   };
 }
@@ -45,6 +47,7 @@ export function makeJob(overrides: Partial<JobConfig> = {}): JobConfig {
     rcloneOptions: {},
     bisyncOptions: {},
     resyncOptions: {},
+    alerts: DEFAULT_ALERTS,
     ...overrides,
   };
 }

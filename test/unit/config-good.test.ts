@@ -74,6 +74,8 @@ test('keys left out get their documented defaults', () => {
     bisyncOptions: {},
     resyncOptions: {},
     jobDefaults: { checkAccess: false, checksumCompare: true, conflictResolve: undefined, conflictLoser: undefined, conflictSuffix: undefined },
+    alerts: { notifications: 'attention', onAttention: [], staleAfterSec: undefined, failuresBeforeAlert: 3 },
+    detailsCommand: ['x-terminal-emulator', '-e', 'rbmctl', 'status', '{job}'],
   });
   assert.deepEqual(config.jobs[0], {
     name: 'docs',
@@ -96,6 +98,7 @@ test('keys left out get their documented defaults', () => {
     rcloneOptions: {},
     bisyncOptions: {},
     resyncOptions: {},
+    alerts: { notifications: 'attention', onAttention: [], staleAfterSec: undefined, failuresBeforeAlert: 3 },
   });
 });
 
