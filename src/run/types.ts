@@ -95,6 +95,10 @@ export interface JobState {
   /** Size of the full list of pending overwrites. */
   pendingOverwriteCount: number;
   consecutiveFailures: number;
+  /** When the last run with an ok outcome finished (not a dry run); 0 = never. Staleness counts from it (api/health.ts). */
+  lastSuccessMs: number;
+  /** When the job's first run started (0 = it never ran): the staleness reference of a job that never succeeded. */
+  trackedSinceMs: number;
   /** When a retryable failure may be retried (0 = no retry pending). */
   retryAtMs: number;
   hashWarning: boolean;

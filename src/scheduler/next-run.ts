@@ -50,3 +50,23 @@ export function isValidSchedule(pattern: string): boolean {
     return false;
   }
 }
+
+/** A job is stale after three of its schedule periods without a success, and never sooner than this. */
+export const MIN_STALE_AFTER_MS = 3_600_000;
+const STALE_PERIODS = 3;
+
+/**
+ * The default stale_after of a schedule: three times its longest gap between the next few slots (so a weekdays-only
+ * job is not stale over a weekend), at least an hour. A pattern with no next slots falls back to the minimum.
+ */
+export function defaultStaleAfterMs(pattern: string, fromMs: number, timezone: string = DEFAULT_TIMEZONE): number {
+  let longest = 0;
+  let previous = nextRunAfter(pattern, fromMs, timezone);
+  for (let i = 0; i < 7 && previous !== undefined; i++) {
+    const next = nextRunAfter(pattern, previous, timezone);
+    if (next === undefined) break;
+    longest = Math.max(longest, next - previous);
+    previous = next;
+  }
+  return Math.max(STALE_PERIODS * longest, MIN_STALE_AFTER_MS);
+}

@@ -5,6 +5,8 @@ import type { Progress } from '../run/types.js';
 import { RbmError } from '../errors.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
 import type { JobStatus, ServiceState, ServiceStatus, ServiceSummary } from '../api/control-api.js';
+import { jobHealth, type HealthVerdict } from '../api/health.js';
+import { defaultStaleAfterMs } from '../scheduler/next-run.js';
 
 export interface StatusViewDeps {
   scheduler: Scheduler;
@@ -22,6 +24,14 @@ export interface StatusViewDeps {
   cpuLimitNotApplied?: ((global: Config['global']) => boolean) | undefined;
   /** Why a job cannot detect same-size edits within the remote's modtime precision (the engine knows); default: none. */
   checksumNote?: ((job: JobConfig, global: Config['global'], caps: RcloneCapabilities) => string | undefined) | undefined;
+  /** Now, for the staleness of each job. */
+  nowMs: () => number;
+  /** The zone the schedules are read in (the default stale_after follows the schedule). */
+  timezone?: string | undefined;
+  /** When a job's notifications are snoozed until (its own or the global snooze, the later; 0 = not). Default: never. */
+  snoozedUntilMs?: ((job: string) => number) | undefined;
+  /** The global snooze (0 = none). Default: none. */
+  globalSnoozedUntilMs?: (() => number) | undefined;
 }
 
 export interface StatusView {
@@ -42,7 +52,33 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     return global !== undefined && deps.cpuLimitNotApplied !== undefined && deps.cpuLimitNotApplied(global);
   }
 
+  /** When this service first saw each job: the staleness reference of a job with no recorded run. */
+  const knownSince = new Map<string, number>();
+
+  /** A schedule's default stale_after, worked out once per schedule (health is asked for on every status change). */
+  const staleAfterBySchedule = new Map<string, number>();
+  function defaultStaleAfter(schedule: string, nowMs: number): number {
+    let ms = staleAfterBySchedule.get(schedule);
+    if (ms === undefined) staleAfterBySchedule.set(schedule, (ms = defaultStaleAfterMs(schedule, nowMs, deps.timezone)));
+    return ms;
+  }
+
+  function healthOf(info: JobScheduleInfo): HealthVerdict {
+    const nowMs = deps.nowMs();
+    let since = knownSince.get(info.name);
+    if (since === undefined) knownSince.set(info.name, (since = nowMs));
+    const alerts = info.config.alerts;
+    const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config.schedule, nowMs);
+    return jobHealth({ name: info.name, activity: info.activity, paused: info.paused, state: info.state, failuresBeforeAlert: alerts.failuresBeforeAlert, staleAfterMs, knownSinceMs: since, nowMs });
+  }
+
+  function snoozeOf(name: string): number {
+    const until = deps.snoozedUntilMs?.(name) ?? 0;
+    return until > deps.nowMs() ? until : 0;
+  }
+
   function jobStatusOf(info: JobScheduleInfo): JobStatus {
+    const verdict = healthOf(info);
     return {
       name: info.name,
       config: info.config,
@@ -55,10 +91,9 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       progress: info.running ? progress.get(info.name) : undefined,
       cpuLimitNotApplied: cpuLimitNotApplied(),
       checksumNote: checksumNoteOf(info.config),
-      // Placeholder until src/api/health.ts decides (issue 15).
-      health: 'ok',
-      healthReason: '',
-      snoozedUntilMs: 0,
+      health: verdict.health,
+      healthReason: verdict.reason,
+      snoozedUntilMs: snoozeOf(info.name),
     };
   }
 
@@ -76,6 +111,15 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     return info;
   }
 
+  function attentionJobs(): string[] {
+    return scheduler.jobs().filter((j) => !j.removed && healthOf(j).health !== 'ok').map((j) => j.name);
+  }
+
+  function globalSnooze(): number {
+    const until = deps.globalSnoozedUntilMs?.() ?? 0;
+    return until > deps.nowMs() ? until : 0;
+  }
+
   function serviceSummary(): ServiceSummary {
     return {
       state: deps.state(),
@@ -85,8 +129,8 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       rcloneVersion: deps.caps()?.version ?? '',
       runningJobs: scheduler.runningJobs(),
       queuedJobs: scheduler.queuedJobs(),
-      attentionJobs: [],
-      snoozedUntilMs: 0,
+      attentionJobs: attentionJobs(),
+      snoozedUntilMs: globalSnooze(),
     };
   }
 
@@ -95,7 +139,7 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
   }
 
   function summaryKey(): string {
-    return JSON.stringify([deps.state(), deps.configError(), deps.caps()?.version, scheduler.runningJobs(), scheduler.queuedJobs(), scheduler.jobs().map((j) => j.name)]);
+    return JSON.stringify([deps.state(), deps.configError(), deps.caps()?.version, scheduler.runningJobs(), scheduler.queuedJobs(), scheduler.jobs().map((j) => j.name), attentionJobs(), globalSnooze()]);
   }
 
   return { jobStatusOf, knownJob, summary: serviceSummary, status: serviceStatus, summaryKey };

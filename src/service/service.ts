@@ -134,6 +134,8 @@ export function createService(deps: ServiceDeps): Service {
     globalSettings,
     cpuLimitNotApplied: deps.cpuLimitNotApplied,
     checksumNote: deps.checksumNote,
+    nowMs: () => deps.clock.now(),
+    timezone: deps.timezone,
   });
   const knownJob = (name: string): JobScheduleInfo => view.knownJob(name);
 

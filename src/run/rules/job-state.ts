@@ -3,10 +3,13 @@
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
 import type { PendingOverwrite } from './approval.js';
 import type { JobState, Outcome } from '../types.js';
-import { isOutcome } from '../../api/outcomes.js';
+import { isOkOutcome, isOutcome } from '../../api/outcomes.js';
 
 /** A recorded last outcome: a row of the outcome table, or `never` before the first run. */
 const isLastOutcome = (v: string): v is Outcome | 'never' => v === 'never' || isOutcome(v);
+
+/** The last success a state file from before `lastSuccessMs` implies: its last finish, when that run was ok. */
+const okFinish = (outcome: Outcome | 'never', finishedMs: number): number => (outcome !== 'never' && isOkOutcome(outcome) ? finishedMs : 0);
 
 /** A job that never ran: its first run is a resync. */
 export function initialJobState(): JobState {
@@ -30,6 +33,8 @@ export function initialJobState(): JobState {
     pendingOverwrites: [],
     pendingOverwriteCount: 0,
     consecutiveFailures: 0,
+    lastSuccessMs: 0,
+    trackedSinceMs: 0,
     retryAtMs: 0,
     hashWarning: false,
     interrupted: false,
@@ -110,6 +115,9 @@ export function parseJobState(value: unknown): JobState | undefined {
     pendingOverwrites: overwrites,
     pendingOverwriteCount: isNum(v.pendingOverwriteCount) ? v.pendingOverwriteCount : overwrites.length,
     consecutiveFailures: v.consecutiveFailures as number,
+    // Absent in states written before health existed: the last finish counts when it was ok.
+    lastSuccessMs: isNum(v.lastSuccessMs) ? v.lastSuccessMs : okFinish(v.lastOutcome as JobState['lastOutcome'], v.lastFinishedMs as number),
+    trackedSinceMs: isNum(v.trackedSinceMs) ? v.trackedSinceMs : (v.lastStartedMs as number),
     retryAtMs: v.retryAtMs as number,
     hashWarning: v.hashWarning as boolean,
     interrupted: v.interrupted as boolean,

@@ -132,12 +132,14 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     lastMessage: record.message,
     lastError: record.errorText,
     interrupted: false,
+    trackedSinceMs: state.trackedSinceMs > 0 ? state.trackedSinceMs : record.startedMs,
     pendingDeletes: [...state.pendingDeletes],
     pendingOverwrites: [...state.pendingOverwrites],
     // Any other result means the sides passed the check (or the run never got that far): the wait is over.
     sideCheck: record.outcome === 'check-failed' ? (facts.sideCheck ?? state.sideCheck) : null,
   };
   if (isOkOutcome(record.outcome)) {
+    next.lastSuccessMs = record.finishedMs;
     next.consecutiveFailures = 0;
     next.retryAtMs = 0;
     next.needsApproval = false;
