@@ -4,6 +4,7 @@
 import { posix } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.js';
+import { parseDurationSeconds } from '../api/duration.js';
 import type { ConfigIssue } from '../errors.js';
 import { flagName } from '../rclone/flags.js';
 import { legacyOptionProblem, legacyTopLevelProblem } from './migration.js';
@@ -213,13 +214,8 @@ function optionMaps(ctx: Context, prefix: readonly PathSegment[], raw: Raw): Rec
 }
 
 function parseGrace(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  if (!match || text === '') return undefined;
-  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+  // shutdown_grace predates days; "1d" would be far beyond its limit anyway.
+  return typeof value === 'number' ? value : parseDurationSeconds(value);
 }
 
 function stringAt(ctx: Context, raw: Raw, path: readonly PathSegment[], key: string): string | undefined {
