@@ -14,9 +14,9 @@ import type { OptionMapKind } from '../rclone/option-rules.js';
 import { directoryKey, hasControlChar, isWithin, nestedPairs, resolveAbsolute, resolveConfigFile, resolveInside } from './paths.js';
 import { flagSupport } from '../rclone/caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
-import { schemaErrors } from './schema.js';
+import { schemaErrors, STALE_AFTER_MAX_SEC, STALE_AFTER_MIN_SEC } from './schema.js';
 import { jobNameProblem } from '../api/requests.js';
-import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
+import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, NotificationLevel, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
 import { decodeConfigText, nowhere, readYamlSource } from './yaml-source.js';
 import type { Locator, PathSegment } from './yaml-source.js';
 
@@ -170,6 +170,9 @@ function schemaIssue(ctx: Context, error: ErrorObject): void {
     case 'minLength':
       report(ctx, path, 'value', `the value is empty (expected ${expected})`);
       return;
+    case 'minItems':
+      report(ctx, path, 'value', `the list is empty (expected ${expected})`);
+      return;
     default:
       report(ctx, path, 'value', `${error.message ?? 'invalid value'} (expected ${expected})`);
   }
@@ -262,6 +265,48 @@ function jobDefaultsAt(ctx: Context, raw: Raw, prefix: readonly PathSegment[], f
   };
 }
 
+/** A command's argv (on_attention, notification_details_command): the first item names the program, with no shell. */
+function commandAt(ctx: Context, raw: Raw, path: readonly PathSegment[], key: string): readonly string[] | undefined {
+  const value = raw[key];
+  if (!Array.isArray(value) || !clean(ctx, [...path, key]) || !value.every((item): item is string => typeof item === 'string')) return undefined;
+  const [program, ...args] = value;
+  if (program === undefined) return undefined;
+  const expected = 'a command name on PATH or an absolute path, alone: each argument is its own list item; no shell';
+  if (/\s/.test(program)) {
+    report(ctx, [...path, key, 0], 'value', `"${program}" contains blanks (expected ${expected})`);
+    return undefined;
+  }
+  if (!program.includes('/') && !program.startsWith('~')) return Object.freeze([program, ...args]);
+  const resolved = resolveAbsolute(program, ctx.home, expected);
+  if (resolved.ok) return Object.freeze([resolved.path, ...args]);
+  report(ctx, [...path, key, 0], 'value', resolved.message);
+  return undefined;
+}
+
+/** stale_after: a duration from a minute to a year (the schema has checked the type, and the range of a number). */
+function staleAfterAt(ctx: Context, raw: Raw, path: readonly PathSegment[]): number | undefined {
+  const value = raw.stale_after;
+  if (value === undefined || !clean(ctx, [...path, 'stale_after'])) return undefined;
+  const seconds = parseDurationSeconds(value);
+  const expected = 'a duration from 1 minute to 365 days, such as "36h", "2d" or "90m", or seconds';
+  if (seconds === undefined) report(ctx, [...path, 'stale_after'], 'value', `${JSON.stringify(value)} is not a duration (expected ${expected})`);
+  else if (seconds < STALE_AFTER_MIN_SEC || seconds > STALE_AFTER_MAX_SEC) report(ctx, [...path, 'stale_after'], 'value', `${JSON.stringify(value)} is out of range (expected ${expected})`);
+  else return seconds;
+  return undefined;
+}
+
+/** The alert keys in `raw` over `fallback` (the global settings for a job, the defaults for the top level). */
+function alertsAt(ctx: Context, raw: Raw, path: readonly PathSegment[], fallback: AlertSettings): AlertSettings {
+  const notifications = stringAt(ctx, raw, path, 'notifications') as NotificationLevel | undefined;
+  const failures = raw.failures_before_alert;
+  return Object.freeze({
+    notifications: notifications ?? fallback.notifications,
+    onAttention: commandAt(ctx, raw, path, 'on_attention') ?? fallback.onAttention,
+    staleAfterSec: staleAfterAt(ctx, raw, path) ?? fallback.staleAfterSec,
+    failuresBeforeAlert: typeof failures === 'number' && clean(ctx, [...path, 'failures_before_alert']) ? failures : fallback.failuresBeforeAlert,
+  });
+}
+
 function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   let localBasePath: string | undefined;
   const base = stringAt(ctx, raw, [], 'local_base_path');
@@ -290,6 +335,8 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   }
   const maps = optionMaps(ctx, [], raw);
   const jobDefaults = jobDefaultsAt(ctx, raw, [], JOB_DEFAULTS);
+  const alerts = alertsAt(ctx, raw, [], DEFAULT_ALERTS);
+  const detailsCommand = commandAt(ctx, raw, [], 'notification_details_command') ?? DEFAULT_DETAILS_COMMAND;
   if (localBasePath === undefined) return undefined;
   const number = (key: string, fallback: number): number => (typeof raw[key] === 'number' ? raw[key] : fallback);
   return {
@@ -308,8 +355,8 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     bisyncOptions: maps.bisync_options,
     resyncOptions: maps.resync_options,
     jobDefaults,
-    alerts: DEFAULT_ALERTS,
-    detailsCommand: DEFAULT_DETAILS_COMMAND,
+    alerts,
+    detailsCommand,
   };
 }
 
@@ -324,7 +371,7 @@ interface JobPaths {
   path2Local: boolean;
 }
 
-function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults): { job?: JobConfig; paths: JobPaths } {
+function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults, globalAlerts: AlertSettings): { job?: JobConfig; paths: JobPaths } {
   const prefix = ['sync_jobs', name];
   const paths: JobPaths = { name, path: prefix, local: undefined, path2: undefined, path2Local: false };
 
@@ -379,6 +426,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
   }
 
   const own = jobDefaultsAt(ctx, raw, prefix, defaults);
+  const alerts = alertsAt(ctx, raw, prefix, globalAlerts);
 
   const maps = optionMaps(ctx, prefix, raw);
 
@@ -406,7 +454,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
       rcloneOptions: maps.rclone_options,
       bisyncOptions: maps.bisync_options,
       resyncOptions: maps.resync_options,
-      alerts: DEFAULT_ALERTS,
+      alerts,
     },
   };
 }
@@ -479,7 +527,7 @@ function checkOverlaps(ctx: Context, jobs: readonly JobPaths[]): void {
   }
 }
 
-function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults): JobConfig[] {
+function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults, globalAlerts: AlertSettings): JobConfig[] {
   if (!isRecord(rawJobs) || !clean(ctx, ['sync_jobs'])) return [];
   const jobs: JobConfig[] = [];
   const paths: JobPaths[] = [...existing];
@@ -490,7 +538,7 @@ function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, exi
       report(ctx, ['sync_jobs', name], 'key', `a job named "${name}" already exists (expected a new name, or remove the old job first)`);
     }
     if (!isRecord(raw) || !clean(ctx, ['sync_jobs', name])) continue;
-    const checked = checkJob(ctx, name, raw, base, defaults);
+    const checked = checkJob(ctx, name, raw, base, defaults, globalAlerts);
     paths.push(checked.paths);
     if (checked.job) jobs.push(checked.job);
   }
@@ -517,11 +565,11 @@ function newContext(file: string, home: string | undefined, caps: RcloneCapabili
   return { file, home, caps, configDir: posix.dirname(file), locator, issues: [], bad: new Set() };
 }
 
-function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], defaults?: JobDefaults): { global?: GlobalSettings; jobs: JobConfig[] } {
+function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], defaults?: JobDefaults, alerts?: AlertSettings): { global?: GlobalSettings; jobs: JobConfig[] } {
   for (const error of schemaErrors(value)) schemaIssue(ctx, error);
   if (!isRecord(value)) return { jobs: [] };
   const global = checkGlobal(ctx, value);
-  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, defaults ?? global?.jobDefaults ?? JOB_DEFAULTS);
+  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, defaults ?? global?.jobDefaults ?? JOB_DEFAULTS, alerts ?? global?.alerts ?? DEFAULT_ALERTS);
   return global === undefined ? { jobs } : { global, jobs };
 }
 
@@ -583,7 +631,7 @@ export function parseJobDefinition(name: string, definition: Readonly<Record<str
   ctx.configDir = posix.dirname(config.path);
   const existing: JobPaths[] = config.jobs.map((job) => ({ name: job.name, path: undefined, local: job.local, path2: job.path2, path2Local: LOCAL_REMOTES.has(job.rcloneRemote) }));
   const value = { local_base_path: config.global.localBasePath, sync_jobs: { [name]: plainValue(definition) } };
-  const { jobs } = validate(ctx, value, existing, config.global.jobDefaults);
+  const { jobs } = validate(ctx, value, existing, config.global.jobDefaults, config.global.alerts);
   const job = jobs[0];
   if (ctx.issues.length > 0 || job === undefined) throw new ConfigError(sortIssues(ctx.issues), 'Fix the job definition and try again.');
   return job;

@@ -28,8 +28,28 @@ const conflictResolve = {
 const conflictLoser = { type: 'string', enum: ['num', 'pathname', 'delete'], description: 'one of num, pathname, delete' } as const;
 const conflictSuffix = { type: 'string', minLength: 1, description: 'a suffix such as "conflict", or two as "a,b"' } as const;
 
+// Alert keys (issue 15): global and per job; a job's own value wins.
+const notifications = { type: 'string', enum: ['all', 'attention', 'none'], description: 'one of all, attention, none' } as const;
+const commandList = (what: string) =>
+  ({
+    type: 'array',
+    minItems: 1,
+    description: `${what}: a list such as ["~/bin/alert", "--urgent"] whose first item is a command name on PATH or an absolute path, each argument its own item`,
+    items: { type: 'string', minLength: 1, description: 'a non-empty string' },
+  }) as const;
+const onAttention = commandList('the command run for each alert');
+/** 1 minute to 365 days. */
+export const STALE_AFTER_MIN_SEC = 60;
+export const STALE_AFTER_MAX_SEC = 365 * 86_400;
+const STALE_AFTER_DESCRIPTION = 'a duration from 1 minute to 365 days, such as "36h", "2d" or "90m", or seconds';
+const staleAfter = { type: ['integer', 'string'], minimum: STALE_AFTER_MIN_SEC, maximum: STALE_AFTER_MAX_SEC, description: STALE_AFTER_DESCRIPTION } as const;
+const failuresBeforeAlert = { type: 'integer', minimum: 1, maximum: 100, description: 'a whole number from 1 to 100' } as const;
+
 /** Job keys that may also be set at the top level as the default of every job (the job's own value wins). */
 export const JOB_DEFAULT_KEYS = ['check_access', 'checksum_compare', 'conflict_resolve', 'conflict_loser', 'conflict_suffix'] as const;
+
+/** Alert keys (issue 15): set at the top level for every job, and per job (the job's own value wins). */
+export const ALERT_KEYS = ['notifications', 'on_attention', 'stale_after', 'failures_before_alert'] as const;
 
 export const JOB_KEYS = [
   'local',
@@ -46,6 +66,7 @@ export const JOB_KEYS = [
   'conflict_resolve',
   'conflict_loser',
   'conflict_suffix',
+  ...ALERT_KEYS,
   'filters_file',
   'rclone_options',
   'bisync_options',
@@ -74,6 +95,10 @@ export const jobSchema = {
     conflict_resolve: conflictResolve,
     conflict_loser: conflictLoser,
     conflict_suffix: conflictSuffix,
+    notifications,
+    on_attention: onAttention,
+    stale_after: staleAfter,
+    failures_before_alert: failuresBeforeAlert,
     filters_file: optionalPath,
     rclone_options: optionMap,
     bisync_options: optionMap,
@@ -94,6 +119,8 @@ export const TOP_LEVEL_KEYS = [
   'shutdown_grace',
   'dry_run',
   ...JOB_DEFAULT_KEYS,
+  ...ALERT_KEYS,
+  'notification_details_command',
   'rclone_options',
   'bisync_options',
   'resync_options',
@@ -127,6 +154,11 @@ export const configSchema = {
     conflict_resolve: conflictResolve,
     conflict_loser: conflictLoser,
     conflict_suffix: conflictSuffix,
+    notifications,
+    on_attention: onAttention,
+    stale_after: staleAfter,
+    failures_before_alert: failuresBeforeAlert,
+    notification_details_command: commandList('the command a notification\'s default action runs ({job} becomes the job\'s name)'),
     rclone_options: optionMap,
     bisync_options: optionMap,
     resync_options: optionMap,
