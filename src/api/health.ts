@@ -74,15 +74,31 @@ export function jobHealth(f: HealthFacts): HealthVerdict {
   if (failures >= f.failuresBeforeAlert) {
     return { health: 'failing', reason: `failed ${failures} times in a row: ${f.state.lastMessage || 'see rbmctl history ' + f.name}` };
   }
-  const since = f.nowMs - staleReferenceMs(f);
-  if (since > f.staleAfterMs) {
-    const what = f.state.lastSuccessMs > 0 ? 'no successful sync' : 'never synced successfully';
-    return { health: 'stale', reason: `${what} for ${formatAge(since)} (stale after ${formatAge(f.staleAfterMs)}); see rbmctl history ${f.name}` };
-  }
+  if (f.nowMs - staleReferenceMs(f) > f.staleAfterMs) return { health: 'stale', reason: staleReason(f) };
   return OK;
+}
+
+/**
+ * Why a job is stale. It names stale_after, not the age: the reason must not change with time alone, or the D-Bus
+ * property would change without a PropertiesChanged (the age is in Status: lastSuccessMs, trackedSinceMs).
+ */
+function staleReason(f: HealthFacts): string {
+  const limit = formatAge(f.staleAfterMs);
+  if (f.state.lastSuccessMs > 0) return `no successful sync for more than ${limit}: see why with rbmctl history ${f.name}`;
+  if (f.state.trackedSinceMs > 0) return `has not synced successfully once in more than ${limit}: see why with rbmctl history ${f.name}`;
+  return `has not run in more than ${limit}: check its schedule, or run it now with rbmctl sync ${f.name}`;
 }
 
 /** When a job that is ok now becomes stale, if nothing else happens (for the one timer that announces it). */
 export function staleAtMs(f: Pick<HealthFacts, 'state' | 'knownSinceMs' | 'staleAfterMs'>): number {
   return staleReferenceMs(f) + f.staleAfterMs + 1;
+}
+
+/**
+ * When the job's health changes if nothing else happens: its staleAtMs while it is ok and can become stale;
+ * undefined for a job that is not ok (attention and failing end only by an event) or paused or inactive.
+ */
+export function healthChangesAtMs(f: HealthFacts): number | undefined {
+  if (f.paused || f.activity === 'inactive' || jobHealth(f).health !== 'ok') return undefined;
+  return staleAtMs(f);
 }

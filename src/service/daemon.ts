@@ -9,6 +9,7 @@ import { createFileWatcher } from '../platform/watcher.js';
 import type { Clock, Logger } from '../ports.js';
 import type { ControlApi } from '../api/control-api.js';
 import { createService, type ConfigEditor, type Service } from './service.js';
+import type { SnoozeStore } from './snoozes.js';
 
 /** What the D-Bus adapter gives back once it owns the bus name. */
 export interface BusHandle {
@@ -34,6 +35,8 @@ export interface DaemonPlatform {
   editor: ConfigEditor;
   /** Where the names of paused jobs are kept across restarts (optional: tests may leave it out). */
   pausedJobs?: { load(): string[]; save(names: string[]): void };
+  /** Where the snoozed notifications are kept across restarts (optional: tests may leave it out). */
+  snoozes?: SnoozeStore;
   defaultConfigPath(): string;
   /** The zone cron schedules are read in (LOCAL_TIMEZONE for the service: the host's wall clock). */
   timezone: string;
@@ -56,6 +59,7 @@ export interface ServiceParts {
   loadConfig: (path: string) => Promise<Config>;
   watchFiles?: (paths: string[]) => void;
   pausedJobs?: { load(): string[]; save(names: string[]): void };
+  snoozes?: SnoozeStore;
   /** Only looks (rbmctl status/history without the service): the runner creates and reserves nothing. */
   readOnly?: boolean;
 }
@@ -80,6 +84,7 @@ export function createServiceFrom(platform: DaemonPlatform, parts: ServiceParts)
     checksumNote: (job, global, caps) => runner.checksumNote?.(job, global, caps),
     ...(parts.watchFiles ? { watchFiles: parts.watchFiles } : {}),
     ...(parts.pausedJobs ? { pausedJobs: parts.pausedJobs } : {}),
+    ...(parts.snoozes ? { snoozes: parts.snoozes } : {}),
   });
 }
 
@@ -225,6 +230,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       watchFiles: (paths) => watcher.setFiles(paths),
       loadConfig: (path) => platform.loadConfig(path, logger),
       ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
+      ...(platform.snoozes ? { snoozes: platform.snoozes } : {}),
     });
     let bus: BusHandle | undefined;
     teardown = async () => {

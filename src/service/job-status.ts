@@ -5,7 +5,7 @@ import type { Progress } from '../run/types.js';
 import { RbmError } from '../errors.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
 import type { JobStatus, ServiceState, ServiceStatus, ServiceSummary } from '../api/control-api.js';
-import { jobHealth, type HealthVerdict } from '../api/health.js';
+import { healthChangesAtMs, jobHealth, type HealthFacts, type HealthVerdict } from '../api/health.js';
 import { defaultStaleAfterMs } from '../scheduler/next-run.js';
 
 export interface StatusViewDeps {
@@ -42,6 +42,8 @@ export interface StatusView {
   status(): ServiceStatus;
   /** Changes whenever the service-level picture changes (what serviceChanged reports). */
   summaryKey(): string;
+  /** The next moment a job's health or snooze changes with time alone (a job becomes stale, a snooze ends); undefined when none. */
+  nextHealthChangeMs(): number | undefined;
 }
 
 export function createStatusView(deps: StatusViewDeps): StatusView {
@@ -63,13 +65,31 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     return ms;
   }
 
-  function healthOf(info: JobScheduleInfo): HealthVerdict {
-    const nowMs = deps.nowMs();
+  function healthFactsOf(info: JobScheduleInfo, nowMs: number): HealthFacts {
     let since = knownSince.get(info.name);
     if (since === undefined) knownSince.set(info.name, (since = nowMs));
     const alerts = info.config.alerts;
     const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config.schedule, nowMs);
-    return jobHealth({ name: info.name, activity: info.activity, paused: info.paused, state: info.state, failuresBeforeAlert: alerts.failuresBeforeAlert, staleAfterMs, knownSinceMs: since, nowMs });
+    return { name: info.name, activity: info.activity, paused: info.paused, state: info.state, failuresBeforeAlert: alerts.failuresBeforeAlert, staleAfterMs, knownSinceMs: since, nowMs };
+  }
+
+  function healthOf(info: JobScheduleInfo): HealthVerdict {
+    return jobHealth(healthFactsOf(info, deps.nowMs()));
+  }
+
+  function nextHealthChangeMs(): number | undefined {
+    const nowMs = deps.nowMs();
+    const moments: number[] = [];
+    const global = deps.globalSnoozedUntilMs?.() ?? 0;
+    if (global > nowMs) moments.push(global);
+    for (const info of scheduler.jobs()) {
+      if (info.removed) continue;
+      const staleAt = healthChangesAtMs(healthFactsOf(info, nowMs));
+      if (staleAt !== undefined) moments.push(staleAt);
+      const snoozed = deps.snoozedUntilMs?.(info.name) ?? 0;
+      if (snoozed > nowMs) moments.push(snoozed);
+    }
+    return moments.length > 0 ? Math.min(...moments) : undefined;
   }
 
   function snoozeOf(name: string): number {
@@ -142,5 +162,5 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     return JSON.stringify([deps.state(), deps.configError(), deps.caps()?.version, scheduler.runningJobs(), scheduler.queuedJobs(), scheduler.jobs().map((j) => j.name), attentionJobs(), globalSnooze()]);
   }
 
-  return { jobStatusOf, knownJob, summary: serviceSummary, status: serviceStatus, summaryKey };
+  return { jobStatusOf, knownJob, summary: serviceSummary, status: serviceStatus, summaryKey, nextHealthChangeMs };
 }

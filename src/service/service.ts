@@ -2,7 +2,8 @@
 // every call, reloads verify-then-commit, reports through events and sd_notify STATUS=, and shuts down gracefully.
 // This file is the service's life cycle (load, start, reload, shutdown) and wires its parts, each in its own file:
 // config-commit.ts (the config in force), scheduling.ts (runs and scheduler events), job-status.ts (Status),
-// status-line.ts (STATUS=), paused-jobs.ts, run-commands.ts (Sync, Cancel, Approve…), job-edits.ts (AddJob, RemoveJob).
+// status-line.ts (STATUS=), paused-jobs.ts, run-commands.ts (Sync, Cancel, Approve…), job-edits.ts (AddJob, RemoveJob),
+// snoozes.ts (Snooze, Unsnooze), staleness.ts (health that changes with time alone).
 import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
 import type { JobRunner, Progress } from '../run/types.js';
 import { RbmError } from '../errors.js';
@@ -18,6 +19,8 @@ import { createPausedJobs, type PausedJobsStore } from './paused-jobs.js';
 import { createRunCommands } from './run-commands.js';
 import { createServiceScheduler, forwardSchedulerEvents } from './scheduling.js';
 import { createSerialQueue } from './serial-queue.js';
+import { createSnoozes, type SnoozeStore } from './snoozes.js';
+import { createHealthWatch } from './staleness.js';
 import { DEFAULT_GRACE_SEC, drainRuns } from './shutdown.js';
 import { composeStatusLine, createStatusReporter } from './status-line.js';
 
@@ -50,7 +53,15 @@ export interface ServiceDeps {
   timezone?: string;
   /** Keeps the names of paused jobs across restarts (default: not kept). `save` may throw; the pause still holds. */
   pausedJobs?: PausedJobsStore;
+  /** Keeps the snoozed notifications across restarts (default: not kept). `save` may throw; the snooze still holds. */
+  snoozes?: SnoozeStore;
 }
+
+/** How long a snooze may last at most (the request parsers refuse more; this guards direct callers). */
+export const MAX_SNOOZE_SEC = 30 * 86_400;
+
+/** The health watchdog's longest sleep when the service is given none (the scheduler's default too). */
+const DEFAULT_HEALTH_SLEEP_MS = 60_000;
 
 export interface Service extends ControlApi {
   /**
@@ -89,6 +100,7 @@ export function createService(deps: ServiceDeps): Service {
   const reloads = createSerialQueue();
   const edits = createSerialQueue();
   const events = createEventHub(logger);
+  const snoozes = createSnoozes({ logger, now: () => clock.now(), store: deps.snoozes });
 
   const configs = createConfigCommit({
     configPath,
@@ -100,7 +112,9 @@ export function createService(deps: ServiceDeps): Service {
       scheduler.applyConfig(next.jobs, next.global.maxParallelJobs);
       paused.restoreOnce();
       paused.save(); // forgets jobs that left the config
+      snoozes.keepOnly(next.jobs.map((job) => job.name));
       runStartupChecksOnce();
+      healthWatch.check(); // a changed stale_after or schedule moves the moment a job becomes stale
     },
     reloaded: (ok, error) => events.emit('configReloaded', ok, error),
   });
@@ -136,6 +150,8 @@ export function createService(deps: ServiceDeps): Service {
     checksumNote: deps.checksumNote,
     nowMs: () => deps.clock.now(),
     timezone: deps.timezone,
+    snoozedUntilMs: (job) => snoozes.untilOf(job),
+    globalSnoozedUntilMs: () => snoozes.globalUntil(),
   });
   const knownJob = (name: string): JobScheduleInfo => view.knownJob(name);
 
@@ -155,6 +171,23 @@ export function createService(deps: ServiceDeps): Service {
   forwardSchedulerEvents(scheduler, { logger, events, progress, jobStatusOf: (info) => view.jobStatusOf(info), changed: () => reporter.refreshSoon() });
 
   const paused = createPausedJobs({ scheduler, logger, store: deps.pausedJobs, knownJob });
+
+  const healthWatch = createHealthWatch({
+    clock,
+    maxSleepMs: deps.maxSleepMs ?? DEFAULT_HEALTH_SLEEP_MS,
+    events,
+    jobs: () => scheduler.jobs().filter((j) => !j.removed),
+    jobStatusOf: (info) => view.jobStatusOf(info),
+    nextChangeMs: () => view.nextHealthChangeMs(),
+    serviceChanged: () => reporter.refresh(),
+  });
+
+  /** Snooze or unsnooze the named jobs (all named jobs must exist: nothing changes otherwise), then announce it. */
+  function changeSnooze(jobs: readonly string[], change: (names: readonly string[]) => void): void {
+    for (const name of jobs) knownJob(name);
+    change(jobs);
+    healthWatch.check();
+  }
 
   /** The first good config after start() counts as start-up, even when it arrives after a broken start. */
   function runStartupChecksOnce(): void {
@@ -191,9 +224,14 @@ export function createService(deps: ServiceDeps): Service {
 
   let interruptedRecorded: Promise<void> | undefined;
   const service: Service = {
-    // Placeholders until the snooze store lands (issue 15).
-    snooze: () => undefined,
-    unsnooze: () => undefined,
+    snooze(jobs, seconds) {
+      const untilMs = clock.now() + Math.min(Math.max(0, seconds), MAX_SNOOZE_SEC) * 1000;
+      changeSnooze(jobs, (names) => snoozes.snooze(names, untilMs));
+    },
+
+    unsnooze(jobs) {
+      changeSnooze(jobs, (names) => snoozes.unsnooze(names));
+    },
     load() {
       loaded ??= reloads(async () => {
         try {
@@ -220,6 +258,7 @@ export function createService(deps: ServiceDeps): Service {
         started = true;
         scheduler.start();
         runStartupChecksOnce();
+        healthWatch.start(); // a job whose last success is older than stale_after is stale at once
         if (state === 'starting') setState('running');
       })();
       return starting;
@@ -231,6 +270,7 @@ export function createService(deps: ServiceDeps): Service {
         notifier.stopping();
         setState('stopping');
         scheduler.stop();
+        healthWatch.stop();
         if (scheduler.runningJobs().length > 0) {
           const graceMs = (configs.current()?.global.shutdownGraceSec ?? DEFAULT_GRACE_SEC) * 1000;
           await drainRuns(scheduler, clock, logger, graceMs);

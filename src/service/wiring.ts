@@ -9,7 +9,7 @@ import type { Config, RcloneCapabilities } from '../config/types.js';
 import { sessionBusAddress } from '../dbus/address.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../run/cpulimit.js';
-import { defaultStateDir, ensurePrivateDir, logsDir, pausedJobsPath, rcloneProbeCachePath } from '../state/paths.js';
+import { defaultStateDir, ensurePrivateDir, logsDir, pausedJobsPath, rcloneProbeCachePath, snoozesPath } from '../state/paths.js';
 import { replaceFileNoSync } from '../state/state-store.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
 import { createJobRunner } from '../run/runner.js';
@@ -24,6 +24,7 @@ import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
+import { NO_SNOOZE, formatSnoozeRecord, parseSnoozeRecord, type SnoozeRecord, type SnoozeStore } from './snoozes.js';
 import type { ConfigEditor, Service } from './service.js';
 
 export function createRealPlatform(env: Readonly<Record<string, string | undefined>> = process.env): DaemonPlatform {
@@ -79,6 +80,23 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     },
   };
 
+  const snoozeFile = snoozesPath(stateDir);
+  const snoozes: SnoozeStore = {
+    load(): SnoozeRecord {
+      let text: string;
+      try {
+        text = readFileSync(snoozeFile, 'utf8');
+      } catch {
+        return NO_SNOOZE; // never snoozed anything
+      }
+      return parseSnoozeRecord(text);
+    },
+    save(record: SnoozeRecord): void {
+      ensurePrivateDir(stateDir);
+      replaceFileNoSync(snoozeFile, formatSnoozeRecord(record));
+    },
+  };
+
   return {
     env,
     version: VERSION,
@@ -93,6 +111,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     probeCaps,
     editor,
     pausedJobs,
+    snoozes,
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
     // Schedules are the user's wall clock: the host's zone, named explicitly (TZ= in a unit drop-in changes it).
     timezone: LOCAL_TIMEZONE,
@@ -162,6 +181,8 @@ export async function startStandaloneService(options: StandaloneOptions): Promis
     },
     // A look shows the jobs the service keeps paused; a standalone run is the user's explicit request (as before).
     ...(act || !platform.pausedJobs ? {} : { pausedJobs: { load: () => platform.pausedJobs?.load() ?? [], save: () => undefined } }),
+    // A look shows the snoozes and writes nothing; without a service, rbmctl snooze in-process keeps them for it.
+    ...(platform.snoozes ? { snoozes: act ? platform.snoozes : { load: () => platform.snoozes?.load() ?? NO_SNOOZE, save: () => undefined } } : {}),
   });
   const close = async (): Promise<void> => {
     if (act) await service.shutdown();

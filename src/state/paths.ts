@@ -46,6 +46,11 @@ export function pausedJobsPath(baseDir: string): string {
   return join(baseDir, 'paused.json');
 }
 
+/** The snoozed notifications (global and per job), kept across restarts by the service. */
+export function snoozesPath(baseDir: string): string {
+  return join(baseDir, 'snoozes.json');
+}
+
 export function runIdPath(baseDir: string): string {
   return join(baseDir, 'run-id');
 }
