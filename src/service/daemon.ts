@@ -9,6 +9,7 @@ import { createFileWatcher } from '../platform/watcher.js';
 import type { Clock, Logger } from '../ports.js';
 import type { ControlApi } from '../api/control-api.js';
 import { createService, type ConfigEditor, type Service } from './service.js';
+import type { FirstSeenStore } from './first-seen.js';
 import type { SnoozeStore } from './snoozes.js';
 
 /** What the D-Bus adapter gives back once it owns the bus name. */
@@ -37,6 +38,8 @@ export interface DaemonPlatform {
   pausedJobs?: { load(): string[]; save(names: string[]): void };
   /** Where the snoozed notifications are kept across restarts (optional: tests may leave it out). */
   snoozes?: SnoozeStore;
+  /** Where the service keeps when it first saw each job (optional: tests may leave it out). */
+  firstSeen?: FirstSeenStore;
   defaultConfigPath(): string;
   /** The zone cron schedules are read in (LOCAL_TIMEZONE for the service: the host's wall clock). */
   timezone: string;
@@ -60,6 +63,7 @@ export interface ServiceParts {
   watchFiles?: (paths: string[]) => void;
   pausedJobs?: { load(): string[]; save(names: string[]): void };
   snoozes?: SnoozeStore;
+  firstSeen?: FirstSeenStore;
   /** Only looks (rbmctl status/history without the service): the runner creates and reserves nothing. */
   readOnly?: boolean;
 }
@@ -85,6 +89,7 @@ export function createServiceFrom(platform: DaemonPlatform, parts: ServiceParts)
     ...(parts.watchFiles ? { watchFiles: parts.watchFiles } : {}),
     ...(parts.pausedJobs ? { pausedJobs: parts.pausedJobs } : {}),
     ...(parts.snoozes ? { snoozes: parts.snoozes } : {}),
+    ...(parts.firstSeen ? { firstSeen: parts.firstSeen } : {}),
   });
 }
 
@@ -231,6 +236,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       loadConfig: (path) => platform.loadConfig(path, logger),
       ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
       ...(platform.snoozes ? { snoozes: platform.snoozes } : {}),
+      ...(platform.firstSeen ? { firstSeen: platform.firstSeen } : {}),
     });
     let bus: BusHandle | undefined;
     teardown = async () => {

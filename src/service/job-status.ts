@@ -32,6 +32,8 @@ export interface StatusViewDeps {
   snoozedUntilMs?: ((job: string) => number) | undefined;
   /** The global snooze (0 = none). Default: none. */
   globalSnoozedUntilMs?: (() => number) | undefined;
+  /** When the job was first seen, kept across restarts (first-seen.ts); default: when this view first saw it. */
+  firstSeenMs?: ((job: string) => number | undefined) | undefined;
 }
 
 export interface StatusView {
@@ -66,7 +68,7 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
   }
 
   function healthFactsOf(info: JobScheduleInfo, nowMs: number): HealthFacts {
-    let since = knownSince.get(info.name);
+    let since = deps.firstSeenMs?.(info.name) ?? knownSince.get(info.name);
     if (since === undefined) knownSince.set(info.name, (since = nowMs));
     const alerts = info.config.alerts;
     const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config.schedule, nowMs);

@@ -19,6 +19,7 @@ import { createPausedJobs, type PausedJobsStore } from './paused-jobs.js';
 import { createRunCommands } from './run-commands.js';
 import { createServiceScheduler, forwardSchedulerEvents } from './scheduling.js';
 import { createSerialQueue } from './serial-queue.js';
+import { createFirstSeen, type FirstSeenStore } from './first-seen.js';
 import { createSnoozes, type SnoozeStore } from './snoozes.js';
 import { createHealthWatch } from './staleness.js';
 import { DEFAULT_GRACE_SEC, drainRuns } from './shutdown.js';
@@ -55,6 +56,8 @@ export interface ServiceDeps {
   pausedJobs?: PausedJobsStore;
   /** Keeps the snoozed notifications across restarts (default: not kept). `save` may throw; the snooze still holds. */
   snoozes?: SnoozeStore;
+  /** Keeps when each job was first seen (the staleness reference of a job that never ran) across restarts. */
+  firstSeen?: FirstSeenStore;
 }
 
 /** How long a snooze may last at most (the request parsers refuse more; this guards direct callers). */
@@ -101,6 +104,7 @@ export function createService(deps: ServiceDeps): Service {
   const edits = createSerialQueue();
   const events = createEventHub(logger);
   const snoozes = createSnoozes({ logger, now: () => clock.now(), store: deps.snoozes });
+  const firstSeen = createFirstSeen({ logger, now: () => clock.now(), store: deps.firstSeen });
 
   const configs = createConfigCommit({
     configPath,
@@ -109,6 +113,7 @@ export function createService(deps: ServiceDeps): Service {
     probeCaps: deps.probeCaps,
     watchFiles: deps.watchFiles,
     apply: (next) => {
+      firstSeen.note(next.jobs.map((job) => job.name));
       scheduler.applyConfig(next.jobs, next.global.maxParallelJobs);
       paused.restoreOnce();
       paused.save(); // forgets jobs that left the config
@@ -152,6 +157,7 @@ export function createService(deps: ServiceDeps): Service {
     timezone: deps.timezone,
     snoozedUntilMs: (job) => snoozes.untilOf(job),
     globalSnoozedUntilMs: () => snoozes.globalUntil(),
+    firstSeenMs: (job) => firstSeen.of(job),
   });
   const knownJob = (name: string): JobScheduleInfo => view.knownJob(name);
 

@@ -9,7 +9,7 @@ import type { Config, RcloneCapabilities } from '../config/types.js';
 import { sessionBusAddress } from '../dbus/address.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../run/cpulimit.js';
-import { defaultStateDir, ensurePrivateDir, logsDir, pausedJobsPath, rcloneProbeCachePath, snoozesPath } from '../state/paths.js';
+import { defaultStateDir, ensurePrivateDir, firstSeenPath, logsDir, pausedJobsPath, rcloneProbeCachePath, snoozesPath } from '../state/paths.js';
 import { replaceFileNoSync } from '../state/state-store.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
 import { createJobRunner } from '../run/runner.js';
@@ -25,6 +25,7 @@ import { nullNotifier } from '../platform/notify.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
 import { NO_SNOOZE, formatSnoozeRecord, parseSnoozeRecord, type SnoozeRecord, type SnoozeStore } from './snoozes.js';
+import { parseFirstSeen, type FirstSeenStore } from './first-seen.js';
 import type { ConfigEditor, Service } from './service.js';
 
 export function createRealPlatform(env: Readonly<Record<string, string | undefined>> = process.env): DaemonPlatform {
@@ -97,6 +98,23 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     },
   };
 
+  const firstSeenFile = firstSeenPath(stateDir);
+  const firstSeen: FirstSeenStore = {
+    load() {
+      let text: string;
+      try {
+        text = readFileSync(firstSeenFile, 'utf8');
+      } catch {
+        return {}; // a first start: every job is seen now
+      }
+      return parseFirstSeen(text);
+    },
+    save(times) {
+      ensurePrivateDir(stateDir);
+      replaceFileNoSync(firstSeenFile, `${JSON.stringify(times)}\n`);
+    },
+  };
+
   return {
     env,
     version: VERSION,
@@ -112,6 +130,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     editor,
     pausedJobs,
     snoozes,
+    firstSeen,
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
     // Schedules are the user's wall clock: the host's zone, named explicitly (TZ= in a unit drop-in changes it).
     timezone: LOCAL_TIMEZONE,
@@ -183,6 +202,8 @@ export async function startStandaloneService(options: StandaloneOptions): Promis
     ...(act || !platform.pausedJobs ? {} : { pausedJobs: { load: () => platform.pausedJobs?.load() ?? [], save: () => undefined } }),
     // A look shows the snoozes and writes nothing; without a service, rbmctl snooze in-process keeps them for it.
     ...(platform.snoozes ? { snoozes: act ? platform.snoozes : { load: () => platform.snoozes?.load() ?? NO_SNOOZE, save: () => undefined } } : {}),
+    // Only the service records when it first saw a job; a look or a one-off run reads what it recorded.
+    ...(platform.firstSeen ? { firstSeen: { load: () => platform.firstSeen?.load() ?? {}, save: () => undefined } } : {}),
   });
   const close = async (): Promise<void> => {
     if (act) await service.shutdown();

@@ -51,6 +51,11 @@ export function snoozesPath(baseDir: string): string {
   return join(baseDir, 'snoozes.json');
 }
 
+/** When the service first saw each job (the staleness reference of a job that never ran), kept across restarts. */
+export function firstSeenPath(baseDir: string): string {
+  return join(baseDir, 'first-seen.json');
+}
+
 export function runIdPath(baseDir: string): string {
   return join(baseDir, 'run-id');
 }

@@ -8,6 +8,7 @@ import type { Notifier } from '../../src/platform/notify.js';
 import type { Logger } from '../../src/ports.js';
 import { createService, type Service } from '../../src/service/service.js';
 import type { SnoozeStore } from '../../src/service/snoozes.js';
+import type { FirstSeenStore } from '../../src/service/first-seen.js';
 import { FakeClock } from './fake-clock.js';
 import { FakeRunner, makeConfig } from './fake-runner.js';
 import { flush, makeJob } from './scheduler-fixtures.js';
@@ -45,6 +46,7 @@ export interface HealthWorldOptions {
   runner?: FakeRunner;
   pausedJobs?: { load(): string[]; save(names: string[]): void };
   snoozes?: SnoozeStore;
+  firstSeen?: FirstSeenStore;
   maxSleepMs?: number;
 }
 
@@ -77,6 +79,7 @@ export async function startHealthWorld(initial: Config, options: HealthWorldOpti
     loadConfig: () => Promise.resolve(current),
     ...(options.pausedJobs ? { pausedJobs: options.pausedJobs } : {}),
     ...(options.snoozes ? { snoozes: options.snoozes } : {}),
+    ...(options.firstSeen ? { firstSeen: options.firstSeen } : {}),
     ...(options.maxSleepMs !== undefined ? { maxSleepMs: options.maxSleepMs } : {}),
   });
   const changed: JobStatus[] = [];

@@ -1,8 +1,13 @@
 // Health through the service on a fake clock: failing after failures_before_alert, stale exactly after stale_after
 // (announced once, at that moment, by the one timer), stale at once after a long downtime, no timer when nothing can
-// become stale, and jobChanged whenever health changes (runs, pause/resume, a reload of stale_after).
+// become stale, jobChanged whenever health changes (runs, pause/resume, a reload of stale_after), and the first-seen
+// reference of a job that never ran kept across restarts.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { createRealPlatform } from '../../src/service/wiring.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { flush, makeState } from '../helpers/scheduler-fixtures.js';
@@ -180,4 +185,26 @@ test('after shutdown no staleness timer is left', async () => {
   assert.ok(clock.pendingTimers() > 0);
   await w.service.shutdown();
   assert.equal(clock.pendingTimers(), 0);
+});
+
+test('a job that never ran counts from when the service first saw it, across restarts (first-seen.json in the state dir)', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'rbm-first-seen-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const platform = createRealPlatform({ HOME: home, XDG_STATE_HOME: join(home, 'state'), PATH: process.env.PATH });
+  assert.ok(platform.firstSeen);
+  const clock = new FakeClock();
+  const start = clock.now();
+  const runner = new FakeRunner(); // no state: the job has never run
+  const config = makeConfig([alertJob('nightly', { staleAfterSec: 2 * 3600 }, { schedule: YEARLY })]);
+  const first = await startHealthWorld(config, { clock, runner, firstSeen: platform.firstSeen });
+  assert.deepEqual(first.health('nightly'), ['ok', '']);
+  clock.advance(HOUR);
+  await first.service.shutdown();
+  assert.deepEqual(JSON.parse(readFileSync(join(home, 'state', 'rclone-bisync-manager', 'first-seen.json'), 'utf8')), { nightly: start });
+
+  clock.advance(90 * MINUTE); // down for longer than what was left of stale_after
+  const second = await startHealthWorld(config, { clock, runner, firstSeen: platform.firstSeen });
+  assert.deepEqual(second.health('nightly'), ['stale', 'has not run in more than 2 h: check its schedule, or run it now with rbmctl sync nightly']);
+  assert.deepEqual(second.service.summary().attentionJobs, ['nightly']);
+  await second.service.shutdown();
 });
