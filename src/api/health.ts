@@ -17,6 +17,11 @@ export interface HealthFacts {
   staleAfterMs: number;
   /** When this service first saw the job: the reference for a job that has no recorded run at all. */
   knownSinceMs: number;
+  /**
+   * Every run of the job is a dry run (its dry_run, the global one, or the service's --dry-run): a dry run never
+   * records a success, and the person chose it, so the job is never stale. Default false.
+   */
+  dryRunOnly?: boolean;
   nowMs: number;
 }
 
@@ -74,7 +79,7 @@ export function jobHealth(f: HealthFacts): HealthVerdict {
   if (failures >= f.failuresBeforeAlert) {
     return { health: 'failing', reason: `failed ${failures} times in a row: ${f.state.lastMessage || 'see rbmctl history ' + f.name}` };
   }
-  if (f.nowMs - staleReferenceMs(f) > f.staleAfterMs) return { health: 'stale', reason: staleReason(f) };
+  if (f.dryRunOnly !== true && f.nowMs - staleReferenceMs(f) > f.staleAfterMs) return { health: 'stale', reason: staleReason(f) };
   return OK;
 }
 
@@ -99,6 +104,6 @@ export function staleAtMs(f: Pick<HealthFacts, 'state' | 'knownSinceMs' | 'stale
  * undefined for a job that is not ok (attention and failing end only by an event) or paused or inactive.
  */
 export function healthChangesAtMs(f: HealthFacts): number | undefined {
-  if (f.paused || f.activity === 'inactive' || jobHealth(f).health !== 'ok') return undefined;
+  if (f.paused || f.activity === 'inactive' || f.dryRunOnly === true || jobHealth(f).health !== 'ok') return undefined;
   return staleAtMs(f);
 }

@@ -72,7 +72,8 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     if (since === undefined) knownSince.set(info.name, (since = nowMs));
     const alerts = info.config.alerts;
     const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config.schedule, nowMs);
-    return { name: info.name, activity: info.activity, paused: info.paused, state: info.state, failuresBeforeAlert: alerts.failuresBeforeAlert, staleAfterMs, knownSinceMs: since, nowMs };
+    const dryRunOnly = info.config.dryRun || deps.globalSettings()?.dryRun === true;
+    return { name: info.name, activity: info.activity, paused: info.paused, state: info.state, failuresBeforeAlert: alerts.failuresBeforeAlert, staleAfterMs, knownSinceMs: since, nowMs, dryRunOnly };
   }
 
   function healthOf(info: JobScheduleInfo): HealthVerdict {

@@ -48,6 +48,8 @@ export interface HealthWorldOptions {
   snoozes?: SnoozeStore;
   firstSeen?: FirstSeenStore;
   maxSleepMs?: number;
+  /** The service's -d/--dry-run. */
+  forceDryRun?: boolean;
 }
 
 export function recordingLogger(warnings: string[]): Logger {
@@ -81,6 +83,7 @@ export async function startHealthWorld(initial: Config, options: HealthWorldOpti
     ...(options.snoozes ? { snoozes: options.snoozes } : {}),
     ...(options.firstSeen ? { firstSeen: options.firstSeen } : {}),
     ...(options.maxSleepMs !== undefined ? { maxSleepMs: options.maxSleepMs } : {}),
+    ...(options.forceDryRun === true ? { forceDryRun: true } : {}),
   });
   const changed: JobStatus[] = [];
   const services: ServiceSummary[] = [];

@@ -208,3 +208,19 @@ test('a job that never ran counts from when the service first saw it, across res
   assert.deepEqual(second.service.summary().attentionJobs, ['nightly']);
   await second.service.shutdown();
 });
+
+test('dry-run jobs are never stale: the job\'s dry_run, the global one, and the service\'s --dry-run', async () => {
+  const clock = new FakeClock();
+  const runner = new FakeRunner();
+  for (const name of ['own', 'real']) runner.states.set(name, makeState({ lastSuccessMs: clock.now() - 30 * DAY, trackedSinceMs: 1 }));
+  const jobs = [alertJob('own', { staleAfterSec: 3600 }, { schedule: YEARLY, dryRun: true }), alertJob('real', { staleAfterSec: 3600 }, { schedule: YEARLY })];
+  const plain = await startHealthWorld(makeConfig(jobs), { clock, runner });
+  assert.deepEqual(plain.service.status().jobs.map((j) => [j.name, j.health]), [['own', 'ok'], ['real', 'stale']]);
+  await plain.service.shutdown();
+  const global = await startHealthWorld(makeConfig(jobs, { dryRun: true }), { clock, runner });
+  assert.deepEqual(global.service.status().jobs.map((j) => [j.name, j.health]), [['own', 'ok'], ['real', 'ok']]);
+  await global.service.shutdown();
+  const forced = await startHealthWorld(makeConfig(jobs), { clock, runner, forceDryRun: true });
+  assert.deepEqual(forced.service.status().jobs.map((j) => [j.name, j.health]), [['own', 'ok'], ['real', 'ok']]);
+  await forced.service.shutdown();
+});

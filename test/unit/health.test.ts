@@ -82,6 +82,13 @@ test('paused or inactive jobs are never stale or failing, but a job waiting for 
   assert.equal(jobHealth(facts({ paused: true, activity: 'paused' }, { ...troubled, needsResync: true })).health, 'attention');
 });
 
+test('a job whose every run is a dry run is never stale (a dry run records no success), but still needs a person when it waits', () => {
+  assert.deepEqual(jobHealth(facts({ dryRunOnly: true }, { lastSuccessMs: 0, trackedSinceMs: NOW - 30 * DAY })), { health: 'ok', reason: '' });
+  assert.equal(healthChangesAtMs(facts({ dryRunOnly: true })), undefined);
+  assert.equal(jobHealth(facts({ dryRunOnly: true }, { needsResync: true })).health, 'attention');
+  assert.equal(jobHealth(facts({ dryRunOnly: false }, { lastSuccessMs: 0, trackedSinceMs: NOW - 30 * DAY })).health, 'stale');
+});
+
 test('staleAtMs and healthChangesAtMs: the first moment of staleness, only for a job that is ok and can become stale', () => {
   const f = facts({}, { lastSuccessMs: NOW - HOUR });
   const at = NOW - HOUR + 36 * HOUR + 1;
