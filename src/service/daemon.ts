@@ -8,6 +8,7 @@ import { createNotifier, type Notifier } from '../platform/notify.js';
 import { createFileWatcher } from '../platform/watcher.js';
 import type { Clock, Logger } from '../ports.js';
 import type { ControlApi } from '../api/control-api.js';
+import type { Alerts } from './alerts.js';
 import { createService, type ConfigEditor, type Service } from './service.js';
 
 /** What the D-Bus adapter gives back once it owns the bus name. */
@@ -41,6 +42,8 @@ export interface DaemonPlatform {
   startBus(api: ControlApi, logger: Logger): Promise<BusHandle>;
   /** Defaults to createNotifier({env, logger}). */
   createNotifier?(logger: Logger): Promise<Notifier>;
+  /** Desktop notifications and the on_attention hook (issue 15); without it the service announces nothing. */
+  createAlerts?(deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -216,6 +219,8 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
         reloadChangedFile?.();
       },
     });
+    // The details command of the last config that loaded (the alerts' default action opens it).
+    let detailsCommand: readonly string[] = [];
     const service = createServiceFrom(platform, {
       configPath,
       dryRun: args.dryRun,
@@ -223,15 +228,21 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       clock: platform.clock,
       notifier,
       watchFiles: (paths) => watcher.setFiles(paths),
-      loadConfig: (path) => platform.loadConfig(path, logger),
+      loadConfig: async (path) => {
+        const config = await platform.loadConfig(path, logger);
+        detailsCommand = config.global.detailsCommand;
+        return config;
+      },
       ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
     });
     let bus: BusHandle | undefined;
+    let alerts: Alerts | undefined;
     teardown = async () => {
       reload = undefined;
       reloadChangedFile = undefined;
       watcher.close();
       await service.shutdown();
+      await alerts?.stop();
       if (bus) {
         const closing = bus.close();
         await Promise.race([closing, new Promise<void>((resolve) => platform.clock.setTimer(5000, resolve))]).catch((e: unknown) =>
@@ -263,6 +274,8 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       requestStop('bus connection lost', EXIT_BUS);
     });
     if (stopping === undefined) {
+      alerts = platform.createAlerts?.({ api: service, logger, detailsCommand: () => detailsCommand });
+      alerts?.start();
       await service.start();
       reload = () => {
         service.reload().catch(() => {
