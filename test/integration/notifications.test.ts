@@ -160,3 +160,35 @@ async function waitForOutput(daemon: { output(): string; child: { stdout: NodeJS
     daemon.child.stderr?.on('data', check);
   });
 }
+
+test('20 jobs failing at once (a remote missing from rclone.conf) give at most a few notifications', { skip }, async (t) => {
+  const dunst = await startDunst(t, suite.bus().address);
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
+  const names = Array.from({ length: 20 }, (_, i) => `job${String(i + 1).padStart(2, '0')}`);
+  // Every job names a remote rclone has never heard of: each run fails before touching anything.
+  const text = env.configText(names.map((name) => ({ name })), 'max_parallel_jobs: 20').replace(/rclone_remote: ""\n(\s+)remote: .*\/(job\d\d)$/gm, 'rclone_remote: nosuchremote\n$1remote: $2');
+  env.writeConfig(text);
+  const daemon = env.start();
+  await env.notify.waitFor((d) => d === 'READY=1');
+  await env.notify.waitFor(statusMatching(/^20 jobs, idle$/));
+  // failures_before_alert is 3 by default: the third failed run of each job makes it failing.
+  for (let round = 1; round <= 3; round++) {
+    const r = await rbmctl(env, ['sync', '--wait']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+  }
+  await waitForOutput(daemon, (out) => (out.match(/needs a look \(failing\)/g) ?? []).length === 20);
+  // Wait until every failing job is covered: shown on its own or counted in the summary of the burst.
+  const ours = () => dunst.shown().filter((n) => n.appname === 'rclone-bisync-manager');
+  const covered = (): number => ours().reduce((sum, n) => sum + (/^(\d+) more jobs need a look$/.exec(n.summary) ? Number(/^(\d+)/.exec(n.summary)![1]) : 1), 0);
+  await dunst.waitFor(() => covered() >= 20, 'notifications covering the 20 jobs');
+  const shown = ours();
+  assert.ok(shown.length <= 3, `at most a few notifications, got ${shown.length}: ${shown.map((n) => n.summary).join(' | ')}`);
+  const summary = shown.find((n) => /more jobs need a look/.test(n.summary))!;
+  assert.match(summary.body, /job\d\d, job\d\d/);
+  assert.match(summary.body, /sync failing/);
+  assert.equal(summary.urgency, 'NORMAL');
+  for (const n of shown.filter((s) => s !== summary)) {
+    assert.match(n.summary, /^job\d\d: sync failing$/);
+    assert.deepEqual(n.actions, { default: 'Show details', sync: 'Sync now' });
+  }
+});
