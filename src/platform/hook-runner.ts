@@ -132,7 +132,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     const why = result.error !== undefined
       ? `could not be started: ${result.error}`
       : result.timedOut
-        ? `was stopped after ${Math.round(limitMs / 1000)} s (its time limit)`
+        ? `was stopped after ${limitMs >= 1000 ? `${Math.round(limitMs / 1000)} s` : `${limitMs} ms`} (its time limit)`
         : result.signal !== null
           ? `was killed by ${result.signal}`
           : `exited with ${result.code ?? '?'}`;
