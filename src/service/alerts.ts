@@ -83,6 +83,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   }
 
   async function show(event: AlertEvent): Promise<void> {
+    // Shutting down: what is still queued is dropped (at most the call in flight is waited for, ≤ its timeout).
+    if (stopped) return;
     const caps = await deps.desktop.capabilities();
     if (caps === undefined) return;
     const id = await deps.desktop.notify({
