@@ -17,7 +17,7 @@ export const NOTIFICATION_PACKAGES = 'dunst xvfb libnotify-bin python3-dbusmock 
 
 /** `skip` for a test file that needs the notification servers (under CI=true a missing one throws, naming the packages). */
 export function notificationServersSkip(): string | false {
-  const missing = ['dunst', 'dunstctl', 'Xvfb', 'gdbus', 'busctl'].filter((p) => !findProgram(p));
+  const missing = ['dbus-daemon', 'dunst', 'dunstctl', 'Xvfb', 'gdbus', 'busctl'].filter((p) => !findProgram(p));
   if (spawnSync(PYTHON, ['-c', 'import dbusmock'], { stdio: 'ignore' }).status !== 0) missing.push('python3-dbusmock');
   if (missing.length === 0) return false;
   const why = `missing: ${missing.join(', ')} (install: apt-get install ${NOTIFICATION_PACKAGES})`;
