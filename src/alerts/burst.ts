@@ -63,6 +63,17 @@ export function createBurstGate(policy: BurstPolicy = DEFAULT_BURST): BurstGate 
   };
 }
 
+/** What the held events still mean when the burst ends: only the latest per job and slot (failing, then healthy again → healthy again). */
+export function latestHeld(held: readonly AlertEvent[]): AlertEvent[] {
+  const latest = new Map<string, AlertEvent>();
+  for (const event of held) {
+    const key = `${event.slot}\u0000${event.job}`;
+    latest.delete(key);
+    latest.set(key, event);
+  }
+  return [...latest.values()];
+}
+
 const SEVERITY: AlertKind[] = ['attention', 'failing', 'stale', 'conflicts', 'ok'];
 
 /** One notification for the held events of a burst (the same job may appear once per event; it is listed once). */

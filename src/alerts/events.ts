@@ -35,6 +35,13 @@ export interface AlertEvent {
   category: 'transfer.error' | 'transfer.complete';
   /** The first is the default action (clicking the notification); the rest are buttons. */
   actions: AlertAction[];
+  /** A recovery from a problem the person was never told about (snoozed, notifications: none): logged only. */
+  quiet?: boolean;
+}
+
+/** The event in one line (the log, RBM_MESSAGE): the headline, a dash, the body. */
+export function eventText(event: Pick<AlertEvent, 'summary' | 'body'>): string {
+  return event.body === '' ? event.summary : `${event.summary} — ${event.body}`;
 }
 
 /** How many paths an approval notification names before "and N more". */

@@ -1,10 +1,11 @@
 // The user's commands started from alerts: the on_attention hook (argv, no shell; a bounded run time, then
 // SIGTERM and SIGKILL to its whole process group; output to the log, bounded; one at a time from a bounded queue,
 // so a slow hook never delays a sync) and the notification's details command (detached, reaped, not waited for).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { errorText } from '../errors.js';
-import type { Clock, Logger } from '../ports.js';
+import type { Readable } from 'node:stream';
+import type { Clock, Logger, Timer } from '../ports.js';
 
 export interface HookCall {
   argv: readonly string[];
@@ -75,8 +76,9 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     const [command, ...args] = call.argv;
     const log = logger.child({ job: call.job });
     return new Promise<HookResult>((resolve) => {
-      let child;
+      let child: ChildProcessByStdio<null, Readable, Readable>;
       try {
+        // detached: its own process group, so the limit stops what a script started too.
         child = spawn(command!, args, { env: { ...options.baseEnv, ...call.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       } catch (e: unknown) {
         resolve({ code: null, signal: null, timedOut: false, error: errorText(e) });
@@ -84,38 +86,37 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
       }
       let lines = 0;
       let timedOut = false;
-      let spawnError: string | undefined;
-      const onLine = (line: string): void => {
-        lines += 1;
-        if (lines <= maxLines) log.info(`on_attention: ${line.slice(0, MAX_LINE_CHARS)}`);
-        else if (lines === maxLines + 1) log.info(`on_attention: (more output not logged)`);
-      };
-      for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', onLine);
+      let kill: Timer | undefined;
       const term = clock.setTimer(limitMs, () => {
         timedOut = true;
         killGroup(child.pid, 'SIGTERM');
         kill = clock.setTimer(killAfterMs, () => killGroup(child.pid, 'SIGKILL'));
       });
-      let kill: { cancel(): void } | undefined;
-      child.once('error', (e) => {
-        spawnError = errorText(e);
-      });
-      // 'exit' (not 'close'): a grandchild that keeps the pipes open must not keep the hook "running".
-      child.once('exit', (code, signal) => {
+      let settled = false;
+      const finish = (result: HookResult): void => {
+        if (settled) return;
+        settled = true;
         term.cancel();
-        // Whatever the hook left behind in its group goes with it.
-        if (timedOut) killGroup(child.pid, 'SIGKILL');
         kill?.cancel();
         child.stdout.destroy();
         child.stderr.destroy();
-        resolve({ code, signal, timedOut, ...(spawnError !== undefined ? { error: spawnError } : {}) });
+        resolve(result);
+      };
+      const onLine = (line: string): void => {
+        lines += 1;
+        if (lines <= maxLines) log.info(`on_attention: ${line.slice(0, MAX_LINE_CHARS)}`);
+        else if (lines === maxLines + 1) log.info('on_attention: (more output not logged)');
+      };
+      for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', onLine);
+      // A command that cannot be started (ENOENT, EACCES) emits 'error' and no 'exit'.
+      child.once('error', (e) => {
+        if (child.pid === undefined) finish({ code: null, signal: null, timedOut: false, error: errorText(e) });
       });
-      child.once('error', () => {
-        // A spawn failure (ENOENT) emits 'error' and may never emit 'exit'.
-        if (child.pid === undefined) {
-          term.cancel();
-          resolve({ code: null, signal: null, timedOut: false, error: spawnError ?? 'cannot start' });
-        }
+      // 'exit' (not 'close'): a grandchild that keeps the pipes open must not keep the hook "running".
+      child.once('exit', (code, signal) => {
+        // Whatever a stopped hook left behind in its group goes with it.
+        if (timedOut) killGroup(child.pid, 'SIGKILL');
+        finish({ code, signal, timedOut });
       });
     });
   }

@@ -4,8 +4,8 @@
 import type { ControlApi, JobStatus } from '../api/control-api.js';
 import type { AlertSettings } from '../config/types.js';
 import { actionPairs, detailsArgv, invokedAction } from '../alerts/actions.js';
-import { createBurstGate, summaryEvent, type BurstGate } from '../alerts/burst.js';
-import { conflictsEvent, type AlertEvent } from '../alerts/events.js';
+import { createBurstGate, latestHeld, summaryEvent, type BurstGate } from '../alerts/burst.js';
+import { conflictsEvent, eventText, type AlertEvent } from '../alerts/events.js';
 import { isSnoozed, wantedAtLevel } from '../alerts/filter.js';
 import { createNotificationIds, SUMMARY_JOB } from '../alerts/replaces.js';
 import { createAlertTracker } from '../alerts/tracker.js';
@@ -68,7 +68,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   /** Journal priorities: attention is an error, failing/stale/conflicts warnings, a recovery info (issue 15 point 5). */
   function journal(event: AlertEvent, silenced: string | undefined): void {
     const log = logger.child({ job: event.job, ...(event.runId > 0 ? { runId: event.runId } : {}) });
-    log[LOG_LEVEL[event.kind]](`${event.kind === 'ok' ? 'healthy again' : `needs a look (${event.kind})`}: ${event.summary}. ${event.body}`, {
+    log[LOG_LEVEL[event.kind]](`${event.kind === 'ok' ? 'healthy again' : `needs a look (${event.kind})`}: ${eventText(event)}`, {
       ...(silenced !== undefined ? { notification: silenced } : {}),
     });
   }
@@ -78,7 +78,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     deps.hooks.run({
       argv: settings.onAttention,
       job: event.job,
-      env: { RBM_JOB: event.job, RBM_STATE: event.kind, RBM_MESSAGE: `${event.summary}: ${event.body}`, RBM_HINT: event.hint, RBM_RUN_ID: String(event.runId) },
+      env: { RBM_JOB: event.job, RBM_STATE: event.kind, RBM_MESSAGE: eventText(event), RBM_HINT: event.hint, RBM_RUN_ID: String(event.runId) },
     });
   }
 
@@ -119,10 +119,15 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       });
   }
 
+  /** The held events of a finished burst: one of them as itself, more as one summary. */
+  function showHeld(ended: readonly AlertEvent[]): void {
+    const held = latestHeld(ended);
+    if (held.length > 0) enqueue(held.length === 1 ? held[0]! : summaryEvent(held));
+  }
+
   function endBurst(): void {
     burstTimer = undefined;
-    const held = burst.end(clock.now());
-    if (held.length > 0) enqueue(held.length === 1 ? held[0]! : summaryEvent(held));
+    showHeld(burst.end(clock.now()));
     armBurstTimer();
   }
 
@@ -134,6 +139,10 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   }
 
   function announce(event: AlertEvent, settings: AlertSettings, snoozedUntilMs: number): void {
+    if (event.quiet === true) {
+      journal(event, 'its problem was not announced');
+      return;
+    }
     if (!wantedAtLevel(event.kind, settings.notifications)) {
       journal(event, `notifications: ${settings.notifications}`);
       return;
@@ -146,7 +155,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     if (event.slot === 'health') tracker.markAnnounced(event.job);
     hookCall(event, settings);
     const { show: now, ended } = burst.offer(event, clock.now());
-    if (ended.length > 0) enqueue(ended.length === 1 ? ended[0]! : summaryEvent(ended));
+    showHeld(ended);
     if (now) enqueue(event);
     armBurstTimer();
   }

@@ -73,13 +73,13 @@ test('on_attention runs for each event with the documented variables, with no no
   const vars = (state: string): string[] => readFileSync(join(env.dir, `hook-${state}.env`), 'utf8').split('\n').filter(Boolean);
   const attention = vars('attention');
   assert.deepEqual(attention.filter((l) => !l.startsWith('RBM_MESSAGE=')), ['RBM_HINT=rbmctl approve docs', 'RBM_JOB=docs', `RBM_RUN_ID=${runId}`, 'RBM_STATE=attention']);
-  assert.match(attention.find((l) => l.startsWith('RBM_MESSAGE='))!, /^RBM_MESSAGE=docs: approve 12 changes\?: The sync stopped before deleting 12 files: /);
+  assert.match(attention.find((l) => l.startsWith('RBM_MESSAGE='))!, /^RBM_MESSAGE=docs: approve 12 changes\? — The sync stopped before deleting 12 files: /);
 
   const approved = await rbmctl(env, ['approve', 'docs', '--yes', '--token', await pendingToken('docs')]);
   assert.equal(approved.code, 0, approved.stdout + approved.stderr);
   await waitForOutput(daemon, (out) => out.includes('on_attention: hook saw docs ok --from-config'));
   assert.deepEqual(vars('ok').filter((l) => !/^RBM_(RUN_ID|MESSAGE)=/.test(l)), ['RBM_HINT=', 'RBM_JOB=docs', 'RBM_STATE=ok']);
-  assert.ok(vars('ok').includes('RBM_MESSAGE=docs: healthy again: The last sync succeeded.'));
+  assert.ok(vars('ok').includes('RBM_MESSAGE=docs: healthy again — The last sync succeeded.'));
   assert.deepEqual(treeHashes(sides(env, 'docs').remote), hashes(NAMES.slice(12)));
   assert.equal(daemon.output().split('\n').filter((l) => l.includes('no desktop notification server answers')).length, 1);
 });

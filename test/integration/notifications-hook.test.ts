@@ -34,7 +34,7 @@ function script(dir: string, name: string, body: string): string {
   return path;
 }
 
-const EVENT = { RBM_JOB: 'docs', RBM_STATE: 'attention', RBM_MESSAGE: 'docs: approve 12 changes?: The sync stopped…', RBM_HINT: 'rbmctl approve docs', RBM_RUN_ID: '42' };
+const EVENT = { RBM_JOB: 'docs', RBM_STATE: 'attention', RBM_MESSAGE: 'docs: approve 12 changes? — The sync stopped…', RBM_HINT: 'rbmctl approve docs', RBM_RUN_ID: '42' };
 const call = (argv: string[], env: Record<string, string> = EVENT): HookCall => ({ argv, env, job: 'docs' });
 
 /** Running (a zombie left to a PID 1 that does not reap counts as gone: it no longer runs). */
@@ -60,7 +60,7 @@ test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID, it
     'HOME=/home/someone',
     'RBM_HINT=rbmctl approve docs',
     'RBM_JOB=docs',
-    'RBM_MESSAGE=docs: approve 12 changes?: The sync stopped…',
+    'RBM_MESSAGE=docs: approve 12 changes? — The sync stopped…',
     'RBM_RUN_ID=42',
     'RBM_STATE=attention',
   ]);

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { actionPairs, detailsArgv, invokedAction } from '../../src/alerts/actions.js';
-import { createBurstGate, summaryEvent } from '../../src/alerts/burst.js';
-import { conflictsEvent, firstPaths, problemEvent, recoveryEvent } from '../../src/alerts/events.js';
+import { createBurstGate, latestHeld, summaryEvent } from '../../src/alerts/burst.js';
+import { conflictsEvent, eventText, firstPaths, problemEvent, recoveryEvent } from '../../src/alerts/events.js';
 import { isSnoozed, wantedAtLevel } from '../../src/alerts/filter.js';
 import { createNotificationIds } from '../../src/alerts/replaces.js';
 import { createAlertTracker } from '../../src/alerts/tracker.js';
@@ -72,7 +72,7 @@ test('the tracker announces a problem once, a changed problem again, and a recov
   assert.equal(tracker.observe(alertStatus('docs')), undefined);
 
   assert.equal(tracker.observe(alertStatus('photos', { health: 'stale', reason: 'x' }))?.kind, 'stale');
-  assert.equal(tracker.observe(alertStatus('photos')), undefined, 'never announced (snoozed or level none): no "healthy again"');
+  assert.equal(tracker.observe(alertStatus('photos'))?.quiet, true, 'never announced (snoozed or level none): "healthy again" only for the log');
   tracker.observe(alertStatus('photos', { health: 'stale', reason: 'x' }));
   tracker.markAnnounced('photos');
   tracker.forget('photos');
@@ -156,4 +156,14 @@ test('notification ids: replaced per job and slot, looked up for actions, forgot
   assert.equal(ids.replacesId('docs', 'health'), 0);
   ids.clear();
   assert.equal(ids.replacesId('docs', 'conflicts'), 0);
+});
+
+test('held events keep only the latest per job and slot; an event reads as one line', () => {
+  const failing = problemEvent(alertStatus('a', { health: 'failing', reason: 'r' }))!;
+  const okA = recoveryEvent(alertStatus('a'));
+  const staleB = problemEvent(alertStatus('b', { health: 'stale', reason: 's' }))!;
+  const conflictsA = conflictsEvent({ job: 'a', runId: 3, dryRun: false, conflicts: [{ path: 'x', copies: [] }] })!;
+  assert.deepEqual(latestHeld([failing, staleB, conflictsA, okA]), [staleB, conflictsA, okA]);
+  assert.equal(eventText(okA), 'a: healthy again — The last sync succeeded.');
+  assert.equal(eventText({ summary: 's', body: '' }), 's');
 });

@@ -126,7 +126,7 @@ test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID for
   assert.deepEqual(w.hooks[0]!.env, {
     RBM_JOB: 'docs',
     RBM_STATE: 'attention',
-    RBM_MESSAGE: 'docs: approve 3 changes?: The sync stopped before deleting 3 files: /remote/docs/f1.txt, /remote/docs/f2.txt, /remote/docs/f3.txt. Nothing was deleted. Review the list with: rbmctl approve docs',
+    RBM_MESSAGE: 'docs: approve 3 changes? — The sync stopped before deleting 3 files: /remote/docs/f1.txt, /remote/docs/f2.txt, /remote/docs/f3.txt. Nothing was deleted. Review the list with: rbmctl approve docs',
     RBM_HINT: 'rbmctl approve docs',
     RBM_RUN_ID: '7',
   });
@@ -242,6 +242,6 @@ test('journal priorities: attention at error (<3>), failing, stale and conflicts
     process.stdout.write = original;
   }
   assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<4>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] hea']);
-  assert.match(written[0]!, /^<3>\[a#7\] needs a look \(attention\): a: approve 2 changes\?\. The sync stopped/);
+  assert.match(written[0]!, /^<3>\[a#7\] needs a look \(attention\): a: approve 2 changes\? — The sync stopped/);
   assert.match(written[3]!, /needs a look \(conflicts\): d: 1 conflict/);
 });
