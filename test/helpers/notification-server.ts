@@ -103,6 +103,8 @@ export interface DunstServer {
   shown(): ShownNotification[];
   /** Resolves with the first shown notification matching (already shown ones too). */
   waitFor(match: (n: ShownNotification) => boolean, what: string): Promise<ShownNotification>;
+  /** Click the notification at this position among those displayed (dunstctl action: its default action, or its only one). */
+  click(position: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +136,10 @@ export async function startDunst(t: TestContext, busAddress: string): Promise<Du
       // A notification block ends with a lone '}': wait for lines until a complete block matches.
       await dunst.waitFor(() => shown().some(match), what);
       return shown().find(match)!;
+    },
+    async click(position) {
+      const r = await run('dunstctl', ['action', String(position)], { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: busAddress } });
+      if (r.code !== 0) throw new Error(`dunstctl action failed: ${r.stderr}`);
     },
     stop: async () => {
       await dunst.stop();

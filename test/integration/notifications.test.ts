@@ -4,7 +4,7 @@
 // notification replacing it (same id). "Sync now" from a notification runs that job. 20 jobs failing at once → at
 // most a few notifications. No server on the bus → runs and states unaffected, exactly one log line.
 import assert from 'node:assert/strict';
-import { rmSync, unlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, utimesSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
@@ -45,8 +45,31 @@ async function pendingToken(job: string): Promise<string> {
   return (JSON.parse(r.stdout) as { data: [string, number, string[]] }).data[0];
 }
 
-async function startService(t: TestContext, jobs: string[], extra = LIMITS) {
+/** A stand-in for x-terminal-emulator (the default details command) that records its arguments in `file`. */
+function fakeTerminal(env: ServiceEnv): string {
+  const bin = join(env.dir, 'bin');
+  const file = join(env.dir, 'terminal-args');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'x-terminal-emulator'), `#!/bin/sh\necho "$*" > "${file}.tmp" && mv "${file}.tmp" "${file}"\n`);
+  chmodSync(join(bin, 'x-terminal-emulator'), 0o755);
+  env.env.PATH = `${bin}:${env.env.PATH ?? ''}`;
+  return file;
+}
+
+/** Resolves once `file` exists (it is created by a rename, so it is complete). */
+async function fileAppears(file: string): Promise<string> {
+  const watcher = watch(join(file, '..'));
+  try {
+    if (!existsSync(file)) await new Promise<void>((resolve) => watcher.on('change', () => existsSync(file) && resolve()));
+  } finally {
+    watcher.close();
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function startService(t: TestContext, jobs: string[], extra = LIMITS, beforeStart: (env: ServiceEnv) => void = () => undefined) {
   const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
+  beforeStart(env);
   env.writeConfig(env.configText(jobs.map((name) => ({ name, extra }))));
   for (const job of jobs) seed(env, job);
   const daemon = env.start();
@@ -57,7 +80,8 @@ async function startService(t: TestContext, jobs: string[], extra = LIMITS) {
 
 test('a safety abort shows one critical notification naming the job and the count; approving replaces it with "healthy again"', { skip }, async (t) => {
   const dunst = await startDunst(t, suite.bus().address);
-  const { env } = await startService(t, ['docs']);
+  let terminalArgs = '';
+  const { env } = await startService(t, ['docs'], LIMITS, (e) => (terminalArgs = fakeTerminal(e)));
   const first = await rbmctl(env, ['sync', 'docs', '--wait']);
   assert.equal(first.code, 0, first.stdout + first.stderr);
 
@@ -71,6 +95,13 @@ test('a safety abort shows one critical notification naming the job and the coun
   assert.deepEqual([problem.urgency, problem.category, problem.desktopEntry, problem.icon], ['CRITICAL', 'transfer.error', 'rclone-bisync-manager', 'dialog-error']);
   assert.deepEqual(problem.actions, { default: 'Review…' }, 'dunst reports actions: the only one shows the list; nothing approves from here');
   assert.deepEqual(treeHashes(sides(env, 'docs').remote), hashes(NAMES), 'parked: nothing deleted');
+
+  // A click opens the details command showing the list (rbmctl approve asks in the terminal); nothing is approved.
+  await dunst.click(0);
+  assert.equal(await fileAppears(terminalArgs), '-e rbmctl approve docs');
+  const still = JSON.parse((await rbmctl(env, ['status', '--json'])).stdout) as { jobs: { name: string; state: string }[] };
+  assert.deepEqual(still.jobs.map((j) => [j.name, j.state]), [['docs', 'needs-approval']]);
+  assert.deepEqual(treeHashes(sides(env, 'docs').remote), hashes(NAMES), 'the click deleted nothing');
 
   const approved = await rbmctl(env, ['approve', 'docs', '--yes', '--token', await pendingToken('docs')]);
   assert.equal(approved.code, 0, approved.stdout + approved.stderr);
