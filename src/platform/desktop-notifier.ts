@@ -51,6 +51,9 @@ export interface DesktopNotifier {
 
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 5000;
 
+/** A call the bus did not answer in time (the server is stuck, or the bus is gone). */
+class CallTimeout extends Error {}
+
 export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopNotifier {
   const { clock, logger } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS;
@@ -64,7 +67,7 @@ export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopN
 
   function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = clock.setTimer(timeoutMs, () => reject(new Error(`${what} timed out after ${timeoutMs} ms`)));
+      const timer = clock.setTimer(timeoutMs, () => reject(new CallTimeout(`${what} timed out after ${timeoutMs} ms`)));
       promise.then(
         (value) => {
           timer.cancel();
@@ -128,6 +131,11 @@ export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopN
       if (bus === b) dropConnection();
     });
     b.on('message', onSignal);
+    // dbus-next says nothing when the bus goes away: watch the socket, so the next notification connects again.
+    const connection = (b as unknown as { _connection?: { stream?: { on(event: 'close', listener: () => void): void } } })._connection;
+    connection?.stream?.on('close', () => {
+      if (bus === b) dropConnection();
+    });
     const match = (rule: string): Promise<dbus.Message> => call(DBUS_NAME, DBUS_PATH, DBUS_NAME, 'AddMatch', 's', [rule]);
     setUp = Promise.all([
       match(`type='signal',sender='${DBUS_NAME}',interface='${DBUS_NAME}',member='NameOwnerChanged',arg0='${NOTIFICATIONS_NAME}'`),
@@ -140,6 +148,8 @@ export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopN
   }
 
   function missing(e: unknown): undefined {
+    // A call that timed out may have left the connection stuck (a bus that is gone): start afresh next time.
+    if (e instanceof CallTimeout) dropConnection();
     if (available !== false) {
       logger.info('no desktop notification server answers on the session bus; notifications are skipped (not replayed) until one does', { error: errorText(e) });
     }
