@@ -34,7 +34,7 @@ export interface HookRunner {
   run(call: HookCall): void;
   /** Resolves once the queue is empty (tests, shutdown). */
   idle(): Promise<void>;
-  /** Stop taking hooks and wait for the running one (it is stopped at its limit anyway). */
+  /** Stop taking hooks; the running one is stopped now (SIGTERM, then SIGKILL) and waited for. */
   close(): Promise<void>;
 }
 
@@ -68,6 +68,8 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
   /** Hooks (by argv) whose last run failed and was reported: reported again only after a success. */
   const failing = new Set<string>();
   let running: Promise<void> | undefined;
+  /** Stops the hook that runs now (its process group), for a shutdown. */
+  let stopCurrent: (() => void) | undefined;
   let droppedReported = false;
   let closed = false;
   let idleWaiters: (() => void)[] = [];
@@ -89,13 +91,18 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
       let kill: Timer | undefined;
       const term = clock.setTimer(limitMs, () => {
         timedOut = true;
-        killGroup(child.pid, 'SIGTERM');
-        kill = clock.setTimer(killAfterMs, () => killGroup(child.pid, 'SIGKILL'));
+        stopGroup();
       });
+      const stopGroup = (): void => {
+        killGroup(child.pid, 'SIGTERM');
+        kill ??= clock.setTimer(killAfterMs, () => killGroup(child.pid, 'SIGKILL'));
+      };
+      stopCurrent = stopGroup;
       let settled = false;
       const finish = (result: HookResult): void => {
         if (settled) return;
         settled = true;
+        stopCurrent = undefined;
         term.cancel();
         kill?.cancel();
         child.stdout.destroy();
@@ -115,7 +122,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
       // 'exit' (not 'close'): a grandchild that keeps the pipes open must not keep the hook "running".
       child.once('exit', (code, signal) => {
         // Whatever a stopped hook left behind in its group goes with it.
-        if (timedOut) killGroup(child.pid, 'SIGKILL');
+        if (timedOut || closed) killGroup(child.pid, 'SIGKILL');
         finish({ code, signal, timedOut });
       });
     });
@@ -142,7 +149,9 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
 
   async function drain(): Promise<void> {
     for (let call = queue.shift(); call !== undefined; call = queue.shift()) {
-      report(call, await execute(call));
+      const result = await execute(call);
+      if (closed) logger.info('the on_attention command was stopped: the service is stopping', { job: call.job, command: call.argv[0] });
+      else report(call, result);
     }
     running = undefined;
     droppedReported = false;
@@ -166,6 +175,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     async close() {
       closed = true;
       queue.length = 0;
+      stopCurrent?.();
       await running;
     },
   };

@@ -24,22 +24,16 @@ import type { Clock, Logger } from '../ports.js';
 import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
 import { createDesktopNotifier } from '../platform/desktop-notifier.js';
-import { createHookRunner, DEFAULT_HOOK_LIMIT_MS, launchDetached } from '../platform/hook-runner.js';
+import { createHookRunner, launchDetached } from '../platform/hook-runner.js';
 import { createAlerts, type Alerts } from './alerts.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
 import type { ConfigEditor, Service } from './service.js';
 
-/** RBM_HOOK_TIME_LIMIT_MS shortens the on_attention time limit (tests); anything else keeps the default. */
-function hookTimeLimitMs(env: Readonly<Record<string, string | undefined>>): number {
-  const value = Number(env.RBM_HOOK_TIME_LIMIT_MS);
-  return Number.isInteger(value) && value > 0 ? value : DEFAULT_HOOK_LIMIT_MS;
-}
-
 /** The service's alerts over the real session bus and processes (a connection of their own, not the server's). */
 function createRealAlerts(env: Readonly<Record<string, string | undefined>>, deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts {
   const busAddress = sessionBusAddress(env);
-  const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env, limitMs: hookTimeLimitMs(env) });
+  const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env });
   const desktop = createDesktopNotifier({
     busAddress: busAddress ? nodeSocketAddress(busAddress) : undefined,
     clock: systemClock,

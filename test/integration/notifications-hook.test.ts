@@ -2,7 +2,7 @@
 // the command, a hanging hook (and what it started) is killed after its limit — SIGTERM, then SIGKILL for one that
 // ignores it —, a failing hook is reported once until it succeeds again, and its output goes to the log, bounded.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -123,4 +123,25 @@ test('a failing hook is reported once until it succeeds again; a missing one is 
   runner.run(call([both]));
   await runner.idle();
   assert.deepEqual(lines.slice(mark).map((l) => l.message).sort(), ['on_attention: to stderr', 'on_attention: to stdout']);
+});
+
+test('closing the runner (service shutdown) stops a running hook and its children at once, not at its limit', async (t) => {
+  const dir = scratch(t);
+  const lines: Line[] = [];
+  const runner = createHookRunner({ clock: systemClock, logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH } });
+  const ready = join(dir, 'started');
+  const hangs = script(dir, 'hangs', `sleep 1000 & echo $! > "${dir}/child.pid.tmp"; mv "${dir}/child.pid.tmp" "${ready}"; wait`);
+  runner.run(call([hangs]));
+  runner.run(call([hangs]));
+  // Wait until the hook runs (its child's pid file appears by rename), then shut down.
+  const watcher = watch(dir);
+  await new Promise<void>((resolve) => {
+    if (existsSync(ready)) resolve();
+    watcher.on('change', () => existsSync(ready) && resolve());
+  });
+  watcher.close();
+  await runner.close();
+  assert.equal(isAlive(Number(readFileSync(ready, 'utf8'))), false);
+  assert.deepEqual(lines.filter((l) => l.level !== 'info'), [], 'a hook stopped by the shutdown is not a failure');
+  assert.deepEqual(lines.map((l) => l.message), ['the on_attention command was stopped: the service is stopping'], 'the queued second run never started');
 });
