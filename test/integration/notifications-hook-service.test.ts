@@ -1,6 +1,7 @@
 // Issue 15 point 2 end to end: the real service runs the global `on_attention` command for each event (here with no
 // notification server on the bus), with RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID; its output reaches
-// the log. (The config key itself is parsed by src/config, from the health part of issue 15.)
+// the log; a hanging one never delays a sync and is stopped with the service. (The config key itself is parsed by
+// src/config, from the health part of issue 15.)
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,4 +83,41 @@ test('on_attention runs for each event with the documented variables, with no no
   assert.ok(vars('ok').includes('RBM_MESSAGE=docs: healthy again — The last sync succeeded.'));
   assert.deepEqual(treeHashes(sides(env, 'docs').remote), hashes(NAMES.slice(12)));
   assert.equal(daemon.output().split('\n').filter((l) => l.includes('no desktop notification server answers')).length, 1);
+});
+
+/** Running (a zombie left to a PID 1 that does not reap counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('a hanging on_attention command never delays a sync, and the service stops it when it stops', { skip }, async (t) => {
+  const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
+  const hook = join(env.dir, 'hangs.sh');
+  const pidFile = join(env.dir, 'hook.pid');
+  writeFileSync(hook, `#!/bin/sh\necho "hanging for $RBM_JOB $RBM_STATE"\nsleep 1000 & echo $! > "${pidFile}"\nwait\n`);
+  chmodSync(hook, 0o755);
+  env.writeConfig(env.configText([{ name: 'docs', extra: LIMITS }], `on_attention: ["${hook}"]`));
+  seed(env, 'docs');
+  const daemon = env.start();
+  await env.notify.waitFor((d) => d === 'READY=1');
+  assert.equal((await rbmctl(env, ['sync', 'docs', '--wait'])).code, 0);
+  for (const name of NAMES.slice(0, 12)) unlinkSync(join(sides(env, 'docs').local, name));
+  assert.equal((await rbmctl(env, ['sync', 'docs', '--wait'])).code, 7);
+  await waitForOutput(daemon, (out) => out.includes('on_attention: hanging for docs attention'));
+
+  // The hook hangs (its limit is 30 s); the approved run goes ahead and finishes meanwhile.
+  const approved = await rbmctl(env, ['approve', 'docs', '--yes', '--token', await pendingToken('docs')]);
+  assert.equal(approved.code, 0, approved.stdout + approved.stderr);
+  assert.deepEqual(treeHashes(sides(env, 'docs').remote), hashes(NAMES.slice(12)));
+  const sleeper = Number(readFileSync(pidFile, 'utf8'));
+  assert.equal(isAlive(sleeper), true, 'the hook was still running while the sync ran');
+
+  await daemon.stop();
+  assert.equal(isAlive(sleeper), false, 'stopping the service stopped the hook and what it started');
+  assert.match(daemon.output(), /the on_attention command was stopped: the service is stopping/);
 });
