@@ -29,8 +29,9 @@ ensure_packages() {
 # The packages the product itself needs at run time and to build sd-notify.
 RUNTIME_PACKAGES=(rclone dbus-daemon dbus-user-session cpulimit g++ make python3 libsystemd-dev pkg-config)
 # Extra packages the test suite needs (busctl comes with systemd, gdbus with libglib2.0-bin; the shells and man for the
-# completion and manual-page tests; lintian for the .deb test, whose dpkg-deb comes with dpkg).
-TEST_PACKAGES=(systemd libglib2.0-bin procps util-linux openssh-client jq bash-completion zsh fish man-db groff-base lintian)
+# completion and manual-page tests; lintian for the .deb test, whose dpkg-deb comes with dpkg; dunst under Xvfb and
+# python3-dbusmock's notification daemon for the desktop-notification tests).
+TEST_PACKAGES=(systemd libglib2.0-bin procps util-linux openssh-client jq bash-completion zsh fish man-db groff-base lintian dunst xvfb python3-dbusmock)
 
 ensure_node_modules() {
   cd "$PROJECT_DIR"

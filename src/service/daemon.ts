@@ -8,6 +8,7 @@ import { createNotifier, type Notifier } from '../platform/notify.js';
 import { createFileWatcher } from '../platform/watcher.js';
 import type { Clock, Logger } from '../ports.js';
 import type { ControlApi } from '../api/control-api.js';
+import type { Alerts } from './alerts.js';
 import { createService, type ConfigEditor, type Service } from './service.js';
 import type { FirstSeenStore } from './first-seen.js';
 import type { SnoozeStore } from './snoozes.js';
@@ -47,6 +48,8 @@ export interface DaemonPlatform {
   startBus(api: ControlApi, logger: Logger): Promise<BusHandle>;
   /** Defaults to createNotifier({env, logger}). */
   createNotifier?(logger: Logger): Promise<Notifier>;
+  /** Desktop notifications and the on_attention hook (issue 15); without it the service announces nothing. */
+  createAlerts?(deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -226,6 +229,8 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
         reloadChangedFile?.();
       },
     });
+    // The details command of the last config that loaded (the alerts' default action opens it).
+    let detailsCommand: readonly string[] = [];
     const service = createServiceFrom(platform, {
       configPath,
       dryRun: args.dryRun,
@@ -233,17 +238,23 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       clock: platform.clock,
       notifier,
       watchFiles: (paths) => watcher.setFiles(paths),
-      loadConfig: (path) => platform.loadConfig(path, logger),
+      loadConfig: async (path) => {
+        const config = await platform.loadConfig(path, logger);
+        detailsCommand = config.global.detailsCommand;
+        return config;
+      },
       ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
       ...(platform.snoozes ? { snoozes: platform.snoozes } : {}),
       ...(platform.firstSeen ? { firstSeen: platform.firstSeen } : {}),
     });
     let bus: BusHandle | undefined;
+    let alerts: Alerts | undefined;
     teardown = async () => {
       reload = undefined;
       reloadChangedFile = undefined;
       watcher.close();
       await service.shutdown();
+      await alerts?.stop();
       if (bus) {
         const closing = bus.close();
         await Promise.race([closing, new Promise<void>((resolve) => platform.clock.setTimer(5000, resolve))]).catch((e: unknown) =>
@@ -275,6 +286,8 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       requestStop('bus connection lost', EXIT_BUS);
     });
     if (stopping === undefined) {
+      alerts = platform.createAlerts?.({ api: service, logger, detailsCommand: () => detailsCommand });
+      alerts?.start();
       await service.start();
       reload = () => {
         service.reload().catch(() => {

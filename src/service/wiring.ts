@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
 import { createConfigLoader, defaultConfigPath, parseConfigWithRclone } from '../config/load.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
-import { sessionBusAddress } from '../dbus/address.js';
+import { nodeSocketAddress, sessionBusAddress } from '../dbus/address.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../run/cpulimit.js';
 import { defaultStateDir, ensurePrivateDir, firstSeenPath, logsDir, pausedJobsPath, rcloneProbeCachePath, snoozesPath } from '../state/paths.js';
@@ -19,14 +19,34 @@ import { systemClock } from '../platform/clock.js';
 import { probeRclone } from '../platform/rclone-probe.js';
 import { createSpawner } from '../platform/spawner.js';
 import { LOCAL_TIMEZONE } from '../scheduler/next-run.js';
+import type { ControlApi } from '../api/control-api.js';
 import type { Clock, Logger } from '../ports.js';
 import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
+import { createDesktopNotifier } from '../platform/desktop-notifier.js';
+import { createHookRunner, launchDetached } from '../platform/hook-runner.js';
+import { createAlerts, type Alerts } from './alerts.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
 import { NO_SNOOZE, formatSnoozeRecord, parseSnoozeRecord, type SnoozeRecord, type SnoozeStore } from './snoozes.js';
 import { parseFirstSeen, type FirstSeenStore } from './first-seen.js';
 import type { ConfigEditor, Service } from './service.js';
+
+/** The service's alerts over the real session bus and processes (a connection of their own, not the server's). */
+function createRealAlerts(env: Readonly<Record<string, string | undefined>>, deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts {
+  const busAddress = sessionBusAddress(env);
+  const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env });
+  const desktop = createDesktopNotifier({
+    busAddress: busAddress ? nodeSocketAddress(busAddress) : undefined,
+    clock: systemClock,
+    logger: deps.logger,
+    onAction: (id, key) => alerts.actionInvoked(id, key),
+    onClosed: (id) => alerts.notificationClosed(id),
+    onServerChanged: () => alerts.serverChanged(),
+  });
+  const alerts: Alerts = createAlerts({ ...deps, clock: systemClock, desktop, hooks, launch: (argv) => launchDetached(argv, env, deps.logger) });
+  return alerts;
+}
 
 export function createRealPlatform(env: Readonly<Record<string, string | undefined>> = process.env): DaemonPlatform {
   const home = env.HOME ?? homedir();
@@ -138,6 +158,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
       const busAddress = sessionBusAddress(env);
       return startDbusServer(api, { logger: log, ...(busAddress ? { busAddress } : {}) });
     },
+    createAlerts: (deps) => createRealAlerts(env, deps),
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   };

@@ -1,0 +1,101 @@
+// Many jobs changing at once (20 failing when the network drops) give one summary, not 20 pop-ups: in a burst the
+// first events are shown at once, the rest are held and shown as one summary when the burst ends. Pure: the
+// caller's clock passes the time in and arms one timer at dueAtMs().
+
+import type { AlertEvent, AlertKind, Urgency } from './events.js';
+import { SUMMARY_JOB } from './replaces.js';
+
+export interface BurstPolicy {
+  /** Events shown at once in a burst; the rest are summarised. */
+  free: number;
+  /** The burst ends after this long without an event... */
+  quietMs: number;
+  /** ...or this long after it began, whichever comes first. */
+  maxMs: number;
+}
+
+export const DEFAULT_BURST: BurstPolicy = Object.freeze({ free: 2, quietMs: 10_000, maxMs: 60_000 });
+
+/** How many job names a summary lists before "and N more". */
+export const SUMMARY_NAMES_SHOWN = 8;
+
+interface Window {
+  startMs: number;
+  lastMs: number;
+  shown: number;
+  held: AlertEvent[];
+}
+
+export interface BurstGate {
+  /** True: show the event now. False: it is held for the summary (arm a timer at dueAtMs()). */
+  offer(event: AlertEvent, nowMs: number): { show: boolean; ended: AlertEvent[] };
+  /** When the current burst ends (undefined when there is none). */
+  dueAtMs(): number | undefined;
+  /** The held events once the burst is over (empty before dueAtMs or when none were held). */
+  end(nowMs: number): AlertEvent[];
+}
+
+export function createBurstGate(policy: BurstPolicy = DEFAULT_BURST): BurstGate {
+  let window: Window | undefined;
+  const dueAtMs = (): number | undefined => (window ? Math.min(window.lastMs + policy.quietMs, window.startMs + policy.maxMs) : undefined);
+  function end(nowMs: number): AlertEvent[] {
+    const due = dueAtMs();
+    if (!window || due === undefined || nowMs < due) return [];
+    const held = window.held;
+    window = undefined;
+    return held;
+  }
+  return {
+    offer(event, nowMs) {
+      // A burst whose timer has not fired yet (a late timer) ends first.
+      const ended = end(nowMs);
+      window ??= { startMs: nowMs, lastMs: nowMs, shown: 0, held: [] };
+      window.lastMs = nowMs;
+      if (window.shown < policy.free) {
+        window.shown += 1;
+        return { show: true, ended };
+      }
+      window.held.push(event);
+      return { show: false, ended };
+    },
+    dueAtMs,
+    end,
+  };
+}
+
+/** What the held events still mean when the burst ends: only the latest per job and slot (failing, then healthy again → healthy again). */
+export function latestHeld(held: readonly AlertEvent[]): AlertEvent[] {
+  const latest = new Map<string, AlertEvent>();
+  for (const event of held) {
+    const key = `${event.slot}\u0000${event.job}`;
+    latest.delete(key);
+    latest.set(key, event);
+  }
+  return [...latest.values()];
+}
+
+const SEVERITY: AlertKind[] = ['attention', 'failing', 'stale', 'conflicts', 'ok'];
+
+/** One notification for the held events of a burst (the same job may appear once per event; it is listed once). */
+export function summaryEvent(held: readonly AlertEvent[]): AlertEvent {
+  const kind = SEVERITY.find((k) => held.some((e) => e.kind === k)) ?? 'failing';
+  const urgency = Math.max(...held.map((e) => e.urgency)) as Urgency;
+  const jobs = [...new Set(held.map((e) => e.job))];
+  const allOk = held.every((e) => e.kind === 'ok');
+  const names = jobs.slice(0, SUMMARY_NAMES_SHOWN).join(', ') + (jobs.length > SUMMARY_NAMES_SHOWN ? ` and ${jobs.length - SUMMARY_NAMES_SHOWN} more` : '');
+  const lines = held.slice(0, SUMMARY_NAMES_SHOWN).map((e) => e.summary);
+  return {
+    job: SUMMARY_JOB,
+    kind,
+    slot: 'health',
+    problemKey: 'summary',
+    runId: 0,
+    urgency,
+    icon: allOk ? 'folder-sync' : 'dialog-warning',
+    category: allOk ? 'transfer.complete' : 'transfer.error',
+    summary: allOk ? `${jobs.length} more jobs are healthy again` : `${jobs.length} more jobs need a look`,
+    body: `${names}.\n${lines.join('\n')}${held.length > lines.length ? '\n…' : ''}\nSee: rbmctl status`,
+    hint: 'rbmctl status',
+    actions: ['details'],
+  };
+}

@@ -1,0 +1,247 @@
+// The service's alerts (src/service/alerts.ts) over a stub ControlApi, a recording notification server and hook
+// runner, and a fake clock: what reaches the desktop and the hook, replaced ids, the burst, snooze and levels,
+// actions, and the journal priority of each event (the real logger's `<N>` prefixes).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ControlApi, ControlEvents, JobStatus } from '../../src/api/control-api.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { DesktopNotification } from '../../src/platform/desktop-notifier.js';
+import type { HookCall } from '../../src/platform/hook-runner.js';
+import { nullLogger, type Logger } from '../../src/ports.js';
+import type { RunRecord, RunRequest } from '../../src/run/types.js';
+import { createAlerts, type Alerts } from '../../src/service/alerts.js';
+import { alertStatus, approvalStatus } from '../helpers/alert-status.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+interface World {
+  alerts: Alerts;
+  clock: FakeClock;
+  shown: DesktopNotification[];
+  ids: number[];
+  hooks: HookCall[];
+  syncs: { jobs: readonly string[]; request: RunRequest }[];
+  launched: (readonly string[])[];
+  change(status: JobStatus): void;
+  finish(record: Pick<RunRecord, 'job' | 'runId' | 'conflicts'>): void;
+  setCaps(caps: readonly string[] | undefined): void;
+}
+
+function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
+  const jobs = new Map(initial.map((s) => [s.name, s]));
+  const listeners: { [E in keyof ControlEvents]?: ControlEvents[E][] } = {};
+  const syncs: World['syncs'] = [];
+  const api = {
+    status: () => ({ jobs: [...jobs.values()] }),
+    jobStatus: (name: string) => {
+      const status = jobs.get(name);
+      if (!status) throw new Error('no such job');
+      return status;
+    },
+    sync: (names: readonly string[], request: RunRequest) => {
+      syncs.push({ jobs: names, request });
+      return Promise.resolve([1]);
+    },
+    on: <E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]) => {
+      (listeners[event] ??= [] as never).push(listener as never);
+      return () => undefined;
+    },
+  } as unknown as ControlApi;
+  const shown: DesktopNotification[] = [];
+  const ids: number[] = [];
+  const hooks: HookCall[] = [];
+  const launched: (readonly string[])[] = [];
+  let caps: readonly string[] | undefined = ['actions', 'body'];
+  let nextId = 100;
+  const clock = new FakeClock();
+  const alerts = createAlerts({
+    api,
+    clock,
+    logger,
+    detailsCommand: () => ['term', '-e', 'rbmctl', 'status', '{job}'],
+    desktop: {
+      capabilities: () => Promise.resolve(caps),
+      notify: (n) => {
+        if (!caps) return Promise.resolve(undefined);
+        shown.push(n);
+        const id = n.replacesId > 0 ? n.replacesId : nextId++;
+        ids.push(id);
+        return Promise.resolve(id);
+      },
+      close: () => undefined,
+    },
+    hooks: { run: (call) => hooks.push(call), close: () => Promise.resolve() },
+    launch: (argv) => launched.push(argv),
+  });
+  return {
+    alerts,
+    clock,
+    shown,
+    ids,
+    hooks,
+    syncs,
+    launched,
+    change(status) {
+      jobs.set(status.name, status);
+      for (const l of listeners.jobChanged ?? []) l(status);
+    },
+    finish(record) {
+      for (const l of listeners.jobFinished ?? []) l({ dryRun: false, ...record } as RunRecord);
+    },
+    setCaps(value) {
+      caps = value;
+    },
+  };
+}
+
+test('an approval is one critical notification; healthy again replaces it (same id); an ordinary success shows nothing', async () => {
+  const w = world([alertStatus('docs')]);
+  w.alerts.start();
+  w.change(alertStatus('docs'));
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 0);
+  w.change(approvalStatus('docs', 12));
+  w.change(approvalStatus('docs', 12));
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 1);
+  const [first] = w.shown;
+  assert.deepEqual([first!.appName, first!.summary, first!.urgency, first!.category, first!.desktopEntry, first!.replacesId, first!.expireTimeoutMs], ['rclone-bisync-manager', 'docs: approve 12 changes?', 2, 'transfer.error', 'rclone-bisync-manager', 0, -1]);
+  assert.deepEqual(first!.actions, ['default', 'Review…']);
+  w.change(alertStatus('docs'));
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 2);
+  assert.equal(w.shown[1]!.summary, 'docs: healthy again');
+  assert.equal(w.shown[1]!.replacesId, w.ids[0]);
+  assert.equal(w.shown[1]!.urgency, 0);
+});
+
+test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID for each event, also without a server', async () => {
+  const w = world([alertStatus('docs', { alerts: { onAttention: ['notify-me', '--flag'] } })]);
+  w.setCaps(undefined);
+  w.alerts.start();
+  w.change(approvalStatus('docs', 3, { alerts: { onAttention: ['notify-me', '--flag'] } }));
+  w.change(alertStatus('docs', { alerts: { onAttention: ['notify-me', '--flag'] } }));
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 0);
+  assert.deepEqual(w.hooks.map((h) => h.argv), [['notify-me', '--flag'], ['notify-me', '--flag']]);
+  assert.deepEqual(w.hooks[0]!.env, {
+    RBM_JOB: 'docs',
+    RBM_STATE: 'attention',
+    RBM_MESSAGE: 'docs: approve 3 changes? — The sync stopped before deleting 3 files: /remote/docs/f1.txt, /remote/docs/f2.txt, /remote/docs/f3.txt. Nothing was deleted. Review the list with: rbmctl approve docs',
+    RBM_HINT: 'rbmctl approve docs',
+    RBM_RUN_ID: '7',
+  });
+  assert.equal(w.hooks[1]!.env.RBM_STATE, 'ok');
+});
+
+test('a snoozed job is silenced (desktop and hook) and nothing is replayed when the snooze ends; no recovery for it', async () => {
+  const hook = { onAttention: ['h'] };
+  const w = world([alertStatus('docs', { alerts: hook })]);
+  w.alerts.start();
+  const until = w.clock.now() + 3_600_000;
+  w.change(alertStatus('docs', { health: 'failing', reason: 'r', alerts: hook, snoozedUntilMs: until }));
+  w.clock.advance(3_600_001);
+  w.change(alertStatus('docs', { health: 'failing', reason: 'r', alerts: hook }));
+  w.change(alertStatus('docs', { alerts: hook }));
+  await w.alerts.idle();
+  assert.deepEqual([w.shown.length, w.hooks.length], [0, 0]);
+});
+
+test('notifications: none announces nothing; attention skips conflicts; all shows one per run with the count', async () => {
+  const none = world([alertStatus('a', { alerts: { notifications: 'none', onAttention: ['h'] } })]);
+  none.alerts.start();
+  none.change(approvalStatus('a', 2, { alerts: { notifications: 'none', onAttention: ['h'] } }));
+  none.finish({ job: 'a', runId: 3, conflicts: [{ path: 'x', copies: [] }] });
+  await none.alerts.idle();
+  assert.deepEqual([none.shown.length, none.hooks.length], [0, 0]);
+
+  const attention = world([alertStatus('a')]);
+  attention.alerts.start();
+  attention.finish({ job: 'a', runId: 3, conflicts: [{ path: 'x', copies: [] }] });
+  await attention.alerts.idle();
+  assert.equal(attention.shown.length, 0);
+
+  const all = world([alertStatus('a', { alerts: { notifications: 'all' } })]);
+  all.alerts.start();
+  all.finish({ job: 'a', runId: 3, conflicts: [{ path: 'x', copies: [] }, { path: 'y', copies: [] }] });
+  all.finish({ job: 'a', runId: 4, conflicts: [{ path: 'z', copies: [] }] });
+  await all.alerts.idle();
+  assert.deepEqual(all.shown.map((n) => [n.summary, n.urgency, n.category]), [['a: 2 conflicts', 0, 'transfer.complete'], ['a: 1 conflict', 0, 'transfer.complete']]);
+  assert.equal(all.shown[1]!.replacesId, all.ids[0], 'the next run\'s conflicts replace the last ones');
+});
+
+test('20 jobs failing at once: two notifications at once, the rest as one summary when the burst is over', async () => {
+  const names = Array.from({ length: 20 }, (_, i) => `job${String(i).padStart(2, '0')}`);
+  const w = world(names.map((n) => alertStatus(n)));
+  w.alerts.start();
+  for (const n of names) w.change(alertStatus(n, { health: 'failing', reason: 'failed 3 times in a row' }));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['job00: sync failing', 'job01: sync failing']);
+  w.clock.advance(w.clock.nextTimerIn()!);
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 3);
+  assert.equal(w.shown[2]!.summary, '18 more jobs need a look');
+  assert.deepEqual(w.shown[2]!.actions, ['default', 'Show details']);
+});
+
+test('a job that needs a person when the service starts is announced once', async () => {
+  const w = world([approvalStatus('docs', 4), alertStatus('photos')]);
+  w.alerts.start();
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['docs: approve 4 changes?']);
+});
+
+test('actions: Sync now queues a manual run of that job, the default runs the details command, Review… shows the approval list', async () => {
+  const w = world([alertStatus('docs'), alertStatus('usb')]);
+  w.alerts.start();
+  w.change(alertStatus('usb', { health: 'failing', reason: 'r' }));
+  w.change(approvalStatus('docs', 2));
+  await w.alerts.idle();
+  const [usbId, docsId] = w.ids;
+  assert.deepEqual(w.shown[0]!.actions, ['default', 'Show details', 'sync', 'Sync now']);
+  w.alerts.actionInvoked(usbId!, 'sync');
+  assert.deepEqual(w.syncs, [{ jobs: ['usb'], request: { trigger: 'manual' } }]);
+  w.alerts.actionInvoked(usbId!, 'default');
+  w.alerts.actionInvoked(docsId!, 'default');
+  w.alerts.actionInvoked(docsId!, 'sync');
+  w.alerts.actionInvoked(999, 'sync');
+  assert.deepEqual(w.launched, [['term', '-e', 'rbmctl', 'status', 'usb'], ['term', '-e', 'rbmctl', 'approve', 'docs']]);
+  assert.equal(w.syncs.length, 1, 'an approval is never given or forced from a notification');
+  w.alerts.notificationClosed(usbId!);
+  w.alerts.actionInvoked(usbId!, 'sync');
+  assert.equal(w.syncs.length, 1, 'a closed notification\'s id means nothing');
+});
+
+test('without the actions capability no actions are sent', async () => {
+  const w = world([alertStatus('usb')]);
+  w.setCaps(['body']);
+  w.alerts.start();
+  w.change(alertStatus('usb', { health: 'failing', reason: 'r' }));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown[0]!.actions, []);
+});
+
+test('journal priorities: attention at error (<3>), failing, stale and conflicts at warning (<4>), a recovery at info', async () => {
+  const written: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    if (String(chunk).startsWith('<')) written.push(String(chunk).trim());
+    return true;
+  });
+  try {
+    const logger = createLogger({ logDir: undefined, console: false, journal: true, level: 'info' });
+    const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n, { alerts: { notifications: 'all' } })), logger);
+    w.alerts.start();
+    w.change(approvalStatus('a', 2, { alerts: { notifications: 'all' } }));
+    w.change(alertStatus('b', { health: 'failing', reason: 'failed 3 times in a row: x', alerts: { notifications: 'all' } }));
+    w.change(alertStatus('c', { health: 'stale', reason: 'no successful sync for 2 d', alerts: { notifications: 'all' } }));
+    w.finish({ job: 'd', runId: 12, conflicts: [{ path: 'x', copies: [] }] });
+    w.change(alertStatus('a', { alerts: { notifications: 'all' } }));
+    await w.alerts.idle();
+    await logger.close();
+  } finally {
+    process.stdout.write = original;
+  }
+  assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<4>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] hea']);
+  assert.match(written[0]!, /^<3>\[a#7\] needs a look \(attention\): a: approve 2 changes\? — The sync stopped/);
+  assert.match(written[3]!, /needs a look \(conflicts\): d: 1 conflict/);
+});
