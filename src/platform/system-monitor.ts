@@ -199,6 +199,20 @@ export function createSystemMonitor(options: SystemMonitorOptions): SystemMonito
     setPart(part, unavailable);
   }
 
+  /** How each part is read (set once the proxies exist). */
+  const readers: Record<Part, () => Promise<void>> = { network: async () => {}, power: async () => {}, sleep: async () => {} };
+
+  /**
+   * A signal from the service's current owner (dbus-next drops the others): applied when the part is known. A part
+   * given up on while its service kept the name (a reading that timed out) is read again: the service answers now.
+   * During the first reading nothing is applied: the reading covers it.
+   */
+  function heardFrom(part: Part, apply: () => void): void {
+    if (closed) return;
+    if (current[part].available) apply();
+    else if (reportedMissing.has(part)) void readers[part]();
+  }
+
   function propertiesOf(object: dbus.ProxyObject): PropertiesProxy {
     return object.getInterface(PROPERTIES) as PropertiesProxy;
   }
@@ -220,9 +234,11 @@ export function createSystemMonitor(options: SystemMonitorOptions): SystemMonito
     if (deviceProxy && devicePath === path) return deviceProxy;
     const proxy = propertiesOf(await withTimeout('UPower display device', b.getProxyObject(UPOWER_NAME, path, XML.properties)));
     proxy.on('PropertiesChanged', (iface: string, changed: Record<string, dbus.Variant>) => {
-      if (iface !== UPOWER_DEVICE || devicePath !== path || reportedMissing.has('power')) return;
-      deviceProps = { ...deviceProps, ...unwrap(changed) };
-      setPart('power', powerFactsFrom(upowerProps, deviceProps));
+      if (iface !== UPOWER_DEVICE || devicePath !== path) return;
+      heardFrom('power', () => {
+        deviceProps = { ...deviceProps, ...unwrap(changed) };
+        setPart('power', powerFactsFrom(upowerProps, deviceProps));
+      });
     });
     deviceProxy = proxy;
     devicePath = path;
@@ -365,19 +381,28 @@ export function createSystemMonitor(options: SystemMonitorOptions): SystemMonito
     const [daemon, nm, upower, login] = objects as [dbus.ProxyObject, dbus.ProxyObject, dbus.ProxyObject, dbus.ProxyObject];
     loginProxy = login;
     // Listen before reading, so no change falls between the reading and the subscription.
+    readers.network = () => readNetwork(nm);
+    readers.power = () => readPower(b, upower);
+    readers.sleep = () => readSleep(login);
     propertiesOf(nm).on('PropertiesChanged', (iface: string, changed: Record<string, dbus.Variant>, invalidated: string[]) => {
-      if (iface !== NM_NAME || reportedMissing.has('network')) return;
-      if (invalidated.length > 0) return void readNetwork(nm);
-      nmProps = { ...nmProps, ...unwrap(changed) };
-      setPart('network', networkFactsFrom(nmProps));
+      if (iface !== NM_NAME) return;
+      heardFrom('network', () => {
+        if (invalidated.length > 0) return void readNetwork(nm);
+        nmProps = { ...nmProps, ...unwrap(changed) };
+        setPart('network', networkFactsFrom(nmProps));
+      });
     });
     propertiesOf(upower).on('PropertiesChanged', (iface: string, changed: Record<string, dbus.Variant>) => {
-      if (iface !== UPOWER_NAME || reportedMissing.has('power')) return;
-      upowerProps = { ...upowerProps, ...unwrap(changed) };
-      setPart('power', powerFactsFrom(upowerProps, deviceProps));
+      if (iface !== UPOWER_NAME) return;
+      heardFrom('power', () => {
+        upowerProps = { ...upowerProps, ...unwrap(changed) };
+        setPart('power', powerFactsFrom(upowerProps, deviceProps));
+      });
     });
-    login.getInterface(LOGIN_MANAGER).on('PrepareForSleep', (preparing: boolean) => onPrepareForSleep(preparing));
-    const readers: Record<Part, () => Promise<void>> = { network: () => readNetwork(nm), power: () => readPower(b, upower), sleep: () => readSleep(login) };
+    login.getInterface(LOGIN_MANAGER).on('PrepareForSleep', (preparing: boolean) => {
+      heardFrom('sleep', () => {});
+      onPrepareForSleep(preparing);
+    });
     daemon.getInterface(DBUS_NAME).on('NameOwnerChanged', (name: string, _old: string, owner: string) => {
       const part = PARTS.find((p) => SERVICE_OF[p] === name);
       if (!part || closed) return;

@@ -39,6 +39,9 @@ export function systemBusSkip(): string | false {
 
 export interface RunningMock {
   template: MockTemplate;
+  /** SIGSTOP: it keeps its name and answers nothing; SIGCONT: it answers what queued up. */
+  pause(): void;
+  resume(): void;
   /** SIGTERM, then resolves when the process has exited. */
   stop(): Promise<void>;
 }
@@ -105,6 +108,7 @@ export async function startSystemBus(t: TestContext): Promise<SystemBus> {
   async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
+    for (const child of mocks) child.kill('SIGCONT');
     await Promise.all(mocks.map(stopChild));
     probe.disconnect();
     await daemon.stop();
@@ -128,7 +132,15 @@ export async function startSystemBus(t: TestContext): Promise<SystemBus> {
       });
       failed.catch(() => {});
       await ownerAppears(probe, SERVICE_NAME[template], failed);
-      return { template, stop: () => stopChild(child) };
+      return {
+        template,
+        pause: () => void child.kill('SIGSTOP'),
+        resume: () => void child.kill('SIGCONT'),
+        stop: async () => {
+          child.kill('SIGCONT'); // a paused one would not see the SIGTERM
+          await stopChild(child);
+        },
+      };
     },
     call,
     async setProperty(service, iface, property, value) {

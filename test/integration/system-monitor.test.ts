@@ -16,6 +16,8 @@ import { RecordingLogger } from '../helpers/fake-spawner.js';
 import { LOGIND, NM, UPOWER, startSystemBus, systemBusSkip, type SystemBus } from '../helpers/system-bus.js';
 
 const skip = systemBusSkip();
+// The time limit only turns a wait that never ends (an event that never came) into a failure; nothing is measured.
+const options = { skip, timeout: 60_000 };
 const CHILD = fileURLToPath(new URL('../fixtures/bin/system-monitor-child.ts', import.meta.url));
 const u32 = (n: number): dbus.Variant => new dbus.Variant('u', n);
 
@@ -34,9 +36,9 @@ interface Watched {
   until(what: string, holds: () => boolean): Promise<void>;
 }
 
-async function watch(t: TestContext, env: Record<string, string>): Promise<Watched> {
+async function watch(t: TestContext, env: Record<string, string>, timeoutMs?: number): Promise<Watched> {
   const logger = new RecordingLogger();
-  const monitor = createSystemMonitor({ logger, env });
+  const monitor = createSystemMonitor({ logger, env, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   t.after(() => monitor.close());
   const changes: Change[] = [];
   const sleeps: boolean[] = [];
@@ -81,7 +83,7 @@ async function busWithMocks(t: TestContext, templates: ('networkmanager' | 'upow
 
 const missingLines = (logger: RecordingLogger, service: string): string[] => logger.messages().filter((m) => m.startsWith(`${service} is not available on the system bus`));
 
-test('initial facts come from GetAll and the display device; logind Inhibit is not called on a connection without fds', { skip }, async (t) => {
+test('initial facts come from GetAll and the display device; logind Inhibit is not called on a connection without fds', options, async (t) => {
   const bus = await busWithMocks(t);
   await bus.addProperty(NM, NM.iface, 'Metered', u32(4)); // guess-no; the template has no Metered
   const { monitor, logger } = await watch(t, bus.env);
@@ -97,7 +99,7 @@ test('initial facts come from GetAll and the display device; logind Inhibit is n
   assert.deepEqual(calls, []);
 });
 
-test('Metered 0 → 1 → 2 through Properties.Set gives two change events, in order', { skip }, async (t) => {
+test('Metered 0 → 1 → 2 through Properties.Set gives two change events, in order', options, async (t) => {
   const bus = await busWithMocks(t);
   await bus.addProperty(NM, NM.iface, 'Metered', u32(0));
   const w = await watch(t, bus.env);
@@ -110,7 +112,7 @@ test('Metered 0 → 1 → 2 through Properties.Set gives two change events, in o
   assert.deepEqual(w.changes.map((c) => becameMetered(c.before, c.facts)), [true, false]);
 });
 
-test('State and Connectivity going down and back up: networkCameBack on each return, and only then', { skip }, async (t) => {
+test('State and Connectivity going down and back up: networkCameBack on each return, and only then', options, async (t) => {
   const bus = await busWithMocks(t);
   const w = await watch(t, bus.env);
   await bus.updateProperties(NM, NM.iface, { State: u32(20), Connectivity: u32(1) });
@@ -133,7 +135,7 @@ test('State and Connectivity going down and back up: networkCameBack on each ret
   );
 });
 
-test('OnBattery and the display device: on battery at 15 %, then 14.5 %; a device that is no battery has no percentage', { skip }, async (t) => {
+test('OnBattery and the display device: on battery at 15 %, then 14.5 %; a device that is no battery has no percentage', options, async (t) => {
   const bus = await busWithMocks(t);
   const w = await watch(t, bus.env);
   assert.deepEqual(w.monitor.facts().power, { available: true, onBattery: false, batteryPercent: undefined });
@@ -158,7 +160,7 @@ test('OnBattery and the display device: on battery at 15 %, then 14.5 %; a devic
   ]);
 });
 
-test('PrepareForSleep true, then false, arrive as sleep events in order', { skip }, async (t) => {
+test('PrepareForSleep true, then false, arrive as sleep events in order', options, async (t) => {
   const bus = await busWithMocks(t);
   const w = await watch(t, bus.env);
   await bus.emitSignal(LOGIND, LOGIND.iface, 'PrepareForSleep', 'b', [new dbus.Variant('b', true)]);
@@ -170,7 +172,7 @@ test('PrepareForSleep true, then false, arrive as sleep events in order', { skip
   assert.deepEqual(w.logger.messages().filter((m) => m.startsWith('the machine')), ['the machine is about to suspend', 'the machine resumed']);
 });
 
-test('NetworkManager started after the monitor is picked up and followed; killed, it becomes unavailable; one line per absence', { skip }, async (t) => {
+test('NetworkManager started after the monitor is picked up and followed; killed, it becomes unavailable; one line per absence', options, async (t) => {
   const bus = await busWithMocks(t, ['upower', 'logind']);
   const w = await watch(t, bus.env);
   assert.deepEqual(w.monitor.facts().network, UNKNOWN_FACTS.network);
@@ -197,7 +199,25 @@ test('NetworkManager started after the monitor is picked up and followed; killed
   ]);
 });
 
-test('no system bus at all: every part unavailable, one line each, nothing thrown, close() works', { skip }, async (t) => {
+test('a service that keeps its name but does not answer: the reading gives up, and the next signal from it reads it again', options, async (t) => {
+  const bus = await startSystemBus(t);
+  const [nm] = await Promise.all([bus.startMock('networkmanager'), bus.startMock('upower'), bus.startMock('logind')]);
+  nm.pause();
+  // Any time limit shows it: a stopped process never answers (a short one keeps the test short).
+  const w = await watch(t, bus.env, 300);
+  assert.deepEqual(w.monitor.facts().network, UNKNOWN_FACTS.network);
+  assert.equal(w.monitor.facts().power.available, true);
+  const lines = w.logger.entries.filter((e) => e.message.startsWith(`${NM.name} is not available`));
+  assert.equal(lines.length, 1);
+  assert.match(String(lines[0]!.meta['error']), /timed out after 300 ms/);
+  nm.resume();
+  await bus.updateProperties(NM, NM.iface, { State: u32(60) });
+  await w.until('read again', () => w.monitor.facts().network.available);
+  assert.deepEqual(w.monitor.facts().network, { available: true, state: 'connected-site', connectivity: 'full', metered: undefined });
+  assert.equal(w.logger.messages().filter((m) => m.startsWith(`${NM.name} is not available`)).length, 1, 'not repeated');
+});
+
+test('no system bus at all: every part unavailable, one line each, nothing thrown, close() works', options, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rbm-nobus-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const w = await watch(t, { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(dir, 'no-such-socket')}` });
@@ -210,7 +230,7 @@ test('no system bus at all: every part unavailable, one line each, nothing throw
   assert.deepEqual(w.monitor.facts(), UNKNOWN_FACTS);
 });
 
-test('close() leaves the bus: the monitor connection disappears from it', { skip }, async (t) => {
+test('close() leaves the bus: the monitor connection disappears from it', options, async (t) => {
   const bus = await busWithMocks(t);
   const listNames = async (): Promise<string[]> => (await bus.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'ListNames', '', []))[0] as string[];
   const earlier = new Set(await listNames());
@@ -247,7 +267,7 @@ function runChild(env: Record<string, string>, mode: 'close' | 'leave'): Promise
   });
 }
 
-test('the monitor never keeps the process alive: the process exits by itself after close(), and without it', { skip, timeout: 120_000 }, async (t) => {
+test('the monitor never keeps the process alive: the process exits by itself after close(), and without it', options, async (t) => {
   const bus = await busWithMocks(t);
   for (const mode of ['close', 'leave'] as const) {
     const { code, out } = await runChild(bus.env, mode);
