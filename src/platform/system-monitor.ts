@@ -330,7 +330,8 @@ export function createSystemMonitor(options: SystemMonitorOptions): SystemMonito
     let b: dbus.MessageBus;
     try {
       // sessionBus() with an explicit address is dbus-next's systemBus() without its own read of process.env.
-      b = dbus.sessionBus({ busAddress: address });
+      // negotiateUnixFd: a build that can take fds (usocket) negotiates them, so Inhibit may be asked; this one cannot.
+      b = dbus.sessionBus({ busAddress: address, negotiateUnixFd: true } as dbus.SessionBusOptions); // the option is missing from the typings
     } catch (e: unknown) {
       for (const part of PARTS) reportMissing(part, e);
       return undefined;
