@@ -341,9 +341,12 @@ export function createSystemMonitor(options: SystemMonitorOptions): SystemMonito
       fail = reject;
     });
     gone.catch(() => {});
+    // dbus-next also reports errors that leave the connection usable (a refused match rule): only the socket
+    // closing ends it. The last error says why (ENOENT: no system bus).
+    let lastError: Error | undefined;
     b.on('error', (e: unknown) => {
       logger.debug('system bus connection error', { error: errorText(e) });
-      fail(e instanceof Error ? e : new Error(errorText(e)));
+      lastError = e instanceof Error ? e : new Error(errorText(e));
     });
     const stream = streamOf(b);
     // Referenced during the first reading (whoever awaits `ready` expects it to settle), unreferenced after it.
@@ -353,9 +356,10 @@ export function createSystemMonitor(options: SystemMonitorOptions): SystemMonito
       else stream.once('close', resolve);
     });
     void streamClosed.then(() => {
-      fail(new Error(`the system bus connection (${address}) closed`));
+      const why = lastError ?? new Error(`the system bus connection (${address}) closed`);
+      fail(why);
       if (closed) return;
-      for (const part of PARTS) reportMissing(part, 'the system bus connection closed');
+      for (const part of PARTS) reportMissing(part, why);
     });
     return b;
   }

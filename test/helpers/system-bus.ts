@@ -11,7 +11,7 @@ import { findProgram, IN_CI } from './tools.js';
 
 /** Debian's python with the dbusmock module (the python3 on PATH may be another build). */
 const PYTHON = '/usr/bin/python3';
-export const SYSTEM_BUS_PACKAGES = 'dbus python3-dbusmock';
+export const SYSTEM_BUS_PACKAGES = 'dbus-daemon python3-dbusmock';
 
 export type MockTemplate = 'networkmanager' | 'upower' | 'logind';
 
@@ -62,6 +62,8 @@ export interface SystemBus {
   updateProperties(service: { name: string; path: string }, iface: string, values: Record<string, dbus.Variant>): Promise<void>;
   /** Mock.EmitSignal on the service's main object. */
   emitSignal(service: { name: string; path: string }, iface: string, member: string, signature: string, args: dbus.Variant[]): Promise<void>;
+  /** Stop only the dbus-daemon (the bus goes away under its clients). */
+  stopDaemon(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,7 +97,7 @@ async function ownerAppears(probe: dbus.MessageBus, name: string, failed: Promis
 export async function startSystemBus(t: TestContext): Promise<SystemBus> {
   const daemon: PrivateBus = await startPrivateBus();
   const probe = dbus.sessionBus({ busAddress: daemon.address });
-  probe.on('error', () => {});
+  probe.on('error', () => {}); // the bus going away (stopDaemon) is what some tests want
   const env = { DBUS_SYSTEM_BUS_ADDRESS: daemon.address };
   const mocks: ChildProcess[] = [];
 
@@ -155,6 +157,7 @@ export async function startSystemBus(t: TestContext): Promise<SystemBus> {
     async emitSignal(service, iface, member, signature, args) {
       await call(service.name, service.path, MOCK_IFACE, 'EmitSignal', 'sssav', [iface, member, signature, args]);
     },
+    stopDaemon: () => daemon.stop(),
     stop,
   };
 }

@@ -225,9 +225,20 @@ test('no system bus at all: every part unavailable, one line each, nothing throw
   assert.deepEqual(w.changes, []);
   for (const service of [NM.name, UPOWER.name, LOGIND.name]) assert.equal(missingLines(w.logger, service).length, 1, service);
   assert.equal(w.logger.messages('info').length, 3, w.logger.messages().join('\n'));
+  for (const entry of w.logger.entries.filter((e) => e.level === 'info')) assert.match(String(entry.meta['error']), /ENOENT/);
   assert.deepEqual(w.logger.messages('error'), []);
   await w.monitor.close();
   assert.deepEqual(w.monitor.facts(), UNKNOWN_FACTS);
+});
+
+test('the system bus going away: every part becomes unavailable, one line each', options, async (t) => {
+  const bus = await busWithMocks(t);
+  const w = await watch(t, bus.env);
+  assert.equal(w.monitor.facts().network.available && w.monitor.facts().power.available && w.monitor.facts().sleep.available, true);
+  await bus.stopDaemon();
+  await w.until('all gone', () => !w.monitor.facts().network.available && !w.monitor.facts().power.available && !w.monitor.facts().sleep.available);
+  assert.deepEqual(w.monitor.facts(), UNKNOWN_FACTS);
+  for (const service of [NM.name, UPOWER.name, LOGIND.name]) assert.equal(missingLines(w.logger, service).length, 1, service);
 });
 
 test('close() leaves the bus: the monitor connection disappears from it', options, async (t) => {
