@@ -190,7 +190,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
       if (closed || stopped || gen !== generation) return;
       if (next.rel !== '' && underWorkdir(next.rel)) continue;
       if (!addWatch(next.rel, next.ino)) continue;
-      if (announce) report(next.rel);
+      if (announce && i > 0) report(next.rel);
       let entries;
       try {
         entries = await readdir(next.rel === '' ? root : join(root, next.rel), { withFileTypes: true });
@@ -207,6 +207,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
         }
       }
     }
+    if (announce && gen === generation) report(rel); // last: by now the whole new subtree is watched
   }
 
   function onEvent(dirRel: string, event: string, filename: string | Buffer | null): void {
@@ -224,21 +225,25 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     void onRename(dirRel, name, rel);
   }
 
-  // A 'rename' is an entry appearing or going away (or, with the folder's own name, the folder itself).
+  // A 'rename' is an entry appearing or going away (or, with the folder's own name, the folder itself). The path
+  // is reported once the watches match the tree again, so a change reported later is never under a stale name.
   async function onRename(dirRel: string, name: string, rel: string): Promise<void> {
     const gen = generation;
+    const stale = (): boolean => gen !== generation || closed || stopped;
     if (name === basename(dirRel === '' ? root : join(root, dirRel)) && (await selfGone(dirRel))) return;
-    if (gen !== generation || closed || stopped) return;
-    if (underWorkdir(rel)) return;
-    report(rel);
+    if (stale() || underWorkdir(rel)) return;
     const st = await lstatOrUndefined(join(root, rel));
-    if (gen !== generation || closed || stopped) return;
+    if (stale()) return;
     if (!st?.isDirectory()) {
       dropSubtree(rel); // gone, or a file now: its old watches describe another path
+      report(rel);
       return;
     }
     const known = dirs.get(rel);
-    if (known && known.ino === st.ino) return;
+    if (known && known.ino === st.ino) {
+      report(rel);
+      return;
+    }
     dropSubtree(rel); // a directory moved in over an old one, or new: watch it afresh
     await walk(rel, st.ino, true);
   }

@@ -14,7 +14,7 @@
 // Clock injected; no timers of its own.
 
 import type { Clock, Timer } from '../../ports.js';
-import { decodeJsonLine, parseDeltaLine } from '../../rclone/output.js';
+import { decodeJsonLine, parseDeltaLine, type RcloneMessage } from '../../rclone/output.js';
 
 export interface WatchTiming {
   /** Quiet period: a run starts this long after the last change. */
@@ -69,13 +69,16 @@ export function followUpAfterRun(input: { seen: readonly string[]; writes: RunWr
 }
 
 export interface LocalWritesCollector {
-  /** One rclone output line (JSON or text, as the runner reads them). */
+  /** One rclone output line (JSON or text, as rclone prints them). */
   push(line: string): void;
+  /** One decoded rclone message (the runner's `onMessage`). */
+  message(message: Pick<RcloneMessage, 'text'>): void;
   writes(): RunWrites;
 }
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
+const TEXT_PREFIX = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? (?:[A-Z]+\s*: ?)?/;
 
 /**
  * Collect what a bisync writes into the local side (Path1) from its delta lines, on 1.60 and 1.75 alike:
@@ -97,18 +100,21 @@ export function collectLocalWrites(localRoot: string, maxPaths = 20_000): LocalW
     else complete = false; // a path we cannot place: assume the worst
   }
 
+  function message(m: Pick<RcloneMessage, 'text'>): void {
+    const delta = parseDeltaLine(m.text.replace(ANSI, '').split('\n', 1)[0]?.trim() ?? '');
+    if (!delta) return;
+    const { side, action, subject } = delta;
+    if (side === 'WARNING' && /New or changed in both paths/.test(action)) add(subject);
+    else if (/^Queue copy to\s*Path1$/.test(action)) addFull(subject);
+    else if (side === 'Path1' && (/^Queue delete$/.test(action) || /^Renaming Path1 copy$/.test(action))) addFull(subject);
+    else if (/^Resync is copying files to$/.test(action) && subject === 'Path1') complete = false;
+  }
+
   return {
     push(raw: string): void {
-      const json = decodeJsonLine(raw);
-      const text = (json ? json.text : raw.replace(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? (?:[A-Z]+\s*: ?)?/, '')).replace(ANSI, '');
-      const delta = parseDeltaLine(text.split('\n', 1)[0]?.trim() ?? '');
-      if (!delta) return;
-      const { side, action, subject } = delta;
-      if (side === 'WARNING' && /New or changed in both paths/.test(action)) add(subject);
-      else if (/^Queue copy to\s*Path1$/.test(action)) addFull(subject);
-      else if (side === 'Path1' && (/^Queue delete$/.test(action) || /^Renaming Path1 copy$/.test(action))) addFull(subject);
-      else if (/^Resync is copying files to$/.test(action) && subject === 'Path1') complete = false;
+      message({ text: decodeJsonLine(raw)?.text ?? raw.replace(ANSI, '').replace(TEXT_PREFIX, '') });
     },
+    message,
     writes: () => ({ paths, complete }),
   };
 }
