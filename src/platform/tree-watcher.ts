@@ -219,10 +219,21 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     const name = typeof filename === 'string' ? filename : filename.toString();
     const rel = joinRel(dirRel, name);
     if (event === 'change') {
-      report(rel);
+      if (name === basename(dirRel === '' ? root : join(root, dirRel))) void onSelfOrChildChange(dirRel, rel);
+      else report(rel);
       return;
     }
     void onRename(dirRel, name, rel);
+  }
+
+  // libuv names a folder's own events (its mtime set, its attributes) by the folder's base name, like a child of
+  // that name: without such a child it is the folder itself; with one, it may be either, so report both.
+  async function onSelfOrChildChange(dirRel: string, childRel: string): Promise<void> {
+    const gen = generation;
+    const child = await lstatOrUndefined(join(root, childRel));
+    if (gen !== generation || closed || stopped) return;
+    report(dirRel);
+    if (child) report(childRel);
   }
 
   // A 'rename' is an entry appearing or going away (or, with the folder's own name, the folder itself). The path
@@ -230,10 +241,13 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   async function onRename(dirRel: string, name: string, rel: string): Promise<void> {
     const gen = generation;
     const stale = (): boolean => gen !== generation || closed || stopped;
-    if (name === basename(dirRel === '' ? root : join(root, dirRel)) && (await selfGone(dirRel))) return;
+    const selfNamed = name === basename(dirRel === '' ? root : join(root, dirRel));
+    if (selfNamed && (await selfGone(dirRel))) return;
     if (stale() || underWorkdir(rel)) return;
     const st = await lstatOrUndefined(join(root, rel));
     if (stale()) return;
+    if (selfNamed) report(dirRel); // the folder's own event (see onSelfOrChildChange)
+    if (selfNamed && !st) return;
     if (!st?.isDirectory()) {
       dropSubtree(rel); // gone, or a file now: its old watches describe another path
       report(rel);

@@ -5,7 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createTreeWatcher, type TreeWatchFailure, type TreeWatcherOptions } from '../../src/platform/tree-watcher.js';
@@ -128,6 +128,21 @@ test('create, modify, delete, rename and a new subfolder with files are reported
   await w.until('sentinel', has(w, 'sentinel'));
   assert.equal(w.watcher.watchedDirs(), 4, 'root, new, new/sub, moved: the removed and renamed folders were dropped');
   assert.deepEqual(w.failures, []);
+});
+
+test('a folder\'s own change (its mtime set, as rclone 1.75 does) reports the folder, not a child of its name', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'same/x.txt': 'x' });
+  const w = watchTree(t, root);
+  await w.until('ready', () => w.readies.length === 1);
+  const past = new Date(Date.UTC(2020, 0, 1));
+  utimesSync(join(root, 'same'), past, past);
+  writeFileSync(join(root, 'sentinel'), 's');
+  await w.until('sentinel', has(w, 'sentinel'));
+  assert.deepEqual([...w.seen].sort(), ['same', 'sentinel']);
+  w.reset();
+  writeFileSync(join(root, 'same/same'), 'a child with the folder\'s name');
+  await w.until('the child of that name', has(w, 'same/same'));
 });
 
 test('rclone temporaries, the workdir inside the root and what the caller ignores never report', async (t) => {
