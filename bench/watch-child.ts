@@ -97,5 +97,12 @@ async function start(): Promise<() => Promise<void>> {
 const stop = await start();
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void stop().then(() => process.exit(0));
+  // @parcel/watcher 2.6.0 rejects its unsubscribe after a watched folder was renamed ("Unable to remove watcher").
+  stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`${impl}: closing failed: ${String(error)}`);
+      process.exit(1);
+    },
+  );
 });

@@ -181,3 +181,15 @@ test('a resync towards Path1, a path outside the root or too many paths make the
   toRemote.push('{"level":"info","msg":"- Path2    Queue delete                        - /r/p2/gone"}');
   assert.deepEqual(toRemote.writes(), { paths: new Set(), complete: true }, 'writes to the remote side are not local writes');
 });
+
+test('text log lines (no --use-json-log) and decoded messages give the same writes', () => {
+  const text = collectLocalWrites('/r/p1');
+  text.push('2026/11/26 06:54:39 INFO  : - Path2    Queue copy to Path1                 - /r/p1/sub/a.txt');
+  text.push('2026/11/26 06:54:39 NOTICE: - Path1    Queue delete                        - /r/p1/old.txt');
+  text.push('2026/11/26 06:54:39 INFO  : sub/a.txt: Copied (new)');
+  const messages = collectLocalWrites('/r/p1');
+  messages.message({ text: '- Path2    Queue copy to Path1                 - /r/p1/sub/a.txt' });
+  messages.message({ text: '- Path1    Queue delete                        - /r/p1/old.txt' });
+  assert.deepEqual(text.writes(), { paths: new Set(['sub/a.txt', 'old.txt']), complete: true });
+  assert.deepEqual(messages.writes(), text.writes());
+});
