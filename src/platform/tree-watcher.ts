@@ -19,7 +19,7 @@
 // inotify drops events silently when its queue overflows: keep a periodic full bisync (the schedule) anyway.
 
 import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Clock, Timer } from '../ports.js';
 import { systemClock } from './clock.js';
@@ -77,6 +77,15 @@ function joinRel(dir: string, name: string): string {
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+/** The root's stat follows a symlink (a root that is a link to a folder is that folder, for rclone too). */
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
@@ -295,7 +304,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   /** Is the root still the directory we watch? If not: root-gone, and poll for its return. */
   async function checkRoot(): Promise<boolean> {
     const gen = generation;
-    const st = await lstatOrUndefined(root);
+    const st = await statOrUndefined(root);
     if (gen !== generation || closed || stopped) return true;
     if (st?.isDirectory() && st.ino === rootIno) return false;
     dropAll();
@@ -313,7 +322,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     pollTimer = clock.setTimer(pollMs, () => {
       pollTimer = undefined;
       void (async () => {
-        const st = await lstatOrUndefined(root);
+        const st = await statOrUndefined(root);
         if (closed || stopped) return;
         if (st?.isDirectory()) await start();
         else armPoll();
@@ -322,7 +331,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   }
 
   async function start(): Promise<void> {
-    const st = await lstatOrUndefined(root);
+    const st = await statOrUndefined(root);
     if (closed || stopped) return;
     if (!st?.isDirectory()) {
       options.onFailure({ kind: 'root-gone', message: `The folder ${root} does not exist (removed or not mounted); watching it once it is there. The job does not run on changes until then.` });

@@ -5,7 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createTreeWatcher, type TreeWatchFailure, type TreeWatcherOptions } from '../../src/platform/tree-watcher.js';
@@ -143,6 +143,18 @@ test('a folder\'s own change (its mtime set, as rclone 1.75 does) reports the fo
   w.reset();
   writeFileSync(join(root, 'same/same'), 'a child with the folder\'s name');
   await w.until('the child of that name', has(w, 'same/same'));
+});
+
+test('a root that is a symlink to a folder is watched as that folder', async (t) => {
+  const dir = tempDir(t, 'rbm-watch-');
+  writeFiles(join(dir, 'real'), { 'sub/a.txt': 'a' });
+  symlinkSync(join(dir, 'real'), join(dir, 'link'));
+  const w = watchTree(t, join(dir, 'link'));
+  await w.until('ready', () => w.readies.length === 1);
+  assert.deepEqual(w.readies, [2]);
+  writeFileSync(join(dir, 'real/sub/b.txt'), 'b');
+  await w.until('change', has(w, 'sub/b.txt'));
+  assert.deepEqual(w.failures, []);
 });
 
 test('rclone temporaries, the workdir inside the root and what the caller ignores never report', async (t) => {
