@@ -132,6 +132,8 @@ test('a folder is explained by a write below it, a sibling with a common prefix 
   assert.equal(explainedByWrites('', w), true);
   assert.equal(explainedByWrites('doc', w), false);
   assert.equal(explainedByWrites('docs/a.txt.bak', w), false);
+  const deep = writes(['a/b/c/d.txt']);
+  assert.deepEqual(['', 'a', 'a/b', 'a/b/c', 'a/b/c/d.txt', 'a/b/c/d', 'a/b/x', 'b'].map((p) => explainedByWrites(p, deep)), [true, true, true, true, true, false, false, false]);
 });
 
 // Delta lines exactly as rclone printed them for the same scenario (a delete on Path2, a new file in a new folder on

@@ -45,12 +45,19 @@ export type FollowUpDecision =
   | { kind: 'none'; reason: 'no-changes' | 'own-writes' | 'chain-limit'; unexplained: string[] }
   | { kind: 'follow-up'; unexplained: string[] };
 
+/** The folders above each written path ('' for the root), once per run: a lookup per change instead of a scan. */
+function foldersAbove(writes: RunWrites): Set<string> {
+  const folders = new Set<string>();
+  for (const written of writes.paths) {
+    folders.add('');
+    for (let i = written.indexOf('/'); i >= 0; i = written.indexOf('/', i + 1)) folders.add(written.slice(0, i));
+  }
+  return folders;
+}
+
 /** Is `path` explained by the run's own writes: written itself, or a folder above a written path (rclone made or changed it)? */
-export function explainedByWrites(path: string, writes: RunWrites): boolean {
-  if (writes.paths.has(path)) return true;
-  const prefix = path === '' ? '' : `${path}/`;
-  for (const written of writes.paths) if (written.startsWith(prefix)) return true;
-  return false;
+export function explainedByWrites(path: string, writes: RunWrites, folders: ReadonlySet<string> = foldersAbove(writes)): boolean {
+  return writes.paths.has(path) || folders.has(path);
 }
 
 /**
@@ -61,7 +68,8 @@ export function explainedByWrites(path: string, writes: RunWrites): boolean {
 export function followUpAfterRun(input: { seen: readonly string[]; writes: RunWrites; afterFollowUpOfWritingRun: boolean }): FollowUpDecision {
   const { seen, writes } = input;
   if (seen.length === 0) return { kind: 'none', reason: 'no-changes', unexplained: [] };
-  const unexplained = writes.complete ? seen.filter((p) => !explainedByWrites(p, writes)) : [...seen];
+  const folders = foldersAbove(writes);
+  const unexplained = writes.complete ? seen.filter((p) => !explainedByWrites(p, writes, folders)) : [...seen];
   if (unexplained.length === 0) return { kind: 'none', reason: 'own-writes', unexplained };
   const wroteLocally = writes.paths.size > 0 || !writes.complete;
   if (wroteLocally && input.afterFollowUpOfWritingRun) return { kind: 'none', reason: 'chain-limit', unexplained };
