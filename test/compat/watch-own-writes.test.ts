@@ -13,3 +13,13 @@ test('a user edit during a run gets one follow-up run, which uploads it and stop
   const rclone = requireProgram(t, 'rclone', testRclone());
   if (rclone) await userEditDuringRunGetsOneFollowUp(t, rclone);
 });
+
+test('local↔sftp: a run that downloads 50 files does not loop', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (rclone) await downloadDoesNotLoop(t, rclone, 'sftp');
+});
+
+test('local↔sftp: a user edit during a run gets one follow-up run, which uploads it and stops', async (t) => {
+  const rclone = requireProgram(t, 'rclone', testRclone());
+  if (rclone) await userEditDuringRunGetsOneFollowUp(t, rclone, 'sftp');
+});

@@ -1,15 +1,16 @@
 // Issue 16 "a run that downloads 50 files does not loop", with the real engine and the real rclone of the caller
-// (test/integration on 1.75, test/compat on 1.60): the tree watcher on the local root, the watch trigger around the
+// (test/integration on 1.75, test/compat on 1.60), local↔local and local↔sftp on 127.0.0.1: the tree watcher on the local root, the watch trigger around the
 // run, the run's local writes read from rclone's own lines. The events the download causes are exactly its writes:
 // no follow-up. A user edit during the run gets exactly one follow-up, which then uploads it and stops.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTreeWatcher } from '../../src/platform/tree-watcher.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { collectLocalWrites, createWatchTrigger, type FollowUpDecision, type WatchTriggerCause } from '../../src/run/rules/watch-debounce.js';
 import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles, type EngineEnv } from './engine-env.js';
+import { startSftpServer } from './sftp-server.js';
 
 const SENTINEL = 'zz-watch-sentinel';
 
@@ -20,12 +21,25 @@ interface Harness {
   /** One run as the service would do it: runStarted, the run, its writes, every event it caused, runEnded. */
   watchedRun(during?: () => void): Promise<{ decision: FollowUpDecision; localWrites: number }>;
   nextFire(): Promise<void>;
+  /** Close the watch and check it never failed. */
+  finish(): void;
 }
 
-async function harness(t: TestContext, rclone: string): Promise<Harness> {
+/** Where Path2 is: a local folder, or a real `rclone serve sftp` on 127.0.0.1 (then `remote` is its folder on disk). */
+export type RemoteKind = 'local' | 'sftp';
+
+async function harness(t: TestContext, rclone: string, kind: RemoteKind): Promise<Harness> {
   const dir = tempDir(t, 'rbm-watch-run-');
-  const remote = join(dir, 'remote');
-  const env = createEngineEnv({ rclone, dir, path2: remote });
+  let remote = join(dir, 'remote');
+  let env: EngineEnv;
+  if (kind === 'sftp') {
+    const server = await startSftpServer(t, rclone, dir);
+    remote = join(server.root, 'share');
+    mkdirSync(remote, { recursive: true });
+    env = createEngineEnv({ rclone, dir, path2: `${server.name}:share`, env: server.env });
+  } else {
+    env = createEngineEnv({ rclone, dir, path2: remote });
+  }
   writeFiles(env.local, { 'base.txt': 'base\n' });
   const first = await env.run();
   assert.equal(first.outcome, 'success', `${first.message}\n${first.tail.join('\n')}`);
@@ -40,6 +54,7 @@ async function harness(t: TestContext, rclone: string): Promise<Harness> {
     },
   });
   let sentinelSeen: (() => void) | undefined;
+  const failures: string[] = [];
   let ready: () => void = () => {};
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   const watcher = createTreeWatcher({
@@ -48,19 +63,25 @@ async function harness(t: TestContext, rclone: string): Promise<Harness> {
       if (paths.includes(SENTINEL)) sentinelSeen?.();
       trigger.changed(paths.filter((p) => p !== SENTINEL));
     },
-    onFailure: (f) => assert.fail(`watcher failure: ${f.message}`),
+    onFailure: (f) => failures.push(f.message),
     onReady: () => ready(),
   });
-  t.after(() => {
+  const close = (): void => {
     watcher.close();
     trigger.dispose();
-  });
+  };
+  t.after(close);
   await isReady;
 
   return {
     env,
     remote,
     fired,
+    finish() {
+      // Closed before the temp folders go (t.after order), so their removal is no root-gone.
+      close();
+      assert.deepEqual(failures, []);
+    },
     async watchedRun(during) {
       trigger.runStarted();
       const from = env.logger.entries.length;
@@ -88,8 +109,8 @@ async function harness(t: TestContext, rclone: string): Promise<Harness> {
   };
 }
 
-export async function downloadDoesNotLoop(t: TestContext, rclone: string): Promise<void> {
-  const h = await harness(t, rclone);
+export async function downloadDoesNotLoop(t: TestContext, rclone: string, kind: RemoteKind = 'local'): Promise<void> {
+  const h = await harness(t, rclone, kind);
   const expected: Record<string, string> = { 'base.txt': hashOf('base\n') };
   const files: Record<string, string> = {};
   for (let i = 0; i < 50; i++) {
@@ -107,10 +128,11 @@ export async function downloadDoesNotLoop(t: TestContext, rclone: string): Promi
   assert.deepEqual(h.fired, []);
   assert.deepEqual(treeHashes(h.env.local), expected);
   assert.deepEqual(treeHashes(h.remote), expected);
+  h.finish();
 }
 
-export async function userEditDuringRunGetsOneFollowUp(t: TestContext, rclone: string): Promise<void> {
-  const h = await harness(t, rclone);
+export async function userEditDuringRunGetsOneFollowUp(t: TestContext, rclone: string, kind: RemoteKind = 'local'): Promise<void> {
+  const h = await harness(t, rclone, kind);
   writeFiles(h.remote, { 'from-remote.txt': 'remote\n' });
   const first = await h.watchedRun(() => writeFileSync(join(h.env.local, 'mine.txt'), 'typed while it ran\n'));
   assert.deepEqual(first.decision, { kind: 'follow-up', unexplained: ['mine.txt'] });
@@ -123,4 +145,5 @@ export async function userEditDuringRunGetsOneFollowUp(t: TestContext, rclone: s
   assert.deepEqual(treeHashes(h.env.local), expected);
   assert.deepEqual(treeHashes(h.remote), expected);
   assert.equal(h.fired.length, 1);
+  h.finish();
 }
