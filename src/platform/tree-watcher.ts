@@ -1,7 +1,8 @@
 // Watches a job's local root for changes (issue 16): one non-recursive fs.watch per directory, walked at start;
 // directories that appear are walked and watched, directories that go away are dropped. Files cost no inotify watch
 // (a directory's watch reports its entries), so 100,000 files in 10,000 folders take 10,001 watches, not 110,001
-// (docs/decisions.md "Sync on change: the watcher").
+// (docs/decisions.md "Sync on change, groundwork": the measured comparison with node:fs recursive, chokidar and
+// @parcel/watcher).
 //
 // Interface (for the wiring):
 //   const w = createTreeWatcher({ root, onChange, onFailure, onReady, ignore, workdir, clock });
@@ -13,7 +14,8 @@
 //                     released everything: fall back to the schedule. 'root-gone': the root no longer exists (removed,
 //                     or its mount went away); the watcher polls for it every `rootPollMs` (the one poll, only while
 //                     it is gone) and calls onReady again once it is back.
-//   w.close()         releases every FSWatcher and timer; no callback fires afterwards.
+//   w.close()         releases every FSWatcher and timer; no callback fires afterwards. Watches are `persistent` by
+//                     default (they keep the process alive, like the config watcher's): close them on shutdown.
 // Ignored: `*.partial` (rclone 1.63+ copies into `<name>.<hash>.partial` then renames; 1.60 writes in place), the
 // job's workdir when it lies inside the root (not even watched), and whatever the caller's `ignore` says.
 // inotify drops events silently when its queue overflows: keep a periodic full bisync (the schedule) anyway.
