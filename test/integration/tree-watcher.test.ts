@@ -275,9 +275,9 @@ function runProbe(args: string[]): Promise<ProbeLine[]> {
   });
 }
 
-function probeArgs(limitFile: string, limit: number, root: string): string[] {
+function probeArgs(limitFile: string, limit: number, root: string, then = ''): string[] {
   // One shell line sets the namespace's own limit and then runs node: the host's limits stay as they are.
-  return ['-U', '-r', 'sh', '-c', `echo ${limit} > /proc/sys/user/${limitFile} && exec "$0" --import tsx "$1" "$2"`, process.execPath, PROBE, root];
+  return ['-U', '-r', 'sh', '-c', `echo ${limit} > /proc/sys/user/${limitFile} && exec "$0" --import tsx "$1" "$2" "$3"`, process.execPath, PROBE, root, then];
 }
 
 test('out of inotify watches (ENOSPC): a limit failure naming the sysctl, and everything released', async (t) => {
@@ -296,6 +296,18 @@ test('out of inotify watches (ENOSPC): a limit failure naming the sysctl, and ev
   // The same tree within the limit is watched (the probe is not what fails).
   const ok = await runProbe(probeArgs('max_inotify_watches', 11, root));
   assert.deepEqual(ok, [{ event: 'ready', dirs: 11 }]);
+});
+
+test('out of inotify watches while running (a new folder): the same limit failure, everything released', async (t) => {
+  if (!requireProgram(t, 'unshare')) return;
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'a/1.txt': '1', 'b/2.txt': '2' });
+  const lines = await runProbe(probeArgs('max_inotify_watches', 3, root, 'then-mkdir'));
+  assert.deepEqual(lines.map((l) => l.event), ['ready', 'failure'], JSON.stringify(lines));
+  assert.equal(lines[0]!.dirs, 3);
+  assert.ok(lines[1]!.failure!.kind === 'limit' && lines[1]!.failure!.code === 'ENOSPC');
+  assert.equal(lines[1]!.watchedDirs, 0);
+  assert.equal(lines[1]!.fsHandles, 0);
 });
 
 test('no inotify instance left (EMFILE): a limit failure naming the sysctl', async (t) => {
