@@ -1,0 +1,323 @@
+// The tree watcher (src/platform/tree-watcher.ts) on real directories and real inotify: create, modify, delete,
+// rename (files and folders), a new subfolder with files in it, ignored paths, a burst of 200 files through the
+// debounce, the root removed and re-created, and the inotify limits (ENOSPC, EMFILE) in a user namespace with
+// lowered limits (desktop-integration reference §7). Every wait is on an event; none on time.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createTreeWatcher, type TreeWatchFailure, type TreeWatcherOptions } from '../../src/platform/tree-watcher.js';
+import { createWatchTrigger, type WatchTriggerCause } from '../../src/run/rules/watch-debounce.js';
+import { systemClock } from '../../src/platform/clock.js';
+import { tempDir, writeFiles } from '../helpers/engine-env.js';
+import { requireProgram } from '../helpers/tools.js';
+
+const PROBE = join(import.meta.dirname, '..', 'fixtures', 'watch', 'tree-watch-probe.ts');
+
+interface Watched {
+  /** Every path reported since the last reset. */
+  seen: Set<string>;
+  batches: string[][];
+  failures: TreeWatchFailure[];
+  readies: number[];
+  until(what: string, condition: () => boolean): Promise<void>;
+  reset(): void;
+  watcher: ReturnType<typeof createTreeWatcher>;
+}
+
+function watchTree(t: TestContext, root: string, options: Partial<TreeWatcherOptions> = {}): Watched {
+  const waiters: { condition: () => boolean; resolve: () => void }[] = [];
+  const check = (): void => {
+    for (const w of [...waiters]) {
+      if (w.condition()) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  const state = {
+    seen: new Set<string>(),
+    batches: [] as string[][],
+    failures: [] as TreeWatchFailure[],
+    readies: [] as number[],
+  };
+  const watcher = createTreeWatcher({
+    root,
+    onChange: (paths) => {
+      state.batches.push(paths);
+      for (const p of paths) state.seen.add(p);
+      check();
+    },
+    onFailure: (f) => {
+      state.failures.push(f);
+      check();
+    },
+    onReady: (info) => {
+      state.readies.push(info.dirs);
+      check();
+    },
+    ...options,
+  });
+  // The real clock's timers never keep the process alive (the service has its bus for that): this handle does,
+  // while the watcher polls for a root that went away.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  t.after(() => {
+    watcher.close();
+    clearInterval(keepAlive);
+  });
+  return {
+    ...state,
+    get seen() {
+      return state.seen;
+    },
+    watcher,
+    until(_what: string, condition: () => boolean): Promise<void> {
+      if (condition()) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ condition, resolve }));
+    },
+    reset(): void {
+      state.seen = new Set();
+    },
+  };
+}
+
+const has = (w: Watched, ...paths: string[]) => () => paths.every((p) => w.seen.has(p));
+
+test('create, modify, delete, rename and a new subfolder with files are reported as relative paths', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'b.txt': 'b', 'c.txt': 'c', 'd.txt': 'd', 'old/inside.txt': 'i', 'deep/er/x.txt': 'x' });
+  const w = watchTree(t, root);
+  await w.until('ready', () => w.readies.length === 1);
+  assert.deepEqual(w.readies, [4], 'root, old, deep, deep/er');
+
+  writeFileSync(join(root, 'a.txt'), 'new');
+  await w.until('create', has(w, 'a.txt'));
+  writeFileSync(join(root, 'b.txt'), 'changed');
+  await w.until('modify', has(w, 'b.txt'));
+  unlinkSync(join(root, 'c.txt'));
+  await w.until('delete', has(w, 'c.txt'));
+  renameSync(join(root, 'd.txt'), join(root, 'e.txt'));
+  await w.until('rename', has(w, 'd.txt', 'e.txt'));
+  writeFileSync(join(root, 'deep/er/x.txt'), 'x2');
+  await w.until('modify two levels down', has(w, 'deep/er/x.txt'));
+
+  w.reset();
+  mkdirSync(join(root, 'new/sub'), { recursive: true });
+  writeFileSync(join(root, 'new/sub/f1.txt'), '1');
+  writeFileSync(join(root, 'new/sub/f2.txt'), '2');
+  await w.until('new subfolder with files', has(w, 'new', 'new/sub/f1.txt', 'new/sub/f2.txt'));
+  w.reset();
+  writeFileSync(join(root, 'new/sub/f3.txt'), '3');
+  await w.until('the new subfolder is watched', has(w, 'new/sub/f3.txt'));
+  assert.equal(w.watcher.watchedDirs(), 6);
+
+  w.reset();
+  renameSync(join(root, 'old'), join(root, 'moved'));
+  await w.until('folder rename', has(w, 'old', 'moved'));
+  w.reset();
+  writeFileSync(join(root, 'moved/later.txt'), 'l');
+  await w.until('a file in the renamed folder, under its new name', has(w, 'moved/later.txt'));
+  assert.equal(w.seen.has('old/later.txt'), false, 'never under the old name');
+
+  w.reset();
+  rmSync(join(root, 'deep'), { recursive: true });
+  await w.until('a removed folder', has(w, 'deep'));
+  writeFileSync(join(root, 'sentinel'), 's');
+  await w.until('sentinel', has(w, 'sentinel'));
+  assert.equal(w.watcher.watchedDirs(), 4, 'root, new, new/sub, moved: the removed and renamed folders were dropped');
+  assert.deepEqual(w.failures, []);
+});
+
+test('a folder\'s own change (its mtime set, as rclone 1.75 does) reports the folder, not a child of its name', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'same/x.txt': 'x' });
+  const w = watchTree(t, root);
+  await w.until('ready', () => w.readies.length === 1);
+  const past = new Date(Date.UTC(2020, 0, 1));
+  utimesSync(join(root, 'same'), past, past);
+  writeFileSync(join(root, 'sentinel'), 's');
+  await w.until('sentinel', has(w, 'sentinel'));
+  assert.deepEqual([...w.seen].sort(), ['same', 'sentinel']);
+  w.reset();
+  writeFileSync(join(root, 'same/same'), 'a child with the folder\'s name');
+  await w.until('the child of that name', has(w, 'same/same'));
+});
+
+test('a root that is a symlink to a folder is watched as that folder', async (t) => {
+  const dir = tempDir(t, 'rbm-watch-');
+  writeFiles(join(dir, 'real'), { 'sub/a.txt': 'a' });
+  symlinkSync(join(dir, 'real'), join(dir, 'link'));
+  const w = watchTree(t, join(dir, 'link'));
+  await w.until('ready', () => w.readies.length === 1);
+  assert.deepEqual(w.readies, [2]);
+  writeFileSync(join(dir, 'real/sub/b.txt'), 'b');
+  await w.until('change', has(w, 'sub/b.txt'));
+  assert.deepEqual(w.failures, []);
+});
+
+test('rclone temporaries, the workdir inside the root and what the caller ignores never report', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { '.rbm-work/listing.lst': 'l', 'keep.txt': 'k' });
+  const w = watchTree(t, root, { workdir: join(root, '.rbm-work'), ignore: (p) => p.endsWith('.tmp') || p === 'cache' || p.startsWith('cache/') });
+  await w.until('ready', () => w.readies.length === 1);
+  assert.equal(w.watcher.watchedDirs(), 1, 'the workdir is not even watched');
+
+  writeFileSync(join(root, 'keep.txt.3f2a9c1d.partial'), 'partial copy');
+  renameSync(join(root, 'keep.txt.3f2a9c1d.partial'), join(root, 'renamed.txt.3f2a9c1d.partial'));
+  writeFileSync(join(root, '.rbm-work/listing.lst'), 'l2');
+  writeFileSync(join(root, '.rbm-work/new.lck'), 'lock');
+  writeFileSync(join(root, 'scratch.tmp'), 't');
+  mkdirSync(join(root, 'cache'));
+  writeFileSync(join(root, 'cache/blob'), 'b');
+  // inotify delivers in order: once the sentinel is reported, every event before it has been seen.
+  writeFileSync(join(root, 'sentinel.txt'), 's');
+  await w.until('sentinel', has(w, 'sentinel.txt'));
+  assert.deepEqual([...w.seen].sort(), ['sentinel.txt']);
+});
+
+test('200 files written in a burst give one or two runs with the default watch_delay, carrying all 200 paths', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  mkdirSync(root, { recursive: true });
+  const fired: { paths: string[]; cause: WatchTriggerCause }[] = [];
+  const triggered = new Set<string>();
+  let onFire = (): void => {};
+  const trigger = createWatchTrigger({
+    clock: systemClock,
+    trigger: (paths, cause) => {
+      fired.push({ paths, cause });
+      for (const p of paths) triggered.add(p);
+      onFire();
+    },
+  });
+  t.after(() => trigger.dispose());
+  const w = watchTree(t, root, { onChange: (paths) => trigger.changed(paths) });
+  await w.until('ready', () => w.readies.length === 1);
+  const names = Array.from({ length: 200 }, (_, i) => `burst/file-${String(i).padStart(3, '0')}.txt`);
+  mkdirSync(join(root, 'burst'));
+  for (const name of names) writeFileSync(join(root, name), name);
+  await new Promise<void>((resolve) => {
+    onFire = () => {
+      if (names.every((n) => triggered.has(n))) resolve();
+    };
+  });
+  assert.ok(fired.length >= 1 && fired.length <= 2, `${fired.length} runs`);
+  assert.ok(fired.every((f) => f.cause === 'watch'));
+});
+
+test('the root removed: root-gone, everything released; re-created: watched again', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'sub/a.txt': 'a' });
+  const w = watchTree(t, root, { rootPollMs: 25 });
+  await w.until('ready', () => w.readies.length === 1);
+  rmSync(root, { recursive: true });
+  await w.until('root-gone', () => w.failures.length === 1);
+  assert.equal(w.failures[0]!.kind, 'root-gone');
+  assert.match(w.failures[0]!.message, /is gone \(removed or unmounted\)/);
+  assert.equal(w.watcher.watchedDirs(), 0);
+  writeFiles(root, { 'back/b.txt': 'b' });
+  await w.until('ready again', () => w.readies.length === 2);
+  assert.equal(w.readies[1], 2);
+  w.reset();
+  writeFileSync(join(root, 'back/c.txt'), 'c');
+  await w.until('changes after the return', has(w, 'back/c.txt'));
+  assert.equal(w.failures.length, 1);
+});
+
+test('a root that does not exist yet: root-gone at start, watched once it appears', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'later');
+  const w = watchTree(t, root, { rootPollMs: 25 });
+  await w.until('root-gone', () => w.failures.length === 1);
+  mkdirSync(root);
+  await w.until('ready', () => w.readies.length === 1);
+  writeFileSync(join(root, 'x'), 'x');
+  await w.until('change', has(w, 'x'));
+});
+
+test('close() releases every FSWatcher and fires nothing afterwards', async (t) => {
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'a/1': '1', 'b/2': '2', 'c/d/3': '3' });
+  // Closed handles leave the list in the loop's close phase, which follows the check phase: two turns.
+  const settle = async (): Promise<void> => {
+    await nextTurn();
+    await nextTurn();
+  };
+  const fsHandles = (): number => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
+  await settle();
+  const before = fsHandles();
+  const w = watchTree(t, root);
+  await w.until('ready', () => w.readies.length === 1);
+  assert.equal(fsHandles() - before, 5);
+  w.watcher.close();
+  await settle();
+  assert.equal(fsHandles(), before);
+  assert.equal(w.watcher.watchedDirs(), 0);
+  writeFileSync(join(root, 'a/after-close'), 'x');
+  await nextTurn();
+  assert.equal(w.batches.length, 0);
+});
+
+interface ProbeLine {
+  event: string;
+  failure?: TreeWatchFailure;
+  watchedDirs?: number;
+  fsHandles?: number;
+  dirs?: number;
+}
+
+function runProbe(args: string[]): Promise<ProbeLine[]> {
+  return new Promise((resolve, reject) => {
+    execFile('unshare', args, { encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeLine));
+    });
+  });
+}
+
+function probeArgs(limitFile: string, limit: number, root: string, then = ''): string[] {
+  // One shell line sets the namespace's own limit and then runs node: the host's limits stay as they are.
+  return ['-U', '-r', 'sh', '-c', `echo ${limit} > /proc/sys/user/${limitFile} && exec "$0" --import tsx "$1" "$2" "$3"`, process.execPath, PROBE, root, then];
+}
+
+test('out of inotify watches (ENOSPC): a limit failure naming the sysctl, and everything released', async (t) => {
+  if (!requireProgram(t, 'unshare')) return;
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`d${i}/f.txt`, 'f'])));
+  const lines = await runProbe(probeArgs('max_inotify_watches', 5, root));
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  const [line] = lines;
+  assert.equal(line!.event, 'failure');
+  assert.equal(line!.failure!.kind, 'limit');
+  assert.ok(line!.failure!.kind === 'limit' && line!.failure!.code === 'ENOSPC');
+  assert.match(line!.failure!.message, /fs\.inotify\.max_user_watches/);
+  assert.equal(line!.watchedDirs, 0);
+  assert.equal(line!.fsHandles, 0);
+  // The same tree within the limit is watched (the probe is not what fails).
+  const ok = await runProbe(probeArgs('max_inotify_watches', 11, root));
+  assert.deepEqual(ok, [{ event: 'ready', dirs: 11 }]);
+});
+
+test('out of inotify watches while running (a new folder): the same limit failure, everything released', async (t) => {
+  if (!requireProgram(t, 'unshare')) return;
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'a/1.txt': '1', 'b/2.txt': '2' });
+  const lines = await runProbe(probeArgs('max_inotify_watches', 3, root, 'then-mkdir'));
+  assert.deepEqual(lines.map((l) => l.event), ['ready', 'failure'], JSON.stringify(lines));
+  assert.equal(lines[0]!.dirs, 3);
+  assert.ok(lines[1]!.failure!.kind === 'limit' && lines[1]!.failure!.code === 'ENOSPC');
+  assert.equal(lines[1]!.watchedDirs, 0);
+  assert.equal(lines[1]!.fsHandles, 0);
+});
+
+test('no inotify instance left (EMFILE): a limit failure naming the sysctl', async (t) => {
+  if (!requireProgram(t, 'unshare')) return;
+  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+  writeFiles(root, { 'a.txt': 'a' });
+  const lines = await runProbe(probeArgs('max_inotify_instances', 0, root));
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  assert.equal(lines[0]!.event, 'failure');
+  assert.ok(lines[0]!.failure!.kind === 'limit' && lines[0]!.failure!.code === 'EMFILE');
+  assert.match(lines[0]!.failure!.message, /fs\.inotify\.max_user_instances/);
+  assert.equal(lines[0]!.watchedDirs, 0);
+});
