@@ -134,8 +134,9 @@ const SEARCH_HORIZON_MS = 8 * DAY_MS;
 
 /**
  * When `windows` next open (if `nowMs` is outside them) or close (if inside): the first instant after `nowMs` at which
- * insideWindows changes. Undefined without windows, or when they cover every moment. A window that starts in a DST
- * gap opens when the clock jumps past its start; one that ends in the repeated hour of autumn closes at the first pass.
+ * insideWindows changes. Undefined without windows, or when they cover every moment. The clock is read as it shows:
+ * a window that starts in the hour skipped in spring opens when the clock jumps past its start, and a window within
+ * the hour repeated in autumn is open on both passes.
  */
 export function nextWindowChangeMs(windows: readonly TimeWindow[], nowMs: number, timezone: string): number | undefined {
   if (windows.length === 0) return undefined;
