@@ -26,7 +26,7 @@ function rateProblem(rate: string): string | undefined {
   if (parts.length > 2) return `${JSON.stringify(rate)} is not a rate: one rate, or two as UPLOAD:DOWNLOAD`;
   const bad = parts.find((part) => part !== 'off' && !SIZE.test(part));
   if (bad === undefined) return undefined;
-  if (bad === '') return `${JSON.stringify(rate)} is not a rate: a side of UPLOAD:DOWNLOAD is empty`;
+  if (bad === '') return parts.length === 1 ? 'the rate is empty' : `${JSON.stringify(rate)} is not a rate: a side of UPLOAD:DOWNLOAD is empty`;
   if (bad.startsWith('-')) return `${JSON.stringify(bad)} is not a rate: it is negative`;
   return `${JSON.stringify(bad)} is not a rate: a number of KiB/s, or one with a unit B, K, M, G, T or P, or off`;
 }
