@@ -1,8 +1,12 @@
-// Judging a job's run conditions against the machine's facts (pure). The service calls evaluateConditions when a
-// trigger falls and on every change of the facts (PropertiesChanged on the system bus) or of the window (one timer at
-// nextWindowChangeMs): no polling. A condition whose fact is not available counts as met and is listed, so that a
-// server without NetworkManager or UPower still syncs. midRunAction and midRunDecision say what a change during a
-// run does to it. Imports only the version comparison from src/rclone/caps.ts.
+// Judging a job's run conditions against the machine's facts (pure). A condition whose fact is not available counts
+// as met and is listed, so a server without NetworkManager or UPower still syncs. Imports only the version comparison
+// from src/rclone/caps.ts. How the service uses it (no polling):
+//   - a trigger falls: hasConditions(job.runConditions) ? evaluateConditions(…, facts, clock now, the service's zone)
+//     : run. Not met → keep the trigger pending and show `waiting: ${verdict.waiting}`; log unavailableText once;
+//   - the system-bus monitor reports new facts: judge again the jobs for which factsMatter(conditions, before, after);
+//   - one timer at earliestWindowChangeMs(all jobs' conditions, now, zone): judge the jobs with windows, re-arm;
+//   - a job is running when its verdict changes: midRunDecision(conditions, verdict, caps, { resync }) → stop (the
+//     stop policy's graceful SIGTERM; the trigger stays pending for the next window), finish, or continue.
 
 import { atLeast } from '../rclone/caps.js';
 import type { RcloneCapabilities } from '../config/types.js';
@@ -103,4 +107,38 @@ export function midRunDecision(conditions: RunConditions, verdict: ConditionsVer
   const stopping = verdict.unmet.find((u) => STOPPING.has(u.condition));
   if (stopping === undefined) return { action: 'continue' };
   return { action: midRunAction(conditions.midRun, caps, run), reason: stopping.text };
+}
+
+/** True when the job asks for any condition (a job without any is never judged, waits for nothing, and lists nothing). */
+export function hasConditions(conditions: RunConditions): boolean {
+  return conditions.metered !== 'allow' || conditions.power.kind !== 'any' || conditions.network !== 'any' || conditions.windows.length > 0;
+}
+
+/**
+ * Whether a change of the facts from `before` to `after` can change this job's verdict, so that the service judges
+ * again only the jobs a PropertiesChanged concerns (a battery percentage moving matters only to battery_above_N).
+ */
+export function factsMatter(conditions: RunConditions, before: ConditionFacts, after: ConditionFacts): boolean {
+  const [b, a] = [before.network, after.network];
+  const network = b.available !== a.available || b.connectivity !== a.connectivity;
+  const metered = b.available !== a.available || b.metered !== a.metered;
+  const [p, q] = [before.power, after.power];
+  const power = p.available !== q.available || p.onBattery !== q.onBattery;
+  const charge = power || p.batteryPercent !== q.batteryPercent;
+  return (
+    (conditions.network === 'full' && network) ||
+    (conditions.metered === 'avoid' && metered) ||
+    (conditions.power.kind === 'ac' && power) ||
+    (conditions.power.kind === 'battery-above' && charge)
+  );
+}
+
+/** The one instant the service's window timer is armed for: the earliest window change of any job, or undefined. */
+export function earliestWindowChangeMs(jobs: readonly RunConditions[], nowMs: number, timezone: string): number | undefined {
+  let earliest: number | undefined;
+  for (const conditions of jobs) {
+    const next = nextWindowChangeMs(conditions.windows, nowMs, timezone);
+    if (next !== undefined && (earliest === undefined || next < earliest)) earliest = next;
+  }
+  return earliest;
 }

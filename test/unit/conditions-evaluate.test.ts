@@ -3,7 +3,7 @@
 // on each rclone version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateConditions, midRunAction, midRunDecision, NO_CONDITIONS, unavailableText } from '../../src/conditions/evaluate.js';
+import { earliestWindowChangeMs, evaluateConditions, factsMatter, hasConditions, midRunAction, midRunDecision, NO_CONDITIONS, unavailableText } from '../../src/conditions/evaluate.js';
 import { parseWindow } from '../../src/conditions/windows.js';
 import type { ConditionFacts, ConditionsVerdict, RunConditions, TimeWindow } from '../../src/conditions/types.js';
 
@@ -160,4 +160,36 @@ test('mid-run decision: a window end or a metered switch stops (or finishes); ba
   assert.deepEqual(midRunDecision({ ...night, midRun: 'finish' }, judge(night, facts({ metered: true }), inWindow), V175), { action: 'finish', reason: 'metered connection' });
   assert.deepEqual(midRunDecision(night, judge(night, facts({ connectivity: 'limited' }, { onBattery: true }), inWindow), V175), { action: 'continue' });
   assert.deepEqual(midRunDecision(night, judge(night, facts({ metered: true }), inWindow), V175, { resync: true }), { action: 'finish', reason: 'metered connection' });
+});
+
+test('hasConditions: only a job that asks for something is judged', () => {
+  assert.equal(hasConditions(NO_CONDITIONS), false);
+  assert.equal(hasConditions({ ...NO_CONDITIONS, midRun: 'finish' }), false, 'mid_run alone asks for nothing');
+  for (const own of [{ metered: 'avoid' }, { power: { kind: 'ac' } }, { network: 'full' }, { windows: [window('Sat,Sun')] }] as Partial<RunConditions>[]) {
+    assert.equal(hasConditions(conditions(own)), true, JSON.stringify(own));
+  }
+});
+
+test('factsMatter: a change of the facts concerns only the jobs whose conditions read that fact', () => {
+  const charge = facts({}, { onBattery: true, batteryPercent: 40 });
+  const lower = facts({}, { onBattery: true, batteryPercent: 39 });
+  assert.equal(factsMatter(conditions({ power: { kind: 'battery-above', percent: 30 } }), charge, lower), true);
+  assert.equal(factsMatter(conditions({ power: { kind: 'ac' } }), charge, lower), false, 'ac reads OnBattery only');
+  assert.equal(factsMatter(conditions({ power: { kind: 'ac' } }), GOOD, charge), true);
+  assert.equal(factsMatter(conditions({ metered: 'avoid' }), GOOD, facts({ metered: true })), true);
+  assert.equal(factsMatter(conditions({ metered: 'avoid' }), GOOD, facts({ connectivity: 'limited' })), false);
+  assert.equal(factsMatter(conditions({ network: 'full' }), GOOD, facts({ connectivity: 'limited' })), true);
+  assert.equal(factsMatter(conditions({ network: 'full' }), GOOD, facts({ metered: true })), false);
+  assert.equal(factsMatter(EVERY, GOOD, NO_BUS), true, 'the bus going away concerns every condition that reads it');
+  assert.equal(factsMatter(conditions({ windows: [window('Sat,Sun')] }), GOOD, NO_BUS), false, 'windows read no fact');
+  assert.equal(factsMatter(NO_CONDITIONS, GOOD, NO_BUS), false);
+});
+
+test('earliestWindowChangeMs: one timer for all jobs, at the earliest opening or closing', () => {
+  const night = conditions({ windows: [window('22:00-06:00')] });
+  const office = conditions({ windows: [window('Mon-Fri 09:00-17:00')] });
+  assert.equal(earliestWindowChangeMs([night, office, NO_CONDITIONS], NOON_MONDAY, 'UTC'), Date.UTC(2026, 2, 2, 17, 0), 'the office window closes first');
+  assert.equal(earliestWindowChangeMs([night, NO_CONDITIONS], NOON_MONDAY, 'UTC'), Date.UTC(2026, 2, 2, 22, 0));
+  assert.equal(earliestWindowChangeMs([NO_CONDITIONS, conditions({ metered: 'avoid' })], NOON_MONDAY, 'UTC'), undefined, 'no windows, no timer');
+  assert.equal(earliestWindowChangeMs([], NOON_MONDAY, 'UTC'), undefined);
 });

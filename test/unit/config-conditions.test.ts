@@ -2,6 +2,7 @@
 // key) and bandwidth timetables in the option maps: their defaults, what they become, and every bad value reported at
 // load with file:line:col and the key's path.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFINITION_FILE, parseConfig, parseJobDefinition } from '../../src/config/parse.js';
 import { NO_CONDITIONS } from '../../src/conditions/evaluate.js';
@@ -144,3 +145,10 @@ for (const [what, top, own, expected] of BAD_BWLIMIT) {
     assert.deepEqual(issuesOf(config(top, own)), [expected]);
   });
 }
+
+test('examples/config.yaml: the top-level block is the defaults; photos-backup runs only at night', () => {
+  const c = parse(readFileSync(new URL('../../examples/config.yaml', import.meta.url), 'utf8'));
+  assert.deepEqual(c.global.runConditions, NO_CONDITIONS);
+  const photos = c.jobs.find((j) => j.name === 'photos-backup')!;
+  assert.deepEqual(photos.runConditions, { ...NO_CONDITIONS, windows: [{ text: '01:00-05:00', days: 127, start: 60, end: 300 }] });
+});
