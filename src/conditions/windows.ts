@@ -13,7 +13,7 @@ const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frid
 const SHORT_DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 
 /** What a window looks like: the "expected" half of every message about one. */
-export const WINDOW_EXPECTED = 'a window such as "22:00-06:00", "Mon-Fri 09:00-17:00" or "Sat,Sun": days, a time range HH:MM-HH:MM, or both; days Mon…Sun or their full names, times 00:00 to 24:00';
+export const WINDOW_EXPECTED = 'a window such as "22:00-06:00", "Mon-Fri 09:00-17:00" or "Sat,Sun": days, a time range HH:MM-HH:MM, or both; days Mon to Sun or their full names, times 00:00 to 24:00';
 
 export type WindowParse = { ok: true; window: TimeWindow } | { ok: false; problem: string };
 

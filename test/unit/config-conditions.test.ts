@@ -77,7 +77,7 @@ test('a job added over D-Bus (AddJob) inherits the global conditions and may set
   );
 });
 
-const WINDOW_EXPECTED = 'expected a window such as "22:00-06:00", "Mon-Fri 09:00-17:00" or "Sat,Sun": days, a time range HH:MM-HH:MM, or both; days Mon…Sun or their full names, times 00:00 to 24:00';
+const WINDOW_EXPECTED = 'expected a window such as "22:00-06:00", "Mon-Fri 09:00-17:00" or "Sat,Sun": days, a time range HH:MM-HH:MM, or both; days Mon to Sun or their full names, times 00:00 to 24:00';
 const POWER_EXPECTED = 'expected any, ac, or battery_above_N with N from 1 to 99 (e.g. battery_above_30: on battery, run only while the charge is above 30%)';
 const CONDITION_KEYS = 'metered, power, network, windows, mid_run';
 
@@ -86,7 +86,7 @@ const BAD: [string, string, string, string][] = [
   ['a window like 25:00-26:00', 'run_conditions:\n  windows: ["22:00-06:00", "25:00-26:00"]\n', '', `${FILE}:3:28 run_conditions.windows.1: "25:00-26:00" is not a time window: "25:00" is not a time: HH:MM from 00:00 to 23:59 (${WINDOW_EXPECTED})`],
   ['a window in a job, on its own line', '', '    run_conditions:\n      windows:\n        - Mon-Fri 09:00-17:00\n        - Mo 10:00-11:00\n', `${FILE}:11:11 sync_jobs.docs.run_conditions.windows.1: "Mo 10:00-11:00" is not a time window: "Mo" is not a day: Mon, Tue, Wed, Thu, Fri, Sat, Sun, or the full name (${WINDOW_EXPECTED})`],
   ['a window that starts and ends at once', 'run_conditions: {windows: ["09:00-09:00"]}\n', '', `${FILE}:2:28 run_conditions.windows.0: "09:00-09:00" is not a time window: "09:00-09:00" starts and ends at the same time; for whole days give the days alone, such as "Sat,Sun" (${WINDOW_EXPECTED})`],
-  ['windows as one string', 'run_conditions:\n  windows: "22:00-06:00"\n', '', `${FILE}:3:12 run_conditions.windows: wrong type: string "22:00-06:00" (expected a list of time windows, each a window such as "22:00-06:00", "Mon-Fri 09:00-17:00" or "Sat,Sun": days, a time range HH:MM-HH:MM, or both; days Mon…Sun or their full names, times 00:00 to 24:00)`],
+  ['windows as one string', 'run_conditions:\n  windows: "22:00-06:00"\n', '', `${FILE}:3:12 run_conditions.windows: wrong type: string "22:00-06:00" (expected a list of time windows, each a window such as "22:00-06:00", "Mon-Fri 09:00-17:00" or "Sat,Sun": days, a time range HH:MM-HH:MM, or both; days Mon to Sun or their full names, times 00:00 to 24:00)`],
   ['an empty window', 'run_conditions: {windows: [""]}\n', '', `${FILE}:2:28 run_conditions.windows.0: the value is empty (${WINDOW_EXPECTED})`],
   ['an unknown condition name', 'run_conditions:\n  on_battery: avoid\n', '', `${FILE}:3:3 run_conditions.on_battery: unknown key "on_battery" (expected one of: ${CONDITION_KEYS})`],
   ['a misspelt condition name', '', '    run_conditions:\n      metred: avoid\n', `${FILE}:9:7 sync_jobs.docs.run_conditions.metred: unknown key "metred" (did you mean "metered"?)`],
