@@ -14,7 +14,7 @@ import type { OptionMapKind } from '../rclone/option-rules.js';
 import { directoryKey, hasControlChar, isWithin, nestedPairs, resolveAbsolute, resolveConfigFile, resolveInside } from './paths.js';
 import { flagSupport } from '../rclone/caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
-import { POWER_EXPECTED, schemaErrors, STALE_AFTER_MAX_SEC, STALE_AFTER_MIN_SEC } from './schema.js';
+import { POWER_EXPECTED, RUN_CONDITION_KEYS, schemaErrors, STALE_AFTER_MAX_SEC, STALE_AFTER_MIN_SEC } from './schema.js';
 import { bwlimitProblem, isBwlimitOption } from '../rclone/bwlimit.js';
 import { NO_CONDITIONS } from '../conditions/evaluate.js';
 import { parseWindow, WINDOW_EXPECTED as WINDOW_EXPECTED_TEXT } from '../conditions/windows.js';
@@ -127,6 +127,13 @@ function unknownKeyMessage(key: string, allowed: readonly string[]): string {
   return `unknown key "${key}" (expected one of: ${allowed.join(', ')})`;
 }
 
+/** A run condition written beside the job keys instead of inside run_conditions (`metered: avoid` in a job). */
+function misplacedConditionMessage(key: string, path: readonly string[]): string | undefined {
+  const atJobOrTop = path.length === 0 || (path.length === 2 && path[0] === 'sync_jobs');
+  if (!atJobOrTop || !(RUN_CONDITION_KEYS as readonly string[]).includes(key)) return undefined;
+  return `unknown key "${key}" (expected it inside run_conditions, as run_conditions: {${key}: ...})`;
+}
+
 function pointerPath(pointer: string): string[] {
   if (pointer === '') return [];
   return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -151,7 +158,7 @@ function schemaIssue(ctx: Context, error: ErrorObject): void {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
       ctx.bad.add([...path, extra].join('\0'));
       const legacy = path.length === 0 ? legacyTopLevelProblem(extra) : undefined;
-      report(ctx, [...path, extra], 'key', legacy ?? unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
+      report(ctx, [...path, extra], 'key', legacy ?? misplacedConditionMessage(extra, path) ?? unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
       return;
     }
     case 'type': {

@@ -90,6 +90,8 @@ const BAD: [string, string, string, string][] = [
   ['an empty window', 'run_conditions: {windows: [""]}\n', '', `${FILE}:2:28 run_conditions.windows.0: the value is empty (${WINDOW_EXPECTED})`],
   ['an unknown condition name', 'run_conditions:\n  on_battery: avoid\n', '', `${FILE}:3:3 run_conditions.on_battery: unknown key "on_battery" (expected one of: ${CONDITION_KEYS})`],
   ['a misspelt condition name', '', '    run_conditions:\n      metred: avoid\n', `${FILE}:9:7 sync_jobs.docs.run_conditions.metred: unknown key "metred" (did you mean "metered"?)`],
+  ['a condition beside the job keys', '', '    metered: avoid\n', `${FILE}:8:5 sync_jobs.docs.metered: unknown key "metered" (expected it inside run_conditions, as run_conditions: {metered: ...})`],
+  ['a condition beside the top-level keys', 'windows: ["Sat,Sun"]\n', '', `${FILE}:2:1 windows: unknown key "windows" (expected it inside run_conditions, as run_conditions: {windows: ...})`],
   ['metered yes', 'run_conditions: {metered: yes}\n', '', `${FILE}:2:27 run_conditions.metered: "yes" is not allowed (expected allow or avoid (avoid: no run on a metered connection))`],
   ['network limited', '', '    run_conditions: {network: limited}\n', `${FILE}:8:31 sync_jobs.docs.run_conditions.network: "limited" is not allowed (expected any or full (full: run only while NetworkManager reports full connectivity))`],
   ['mid_run kill', 'run_conditions: {mid_run: kill}\n', '', `${FILE}:2:27 run_conditions.mid_run: "kill" is not allowed (expected stop or finish (what a window end or a metered connection does to a running sync))`],
