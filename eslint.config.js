@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // The folders that must stay pure (docs/architecture.md); tsconfig.pure.json lists the same.
-const PURE = ['src/api/**', 'src/rclone/**', 'src/run/rules/**', 'src/run/types.ts', 'src/scheduler/**', 'src/alerts/**', 'src/sysbus/**', 'src/errors.ts', 'src/ports.ts'];
+const PURE = ['src/api/**', 'src/rclone/**', 'src/run/rules/**', 'src/run/types.ts', 'src/scheduler/**', 'src/alerts/**', 'src/sysbus/**', 'src/conditions/**', 'src/errors.ts', 'src/ports.ts'];
 
 const coreRestrictions = {
   paths: ['node:child_process', 'child_process', 'dbus-next', 'sd-notify', 'winston', 'node:timers'].map((name) => ({

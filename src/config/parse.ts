@@ -14,7 +14,11 @@ import type { OptionMapKind } from '../rclone/option-rules.js';
 import { directoryKey, hasControlChar, isWithin, nestedPairs, resolveAbsolute, resolveConfigFile, resolveInside } from './paths.js';
 import { flagSupport } from '../rclone/caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
-import { schemaErrors, STALE_AFTER_MAX_SEC, STALE_AFTER_MIN_SEC } from './schema.js';
+import { POWER_EXPECTED, RUN_CONDITION_KEYS, schemaErrors, STALE_AFTER_MAX_SEC, STALE_AFTER_MIN_SEC } from './schema.js';
+import { bwlimitProblem, isBwlimitOption } from '../rclone/bwlimit.js';
+import { NO_CONDITIONS } from '../conditions/evaluate.js';
+import { parseWindow, WINDOW_EXPECTED as WINDOW_EXPECTED_TEXT } from '../conditions/windows.js';
+import type { MeteredPolicy, MidRunPolicy, NetworkPolicy, PowerPolicy, RunConditions, TimeWindow } from '../conditions/types.js';
 import { jobNameProblem } from '../api/requests.js';
 import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, NotificationLevel, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
 import { decodeConfigText, nowhere, readYamlSource } from './yaml-source.js';
@@ -123,6 +127,13 @@ function unknownKeyMessage(key: string, allowed: readonly string[]): string {
   return `unknown key "${key}" (expected one of: ${allowed.join(', ')})`;
 }
 
+/** A run condition written beside the job keys instead of inside run_conditions (`metered: avoid` in a job). */
+function misplacedConditionMessage(key: string, path: readonly string[]): string | undefined {
+  const atJobOrTop = path.length === 0 || (path.length === 2 && path[0] === 'sync_jobs');
+  if (!atJobOrTop || !(RUN_CONDITION_KEYS as readonly string[]).includes(key)) return undefined;
+  return `unknown key "${key}" (expected it inside run_conditions, as run_conditions: {${key}: ...})`;
+}
+
 function pointerPath(pointer: string): string[] {
   if (pointer === '') return [];
   return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -147,7 +158,7 @@ function schemaIssue(ctx: Context, error: ErrorObject): void {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
       ctx.bad.add([...path, extra].join('\0'));
       const legacy = path.length === 0 ? legacyTopLevelProblem(extra) : undefined;
-      report(ctx, [...path, extra], 'key', legacy ?? unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
+      report(ctx, [...path, extra], 'key', legacy ?? misplacedConditionMessage(extra, path) ?? unknownKeyMessage(extra, Object.keys(parent?.properties ?? {})));
       return;
     }
     case 'type': {
@@ -205,6 +216,8 @@ function checkOptionMap(ctx: Context, path: readonly PathSegment[], kind: Option
     }
     const secretProblem = secretOptionProblem(key, optionValue as OptionValue);
     if (secretProblem !== undefined) report(ctx, keyPath, 'value', secretProblem);
+    const rateProblem = isBwlimitOption(key) && clean(ctx, keyPath) ? bwlimitProblem(optionValue) : undefined;
+    if (rateProblem !== undefined) report(ctx, keyPath, 'value', rateProblem);
     if (!clean(ctx, keyPath)) continue;
     out[key] = Array.isArray(optionValue) ? Object.freeze([...(optionValue as (string | number)[])]) : (optionValue as OptionValue);
   }
@@ -307,6 +320,44 @@ function alertsAt(ctx: Context, raw: Raw, path: readonly PathSegment[], fallback
   });
 }
 
+/** power: any, ac or battery_above_N (the schema has checked that it is a string). */
+function powerAt(ctx: Context, path: readonly PathSegment[], value: unknown): PowerPolicy | undefined {
+  if (typeof value !== 'string' || !clean(ctx, path)) return undefined;
+  if (value === 'any' || value === 'ac') return { kind: value };
+  const match = /^battery_above_(\d{1,2})$/.exec(value);
+  const percent = Number(match?.[1]);
+  if (match !== null && percent >= 1 && percent <= 99) return { kind: 'battery-above', percent };
+  report(ctx, path, 'value', `${JSON.stringify(value)} is not allowed (expected ${POWER_EXPECTED})`);
+  return undefined;
+}
+
+/** windows: every item a window; a bad one is reported at its own line and the list is not used. */
+function windowsAt(ctx: Context, path: readonly PathSegment[], value: unknown): readonly TimeWindow[] | undefined {
+  if (!Array.isArray(value) || !clean(ctx, path)) return undefined;
+  const windows: TimeWindow[] = [];
+  value.forEach((item: unknown, index) => {
+    if (typeof item !== 'string' || !clean(ctx, [...path, index])) return;
+    const parsed = parseWindow(item);
+    if (parsed.ok) windows.push(parsed.window);
+    else report(ctx, [...path, index], 'value', `${parsed.problem} (expected ${WINDOW_EXPECTED_TEXT})`);
+  });
+  return windows.length === value.length ? Object.freeze(windows) : undefined;
+}
+
+/** The run_conditions mapping in `raw` over `fallback` (the global conditions for a job, none for the top level). */
+function runConditionsAt(ctx: Context, raw: Raw, prefix: readonly PathSegment[], fallback: RunConditions): RunConditions {
+  const path = [...prefix, 'run_conditions'];
+  const own = raw.run_conditions;
+  if (!isRecord(own) || !clean(ctx, path)) return fallback;
+  return Object.freeze({
+    metered: (stringAt(ctx, own, path, 'metered') as MeteredPolicy | undefined) ?? fallback.metered,
+    power: powerAt(ctx, [...path, 'power'], own.power) ?? fallback.power,
+    network: (stringAt(ctx, own, path, 'network') as NetworkPolicy | undefined) ?? fallback.network,
+    windows: windowsAt(ctx, [...path, 'windows'], own.windows) ?? fallback.windows,
+    midRun: (stringAt(ctx, own, path, 'mid_run') as MidRunPolicy | undefined) ?? fallback.midRun,
+  });
+}
+
 function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   let localBasePath: string | undefined;
   const base = stringAt(ctx, raw, [], 'local_base_path');
@@ -337,6 +388,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   const jobDefaults = jobDefaultsAt(ctx, raw, [], JOB_DEFAULTS);
   const alerts = alertsAt(ctx, raw, [], DEFAULT_ALERTS);
   const detailsCommand = commandAt(ctx, raw, [], 'notification_details_command') ?? DEFAULT_DETAILS_COMMAND;
+  const runConditions = runConditionsAt(ctx, raw, [], NO_CONDITIONS);
   if (localBasePath === undefined) return undefined;
   const number = (key: string, fallback: number): number => (typeof raw[key] === 'number' ? raw[key] : fallback);
   return {
@@ -357,6 +409,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     jobDefaults,
     alerts,
     detailsCommand,
+    runConditions,
   };
 }
 
@@ -371,7 +424,7 @@ interface JobPaths {
   path2Local: boolean;
 }
 
-function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults, globalAlerts: AlertSettings): { job?: JobConfig; paths: JobPaths } {
+function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults, globalAlerts: AlertSettings, globalConditions: RunConditions): { job?: JobConfig; paths: JobPaths } {
   const prefix = ['sync_jobs', name];
   const paths: JobPaths = { name, path: prefix, local: undefined, path2: undefined, path2Local: false };
 
@@ -427,6 +480,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
 
   const own = jobDefaultsAt(ctx, raw, prefix, defaults);
   const alerts = alertsAt(ctx, raw, prefix, globalAlerts);
+  const runConditions = runConditionsAt(ctx, raw, prefix, globalConditions);
 
   const maps = optionMaps(ctx, prefix, raw);
 
@@ -455,6 +509,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
       bisyncOptions: maps.bisync_options,
       resyncOptions: maps.resync_options,
       alerts,
+      runConditions,
     },
   };
 }
@@ -527,7 +582,7 @@ function checkOverlaps(ctx: Context, jobs: readonly JobPaths[]): void {
   }
 }
 
-function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults, globalAlerts: AlertSettings): JobConfig[] {
+function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults, globalAlerts: AlertSettings, globalConditions: RunConditions): JobConfig[] {
   if (!isRecord(rawJobs) || !clean(ctx, ['sync_jobs'])) return [];
   const jobs: JobConfig[] = [];
   const paths: JobPaths[] = [...existing];
@@ -538,7 +593,7 @@ function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, exi
       report(ctx, ['sync_jobs', name], 'key', `a job named "${name}" already exists (expected a new name, or remove the old job first)`);
     }
     if (!isRecord(raw) || !clean(ctx, ['sync_jobs', name])) continue;
-    const checked = checkJob(ctx, name, raw, base, defaults, globalAlerts);
+    const checked = checkJob(ctx, name, raw, base, defaults, globalAlerts, globalConditions);
     paths.push(checked.paths);
     if (checked.job) jobs.push(checked.job);
   }
@@ -565,11 +620,19 @@ function newContext(file: string, home: string | undefined, caps: RcloneCapabili
   return { file, home, caps, configDir: posix.dirname(file), locator, issues: [], bad: new Set() };
 }
 
-function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], defaults?: JobDefaults, alerts?: AlertSettings): { global?: GlobalSettings; jobs: JobConfig[] } {
+/** What a job takes from the config it joins (AddJob): its defaults, alert settings and run conditions. */
+interface Inherited {
+  defaults: JobDefaults;
+  alerts: AlertSettings;
+  runConditions: RunConditions;
+}
+
+function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], inherited?: Inherited): { global?: GlobalSettings; jobs: JobConfig[] } {
   for (const error of schemaErrors(value)) schemaIssue(ctx, error);
   if (!isRecord(value)) return { jobs: [] };
   const global = checkGlobal(ctx, value);
-  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, defaults ?? global?.jobDefaults ?? JOB_DEFAULTS, alerts ?? global?.alerts ?? DEFAULT_ALERTS);
+  const from: Inherited = inherited ?? { defaults: global?.jobDefaults ?? JOB_DEFAULTS, alerts: global?.alerts ?? DEFAULT_ALERTS, runConditions: global?.runConditions ?? NO_CONDITIONS };
+  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, from.defaults, from.alerts, from.runConditions);
   return global === undefined ? { jobs } : { global, jobs };
 }
 
@@ -631,7 +694,7 @@ export function parseJobDefinition(name: string, definition: Readonly<Record<str
   ctx.configDir = posix.dirname(config.path);
   const existing: JobPaths[] = config.jobs.map((job) => ({ name: job.name, path: undefined, local: job.local, path2: job.path2, path2Local: LOCAL_REMOTES.has(job.rcloneRemote) }));
   const value = { local_base_path: config.global.localBasePath, sync_jobs: { [name]: plainValue(definition) } };
-  const { jobs } = validate(ctx, value, existing, config.global.jobDefaults, config.global.alerts);
+  const { jobs } = validate(ctx, value, existing, { defaults: config.global.jobDefaults, alerts: config.global.alerts, runConditions: config.global.runConditions });
   const job = jobs[0];
   if (ctx.issues.length > 0 || job === undefined) throw new ConfigError(sortIssues(ctx.issues), 'Fix the job definition and try again.');
   return job;

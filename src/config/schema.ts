@@ -4,6 +4,7 @@
 
 import type { ErrorObject } from 'ajv';
 import { validate as validateConfigValue } from './schema-validator.generated.js';
+import { WINDOW_EXPECTED } from '../conditions/windows.js';
 
 const bool = { type: 'boolean', description: 'true or false' } as const;
 const optionalPath = { type: ['string', 'null'], minLength: 1, description: 'a file path (absolute, ~/…, or relative to the config file)' } as const;
@@ -45,6 +46,23 @@ const STALE_AFTER_DESCRIPTION = 'a duration from 1 minute to 365 days, such as "
 const staleAfter = { type: ['integer', 'string'], minimum: STALE_AFTER_MIN_SEC, maximum: STALE_AFTER_MAX_SEC, description: STALE_AFTER_DESCRIPTION } as const;
 const failuresBeforeAlert = { type: 'integer', minimum: 1, maximum: 100, description: 'a whole number from 1 to 100' } as const;
 
+// Run conditions (issue 17): a mapping at the top level (every job) and per job (the job's own keys win, key by key).
+// The values of power and of each window are checked in parse.ts, with a message naming the part that is wrong.
+export const POWER_EXPECTED = 'any, ac, or battery_above_N with N from 1 to 99 (e.g. battery_above_30: on battery, run only while the charge is above 30%)';
+export const RUN_CONDITION_KEYS = ['metered', 'power', 'network', 'windows', 'mid_run'] as const;
+const runConditions = {
+  type: ['object', 'null'],
+  description: 'a mapping of run conditions: metered, power, network, windows, mid_run',
+  additionalProperties: false,
+  properties: {
+    metered: { type: 'string', enum: ['allow', 'avoid'], description: 'allow or avoid (avoid: no run on a metered connection)' },
+    power: { type: 'string', minLength: 1, description: POWER_EXPECTED },
+    network: { type: 'string', enum: ['any', 'full'], description: 'any or full (full: run only while NetworkManager reports full connectivity)' },
+    windows: { type: 'array', description: `a list of time windows, each ${WINDOW_EXPECTED}`, items: { type: 'string', minLength: 1, description: WINDOW_EXPECTED } },
+    mid_run: { type: 'string', enum: ['stop', 'finish'], description: 'stop or finish (what a window end or a metered connection does to a running sync)' },
+  },
+} as const;
+
 /** Job keys that may also be set at the top level as the default of every job (the job's own value wins). */
 export const JOB_DEFAULT_KEYS = ['check_access', 'checksum_compare', 'conflict_resolve', 'conflict_loser', 'conflict_suffix'] as const;
 
@@ -67,6 +85,7 @@ export const JOB_KEYS = [
   'conflict_loser',
   'conflict_suffix',
   ...ALERT_KEYS,
+  'run_conditions',
   'filters_file',
   'rclone_options',
   'bisync_options',
@@ -99,6 +118,7 @@ export const jobSchema = {
     on_attention: onAttention,
     stale_after: staleAfter,
     failures_before_alert: failuresBeforeAlert,
+    run_conditions: runConditions,
     filters_file: optionalPath,
     rclone_options: optionMap,
     bisync_options: optionMap,
@@ -121,6 +141,7 @@ export const TOP_LEVEL_KEYS = [
   ...JOB_DEFAULT_KEYS,
   ...ALERT_KEYS,
   'notification_details_command',
+  'run_conditions',
   'rclone_options',
   'bisync_options',
   'resync_options',
@@ -159,6 +180,7 @@ export const configSchema = {
     stale_after: staleAfter,
     failures_before_alert: failuresBeforeAlert,
     notification_details_command: commandList('the command a notification\'s default action runs ({job} becomes the job\'s name)'),
+    run_conditions: runConditions,
     rclone_options: optionMap,
     bisync_options: optionMap,
     resync_options: optionMap,

@@ -1,6 +1,8 @@
 // The validated, resolved configuration: what the rest of the product consumes.
 // Produced only by config/parse.ts; every path here is absolute and every option key is checked.
 
+import type { RunConditions } from '../conditions/types.js';
+
 /** A value in an rclone option map: `true`/`null` → bare flag, `false` → omitted, list → flag repeated. */
 export type OptionScalar = string | number | boolean | null;
 export type OptionValue = OptionScalar | readonly (string | number)[];
@@ -53,6 +55,8 @@ export interface GlobalSettings {
   alerts: AlertSettings;
   /** argv run by a notification's default action; `{job}` is replaced by the job's name. */
   detailsCommand: readonly string[];
+  /** The global run conditions (issue 17; a job's `runConditions` has them merged in). */
+  runConditions: RunConditions;
 }
 
 /** Job-level safety and conflict keys that may also be set once at the top level for every job. */
@@ -98,6 +102,8 @@ export interface JobConfig {
   resyncOptions: OptionMap;
   /** The job's alert settings, global ones merged in. */
   alerts: AlertSettings;
+  /** When the job may run (issue 17): the job's own run_conditions keys over the global ones, key by key. */
+  runConditions: RunConditions;
 }
 
 export interface Config {
