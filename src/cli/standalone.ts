@@ -65,6 +65,8 @@ export function createInProcessClient(api: ControlApi, mode: StandaloneMode): Rb
     removeJob: () => Promise.reject(serviceOnly('rbmctl remove-job')),
     pause: () => Promise.reject(serviceOnly('rbmctl pause')),
     resume: () => Promise.reject(serviceOnly('rbmctl resume')),
+    snooze: () => Promise.reject(serviceOnly('rbmctl snooze')),
+    unsnooze: () => Promise.reject(serviceOnly('rbmctl unsnooze')),
     async cancel(jobs) {
       acting('cancel');
       await api.cancel(jobs);

@@ -110,6 +110,8 @@ function fakeClient(options: FakeClientOptions = {}) {
         setImmediate(() => listener?.({ kind: 'job-finished', job: j, runId: id, result: 'success', details: record(id, j, 'success') }));
         return id;
       }),
+    snooze: (jobs, seconds) => guard(`snooze ${jobs.join(',')} ${seconds}`, () => undefined),
+    unsnooze: (jobs) => guard(`unsnooze ${jobs.join(',')}`, () => undefined),
     getProperty: (n) => guard(`getProperty ${n}`, () => ''),
     subscribe: (l) =>
       guard('subscribe', () => {
