@@ -4,7 +4,7 @@
 // the engine, winston and child_process are imported only by the commands that use them, and `status`/`jobs` in
 // their plain forms are dispatched without yargs at all (fastReadCommand).
 
-import { ERROR_TABLE, RbmError, codeForErrorName, errorText, exitCodeFor } from '../errors.js';
+import { ERROR_TABLE, EXIT_JOBS_NEED_ATTENTION, RbmError, codeForErrorName, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs, ServiceLocation, StandaloneFallback } from './context.js';
 import type { RbmClient } from '../dbus/client.js';
@@ -54,8 +54,7 @@ function noticeAnswers(client: RbmClient, onAnswer: () => void): RbmClient {
 const EXIT_USAGE = exitCodeFor('InvalidArgs');
 
 function exitCodesText(): string {
-  const rows = Object.entries(ERROR_TABLE)
-    .map(([code, [, exit]]) => [exit, code] as const)
+  const rows = [...Object.entries(ERROR_TABLE).map(([code, [, exit]]) => [exit, code] as const), [EXIT_JOBS_NEED_ATTENTION, 'status: a job needs attention'] as const]
     .sort((a, b) => a[0] - b[0])
     .map(([exit, code]) => `${exit} ${code}`);
   return `Exit codes: 0 ok; ${rows.join(', ')}.`;
