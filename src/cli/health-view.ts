@@ -4,9 +4,6 @@
 import { EXIT_JOBS_NEED_ATTENTION, EXIT_OK } from '../errors.js';
 import type { JobView, StatusView } from '../dbus/client.js';
 
-/** What a look at the state directory (src/cli/standalone.ts, no service) reports as the service's state. */
-export const NOT_RUNNING_STATE = 'not running';
-
 /** Not ok, most urgent first (the order of src/api/health.ts: a person is needed, then runs fail, then none succeed). */
 export const PROBLEM_HEALTHS = ['attention', 'failing', 'stale'] as const;
 
@@ -86,14 +83,15 @@ function problemsText(jobs: readonly JobView[]): string {
 }
 
 /**
- * `rbmctl status --short`: exactly one line for a status bar, no newline inside.
+ * `rbmctl status --short`: exactly one line for a status bar, no newline inside. `serviceRunning` false: the status
+ * was read from the state directory in this process (src/cli/standalone.ts).
  *   rbm: 4 ok · rbm: no jobs · rbm: 1 attention (docs), 1 stale (photos) · rbm: service not running
  *   rbm: service not running; 1 stale (photos) · …; config error · …; snoozed until 14:30
  */
-export function shortStatusLine(status: StatusView, jobs: readonly JobView[], now: number): string {
+export function shortStatusLine(status: StatusView, jobs: readonly JobView[], now: number, serviceRunning = true): string {
   const problems = problemsText(jobs);
   const parts: string[] = [];
-  if (status.state === NOT_RUNNING_STATE) {
+  if (!serviceRunning) {
     parts.push('service not running');
     if (problems) parts.push(problems);
   } else {

@@ -10,8 +10,10 @@ import { START_HINT, type ManagerSignal, type ProgressView, type RbmClient, type
 import { progressToDict, runRecordToDict, serviceStatusToDict, unwrapVariants } from '../dbus/variants.js';
 import { startStandaloneService } from '../service/wiring.js';
 import type { StandaloneMode, StandaloneRequest, StandaloneSession } from './context.js';
-import { NOT_RUNNING_STATE } from './health-view.js';
 
+
+/** What a look at the state directory reports as the service's state. */
+export const NOT_RUNNING_STATE = 'not running';
 
 /** The run options the D-Bus client sends (only those set), as the service reads them. */
 /** A synchronous ControlApi answer as the promise an RbmClient returns (a throw becomes a rejection). */

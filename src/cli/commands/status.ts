@@ -18,13 +18,13 @@ export async function statusCommand(ctx: Ctx, job: string | undefined, options: 
   // Checked here, not by yargs: the yargs-free fast path gives the same answer (and --json has a default yargs counts).
   if (options.short && ctx.args.json) throw new RbmError('InvalidArgs', '--short prints one line of text: it does not go with --json', { hint: 'rbmctl status --json has every field.' });
   const note = options.short ? '' : READ_STANDALONE_NOTE;
-  const status = await ctx.withClientOrStandalone((c) => c.status(), { use: 'read', mode: 'read', note });
+  const { status, where } = await ctx.withClientOrStandalone(async (c, where) => ({ status: await c.status(), where }), { use: 'read', mode: 'read', note });
   const view = job === undefined ? undefined : status.jobs.find((j) => j.name === job);
   if (job !== undefined && !view) throw new RbmError('NoSuchJob', `no job named '${job}'`, { hint: 'rbmctl jobs lists the configured jobs.' });
   // A job named on the command line: the exit code follows that job only.
   const shown = view ? [view] : status.jobs;
   const now = ctx.deps.now();
-  if (options.short) ctx.out(shortStatusLine(status, shown, now));
+  if (options.short) ctx.out(shortStatusLine(status, shown, now, where === 'service'));
   else if (ctx.args.json) ctx.json(view ?? status);
   else ctx.out(view ? formatJob(view, now, status.snoozed_until_usec) : formatStatus(status, now));
   return statusExitCode(shown);
