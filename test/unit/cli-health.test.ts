@@ -249,3 +249,22 @@ test('"snoozed until": the time within a day, the date beyond, nothing once past
   assert.equal(formatUntil(usec(NOW + 86_399_000), NOW), '11:59');
   assert.equal(formatUntil(usec(NOW + 86_400_000), NOW), '2024-05-02 12:00');
 });
+
+test('snooze and unsnooze act (the bus may start the service, unless --no-auto-start); status --short only looks', async () => {
+  const cases: [argv: string[], autoStart: boolean][] = [
+    [['snooze', 'docs', '2h'], true],
+    [['snooze', '1h'], true],
+    [['unsnooze'], true],
+    [['unsnooze', 'docs'], true],
+    [['--no-auto-start', 'snooze', '1h'], false],
+    [['status', '--short'], false],
+    [['status', 'docs', '--short'], false],
+  ];
+  for (const [argv, autoStart] of cases) {
+    const seen: boolean[] = [];
+    const { client } = fakeClient(statusOf([job('photos'), job('docs')]));
+    const r = await rbmctl(argv, statusOf([]), { connect: (options) => (seen.push(options.autoStart !== false), Promise.resolve(client)) });
+    assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
+    assert.deepEqual(seen, [autoStart], argv.join(' '));
+  }
+});
