@@ -4,11 +4,12 @@
 # `rbmctl completion bash`.
 
 _rbmctl_global_opts='--json --dry-run --console-log --config --timeout --auto-start --no-auto-start --help --version'
-_rbmctl_commands='status jobs sync add-sync add-job remove-job pause resume cancel history approve reload watch check-config daemon completion'
+_rbmctl_commands='status jobs sync add-sync add-job remove-job pause resume cancel snooze unsnooze history approve reload watch check-config daemon completion'
 
 # The long options of one command, besides the global ones.
 _rbmctl_command_opts() {
   case "$1" in
+    status) echo '--short' ;;
     sync) echo '--resync --force-bisync --wait --standalone' ;;
     add-job) echo '--local --remote --schedule --active --no-active --check-access --auto-resync --filters-file --conflict-resolve' ;;
     history) echo '--limit' ;;
@@ -56,7 +57,7 @@ _rbmctl() {
   fi
   case "$command" in
     '') COMPREPLY=($(compgen -W "$_rbmctl_commands" -- "$cur")) ;;
-    sync | pause | resume | cancel) COMPREPLY=($(compgen -W "$(_rbmctl_jobs "${config[@]}")" -- "$cur")) ;;
+    sync | pause | resume | cancel | snooze | unsnooze) COMPREPLY=($(compgen -W "$(_rbmctl_jobs "${config[@]}")" -- "$cur")) ;;
     add-sync) COMPREPLY=($(compgen -W "$(_rbmctl_jobs --from-config "${config[@]}")" -- "$cur")) ;;
     status | history | approve | remove-job)
       [ "$positionals" -eq 0 ] && COMPREPLY=($(compgen -W "$(_rbmctl_jobs "${config[@]}")" -- "$cur")) ;;

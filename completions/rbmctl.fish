@@ -69,6 +69,8 @@ complete -c rbmctl -n __rbmctl_needs_command -a remove-job -d 'Remove a job from
 complete -c rbmctl -n __rbmctl_needs_command -a pause -d 'Stop scheduling jobs'
 complete -c rbmctl -n __rbmctl_needs_command -a resume -d 'Schedule paused jobs again'
 complete -c rbmctl -n __rbmctl_needs_command -a cancel -d 'Stop running or queued syncs safely'
+complete -c rbmctl -n __rbmctl_needs_command -a snooze -d 'Silence notifications for a while: [JOB...] DURATION'
+complete -c rbmctl -n __rbmctl_needs_command -a unsnooze -d 'End a snooze (no job: every snooze)'
 complete -c rbmctl -n __rbmctl_needs_command -a history -d 'Show past runs, newest first'
 complete -c rbmctl -n __rbmctl_needs_command -a approve -d 'Review and approve what a safety abort would delete'
 complete -c rbmctl -n __rbmctl_needs_command -a reload -d 'Re-read the config file'
@@ -78,11 +80,12 @@ complete -c rbmctl -n __rbmctl_needs_command -a daemon -d 'Start, stop, check or
 complete -c rbmctl -n __rbmctl_needs_command -a completion -d 'Print the completion script for a shell'
 
 # Job names.
-complete -c rbmctl -n '__rbmctl_using sync pause resume cancel' -a '(__rbmctl_jobs)' -d job
+complete -c rbmctl -n '__rbmctl_using sync pause resume cancel snooze unsnooze' -a '(__rbmctl_jobs)' -d job
 complete -c rbmctl -n '__rbmctl_first_arg status history approve remove-job' -a '(__rbmctl_jobs)' -d job
 complete -c rbmctl -n '__rbmctl_using add-sync' -a '(__rbmctl_jobs --from-config)' -d job
 
 # Command options.
+complete -c rbmctl -n '__rbmctl_using status' -l short -d 'One line for a status bar'
 complete -c rbmctl -n '__rbmctl_using sync' -l resync -d 'Run as --resync (rebuild the listings)'
 complete -c rbmctl -n '__rbmctl_using sync' -l force-bisync -d 'Run the named jobs with --force once'
 complete -c rbmctl -n '__rbmctl_using sync' -s w -l wait -d 'Follow the runs and exit with their outcome'

@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_TABLE } from '../src/errors.js';
+import { ERROR_TABLE, EXIT_JOBS_NEED_ATTENTION } from '../src/errors.js';
 import type { ErrorCode } from '../src/errors.js';
 
 type Block = string | { items: [term: string, text: string][] } | { example: string };
@@ -53,6 +53,7 @@ function exitStatusItems(): [string, string][] {
   return [
     ['`0`', 'success (for `sync --wait`: success, no changes, conflicts kept as both versions, dry run)'],
     ...rows.map(([exit, code]): [string, string] => [`\`${exit}\``, `${code}: ${EXIT_MEANINGS[code]}`]),
+    [`\`${EXIT_JOBS_NEED_ATTENTION}\``, '`status` only: a job it shows is not ok (attention, failing or stale; with <JOB>, that job); the output is printed as usual'],
     ['`130`', '`sync --wait` interrupted with Ctrl-C (the runs go on in the service)'],
   ];
 }
@@ -82,7 +83,7 @@ export const PAGES: ManPage[] = [
         blocks: [
           {
             items: [
-              ['`status` [<JOB>]', 'the service (version, state, config, running and queued runs) and a table of the jobs with their last and next run; with <JOB>, that job in detail'],
+              ['`status` [<JOB>]', 'the service (version, state, config, running and queued runs) and a table of the jobs with their health (ok, attention, failing, stale) and their last and next run, then why each job that is not ok is not, and what to do; with <JOB>, that job in detail. Exits 13 when a job shown is not ok. `--short` prints one line for a status bar'],
               ['`jobs`', 'the configured jobs: active, schedule, local and remote side'],
               ['`sync` [<JOB>...]', 'queue a sync now (no names: every active job) and print the run ids. `--wait` follows the runs and exits with their outcome; `--resync` runs as rclone --resync (needed after a lockout; files that differ keep both versions); `--force-bisync` runs the named jobs with --force once; `--standalone` runs once in this process, without the service'],
               ['`add-sync` <JOB>...', 'pick up jobs just added to the config file and sync them now'],
@@ -91,6 +92,8 @@ export const PAGES: ManPage[] = [
               ['`pause` <JOB>...', 'stop scheduling the jobs (a running sync finishes)'],
               ['`resume` <JOB>...', 'schedule paused jobs again'],
               ['`cancel` <JOB>...', 'stop running or queued syncs the way that is safe for the installed rclone'],
+              ['`snooze` [<JOB>...] <DURATION>', 'silence the desktop notifications and the `on_attention` hook of the jobs (none named: every job, and jobs added later) for <DURATION> (`90m`, `2h`, `1d12h`; 1 second to 30 days); `status` still shows their health'],
+              ['`unsnooze` [<JOB>...]', 'end the snooze of the jobs (none named: the global snooze and every job\'s)'],
               ['`history` [<JOB>]', 'past runs, newest first'],
               ['`approve` <JOB>', 'show what a safety abort would delete and, as a second list, which existing files it would overwrite and in which direction, with the token of the whole list; ask, then approve exactly that list and wait for the run. Scripts pass `--yes` only together with `--token` <T> from the list they reviewed'],
               ['`reload`', 're-read the config file; a bad file is reported and the old config stays in force'],
@@ -125,6 +128,7 @@ export const PAGES: ManPage[] = [
         blocks: [
           {
             items: [
+              ['`status --short`', 'one line for a status bar: `rbm: 4 ok`, `rbm: 1 attention (docs), 1 stale (photos)`, `rbm: service not running`; not with `--json`'],
               ['`sync --resync`', 'run as rclone --resync'],
               ['`sync --force-bisync`', 'run the named jobs with rclone --force once, without showing the deletes (`approve` shows them first)'],
               ['`sync -w`, `sync --wait`', 'follow the runs with live progress and exit with their outcome'],
@@ -167,7 +171,7 @@ export const PAGES: ManPage[] = [
       { title: 'FILES', blocks: [{ items: FILES }] },
       {
         title: 'EXAMPLES',
-        blocks: [{ example: 'rbmctl status\nrbmctl sync photos --wait\nrbmctl approve photos\nrbmctl check-config --config ./config.yaml' }],
+        blocks: [{ example: 'rbmctl status\nrbmctl status --short\nrbmctl sync photos --wait\nrbmctl approve photos\nrbmctl snooze photos 2h\nrbmctl check-config --config ./config.yaml' }],
       },
       { title: 'SEE ALSO', blocks: ['`rclone-bisync-manager`(1), `rclone-bisync-manager.yaml`(5), `rclone`(1), `systemctl`(1)'] },
     ],

@@ -1,9 +1,10 @@
-// The one parser of what callers ask for: job names, lists of them, run requests and approval tokens. The D-Bus
-// adapter, rbmctl, the config parser and the config editor turn their input into typed values here, with the same
-// limits and the same words; the service trusts the typed values it is given.
+// The one parser of what callers ask for: job names, lists of them, run requests, approval tokens and snooze
+// durations. The D-Bus adapter, rbmctl, the config parser and the config editor turn their input into typed values
+// here, with the same limits and the same words; the service trusts the typed values it is given.
 
 import { RbmError } from '../errors.js';
 import type { RunRequest } from '../run/types.js';
+import { parseDurationSeconds } from './duration.js';
 
 /** Longest job name (the config's rule since the first release). */
 export const JOB_NAME_MAX = 64;
@@ -110,4 +111,28 @@ export function parseApprovalToken(value: unknown, argument: string): string {
     throw invalid(`${argument}: expected the 64-character token of the pending list, got ${typeof value === 'string' ? quoteForMessage(value) : typeof value}`);
   }
   return value;
+}
+
+/** Longest snooze: 30 days (a longer silence is `notifications: none` in the config, which says so where it is kept). */
+export const SNOOZE_MAX_SECONDS = 30 * 86_400;
+
+const SNOOZE_RULE = 'expected a duration from 1 second to 30 days, e.g. 90m, 2h, 1d12h, or a number of seconds';
+
+/**
+ * How long a snooze lasts, in whole seconds: D-Bus sends a number (`t`), rbmctl the text a person typed ("2h",
+ * read by api/duration.ts). 0 and more than SNOOZE_MAX_SECONDS are refused, never clamped.
+ */
+export function parseSnoozeSeconds(value: unknown, argument: string): number {
+  const seconds = typeof value === 'bigint' ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : Infinity) : parseDurationSeconds(value);
+  if (seconds === undefined || !(seconds >= 1 && seconds <= SNOOZE_MAX_SECONDS)) {
+    const shown = typeof value === 'string' ? quoteForMessage(value) : typeof value === 'number' || typeof value === 'bigint' ? `${value} seconds` : typeof value;
+    throw invalid(`${argument}: ${SNOOZE_RULE}, got ${shown}`);
+  }
+  return seconds;
+}
+
+/** A Snooze call: the jobs (empty: every job, new ones too) and the seconds; the names are read first. */
+export function parseSnoozeRequest(jobs: unknown, seconds: unknown, argument: { jobs: string; seconds: string }): { jobs: string[]; seconds: number } {
+  const names = parseJobNames(jobs, argument.jobs);
+  return { jobs: names, seconds: parseSnoozeSeconds(seconds, argument.seconds) };
 }

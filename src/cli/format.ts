@@ -3,6 +3,7 @@
 
 import type { JobView, ManagerSignal, ProgressView, RunView, StatusView } from '../dbus/client.js';
 import { renderHint } from '../api/hints.js';
+import { globalSnoozeLine, healthNotes, jobSnoozeText } from './health-view.js';
 
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
@@ -63,11 +64,21 @@ export function pendingSummary(deletes: number, overwrites: number): string {
 }
 
 function jobAttention(job: JobView): string | undefined {
+  // A service that reports health says why a waiting job waits in its health reason (healthNotes): said once.
+  if (job.health === undefined) {
+    const waiting = waitingNote(job);
+    if (waiting) return waiting;
+  }
+  if (job.hash_warning) return `${job.name}: rclone reported hash warnings in a recent run`;
+  if (!job.cpu_limit_applied) return `${job.name}: max_cpu_usage_percent is set but cpulimit is not installed`;
+  return undefined;
+}
+
+/** What a job waits for, from an older service that sends no health. */
+function waitingNote(job: JobView): string | undefined {
   if (job.needs_approval) return `${job.name}: a safety abort waits for approval: rbmctl approve ${job.name}`;
   if (job.needs_resync) return `${job.name}: needs a resync: rbmctl sync --resync ${job.name}`;
   if (job.state === 'check-failed') return `${job.name}: waits, nothing touched (it syncs by itself once the check passes): ${job.last_message}`;
-  if (job.hash_warning) return `${job.name}: rclone reported hash warnings in a recent run`;
-  if (!job.cpu_limit_applied) return `${job.name}: max_cpu_usage_percent is set but cpulimit is not installed`;
   return undefined;
 }
 
@@ -87,6 +98,8 @@ export function formatStatus(status: StatusView, now: number): string {
   ];
   if (status.config_error) lines.push(`config error (the last good config stays in force):`, ...status.config_error.split('\n').map((l) => `  ${l}`));
   lines.push(`running: ${status.running_jobs.join(', ') || 'none'}; queued: ${status.queued_jobs.join(', ') || 'none'}`);
+  const snoozed = globalSnoozeLine(status, now);
+  if (snoozed) lines.push(snoozed);
   if (status.jobs.length === 0) {
     lines.push('', 'No jobs configured.');
     return lines.join('\n');
@@ -94,21 +107,24 @@ export function formatStatus(status: StatusView, now: number): string {
   lines.push(
     '',
     table(
-      ['JOB', 'STATE', 'LAST RESULT', 'LAST RUN', 'NEXT RUN'],
-      status.jobs.map((j) => [j.name, j.state, j.last_result, formatTime(j.last_run_usec, now), formatTime(j.next_run_usec, now, '-')]),
+      ['JOB', 'STATE', 'HEALTH', 'LAST RESULT', 'LAST RUN', 'NEXT RUN'],
+      status.jobs.map((j) => [j.name, j.state, j.health ?? '-', j.last_result, formatTime(j.last_run_usec, now), formatTime(j.next_run_usec, now, '-')]),
     ),
   );
   for (const j of status.jobs) if (j.progress) lines.push(`${j.name}: ${formatProgress(j.progress)}`);
-  const notes = status.jobs.map(jobAttention).filter((x): x is string => x !== undefined);
+  const notes = healthNotes(status, status.jobs, now);
+  notes.push(...status.jobs.map(jobAttention).filter((x): x is string => x !== undefined));
   for (const j of status.jobs) if (j.checksum_note) notes.push(`${j.name}: ${j.checksum_note}`);
   if (notes.length > 0) lines.push('', ...notes);
   return lines.join('\n');
 }
 
-export function formatJob(job: JobView, now: number): string {
+/** One job in detail; `globalSnoozeUsec` (the status's snoozed_until_usec) tells a job's own snooze from the global one. */
+export function formatJob(job: JobView, now: number, globalSnoozeUsec = 0n): string {
   const rows: [string, string][] = [
     ['job', job.name],
     ['state', job.paused && job.state !== 'paused' ? `${job.state} (paused)` : job.state],
+    ...healthRows(job, now, globalSnoozeUsec),
     ['local', job.local],
     ['remote', job.remote],
     ['schedule', `${job.schedule}${job.active ? '' : ' (inactive)'}${job.dry_run ? ' (dry run)' : ''}`],
@@ -127,6 +143,18 @@ export function formatJob(job: JobView, now: number): string {
   const note = jobAttention(job);
   if (note) lines.push('', note);
   return lines.join('\n');
+}
+
+/** `health:`, `reason:` and `notifications:` rows of one job (none from an older service that sends no health). */
+function healthRows(job: JobView, now: number, globalSnoozeUsec: bigint): [string, string][] {
+  if (job.health === undefined) return [];
+  const rows: [string, string][] = [['health', job.health]];
+  if (job.health_reason) rows.push(['reason', job.health_reason]);
+  const own = jobSnoozeText(job, globalSnoozeUsec, now);
+  const global = globalSnoozeLine({ snoozed_until_usec: globalSnoozeUsec }, now);
+  if (own) rows.push(['notifications', `${own} (rbmctl unsnooze ${job.name} ends it)`]);
+  else if (global) rows.push(['notifications', global.replace(/^notifications: /, '')]);
+  return rows;
 }
 
 export function formatJobs(jobs: readonly JobView[]): string {

@@ -4,7 +4,7 @@
 // the engine, winston and child_process are imported only by the commands that use them, and `status`/`jobs` in
 // their plain forms are dispatched without yargs at all (fastReadCommand).
 
-import { ERROR_TABLE, RbmError, codeForErrorName, errorText, exitCodeFor } from '../errors.js';
+import { ERROR_TABLE, EXIT_JOBS_NEED_ATTENTION, RbmError, codeForErrorName, errorText, exitCodeFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliDeps, CliIo, Ctx, GlobalArgs, ServiceLocation, StandaloneFallback } from './context.js';
 import type { RbmClient } from '../dbus/client.js';
@@ -18,6 +18,7 @@ import { historyBuilder, historyCommand } from './commands/history.js';
 import { watchCommand } from './commands/watch.js';
 import { daemonBuilder, daemonCommand } from './commands/daemon.js';
 import { completionBuilder, completionCommand } from './commands/completion.js';
+import { snoozeBuilder, snoozeCommand, unsnoozeBuilder, unsnoozeCommand } from './commands/snooze.js';
 import type { CompletionShell } from './commands/completion.js';
 
 class UsageError extends Error {}
@@ -53,8 +54,7 @@ function noticeAnswers(client: RbmClient, onAnswer: () => void): RbmClient {
 const EXIT_USAGE = exitCodeFor('InvalidArgs');
 
 function exitCodesText(): string {
-  const rows = Object.entries(ERROR_TABLE)
-    .map(([code, [, exit]]) => [exit, code] as const)
+  const rows = [...Object.entries(ERROR_TABLE).map(([code, [, exit]]) => [exit, code] as const), [EXIT_JOBS_NEED_ATTENTION, 'status: a job needs attention'] as const]
     .sort((a, b) => a[0] - b[0])
     .map(([exit, code]) => `${exit} ${code}`);
   return `Exit codes: 0 ok; ${rows.join(', ')}.`;
@@ -117,7 +117,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
         } catch (e: unknown) {
           // Only a service that never answered is "not running": one that stops mid-way does not run things twice.
           if (!(e instanceof RbmError && e.code === 'ServiceUnavailable') || answered || !deps.openStandalone) throw e;
-          io.stderr.write(`${fallback.note}\n`);
+          if (fallback.note) io.stderr.write(`${fallback.note}\n`);
           return standalone();
         }
       },
@@ -128,7 +128,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     try {
       parseJobArguments({ job: fast.job });
       const ctx = makeCtx({ json: fast.json });
-      return fast.command === 'status' ? await statusCommand(ctx, fast.job) : await jobsCommand(ctx);
+      return fast.command === 'status' ? await statusCommand(ctx, fast.job, { short: fast.short }) : await jobsCommand(ctx);
     } catch (e: unknown) {
       return report(io, e);
     }
@@ -151,7 +151,7 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .option('config', { type: 'string', describe: 'Config file (one-shot mode)' })
     .option('timeout', { type: 'number', default: 25, describe: 'Seconds to wait for a reply from the service' })
     .option('auto-start', { type: 'boolean', default: true, describe: 'Let the bus start the service for a command that acts (--no-auto-start: never; status, jobs, history and watch never do)' })
-    .command('status [job]', 'Show the service and its jobs (or one job in detail)', statusBuilder, handle((ctx, a: { job: string | undefined }) => statusCommand(ctx, a.job)))
+    .command('status [job]', 'Show the service and its jobs with their health (or one job in detail); exits 13 when a job needs attention', statusBuilder, handle((ctx, a: { job: string | undefined; short: boolean }) => statusCommand(ctx, a.job, { short: a.short })))
     .command('jobs', 'List the configured jobs', (y) => y, handle((ctx) => jobsCommand(ctx)))
     .command(
       'sync [jobs..]',
@@ -174,6 +174,8 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
     .command('pause <jobs..>', 'Stop scheduling jobs (a running sync finishes)', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'pause', a.jobs)))
     .command('resume <jobs..>', 'Schedule paused jobs again', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'resume', a.jobs)))
     .command('cancel <jobs..>', 'Stop running or queued syncs safely', jobsBuilder, handle((ctx, a: { jobs: string[] }) => listCommand(ctx, 'cancel', a.jobs)))
+    .command('snooze <jobs-then-duration..>', 'Silence notifications for a while: snooze [JOB...] DURATION (no JOB: every job)', snoozeBuilder, handle((ctx, a: { jobsThenDuration: string[] }) => snoozeCommand(ctx, a.jobsThenDuration)))
+    .command('unsnooze [jobs..]', 'End a snooze (none named: the global one and every job\'s)', unsnoozeBuilder, handle((ctx, a: { jobs: string[] | undefined }) => unsnoozeCommand(ctx, a.jobs ?? [])))
     .command('history [job]', 'Show past runs, newest first', historyBuilder, handle((ctx, a: { job: string | undefined; limit: number }) => historyCommand(ctx, a.job, a.limit)))
     .command('approve <job>', 'Show what a safety abort would delete and overwrite, ask, then allow exactly that list', approveBuilder, handle((ctx, a: { job: string; yes: boolean; token: string | undefined; all: boolean }) => approveCommand(ctx, { job: a.job, yes: a.yes, token: a.token, all: a.all })))
     .command('reload', 'Re-read the config file (a bad config keeps the old one)', (y) => y, handle((ctx) => reloadCommand(ctx)))
@@ -210,22 +212,26 @@ interface FastReadCommand {
   command: 'status' | 'jobs';
   job: string | undefined;
   json: boolean;
+  /** status --short (a status bar calls it every few seconds). */
+  short: boolean;
 }
 
 /**
- * `status`, `status JOB` and `jobs`, each with or without `--json`: the forms scripts and shell prompts call most.
- * Loading yargs costs more than connecting and calling Status (docs/performance.md), so these skip it; every other
- * argv (any other option, --help, a second word, a JOB starting with "-") goes through yargs, which gives the same
- * result for these forms (test/unit/cli-fast-path.test.ts compares both).
+ * `status`, `status JOB` and `jobs`, each with or without `--json`, and `status [JOB] --short` (not with --json): the
+ * forms scripts, shell prompts and status bars call most. Loading yargs costs more than connecting and calling Status
+ * (docs/performance.md), so these skip it; every other argv (any other option, --help, a second word, a JOB starting
+ * with "-") goes through yargs, which gives the same result for these forms (test/unit/cli-fast-path.test.ts compares both).
  */
 export function fastReadCommand(argv: readonly string[]): FastReadCommand | undefined {
-  const words = argv.filter((word) => word !== '--json');
-  if (argv.length - words.length > 1) return undefined;
-  const json = words.length !== argv.length;
+  const count = (flag: string): number => argv.filter((word) => word === flag).length;
+  const json = count('--json');
+  const short = count('--short');
+  if (json > 1 || short > 1) return undefined;
+  const words = argv.filter((word) => word !== '--json' && word !== '--short');
   const [command, job, ...rest] = words;
   if (rest.length > 0 || (job !== undefined && job.startsWith('-'))) return undefined;
-  if (command === 'status') return { command, job, json };
-  if (command === 'jobs' && job === undefined) return { command, job, json };
+  if (command === 'status') return { command, job, json: json === 1, short: short === 1 };
+  if (command === 'jobs' && job === undefined && short === 0) return { command, job, json: json === 1, short: false };
   return undefined;
 }
 

@@ -11,6 +11,7 @@ import { progressToDict, runRecordToDict, serviceStatusToDict, unwrapVariants } 
 import { startStandaloneService } from '../service/wiring.js';
 import type { StandaloneMode, StandaloneRequest, StandaloneSession } from './context.js';
 
+
 /** What a look at the state directory reports as the service's state. */
 export const NOT_RUNNING_STATE = 'not running';
 
@@ -65,6 +66,8 @@ export function createInProcessClient(api: ControlApi, mode: StandaloneMode): Rb
     removeJob: () => Promise.reject(serviceOnly('rbmctl remove-job')),
     pause: () => Promise.reject(serviceOnly('rbmctl pause')),
     resume: () => Promise.reject(serviceOnly('rbmctl resume')),
+    snooze: () => Promise.reject(serviceOnly('rbmctl snooze')),
+    unsnooze: () => Promise.reject(serviceOnly('rbmctl unsnooze')),
     async cancel(jobs) {
       acting('cancel');
       await api.cancel(jobs);

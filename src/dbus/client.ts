@@ -59,6 +59,12 @@ export interface JobView {
   /** Only while a safety abort waits for approval (absent from older services): sizes of the pending list's parts. */
   pending_deletes?: number;
   pending_overwrites?: number;
+  /** ok, attention, stale or failing (absent from services older than issue 15: rbmctl then counts the job as ok). */
+  health?: string;
+  /** Why the health is not ok, naming what to do ('' when ok). */
+  health_reason?: string;
+  /** Notifications for the job are silenced until then (µs since the epoch, 0 = not snoozed). */
+  snoozed_until_usec?: bigint;
 }
 
 export interface StatusView {
@@ -69,6 +75,10 @@ export interface StatusView {
   rclone_version: string;
   running_jobs: string[];
   queued_jobs: string[];
+  /** Jobs whose health is not ok, in config order (absent from older services). */
+  attention_jobs?: string[];
+  /** The global snooze ends then (µs since the epoch, 0 = none; absent from older services). */
+  snoozed_until_usec?: bigint;
   jobs: JobView[];
 }
 
@@ -142,6 +152,10 @@ export interface RbmClient {
   pendingOverwrites?(job: string, offset: number, limit: number): Promise<{ token: string; total: number; overwrites: { to: 'Path1' | 'Path2'; path: string }[] }>;
   /** Approve the list the token identifies; returns the queued run's id. */
   approve(job: string, token: string): Promise<bigint>;
+  /** Silence notifications of these jobs (empty: every job) for `seconds` (1 to 30 days). */
+  snooze(jobs: readonly string[], seconds: number): Promise<void>;
+  /** End the snooze of these jobs (empty: the global one and every job's). */
+  unsnooze(jobs: readonly string[]): Promise<void>;
   getProperty(name: string, job?: string): Promise<unknown>;
   /** Subscribe to the service's signals (match rules are in place when this resolves). */
   subscribe(listener: (signal: ManagerSignal) => void): Promise<() => void>;
@@ -302,6 +316,12 @@ export async function connectClient(options: ClientOptions): Promise<RbmClient> 
     async approve(job, token) {
       const [runId] = await manager('Approve', 'ss', [job, token]);
       return runId as bigint;
+    },
+    async snooze(jobs, seconds) {
+      await manager('Snooze', 'ast', [[...jobs], BigInt(seconds)]);
+    },
+    async unsnooze(jobs) {
+      await manager('Unsnooze', 'as', [[...jobs]]);
     },
     async getProperty(name, job) {
       const [value] = await call(job === undefined ? OBJECT_PATH : jobObjectPath(job), PROPERTIES_INTERFACE, 'Get', 'ss', [job === undefined ? MANAGER_INTERFACE : JOB_INTERFACE, name]);

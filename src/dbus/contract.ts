@@ -26,6 +26,8 @@ export const MANAGER_METHODS = {
   PendingApproval: { in: 'suu', out: 'suas' },
   PendingOverwrites: { in: 'suu', out: 'sua(ss)' },
   Approve: { in: 'ss', out: 't' },
+  Snooze: { in: 'ast', out: '' },
+  Unsnooze: { in: 'as', out: '' },
 } as const satisfies Record<string, { in: string; out: string }>;
 
 export const MANAGER_PROPERTIES = {
@@ -35,6 +37,8 @@ export const MANAGER_PROPERTIES = {
   ConfigError: 's',
   RunningJobs: 'as',
   QueuedJobs: 'as',
+  AttentionJobs: 'as',
+  SnoozedUntilUsec: 't',
 } as const satisfies Record<string, string>;
 
 export const MANAGER_SIGNALS = {
@@ -66,6 +70,9 @@ export const JOB_PROPERTIES = {
   LastError: 's',
   Paused: 'b',
   CpuLimitApplied: 'b',
+  Health: 's',
+  HealthReason: 's',
+  SnoozedUntilUsec: 't',
 } as const satisfies Record<string, string>;
 
 export const OBJECT_MANAGER_METHODS = {

@@ -65,6 +65,9 @@ class JobInterface extends Interface {
   get LastError(): string { return this.current().LastError; }
   get Paused(): boolean { return this.current().Paused; }
   get CpuLimitApplied(): boolean { return this.current().CpuLimitApplied; }
+  get Health(): string { return this.current().Health; }
+  get HealthReason(): string { return this.current().HealthReason; }
+  get SnoozedUntilUsec(): bigint { return this.current().SnoozedUntilUsec; }
 
   Sync(options: unknown): Promise<bigint> {
     return this.deps.guard('Job.Sync', async () => {

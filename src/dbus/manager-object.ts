@@ -5,14 +5,14 @@ import * as dbus from 'dbus-next';
 import { RbmError, errorName, errorText, printable } from '../errors.js';
 import type { Logger } from '../ports.js';
 import type { ControlApi, ServiceSummary } from '../api/control-api.js';
-import { DBUS_RUN_ARGUMENTS, parseApprovalToken, parseJobName, parseJobNames, parseSyncRequest } from '../api/requests.js';
+import { DBUS_RUN_ARGUMENTS, parseApprovalToken, parseJobName, parseJobNames, parseSnoozeRequest, parseSyncRequest } from '../api/requests.js';
 import { MANAGER_INTERFACE, MANAGER_METHODS, MANAGER_PROPERTIES, MANAGER_SIGNALS, jobObjectPath } from './contract.js';
 import { historyPage } from '../api/history-page.js';
 import type { BusConnection } from './bus-connection.js';
 import type { CallGuard } from './call-guard.js';
 import type { JobObjects } from './job-objects.js';
 import { changedProperties, readOnlyProperties } from './properties.js';
-import { readJobDefinition, readRunOptions, runRecordToDict, serviceStatusToDict, type VariantDict } from './variants.js';
+import { msToUsec, readJobDefinition, readRunOptions, runRecordToDict, serviceStatusToDict, type VariantDict } from './variants.js';
 
 const { DBusError } = dbus;
 const Interface = dbus.interface.Interface;
@@ -24,6 +24,8 @@ type ManagerProperties = {
   ConfigError: string;
   RunningJobs: string[];
   QueuedJobs: string[];
+  AttentionJobs: string[];
+  SnoozedUntilUsec: bigint;
 };
 
 function managerProperties(status: ServiceSummary): ManagerProperties {
@@ -34,6 +36,8 @@ function managerProperties(status: ServiceSummary): ManagerProperties {
     ConfigError: printable(status.configError),
     RunningJobs: [...status.runningJobs],
     QueuedJobs: [...status.queuedJobs],
+    AttentionJobs: [...status.attentionJobs],
+    SnoozedUntilUsec: msToUsec(status.snoozedUntilMs),
   };
 }
 
@@ -63,6 +67,8 @@ export class ManagerInterface extends Interface {
   get ConfigError(): string { return this.deps.current().ConfigError; }
   get RunningJobs(): string[] { return this.deps.current().RunningJobs; }
   get QueuedJobs(): string[] { return this.deps.current().QueuedJobs; }
+  get AttentionJobs(): string[] { return this.deps.current().AttentionJobs; }
+  get SnoozedUntilUsec(): bigint { return this.deps.current().SnoozedUntilUsec; }
 
   /** Pause/Resume/Cancel: an empty list means every job (the ones published on the bus). */
   private jobsOrAll(value: unknown, argument: string): string[] {
@@ -152,6 +158,19 @@ export class ManagerInterface extends Interface {
     return this.deps.guard('Approve', async () => {
       const jobName = parseJobName(job, 'job');
       return BigInt(await this.deps.api.approve(jobName, parseApprovalToken(token, 'token')));
+    });
+  }
+
+  Snooze(jobNames: unknown, seconds: unknown): Promise<void> {
+    return this.deps.guard('Snooze', () => {
+      // An empty list is the global snooze (every job, new ones too), not the jobs published now.
+      const request = parseSnoozeRequest(jobNames, seconds, { jobs: 'jobs', seconds: 'seconds' });
+      this.deps.api.snooze(request.jobs, request.seconds);
+    });
+  }
+  Unsnooze(jobNames: unknown): Promise<void> {
+    return this.deps.guard('Unsnooze', () => {
+      this.deps.api.unsnooze(parseJobNames(jobNames, 'jobs'));
     });
   }
 

@@ -100,6 +100,9 @@ export type JobProperties = {
   LastError: string;
   Paused: boolean;
   CpuLimitApplied: boolean;
+  Health: string;
+  HealthReason: string;
+  SnoozedUntilUsec: bigint;
 };
 
 export function jobProperties(status: JobStatus): JobProperties {
@@ -121,6 +124,9 @@ export function jobProperties(status: JobStatus): JobProperties {
     LastError: status.state.lastError,
     Paused: status.paused,
     CpuLimitApplied: !status.cpuLimitNotApplied,
+    Health: status.health,
+    HealthReason: printable(status.healthReason),
+    SnoozedUntilUsec: msToUsec(status.snoozedUntilMs),
   };
 }
 
@@ -149,6 +155,9 @@ export function jobStatusToDict(status: JobStatus): VariantDict {
     hash_warning: v('b', status.state.hashWarning),
     cpu_limit_applied: v('b', !status.cpuLimitNotApplied),
     checksum_note: v('s', status.checksumNote ?? ''),
+    health: v('s', status.health),
+    health_reason: v('s', printable(status.healthReason)),
+    snoozed_until_usec: v('t', msToUsec(status.snoozedUntilMs)),
   };
   if (status.progress) dict.progress = v('a{sv}', progressToDict(status.progress));
   if (status.state.needsApproval) {
@@ -168,6 +177,8 @@ export function serviceStatusToDict(status: ServiceStatus): VariantDict {
     rclone_version: v('s', status.rcloneVersion),
     running_jobs: v('as', [...status.runningJobs]),
     queued_jobs: v('as', [...status.queuedJobs]),
+    attention_jobs: v('as', [...status.attentionJobs]),
+    snoozed_until_usec: v('t', msToUsec(status.snoozedUntilMs)),
     jobs: v('aa{sv}', status.jobs.map(jobStatusToDict)),
   };
 }

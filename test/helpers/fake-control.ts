@@ -6,7 +6,7 @@ import type { JobConfig } from '../../src/config/types.js';
 import { initialJobState } from '../../src/run/rules/job-state.js';
 import { makeJob } from './job.js';
 import type { JobState, Outcome, Progress, RunRecord, RunRequest } from '../../src/run/types.js';
-import type { ControlApi, ControlEvents, JobActivity, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from '../../src/api/control-api.js';
+import type { ControlApi, ControlEvents, JobActivity, JobHealth, JobStatus, ServiceState, ServiceStatus, ServiceSummary, Unsubscribe } from '../../src/api/control-api.js';
 
 export function fakeJobConfig(name: string, overrides: Partial<JobConfig> = {}): JobConfig {
   return makeJob({ name, local: `/home/user/${name}`, rcloneRemote: 'remote', remote: name, path2: `remote:${name}`, schedule: '*/5 * * * *', ...overrides });
@@ -27,6 +27,10 @@ interface FakeJob {
   outcome: Outcome | undefined;
   held: boolean;
   history: RunRecord[];
+  health: JobHealth;
+  healthReason: string;
+  /** This job's own snooze (ms since the epoch, 0 = none). */
+  snoozedUntilMs: number;
 }
 
 type MethodName = Exclude<keyof ControlApi, 'on'>;
@@ -51,6 +55,10 @@ export interface FakeControl extends ControlApi {
   emitProgress(job: string, progress: Progress): void;
   /** Resolves when the job is running (useful with hold()). */
   waitRunning(job: string): Promise<void>;
+  /** The job's health and its reason as the service would decide them (jobChanged and serviceChanged follow). */
+  setHealth(job: string, health: JobHealth, reason?: string): void;
+  /** The job's own snooze and the global one, as snooze()/unsnooze() left them (ms since the epoch, 0 = none). */
+  snoozes(): { global: number; jobs: Record<string, number> };
 }
 
 export function createFakeControl(options: { jobs?: readonly string[]; configPath?: string } = {}): FakeControl {
@@ -64,13 +72,14 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
   let configError = '';
   let pendingConfigError = '';
   let nextRunId = 1;
+  let globalSnoozeMs = 0;
 
   const emit = <E extends keyof ControlEvents>(event: E, ...args: Parameters<ControlEvents[E]>): void => {
     events.emit(event, ...args);
   };
 
   function newJob(config: JobConfig): FakeJob {
-    return { config, state: freshState(), paused: false, activity: config.active ? 'idle' : 'inactive', currentRunId: 0, currentRun: undefined, progress: undefined, outcome: undefined, held: false, history: [] };
+    return { config, state: freshState(), paused: false, activity: config.active ? 'idle' : 'inactive', currentRunId: 0, currentRun: undefined, progress: undefined, outcome: undefined, held: false, history: [], health: 'ok', healthReason: '', snoozedUntilMs: 0 };
   }
   for (const name of options.jobs ?? ['photos', 'docs']) jobs.set(name, newJob(fakeJobConfig(name)));
 
@@ -92,9 +101,9 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       currentRunId: job.currentRunId,
       progress: job.progress,
       cpuLimitNotApplied: false,
-      health: 'ok',
-      healthReason: '',
-      snoozedUntilMs: 0,
+      health: job.health,
+      healthReason: job.healthReason,
+      snoozedUntilMs: Math.max(job.snoozedUntilMs, globalSnoozeMs),
     };
   }
 
@@ -109,7 +118,7 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       runningJobs: all.filter((j) => j.activity === 'running').map((j) => j.name),
       queuedJobs: all.filter((j) => j.activity === 'queued').map((j) => j.name),
       attentionJobs: all.filter((j) => j.health !== 'ok').map((j) => j.name),
-      snoozedUntilMs: 0,
+      snoozedUntilMs: globalSnoozeMs,
       jobs: all,
     };
   }
@@ -234,11 +243,23 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
     jobStatus(name: string): JobStatus {
       return jobStatus(name);
     },
-    snooze(): void {
-      checkFailure('snooze', []);
+    snooze(names: readonly string[], seconds: number): void {
+      checkFailure('snooze', [names, seconds]);
+      // Every name is checked before anything changes, as the service does.
+      const targets = names.map(get);
+      const until = Date.now() + seconds * 1000;
+      if (targets.length === 0) globalSnoozeMs = until;
+      for (const job of targets) job.snoozedUntilMs = until;
+      for (const name of names.length === 0 ? [...jobs.keys()] : names) emit('jobChanged', jobStatus(name));
+      emit('serviceChanged', status());
     },
-    unsnooze(): void {
-      checkFailure('unsnooze', []);
+    unsnooze(names: readonly string[]): void {
+      checkFailure('unsnooze', [names]);
+      const targets = names.length === 0 ? [...jobs.values()] : names.map(get);
+      if (names.length === 0) globalSnoozeMs = 0;
+      for (const job of targets) job.snoozedUntilMs = 0;
+      for (const job of targets) emit('jobChanged', jobStatus(job.config.name));
+      emit('serviceChanged', status());
     },
     async reload(): Promise<void> {
       checkFailure('reload', []);
@@ -380,6 +401,15 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       if (!job.currentRun) return;
       job.progress = progress;
       emit('jobProgress', name, job.currentRun.runId, progress);
+    },
+    setHealth(name, health, reason = health === 'ok' ? '' : `fake ${health}`) {
+      const job = get(name);
+      job.health = health;
+      job.healthReason = reason;
+      changed(name);
+    },
+    snoozes() {
+      return { global: globalSnoozeMs, jobs: Object.fromEntries([...jobs.entries()].map(([name, job]) => [name, job.snoozedUntilMs])) };
     },
     waitRunning(name) {
       return new Promise((resolve) => {

@@ -41,9 +41,10 @@ export async function lockoutRefusedEverywhere(t: TestContext, suite: Suite): Pr
   assert.match(lockout.stdout, /^pair: needs-resync \(run \d+\): bisync is locked out: no trusted listings were found$/m);
   await env.notify.waitFor(statusMatching(/^1 job, idle, needs attention: pair$/));
   const status = await rbmctl(['status', 'pair', '--json']);
-  assert.equal(status.code, 0, status.stderr);
-  const job = JSON.parse(status.stdout) as { state: string; next_run_usec: number };
+  assert.equal(status.code, 13, `a job that needs a resync needs attention (EXIT_JOBS_NEED_ATTENTION): ${status.stderr}`);
+  const job = JSON.parse(status.stdout) as { state: string; next_run_usec: number; health: string };
   assert.deepEqual([job.state, Number(job.next_run_usec)], ['needs-resync', 0], 'the job is off its schedule until a resync');
+  assert.equal(job.health, 'attention');
 
   const refusal = "rbmctl: job 'pair' needs a resync: bisync is locked out: no trusted listings were found\nCheck both sides, then run: rbmctl sync pair --resync\n";
   const viaService = await rbmctl(['sync', 'pair', '--wait']);

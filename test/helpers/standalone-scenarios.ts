@@ -114,7 +114,7 @@ export async function standaloneLikeService(t: TestContext, suite: Suite): Promi
   assert.equal(status.code, 0, status.stderr);
   assert.equal(status.stderr, `${READ_NOTE}\n`);
   assert.match(status.stdout, /^rclone-bisync-manager \S+: not running, rclone /);
-  assert.match(status.stdout, /^pair +idle +(success|no-changes) +\S+ \S+ \(.*\) +-$/m);
+  assert.match(status.stdout, /^pair +idle +ok +(success|no-changes) +\S+ \S+ \(.*\) +-$/m);
   const statusJson = parseJson(await rbmctl(['status', '--json']), 'status --json without the service') as { state: string };
   assert.deepEqual(shapeOf(statusJson), shapeOf(svcStatus), 'status --json has the same shape without the service');
   assert.equal(statusJson.state, 'not running');

@@ -51,7 +51,7 @@ test('rbmctl status and jobs (human and --json) from a separate process', { skip
   const human = await rbmctlProcess(['status']);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /^rclone-bisync-manager 0\.1\.0: running, rclone 1\.75\.2$/m);
-  assert.match(human.stdout, /^photos +idle +never +never/m);
+  assert.match(human.stdout, /^photos +idle +ok +never +never/m);
   const json = await rbmctlProcess(['--json', 'jobs']);
   assert.equal(json.code, 0, json.stderr);
   const jobs = JSON.parse(json.stdout) as { name: string; last_run_id: string; path: string }[];

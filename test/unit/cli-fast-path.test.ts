@@ -48,16 +48,18 @@ async function rbmctl(argv: string[], fail?: RbmError) {
 }
 
 test('only the plain read-only forms are taken without yargs', () => {
-  assert.deepEqual(fastReadCommand(['status']), { command: 'status', job: undefined, json: false });
-  assert.deepEqual(fastReadCommand(['status', 'photos', '--json']), { command: 'status', job: 'photos', json: true });
-  assert.deepEqual(fastReadCommand(['--json', 'jobs']), { command: 'jobs', job: undefined, json: true });
-  for (const argv of [[], ['status', '--help'], ['status', '-h'], ['status', 'a', 'b'], ['status', '--', 'x'], ['status', '--json', '--json'], ['jobs', 'x'], ['sync'], ['history'], ['--version'], ['status', '--timeout', '5'], ['status', '--json=true']]) {
+  assert.deepEqual(fastReadCommand(['status']), { command: 'status', job: undefined, json: false, short: false });
+  assert.deepEqual(fastReadCommand(['status', 'photos', '--json']), { command: 'status', job: 'photos', json: true, short: false });
+  assert.deepEqual(fastReadCommand(['--json', 'jobs']), { command: 'jobs', job: undefined, json: true, short: false });
+  assert.deepEqual(fastReadCommand(['status', '--short']), { command: 'status', job: undefined, json: false, short: true });
+  assert.deepEqual(fastReadCommand(['status', 'photos', '--short']), { command: 'status', job: 'photos', json: false, short: true });
+  for (const argv of [[], ['status', '--help'], ['status', '-h'], ['status', 'a', 'b'], ['status', '--', 'x'], ['status', '--json', '--json'], ['jobs', 'x'], ['sync'], ['history'], ['--version'], ['status', '--timeout', '5'], ['status', '--json=true'], ['status', '--short', '--short'], ['jobs', '--short'], ['status', '--short=true']]) {
     assert.equal(fastReadCommand(argv), undefined, argv.join(' '));
   }
 });
 
 test('each plain form prints exactly what the yargs path prints, with the same exit code', async () => {
-  for (const argv of [['status'], ['status', '--json'], ['status', 'docs'], ['status', 'docs', '--json'], ['jobs'], ['--json', 'jobs'], ['status', 'nosuch']]) {
+  for (const argv of [['status'], ['status', '--json'], ['status', 'docs'], ['status', 'docs', '--json'], ['jobs'], ['--json', 'jobs'], ['status', 'nosuch'], ['status', '--short'], ['status', 'photos', '--short']]) {
     const fast = await rbmctl(argv);
     const parsed = await rbmctl([...argv, '--timeout', '25']);
     assert.deepEqual(fast, parsed, argv.join(' '));
@@ -71,6 +73,15 @@ test('each plain form prints exactly what the yargs path prints, with the same e
     assert.equal(fast.code, 2, argv.join(' '));
     assert.deepEqual(fast.calls, [], `${JSON.stringify(argv)} never reached the service`);
     assert.match(fast.stderr, /^rbmctl: job: /);
+  }
+  // --short is one line of text: with --json it is a usage error on both paths, before anything is asked.
+  for (const argv of [['status', '--short', '--json'], ['status', 'docs', '--json', '--short']]) {
+    const fast = await rbmctl(argv);
+    const parsed = await rbmctl([...argv, '--timeout', '25']);
+    assert.deepEqual(fast, parsed, argv.join(' '));
+    assert.equal(fast.code, 2, argv.join(' '));
+    assert.deepEqual(fast.calls, [], argv.join(' '));
+    assert.match(fast.stderr, /^rbmctl: --short prints one line of text: it does not go with --json\n/);
   }
   const unknown = await rbmctl(['status', 'nosuch']);
   assert.equal(unknown.code, 3);

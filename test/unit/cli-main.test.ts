@@ -110,6 +110,8 @@ function fakeClient(options: FakeClientOptions = {}) {
         setImmediate(() => listener?.({ kind: 'job-finished', job: j, runId: id, result: 'success', details: record(id, j, 'success') }));
         return id;
       }),
+    snooze: (jobs, seconds) => guard(`snooze ${jobs.join(',')} ${seconds}`, () => undefined),
+    unsnooze: (jobs) => guard(`unsnooze ${jobs.join(',')}`, () => undefined),
     getProperty: (n) => guard(`getProperty ${n}`, () => ''),
     subscribe: (l) =>
       guard('subscribe', () => {
@@ -223,8 +225,8 @@ test('status: a readable table with attention notes, and --json with 64-bit numb
   const r = await rbmctl(['status'], fakeClient().client);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^rclone-bisync-manager 0\.1\.0: running, rclone 1\.75\.2$/m);
-  assert.match(r.stdout, /^JOB {5}STATE {11}LAST RESULT {2}LAST RUN {19}NEXT RUN$/m);
-  assert.match(r.stdout, /^photos {2}idle {12}success {6}\d{4}-\d\d-\d\d \d\d:\d\d \(1m ago\) {2}\d{4}-\d\d-\d\d \d\d:\d\d \(in 4m\)$/m);
+  assert.match(r.stdout, /^JOB {5}STATE {11}HEALTH {2}LAST RESULT {2}LAST RUN {19}NEXT RUN$/m);
+  assert.match(r.stdout, /^photos {2}idle {12}- {7}success {6}\d{4}-\d\d-\d\d \d\d:\d\d \(1m ago\) {2}\d{4}-\d\d-\d\d \d\d:\d\d \(in 4m\)$/m);
   assert.match(r.stdout, /docs: a safety abort waits for approval: rbmctl approve docs/);
   const j = await rbmctl(['status', '--json'], fakeClient().client);
   const parsed = JSON.parse(j.stdout);
