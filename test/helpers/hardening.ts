@@ -240,7 +240,9 @@ export function writeRcloneWrapper(dir: string, realRclone: string, options: Wra
   const path = join(dir, 'rclone-wrapper.sh');
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const lines = ['#!/bin/sh'];
-  if (options.argvLog) lines.push(`{ for a in "$@"; do printf '%s\\0' "$a"; done; printf '\\n'; } >> ${q(options.argvLog)}`);
+  // One record per call under a lock: jobs run in parallel, and each printf is its own write. The lock's descriptor
+  // is closed before exec, or rclone would hold it for its whole run.
+  if (options.argvLog) lines.push(`exec 9>>${q(options.argvLog)}`, 'flock 9', `for a in "$@"; do printf '%s\\0' "$a" >&9; done; printf '\\n' >&9`, 'exec 9>&-');
   if (options.print && options.print.length > 0) {
     lines.push('if [ "$1" = bisync ]; then');
     for (const l of options.print) lines.push(`  printf '%s\\n' ${q(l)} >&2`);
