@@ -3,13 +3,14 @@
 // Shared by test/integration/catch-up-service.test.ts (current rclone) and test/compat/catch-up-service.test.ts
 // (Debian's 1.60). Every wait is on a signal (JobFinished) or a log line, never a sleep; trees are compared by sha256.
 import assert from 'node:assert/strict';
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import * as dbus from 'dbus-next';
 import type { ManagerSignal, RunView } from '../../src/dbus/client.js';
 import { hashOf, treeHashes, writeFiles } from './engine-env.js';
-import { createPairEnv, startService, waitUntil, type RunningService } from './hardening.js';
+import { bwlimit, createPairEnv, startService, transferStarted, waitUntil, type RunningService } from './hardening.js';
 import type { ServiceEnv, Suite } from './service-env.js';
 import { startSftpServer } from './sftp-server.js';
 import { LOGIND, NM, startSystemBus, type SystemBus } from './system-bus.js';
@@ -196,4 +197,51 @@ async function waitForHistory(svc: RunningService, job: string, matches: (r: Run
   let found: RunView | undefined;
   await waitUntil(`a run of ${job}`, async () => (found = (await svc.client.history(job, 20)).find(matches)) !== undefined, 120_000);
   return found!;
+}
+
+/**
+ * A suspend during a run: the remote goes away while the machine "sleeps" (the sftp server stopped after
+ * PrepareForSleep(true)), so the run in flight fails retryable; the server is back and PrepareForSleep(false) comes:
+ * the job is retried at once with trigger `resume`, the big file arrives whole, and no lockout is left.
+ */
+export async function suspendDuringRun(t: TestContext, suite: Suite): Promise<void> {
+  const system = await systemBusWithMocks(t);
+  const { env, local } = await createPairEnv(t, suite.rclone!, ['docs']);
+  const server = await startSftpServer(t, suite.rclone!, env.dir);
+  env.env.RCLONE_CONFIG = server.env.RCLONE_CONFIG;
+  env.env.RCLONE_CACHE_DIR = server.env.RCLONE_CACHE_DIR;
+  const expected = seed(local('docs'), { 'a.txt': 'alpha\n' });
+  env.writeConfig(
+    env
+      // One low-level retry and a short connect timeout: the lost remote ends the run instead of rclone waiting on it.
+      .configText([{ name: 'docs', schedule: NEVER, extra: `${bwlimit('256K')}\n      low_level_retries: 1\n      contimeout: "5s"` }])
+      .replace('rclone_remote: ""', `rclone_remote: ${server.name}`)
+      .replace(/remote: .*\/remote\/docs/, 'remote: docs'),
+  );
+  const svc = await startWithSystemBus(t, env, suite, system);
+  const finished = await collectFinished(svc);
+  const [first] = await svc.client.sync(['docs']);
+  assert.match((await finished.next('the first sync', (r) => r.run_id === first)).result, ok);
+
+  const big = randomBytes(2 * 1024 * 1024).toString('base64');
+  Object.assign(expected, seed(local('docs'), { 'big.txt': big }));
+  const remoteDir = join(server.root, 'docs');
+  const entries = readdirSync(remoteDir).length;
+  const [running] = await svc.client.sync(['docs']);
+  await waitUntil('the transfer of big.txt', () => transferStarted(remoteDir, entries));
+  await system.emitSignal(LOGIND, LOGIND.iface, 'PrepareForSleep', 'b', [new dbus.Variant('b', true)]);
+  await server.stop();
+  const cut = await finished.next('the run cut by the lost remote', (r) => r.run_id === running);
+  assert.equal(cut.result, 'retryable', `${cut.message} ${cut.error}`);
+  await server.start();
+  await system.emitSignal(LOGIND, LOGIND.iface, 'PrepareForSleep', 'b', [new dbus.Variant('b', false)]);
+  const retried = await finished.next('the retry at the resume', (r) => r.job === 'docs' && r.run_id > running!);
+  assert.equal(retried.trigger, 'resume');
+  assert.match(retried.result, ok, `${retried.message} ${retried.error}`);
+  assert.deepEqual(treeHashes(remoteDir), expected, 'the big file arrived whole');
+  assert.deepEqual(treeHashes(local('docs')), expected);
+  const job = (await svc.client.status()).jobs.find((j) => j.name === 'docs')!;
+  assert.equal(job.needs_resync, false);
+  assert.equal(job.state, 'idle');
+  assert.equal((await svc.stop()).code, 0);
 }

@@ -2,7 +2,7 @@
 // State going to connected and logind PrepareForSleep(false) trigger catch-up runs; issue 17 point 6: no system bus).
 // The same scenarios run on Debian's rclone 1.60 in test/compat/catch-up-service.test.ts.
 import { test } from 'node:test';
-import { networkBackRetriesAtOnce, noSystemBus, resumeRunsMissedSlot } from '../helpers/catch-up-scenarios.js';
+import { networkBackRetriesAtOnce, noSystemBus, resumeRunsMissedSlot, suspendDuringRun } from '../helpers/catch-up-scenarios.js';
 import { serviceSuite } from '../helpers/service-env.js';
 import { systemBusSkip } from '../helpers/system-bus.js';
 
@@ -18,3 +18,6 @@ test('issue 16.4 / 17.5: a daily slot passed while asleep; PrepareForSleep(true)
   resumeRunsMissedSlot(t, suite));
 
 test('issue 17.6: no system bus at all: the service starts and syncs (start-up run and a request), one line per missing part', { skip: suite.skip, timeout: 240_000 }, (t) => noSystemBus(t, suite));
+
+test('issue 17.5: a suspend during a run that loses its remote (sftp stopped while asleep): retryable, then retried at the resume (trigger resume), the file whole, no lockout', options, (t) =>
+  suspendDuringRun(t, suite));
