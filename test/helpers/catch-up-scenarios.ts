@@ -183,6 +183,8 @@ export async function noSystemBus(t: TestContext, suite: Suite): Promise<void> {
   assert.match(asked.result, ok);
   assert.deepEqual(treeHashes(remote('docs')), expected);
   const out = svc.daemon.output();
+  const readyAt = out.search(/ INFO {2}ready \{/);
+  assert.ok(readyAt >= 0 && readyAt < out.indexOf('is not available on the system bus'), 'the monitor starts after READY');
   for (const name of ['org.freedesktop.NetworkManager', 'org.freedesktop.UPower', 'org.freedesktop.login1']) {
     assert.equal(out.split(`${name} is not available on the system bus`).length - 1, 1, `one line for ${name}:\n${out}`);
   }
