@@ -3,8 +3,6 @@
 // numbers are passed in; the service (src/service/catch-up.ts) listens to the system bus and arms the timers.
 import type { JobConfig } from '../config/types.js';
 import type { JobState, RunRecord, RunRequest } from '../run/types.js';
-
-type RunRecordOutcome = RunRecord['outcome'];
 import { waitingOutcome } from '../api/job-attention.js';
 import { nextRunAfter } from './next-run.js';
 
@@ -64,7 +62,7 @@ export function missedSlot(schedule: string, state: Pick<JobState, 'lastSchedule
 }
 
 /** A retry may cure this outcome (the runs the backoff is for). */
-export function isRetryableOutcome(outcome: JobState['lastOutcome'] | RunRecordOutcome): boolean {
+export function isRetryableOutcome(outcome: JobState['lastOutcome'] | RunRecord['outcome']): boolean {
   return outcome === 'retryable' || outcome === 'locked';
 }
 
