@@ -168,12 +168,13 @@ export function formatJobs(jobs: readonly JobView[]): string {
 export function formatHistory(runs: readonly RunView[], now: number): string {
   if (runs.length === 0) return 'No runs yet.';
   return table(
-    ['RUN', 'JOB', 'RESULT', 'OPERATION', 'STARTED', 'TOOK', 'FILES', 'BYTES', 'MESSAGE'],
+    ['RUN', 'JOB', 'RESULT', 'OPERATION', 'TRIGGER', 'STARTED', 'TOOK', 'FILES', 'BYTES', 'MESSAGE'],
     runs.map((r) => [
       String(r.run_id),
       r.job,
       r.result,
       `${r.operation}${r.dry_run ? ' (dry)' : ''}`,
+      r.trigger || '-',
       formatTime(r.started_usec, now),
       r.finished_usec > r.started_usec ? formatDuration(Number((r.finished_usec - r.started_usec) / 1000n)) : '-',
       String(r.files),

@@ -18,8 +18,8 @@ export interface RunRequest {
    * proceeds with --force only when every delete is in that list (run/rules/approval.ts).
    */
   approvalToken?: string;
-  /** Why the run was started, for logs and history. */
-  trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job';
+  /** Why the run was started, for logs and history ('network', 'resume': a catch-up, src/scheduler/catch-up.ts). */
+  trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job' | 'network' | 'resume';
 }
 
 export type Operation = 'bisync' | 'resync';

@@ -11,6 +11,7 @@ import { isLockedOut, waitingOutcome } from '../api/job-attention.js';
 import { DEFAULT_TIMEZONE, nextRunAfter } from './next-run.js';
 import { addPendingRun, type PendingRun } from './pending-runs.js';
 import { afterRefusal, afterStart, type RefusedRetry } from './refused-retry.js';
+import { isCatchUpTrigger, missedSlot } from './catch-up.js';
 
 export type StartRun = (job: JobConfig, request: RunRequest, runId: number, signal: AbortSignal) => Promise<RunRecord>;
 
@@ -420,16 +421,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           continue;
         }
         if (!runMissed) continue;
-        const last = Math.max(e.state.lastScheduledMs, e.state.lastStartedMs);
-        if (last <= 0) continue; // never ran: nothing was missed
-        let slot: number | undefined;
-        try {
-          slot = nextRunAfter(e.config.schedule, last, timezone);
-        } catch {
-          slot = undefined;
-        }
-        // However many slots passed, one run catches up.
-        if (slot !== undefined && slot <= now) enqueue(e, { trigger: 'missed' });
+        // However many slots passed, one run catches up (a job that never ran missed nothing).
+        if (missedSlot(e.config.schedule, e.state, now, timezone)) enqueue(e, { trigger: 'missed' });
       }
       dispatch();
       rearm();
@@ -485,6 +478,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     trigger(name, request) {
       if (stopped) throw new RbmError('ServiceUnavailable', 'the service is shutting down', { hint: 'Start it again with: systemctl --user start rclone-bisync-manager' });
       const e = entryOrThrow(name);
+      // A catch-up makes up for the passed slot and brings the retry forward: neither fires again after it.
+      if (isCatchUpTrigger(request.trigger)) {
+        e.lastSlotMs = Math.max(e.lastSlotMs, clock.now());
+        e.retryHandledMs = e.state.retryAtMs;
+      }
       const runId = enqueue(e, request);
       dispatch();
       rearm();

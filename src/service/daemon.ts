@@ -12,6 +12,8 @@ import type { Alerts } from './alerts.js';
 import { createService, type ConfigEditor, type Service } from './service.js';
 import type { FirstSeenStore } from './first-seen.js';
 import type { SnoozeStore } from './snoozes.js';
+import type { SystemWatch } from './system-watch.js';
+import { describeFacts } from '../sysbus/facts.js';
 
 /** What the D-Bus adapter gives back once it owns the bus name. */
 export interface BusHandle {
@@ -50,6 +52,8 @@ export interface DaemonPlatform {
   createNotifier?(logger: Logger): Promise<Notifier>;
   /** Desktop notifications and the on_attention hook (issue 15); without it the service announces nothing. */
   createAlerts?(deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts;
+  /** The one system-bus monitor of the service process, built after READY (catch-up runs, run conditions); without it the service follows no system bus. */
+  createSystemMonitor?(logger: Logger): SystemWatch & { readonly ready: Promise<void>; close(): Promise<void> };
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -249,11 +253,13 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
     });
     let bus: BusHandle | undefined;
     let alerts: Alerts | undefined;
+    let systemMonitor: (SystemWatch & { close(): Promise<void> }) | undefined;
     teardown = async () => {
       reload = undefined;
       reloadChangedFile = undefined;
       watcher.close();
       await service.shutdown();
+      await systemMonitor?.close();
       await alerts?.stop();
       if (bus) {
         const closing = bus.close();
@@ -304,6 +310,13 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       const cpu = process.cpuUsage();
       // How long start-up took (since the process started) and its CPU time: the first thing to look at when a start feels slow.
       logger.info('ready', { jobs: service.status().jobs.length, status: service.statusLine(), startupMs: Math.round(performance.now()), startupCpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+      // After READY: the system bus's first reading (up to its call timeouts) never delays start-up.
+      const monitor = platform.createSystemMonitor?.(logger);
+      if (monitor) {
+        systemMonitor = monitor;
+        service.attachSystem(monitor);
+        void monitor.ready.then(() => logger.debug('system bus read', { facts: describeFacts(monitor.facts()) }));
+      }
     }
     const code = await exited;
     await stopping;

@@ -24,6 +24,9 @@ import { createSnoozes, type SnoozeStore } from './snoozes.js';
 import { createHealthWatch } from './staleness.js';
 import { DEFAULT_GRACE_SEC, drainRuns } from './shutdown.js';
 import { composeStatusLine, createStatusReporter } from './status-line.js';
+import { createCatchUp } from './catch-up.js';
+import { DEFAULT_TIMEZONE } from '../scheduler/next-run.js';
+import type { SystemWatch } from './system-watch.js';
 
 export type { ConfigEditor } from './job-edits.js';
 export { MAX_PENDING_PAGE } from './run-commands.js';
@@ -89,6 +92,13 @@ export interface Service extends ControlApi {
    * looks cut or mistyped is held back until the user confirms it with an explicit reload (config/path-changes.ts).
    */
   reloadChangedFile(): Promise<void>;
+  /**
+   * The service process's one system-bus monitor (the daemon passes it after READY): catch-up runs follow it
+   * (catch-up.ts). Not called for the standalone service inside rbmctl.
+   */
+  attachSystem(system: SystemWatch): void;
+  /** The monitor given to attachSystem, for other parts that follow the machine (run conditions). */
+  system(): SystemWatch | undefined;
 }
 
 export function createService(deps: ServiceDeps): Service {
@@ -225,6 +235,9 @@ export function createService(deps: ServiceDeps): Service {
     });
   }
 
+  let systemWatch: SystemWatch | undefined;
+  const catchUp = createCatchUp({ scheduler, clock, logger: logger.child({ component: 'catch-up' }), timezone: deps.timezone ?? DEFAULT_TIMEZONE });
+
   const commands = createRunCommands({ scheduler, runner, knownJob, ensureNotStopping });
   const jobEdits = createJobEdits({ configPath, logger, editor: deps.editor, scheduler, edits, reload: () => reload(), knownJob, ensureNotStopping });
 
@@ -276,6 +289,7 @@ export function createService(deps: ServiceDeps): Service {
         notifier.stopping();
         setState('stopping');
         scheduler.stop();
+        catchUp.stop();
         healthWatch.stop();
         if (scheduler.runningJobs().length > 0) {
           const graceMs = (configs.current()?.global.shutdownGraceSec ?? DEFAULT_GRACE_SEC) * 1000;
@@ -291,6 +305,13 @@ export function createService(deps: ServiceDeps): Service {
     statusLine: () => reporter.lastLine() || computeStatusLine(),
 
     reloadChangedFile: () => reload('watcher'),
+
+    attachSystem(system) {
+      systemWatch = system;
+      catchUp.watch(system);
+    },
+
+    system: () => systemWatch,
 
     ...commands,
 

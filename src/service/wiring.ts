@@ -25,6 +25,7 @@ import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
 import { createDesktopNotifier } from '../platform/desktop-notifier.js';
 import { createHookRunner, launchDetached } from '../platform/hook-runner.js';
+import { createSystemMonitor } from '../platform/system-monitor.js';
 import { createAlerts, type Alerts } from './alerts.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
@@ -159,6 +160,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
       return startDbusServer(api, { logger: log, ...(busAddress ? { busAddress } : {}) });
     },
     createAlerts: (deps) => createRealAlerts(env, deps),
+    createSystemMonitor: (log) => createSystemMonitor({ logger: log.child({ component: 'system-bus' }), env }),
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   };

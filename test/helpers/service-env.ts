@@ -54,6 +54,8 @@ export async function createServiceEnv(t: TestContext, options: { rclone: string
     XDG_CACHE_HOME: join(home, '.cache'),
     NOTIFY_SOCKET: notify.path,
     DBUS_SESSION_BUS_ADDRESS: options.busAddress ?? 'unix:path=/nonexistent/rbm-test-bus',
+    // No system bus unless a test gives one (catch-up-scenarios.ts): the host's NetworkManager must not trigger runs.
+    DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/rbm-test-system-bus',
     RCLONE_CONFIG: join(home, 'rclone.conf'),
   };
   return {

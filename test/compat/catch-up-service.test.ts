@@ -1,0 +1,22 @@
+// The catch-up scenarios of test/integration/catch-up-service.test.ts on whatever rclone RBM_TEST_RCLONE names: CI runs
+// this file with Debian's rclone 1.60 (network back, resume, no system bus).
+import { test } from 'node:test';
+import { networkBackRetriesAtOnce, noSystemBus, resumeRunsMissedSlot, suspendDuringRun } from '../helpers/catch-up-scenarios.js';
+import { serviceSuite } from '../helpers/service-env.js';
+import { systemBusSkip } from '../helpers/system-bus.js';
+
+const suite = serviceSuite();
+const skip = suite.skip || systemBusSkip();
+// The time limit only turns a wait that never ends into a failure; nothing is measured.
+const options = { skip, timeout: 240_000 };
+
+test('on this rclone, issue 16.4: the remote unreachable (sftp stopped) fails retryable with a 30 min backoff; server back, NetworkManager 20 → 70 → the job runs at once (trigger network) and syncs', options, (t) =>
+  networkBackRetriesAtOnce(t, suite));
+
+test('on this rclone, issue 16.4 / 17.5: a daily slot passed while asleep; PrepareForSleep(true) then (false) → the job runs with trigger resume, the job that missed nothing does not', options, (t) =>
+  resumeRunsMissedSlot(t, suite));
+
+test('on this rclone, issue 17.6: no system bus at all: the service starts and syncs (start-up run and a request), one line per missing part', { skip: suite.skip, timeout: 240_000 }, (t) => noSystemBus(t, suite));
+
+test('on this rclone, issue 17.5: a suspend during a run that loses its remote: retryable, then retried at the resume (trigger resume), no lockout', options, (t) =>
+  suspendDuringRun(t, suite));
