@@ -73,6 +73,8 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
   let pendingConfigError = '';
   let nextRunId = 1;
   let globalSnoozeMs = 0;
+  // One next slot for the whole fake: a value that moved with Date.now() changed NextRunUsec on every jobChanged.
+  const nextSlotMs = Date.now() + 300_000;
 
   const emit = <E extends keyof ControlEvents>(event: E, ...args: Parameters<ControlEvents[E]>): void => {
     events.emit(event, ...args);
@@ -97,7 +99,7 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       activity: job.activity,
       paused: job.paused,
       state: { ...job.state, pendingDeletes: [...job.state.pendingDeletes] },
-      nextRunMs: job.activity === 'idle' ? Date.now() + 300_000 : 0,
+      nextRunMs: job.activity === 'idle' ? nextSlotMs : 0,
       currentRunId: job.currentRunId,
       progress: job.progress,
       cpuLimitNotApplied: false,

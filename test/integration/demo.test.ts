@@ -21,7 +21,7 @@ test('scripts/demo.sh --once syncs the demo job and is idempotent', async (t) =>
   const output = first.stdout + first.stderr;
   assert.match(output, /no systemd --user manager here/);
   assert.match(output, /demo: success \(run \d+\)/);
-  assert.match(output, /^demo +idle +success/m);
+  assert.match(output, /^demo +idle +ok +success/m);
 
   const demo = join(home, 'rclone-bisync-demo');
   const expected = ['from-remote.txt', 'hello.txt'];
