@@ -24,7 +24,7 @@ import type { Clock, Logger } from '../ports.js';
 import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
 import { createDesktopNotifier } from '../platform/desktop-notifier.js';
-import { createHookRunner, launchDetached } from '../platform/hook-runner.js';
+import { createHookRunner, hookLimitMs, launchDetached } from '../platform/hook-runner.js';
 import { createAlerts, type Alerts } from './alerts.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
@@ -35,7 +35,7 @@ import type { ConfigEditor, Service } from './service.js';
 /** The service's alerts over the real session bus and processes (a connection of their own, not the server's). */
 function createRealAlerts(env: Readonly<Record<string, string | undefined>>, deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts {
   const busAddress = sessionBusAddress(env);
-  const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env });
+  const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env, limitMs: hookLimitMs(env) });
   const desktop = createDesktopNotifier({
     busAddress: busAddress ? nodeSocketAddress(busAddress) : undefined,
     clock: systemClock,

@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../helpers/hook-procs.js';
 import { test, type TestContext } from 'node:test';
 import { systemClock } from '../../src/platform/clock.js';
-import { createHookRunner, type HookCall } from '../../src/platform/hook-runner.js';
+import { LineKeeper, MAX_LINE_CHARS, createHookRunner, type HookCall } from '../../src/platform/hook-runner.js';
 import type { LogMeta, Logger } from '../../src/ports.js';
-import { waitUntil } from '../helpers/hardening.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 interface Line {
   level: string;
@@ -17,9 +18,28 @@ interface Line {
   meta: LogMeta;
 }
 
+/** Called after each recorded line (waitForLine). */
+const lineListeners = new Set<() => void>();
+
 function recordingLogger(lines: Line[], base: LogMeta = {}): Logger {
-  const at = (level: string) => (message: string, meta: LogMeta = {}) => lines.push({ level, message, meta: { ...base, ...meta } });
+  const at = (level: string) => (message: string, meta: LogMeta = {}): void => {
+    lines.push({ level, message, meta: { ...base, ...meta } });
+    for (const listener of lineListeners) listener();
+  };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (meta) => recordingLogger(lines, { ...base, ...meta }) };
+}
+
+/** Resolves once the recording logger got `message`. */
+function waitForLine(lines: Line[], message: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!lines.some((l) => l.message === message)) return;
+      lineListeners.delete(check);
+      resolve();
+    };
+    lineListeners.add(check);
+    check();
+  });
 }
 
 function scratch(t: TestContext): string {
@@ -38,16 +58,6 @@ function script(dir: string, name: string, body: string): string {
 const EVENT = { RBM_JOB: 'docs', RBM_STATE: 'attention', RBM_MESSAGE: 'docs: approve 12 changes? — The sync stopped…', RBM_HINT: 'rbmctl approve docs', RBM_RUN_ID: '42' };
 const call = (argv: string[], env: Record<string, string> = EVENT): HookCall => ({ argv, env, job: 'docs' });
 
-/** Running (a zombie left to a PID 1 that does not reap counts as gone: it no longer runs). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID, its argv as given (no shell), and the service environment', async (t) => {
   const dir = scratch(t);
   const out = join(dir, 'env.txt');
@@ -65,30 +75,108 @@ test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID, it
     'RBM_RUN_ID=42',
     'RBM_STATE=attention',
   ]);
-  assert.deepEqual(lines.filter((l) => l.level !== 'info'), [], 'a hook that works is not reported');
+  assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a hook that works is not reported');
 });
+
+/** Resolves once `dir/name` exists (a script renames its marker into place after it set itself up). */
+async function fileAppears(dir: string, name: string): Promise<string> {
+  const path = join(dir, name);
+  const watcher = watch(dir);
+  try {
+    await new Promise<void>((resolve) => {
+      watcher.on('change', () => existsSync(path) && resolve());
+      if (existsSync(path)) resolve();
+    });
+  } finally {
+    watcher.close();
+  }
+  return readFileSync(path, 'utf8');
+}
+
+/** A script line writing the pid of the last background command to `name`, atomically (the test waits for it). */
+const markPid = (dir: string, name: string): string => `echo $! > "${dir}/${name}.tmp"; mv "${dir}/${name}.tmp" "${dir}/${name}"`;
 
 test('a hanging hook and what it started are stopped at its limit; one that ignores SIGTERM is killed', async (t) => {
   const dir = scratch(t);
   const lines: Line[] = [];
-  const runner = createHookRunner({ clock: systemClock, logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH }, limitMs: 300, killAfterMs: 300 });
-  const hangs = script(dir, 'hangs', `sleep 1000 & echo $! > "${dir}/child.pid"; wait`);
-  const stubborn = script(dir, 'stubborn', `trap '' TERM; sleep 1000 & echo $! > "${dir}/stubborn.pid"; while :; do wait; done`);
+  // The limit fires when the test says so: only after each script is set up (trap installed, child started).
+  const clock = new FakeClock();
+  const runner = createHookRunner({ clock, logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH }, limitMs: 300, killAfterMs: 300 });
+  const hangs = script(dir, 'hangs', `sleep 1000 & ${markPid(dir, 'child.pid')}; wait`);
+  const stubborn = script(dir, 'stubborn', `trap '' TERM; sleep 1000 & ${markPid(dir, 'stubborn.pid')}; while :; do wait; done`);
   runner.run(call([hangs]));
+  const child = Number(await fileAppears(dir, 'child.pid'));
+  clock.advance(300);
   await runner.idle();
-  const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-  // The group was signalled when the hook's own process ended; a loaded machine may run the sleep's death a moment later.
-  await waitUntil('the sleep the hook started to be gone too', () => !isAlive(child), 30_000);
+  // The run ends at EOF on the hook's pipes, which its child inherited: the child is gone by then.
+  assert.equal(isAlive(child), false, 'the sleep the hook started is gone too');
   runner.run(call([stubborn]));
+  const stubbornChild = Number(await fileAppears(dir, 'stubborn.pid'));
+  clock.advance(300);
+  assert.equal(isAlive(stubbornChild), true, 'SIGTERM is ignored (the trap is inherited by the sleep)');
+  clock.advance(300);
   await runner.idle();
-  const stubbornChild = Number(readFileSync(join(dir, 'stubborn.pid'), 'utf8'));
-  await waitUntil('the stubborn hook\'s sleep to be gone', () => !isAlive(stubbornChild), 30_000);
+  assert.equal(isAlive(stubbornChild), false, 'SIGKILL stopped the stubborn hook\'s sleep');
   const warnings = lines.filter((l) => l.level === 'warn');
   assert.deepEqual(warnings.map((l) => l.message), [
     'the on_attention command was stopped after 300 ms (its time limit); further failures are not reported until it succeeds',
     'the on_attention command was stopped after 300 ms (its time limit); further failures are not reported until it succeeds',
   ]);
   assert.deepEqual(warnings.map((l) => l.meta.command), [hangs, stubborn]);
+});
+
+test('a hook that exits 0 but leaves a child holding its output is stopped at its limit, child included', async (t) => {
+  const dir = scratch(t);
+  const lines: Line[] = [];
+  const clock = new FakeClock();
+  const runner = createHookRunner({ clock, logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH }, limitMs: 300, killAfterMs: 300 });
+  const leaves = script(dir, 'leaves', `sleep 1000 & ${markPid(dir, 'left.pid')}; echo started; exit 0`);
+  let finished = false;
+  runner.run(call([leaves]));
+  const idle = runner.idle().then(() => {
+    finished = true;
+  });
+  const left = Number(await fileAppears(dir, 'left.pid'));
+  await waitForLine(lines, 'on_attention: started');
+  await waitForLine(lines, 'the on_attention command exited; its output is still open (something it started runs on)');
+  assert.equal(finished, false, 'the run lasts while something it started holds its output');
+  clock.advance(300);
+  await idle;
+  assert.equal(isAlive(left), false, 'what it left running was stopped with its group');
+  assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.message), [
+    'the on_attention command exited but left processes running; they were stopped after 300 ms (its time limit); further failures are not reported until it succeeds',
+  ]);
+});
+
+test('a hook writing 100 MB without a newline: the runner keeps one bounded line, the hook is never blocked', async (t) => {
+  const dir = scratch(t);
+  const lines: Line[] = [];
+  const runner = createHookRunner({ clock: new FakeClock(), logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH } });
+  const noisy = script(dir, 'noisy', 'head -c 104857600 /dev/zero | tr "\\0" x; echo; echo done >&2; echo after');
+  const peakBefore = process.resourceUsage().maxRSS;
+  runner.run(call([noisy]));
+  await runner.idle();
+  const peakGrowthKiB = process.resourceUsage().maxRSS - peakBefore;
+  assert.deepEqual(lines.filter((l) => l.level === 'info').map((l) => l.message).sort(), [`on_attention: ${'x'.repeat(MAX_LINE_CHARS)}`, 'on_attention: after', 'on_attention: done'].sort());
+  // Loose on purpose: buffering the line (the old readline reader) grows the peak by more than the 100 MB written.
+  assert.ok(peakGrowthKiB < 50 * 1024, `peak RSS grew by ${peakGrowthKiB} KiB`);
+  assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), []);
+});
+
+test('LineKeeper holds at most maxChars of an unfinished line and nothing once no more lines are wanted', () => {
+  const out: string[] = [];
+  let wanted = true;
+  const keeper = new LineKeeper(4, () => wanted, (l) => out.push(l));
+  for (let i = 0; i < 1000; i++) keeper.push('abcdefgh');
+  assert.equal(keeper.keptChars(), 4);
+  keeper.push('z\r\nsecond\nthi');
+  assert.equal(keeper.keptChars(), 3);
+  wanted = false;
+  keeper.push('rd line');
+  keeper.end();
+  assert.deepEqual(out, ['abcd', 'seco', 'thi']);
+  keeper.push('more');
+  assert.equal(keeper.keptChars(), 0);
 });
 
 test('a failing hook is reported once until it succeeds again; a missing one is reported; output is logged, bounded', async (t) => {
@@ -124,7 +212,7 @@ test('a failing hook is reported once until it succeeds again; a missing one is 
   const mark = lines.length;
   runner.run(call([both]));
   await runner.idle();
-  assert.deepEqual(lines.slice(mark).map((l) => l.message).sort(), ['on_attention: to stderr', 'on_attention: to stdout']);
+  assert.deepEqual(lines.slice(mark).filter((l) => l.level === 'info').map((l) => l.message).sort(), ['on_attention: to stderr', 'on_attention: to stdout']);
 });
 
 test('closing the runner (service shutdown) stops a running hook and its children at once, not at its limit', async (t) => {
@@ -144,6 +232,6 @@ test('closing the runner (service shutdown) stops a running hook and its childre
   watcher.close();
   await runner.close();
   assert.equal(isAlive(Number(readFileSync(ready, 'utf8'))), false);
-  assert.deepEqual(lines.filter((l) => l.level !== 'info'), [], 'a hook stopped by the shutdown is not a failure');
-  assert.deepEqual(lines.map((l) => l.message), ['the on_attention command was stopped: the service is stopping'], 'the queued second run never started');
+  assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a hook stopped by the shutdown is not a failure');
+  assert.deepEqual(lines.filter((l) => l.level === 'info').map((l) => l.message), ['the on_attention command was stopped: the service is stopping'], 'the queued second run never started');
 });
