@@ -68,7 +68,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   /** Journal priorities: attention is an error, failing/stale/conflicts warnings, a recovery info (issue 15 point 5). */
   function journal(event: AlertEvent, silenced: string | undefined): void {
     const log = logger.child({ job: event.job, ...(event.runId > 0 ? { runId: event.runId } : {}) });
-    log[LOG_LEVEL[event.kind]](`${event.kind === 'ok' ? 'healthy again' : `needs a look (${event.kind})`}: ${eventText(event)}`, {
+    log[LOG_LEVEL[event.kind]](event.kind === 'ok' ? eventText(event) : `needs a look (${event.kind}): ${eventText(event)}`, {
       ...(silenced !== undefined ? { notification: silenced } : {}),
     });
   }
@@ -139,8 +139,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   }
 
   function announce(event: AlertEvent, settings: AlertSettings, snoozedUntilMs: number): void {
-    if (event.quiet === true) {
-      journal(event, 'its problem was not announced');
+    if (event.quiet !== undefined) {
+      journal(event, event.quiet);
       return;
     }
     if (!wantedAtLevel(event.kind, settings.notifications)) {

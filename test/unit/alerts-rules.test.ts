@@ -68,15 +68,42 @@ test('the tracker announces a problem once, a changed problem again, and a recov
   assert.equal(tracker.observe(approvalStatus('docs', 19)), undefined, 'the same problem again does not re-notify');
   assert.equal(tracker.observe(alertStatus('docs', { health: 'failing', reason: 'x' }))?.kind, 'failing', 'another problem replaces it');
   tracker.markAnnounced('docs');
-  assert.equal(tracker.observe(alertStatus('docs'))?.kind, 'ok');
+  const recovered = tracker.observe(alertStatus('docs', { state: { lastOutcome: 'success', lastSuccessMs: 5000 } }));
+  assert.deepEqual([recovered?.kind, recovered?.summary, recovered?.quiet], ['ok', 'docs: healthy again', undefined]);
   assert.equal(tracker.observe(alertStatus('docs')), undefined);
 
   assert.equal(tracker.observe(alertStatus('photos', { health: 'stale', reason: 'x' }))?.kind, 'stale');
-  assert.equal(tracker.observe(alertStatus('photos'))?.quiet, true, 'never announced (snoozed or level none): "healthy again" only for the log');
+  const unseen = tracker.observe(alertStatus('photos', { state: { lastOutcome: 'success', lastSuccessMs: 5000 } }));
+  assert.deepEqual([unseen?.summary, unseen?.quiet], ['photos: healthy again', 'its problem was not announced'], 'never announced (snoozed or level none): "healthy again" only for the log');
   tracker.observe(alertStatus('photos', { health: 'stale', reason: 'x' }));
   tracker.markAnnounced('photos');
   tracker.forget('photos');
   assert.equal(tracker.observe(alertStatus('photos')), undefined, 'a removed job starts afresh');
+});
+
+test('"healthy again" only after a real sync since the problem: pausing, a reload, a failed run after a failed check are no recovery', () => {
+  const tracker = createAlertTracker();
+  const failing = { health: 'failing' as const, reason: 'failed 3 times in a row: x', state: { lastOutcome: 'failed' as const, lastSuccessMs: 1000, consecutiveFailures: 3 } };
+  // Paused (or inactive, or failures_before_alert raised by a reload): health turns ok, nothing synced.
+  tracker.observe(alertStatus('docs', failing));
+  tracker.markAnnounced('docs');
+  const paused = tracker.observe(alertStatus('docs', { state: failing.state }));
+  assert.deepEqual([paused?.kind, paused?.summary, paused?.quiet], ['ok', 'docs: no longer flagged', 'no sync succeeded since the problem']);
+  assert.match(paused!.body, /^No sync succeeded since the problem/);
+  // A failed check, then a failed run (sideCheck cleared, one failure below the threshold).
+  const check = { health: 'attention' as const, reason: 'the local side looks unmounted', state: { lastOutcome: 'check-failed' as const, lastSuccessMs: 1000, sideCheck: { side: 'local' as const, path: '/mnt/usb', missing: ['files'], filesLastSeen: 10, filesNow: 0, residue: [] } } };
+  tracker.observe(alertStatus('usb', check));
+  tracker.markAnnounced('usb');
+  assert.equal(tracker.observe(alertStatus('usb', { state: { lastOutcome: 'failed', lastSuccessMs: 1000, consecutiveFailures: 1 } }))?.summary, 'usb: no longer flagged');
+  // A problem that became another keeps the first one's reference: a success before the second is not "since".
+  tracker.observe(alertStatus('mail', { ...failing, state: { ...failing.state, lastSuccessMs: 1000 } }));
+  tracker.observe(alertStatus('mail', { health: 'stale', reason: 'x', state: { lastOutcome: 'success', lastSuccessMs: 2000 } }));
+  tracker.markAnnounced('mail');
+  assert.equal(tracker.observe(alertStatus('mail', { state: { lastOutcome: 'success', lastSuccessMs: 3000 } }))?.summary, 'mail: healthy again');
+  // A dry run that succeeds is no sync (lastSuccessMs does not move).
+  tracker.observe(alertStatus('pics', failing));
+  tracker.markAnnounced('pics');
+  assert.equal(tracker.observe(alertStatus('pics', { state: { lastOutcome: 'dry-run', lastSuccessMs: 1000 } }))?.summary, 'pics: no longer flagged');
 });
 
 test('levels: none is nothing, attention is health and recovery, all adds conflicts; a snooze silences until its end', () => {

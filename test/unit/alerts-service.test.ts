@@ -10,7 +10,7 @@ import type { HookCall } from '../../src/platform/hook-runner.js';
 import { nullLogger, type Logger } from '../../src/ports.js';
 import type { RunRecord, RunRequest } from '../../src/run/types.js';
 import { createAlerts, type Alerts } from '../../src/service/alerts.js';
-import { alertStatus, approvalStatus } from '../helpers/alert-status.js';
+import { alertStatus, approvalStatus, syncedStatus } from '../helpers/alert-status.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 interface World {
@@ -106,7 +106,7 @@ test('an approval is one critical notification; healthy again replaces it (same 
   const [first] = w.shown;
   assert.deepEqual([first!.appName, first!.summary, first!.urgency, first!.category, first!.desktopEntry, first!.replacesId, first!.expireTimeoutMs], ['rclone-bisync-manager', 'docs: approve 12 changes?', 2, 'transfer.error', 'rclone-bisync-manager', 0, -1]);
   assert.deepEqual(first!.actions, ['default', 'Review…']);
-  w.change(alertStatus('docs'));
+  w.change(syncedStatus('docs'));
   await w.alerts.idle();
   assert.equal(w.shown.length, 2);
   assert.equal(w.shown[1]!.summary, 'docs: healthy again');
@@ -119,7 +119,7 @@ test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID for
   w.setCaps(undefined);
   w.alerts.start();
   w.change(approvalStatus('docs', 3, { alerts: { onAttention: ['notify-me', '--flag'] } }));
-  w.change(alertStatus('docs', { alerts: { onAttention: ['notify-me', '--flag'] } }));
+  w.change(syncedStatus('docs', { alerts: { onAttention: ['notify-me', '--flag'] } }));
   await w.alerts.idle();
   assert.equal(w.shown.length, 0);
   assert.deepEqual(w.hooks.map((h) => h.argv), [['notify-me', '--flag'], ['notify-me', '--flag']]);
@@ -235,13 +235,14 @@ test('journal priorities: attention at error (<3>), failing, stale and conflicts
     w.change(alertStatus('b', { health: 'failing', reason: 'failed 3 times in a row: x', alerts: { notifications: 'all' } }));
     w.change(alertStatus('c', { health: 'stale', reason: 'no successful sync for 2 d', alerts: { notifications: 'all' } }));
     w.finish({ job: 'd', runId: 12, conflicts: [{ path: 'x', copies: [] }] });
-    w.change(alertStatus('a', { alerts: { notifications: 'all' } }));
+    w.change(syncedStatus('a', { alerts: { notifications: 'all' } }));
     await w.alerts.idle();
     await logger.close();
   } finally {
     process.stdout.write = original;
   }
-  assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<4>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] hea']);
+  assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<4>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] a: ']);
   assert.match(written[0]!, /^<3>\[a#7\] needs a look \(attention\): a: approve 2 changes\? — The sync stopped/);
   assert.match(written[3]!, /needs a look \(conflicts\): d: 1 conflict/);
+  assert.match(written[4]!, /^<6>\[a#7\] a: healthy again — The last sync succeeded\./);
 });
