@@ -50,7 +50,18 @@ export interface Alerts {
   stop(): Promise<void>;
 }
 
-const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'warn', stale: 'warn', conflicts: 'warn', ok: 'info' };
+/**
+ * The one journal line per problem. Error (so also an error.log line: the job, what happened, what to do) for what
+ * stops the job until a person acts: attention, and failing (failures_before_alert runs in a row). Warning for
+ * stale and conflicts; a recovery at info. Run ends are info lines (src/run/run-finish.ts).
+ */
+const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'error', stale: 'warn', conflicts: 'warn', ok: 'info' };
+
+/** The event's line, with what to do when its body does not already say it. */
+function journalText(event: AlertEvent): string {
+  const text = event.kind === 'ok' ? eventText(event) : `needs a look (${event.kind}): ${eventText(event)}`;
+  return event.hint === '' || event.body.includes(event.hint) ? text : `${text.replace(/\.+$/, '')}. What to do: ${event.hint}`;
+}
 
 export function createAlerts(deps: AlertsDeps): Alerts {
   const { api, clock, logger } = deps;
@@ -65,10 +76,10 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   let queued = 0;
   let droppedReported = false;
 
-  /** Journal priorities: attention is an error, failing/stale/conflicts warnings, a recovery info (issue 15 point 5). */
+  /** Journal priorities (issue 15 point 5): LOG_LEVEL. */
   function journal(event: AlertEvent, silenced: string | undefined): void {
     const log = logger.child({ job: event.job, ...(event.runId > 0 ? { runId: event.runId } : {}) });
-    log[LOG_LEVEL[event.kind]](event.kind === 'ok' ? eventText(event) : `needs a look (${event.kind}): ${eventText(event)}`, {
+    log[LOG_LEVEL[event.kind]](journalText(event), {
       ...(silenced !== undefined ? { notification: silenced } : {}),
     });
   }

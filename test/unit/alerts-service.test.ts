@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ControlApi, ControlEvents, JobStatus } from '../../src/api/control-api.js';
-import { createLogger } from '../../src/log/logger.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ERROR_LOG_NAME, createLogger } from '../../src/log/logger.js';
 import type { DesktopNotification } from '../../src/platform/desktop-notifier.js';
 import type { HookCall } from '../../src/platform/hook-runner.js';
 import { nullLogger, type Logger } from '../../src/ports.js';
@@ -220,29 +224,29 @@ test('without the actions capability no actions are sent', async () => {
   assert.deepEqual(w.shown[0]!.actions, []);
 });
 
-test('journal priorities: attention at error (<3>), failing, stale and conflicts at warning (<4>), a recovery at info', async () => {
+test('journal priorities: attention and failing at error (<3>, and error.log), stale and conflicts at warning (<4>), a recovery at info', async (t) => {
   const written: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    if (String(chunk).startsWith('<')) written.push(String(chunk).trim());
-    return true;
-  });
-  try {
-    const logger = createLogger({ logDir: undefined, console: false, journal: true, level: 'info' });
-    const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n, { alerts: { notifications: 'all' } })), logger);
-    w.alerts.start();
-    w.change(approvalStatus('a', 2, { alerts: { notifications: 'all' } }));
-    w.change(alertStatus('b', { health: 'failing', reason: 'failed 3 times in a row: x', alerts: { notifications: 'all' } }));
-    w.change(alertStatus('c', { health: 'stale', reason: 'no successful sync for 2 d', alerts: { notifications: 'all' } }));
-    w.finish({ job: 'd', runId: 12, conflicts: [{ path: 'x', copies: [] }] });
-    w.change(syncedStatus('a', { alerts: { notifications: 'all' } }));
-    await w.alerts.idle();
-    await logger.close();
-  } finally {
-    process.stdout.write = original;
-  }
-  assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<4>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] a: ']);
+  const journal = new PassThrough();
+  journal.on('data', (chunk: Buffer) => written.push(...String(chunk).split('\n').filter(Boolean)));
+  const logDir = mkdtempSync(join(tmpdir(), 'rbm-alerts-log-'));
+  t.after(() => rmSync(logDir, { recursive: true, force: true }));
+  const logger = createLogger({ logDir, console: false, journal: true, journalStream: journal, level: 'info' });
+  const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n, { alerts: { notifications: 'all' } })), logger);
+  w.alerts.start();
+  w.change(approvalStatus('a', 2, { alerts: { notifications: 'all' } }));
+  w.change(alertStatus('b', { health: 'failing', reason: 'failed 3 times in a row: x', alerts: { notifications: 'all' } }));
+  w.change(alertStatus('c', { health: 'stale', reason: 'no successful sync for 2 d', alerts: { notifications: 'all' } }));
+  w.finish({ job: 'd', runId: 12, conflicts: [{ path: 'x', copies: [] }] });
+  w.change(syncedStatus('a', { alerts: { notifications: 'all' } }));
+  await w.alerts.idle();
+  await logger.close();
+  assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<3>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] a: ']);
   assert.match(written[0]!, /^<3>\[a#7\] needs a look \(attention\): a: approve 2 changes\? — The sync stopped/);
+  assert.equal(written[1], '<3>[b#7] needs a look (failing): b: sync failing — failed 3 times in a row: x. What to do: rbmctl history b');
   assert.match(written[3]!, /needs a look \(conflicts\): d: 1 conflict/);
   assert.match(written[4]!, /^<6>\[a#7\] a: healthy again — The last sync succeeded\./);
+  // error.log: one line per problem that stops a job until a person acts, naming the job and what to do.
+  const errorLines = readFileSync(join(logDir, ERROR_LOG_NAME), 'utf8').trim().split('\n');
+  assert.deepEqual(errorLines.map((l) => / ERROR (\[\w#\d+\] needs a look \(\w+\))/.exec(l)?.[1]), ['[a#7] needs a look (attention)', '[b#7] needs a look (failing)']);
+  assert.match(errorLines[0]!, /Review the list with: rbmctl approve a/);
 });
