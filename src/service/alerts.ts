@@ -136,17 +136,24 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     if (held.length > 0) enqueue(held.length === 1 ? held[0]! : summaryEvent(held));
   }
 
-  function endBurst(): void {
+  /** A run is running or queued: more events of the same burst may come. */
+  function runsBusy(): boolean {
+    const summary = api.summary();
+    return summary.runningJobs.length > 0 || summary.queuedJobs.length > 0;
+  }
+
+  /** End the burst if it is over (its timer, or the runs became idle after a quiet spell). */
+  function settleBurst(): void {
     burstTimer = undefined;
-    showHeld(burst.end(clock.now()));
+    showHeld(burst.end(clock.now(), runsBusy()));
     armBurstTimer();
   }
 
   function armBurstTimer(): void {
     burstTimer?.cancel();
     burstTimer = undefined;
-    const due = burst.dueAtMs();
-    if (due !== undefined && !stopped) burstTimer = clock.setTimer(Math.max(due - clock.now(), 0), endBurst);
+    const due = burst.dueAtMs(runsBusy());
+    if (due !== undefined && !stopped) burstTimer = clock.setTimer(Math.max(due - clock.now(), 0), settleBurst);
   }
 
   function announce(event: AlertEvent, settings: AlertSettings, snoozedUntilMs: number): void {
@@ -175,6 +182,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     if (stopped) return;
     const event = tracker.observe(status);
     if (event) announce(event, status.config.alerts, status.snoozedUntilMs);
+    // A run ended or left the queue: a quiet burst may be over now.
+    else if (burst.open()) settleBurst();
   }
 
   function jobNamed(name: string): JobStatus | undefined {

@@ -122,16 +122,30 @@ test('a burst shows the first two at once and holds the rest for one summary at 
   const events = Array.from({ length: 20 }, (_, i) => problemEvent(alertStatus(`job${i}`, { health: 'failing', reason: 'r' }))!);
   const shown = events.map((e, i) => gate.offer(e, 10 + i).show);
   assert.deepEqual(shown, [true, true, ...Array<boolean>(18).fill(false)]);
-  assert.equal(gate.dueAtMs(), 29 + 100);
-  assert.deepEqual(gate.end(128), [], 'not over yet');
-  const held = gate.end(129);
+  assert.equal(gate.dueAtMs(false), 29 + 100);
+  assert.deepEqual(gate.end(128, false), [], 'not over yet');
+  const held = gate.end(129, false);
   assert.equal(held.length, 18);
   const summary = summaryEvent(held);
   assert.equal(summary.summary, '18 more jobs need a look');
   assert.match(summary.body, /^job2, job3, job4, job5, job6, job7, job8, job9 and 10 more\.\n/);
   assert.deepEqual([summary.job, summary.kind, summary.urgency, summary.hint], ['', 'failing', 1, 'rbmctl status']);
-  assert.equal(gate.dueAtMs(), undefined);
+  assert.equal(gate.dueAtMs(false), undefined);
+  assert.equal(gate.open(), false);
   assert.equal(gate.offer(events[0]!, 500).show, true, 'a new burst starts afresh');
+});
+
+test('while runs are running or queued a quiet spell does not end the burst: 20 failing at once is one burst however slow', () => {
+  const gate = createBurstGate({ free: 2, quietMs: 100, maxMs: 10_000 });
+  const events = Array.from({ length: 20 }, (_, i) => problemEvent(alertStatus(`job${i}`, { health: 'failing', reason: 'r' }))!);
+  // One failure every 500 ms (five quiet periods apart) while the other runs are still going.
+  const offers = events.map((e, i) => gate.offer(e, i * 500));
+  assert.deepEqual(offers.map((o) => o.show), [true, true, ...Array<boolean>(18).fill(false)]);
+  assert.deepEqual(offers.map((o) => o.ended.length), Array<number>(20).fill(0), 'no burst ended in between');
+  assert.equal(gate.dueAtMs(true), 10_000, 'busy: only the maximum length ends it');
+  assert.deepEqual(gate.end(9_600, true), []);
+  assert.equal(gate.dueAtMs(false), 9_500 + 100, 'idle: quiet since the last event');
+  assert.equal(gate.end(9_600, false).length, 18);
 });
 
 test('a long burst ends at maxMs; an offer after a missed end returns the held events', () => {
@@ -139,7 +153,7 @@ test('a long burst ends at maxMs; an offer after a missed end returns the held e
   const e = problemEvent(alertStatus('a', { health: 'failing', reason: 'r' }))!;
   gate.offer(e, 0);
   for (let t = 50; t <= 200; t += 50) assert.equal(gate.offer(e, t).show, false);
-  assert.equal(gate.dueAtMs(), 250);
+  assert.equal(gate.dueAtMs(false), 250);
   const late = gate.offer(e, 400);
   assert.equal(late.ended.length, 4);
   assert.equal(late.show, true);

@@ -28,14 +28,18 @@ interface World {
   change(status: JobStatus): void;
   finish(record: Pick<RunRecord, 'job' | 'runId' | 'conflicts'>): void;
   setCaps(caps: readonly string[] | undefined): void;
+  /** Jobs the stub service reports as running (api.summary().runningJobs). */
+  running: Set<string>;
 }
 
 function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
   const jobs = new Map(initial.map((s) => [s.name, s]));
   const listeners: { [E in keyof ControlEvents]?: ControlEvents[E][] } = {};
   const syncs: World['syncs'] = [];
+  const running = new Set<string>();
   const api = {
     status: () => ({ jobs: [...jobs.values()] }),
+    summary: () => ({ runningJobs: [...running], queuedJobs: [] }),
     jobStatus: (name: string) => {
       const status = jobs.get(name);
       if (!status) throw new Error('no such job');
@@ -94,6 +98,7 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
     setCaps(value) {
       caps = value;
     },
+    running,
   };
 }
 
@@ -185,6 +190,37 @@ test('20 jobs failing at once: two notifications at once, the rest as one summar
   assert.equal(w.shown.length, 3);
   assert.equal(w.shown[2]!.summary, '18 more jobs need a look');
   assert.deepEqual(w.shown[2]!.actions, ['default', 'Show details']);
+});
+
+test('a burst ends only when it is quiet AND no run is running or queued: slow failures among running jobs are one summary', async () => {
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  const w = world(names.map((n) => alertStatus(n)));
+  w.alerts.start();
+  for (const n of names) w.running.add(n);
+  for (const n of names) {
+    // Each failure arrives 12 s after the last one (longer than the 10 s quiet period) while the others still run.
+    w.running.delete(n);
+    w.change(alertStatus(n, { health: 'failing', reason: 'failed 3 times in a row' }));
+    await w.alerts.idle();
+    if (n !== 'e') w.clock.advance(12_000);
+  }
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 2, 'the last one ended now: the burst is quiet only 10 s from now');
+  w.clock.advance(w.clock.nextTimerIn()!);
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing', '3 more jobs need a look']);
+
+  const x = world([alertStatus('a'), alertStatus('b'), alertStatus('c'), alertStatus('d')]);
+  x.alerts.start();
+  x.running.add('d');
+  for (const n of ['a', 'b', 'c']) x.change(alertStatus(n, { health: 'failing', reason: 'r' }));
+  x.clock.advance(30_000);
+  await x.alerts.idle();
+  assert.equal(x.shown.length, 2, 'quiet, but d still runs: the held event waits');
+  x.running.delete('d');
+  x.change(alertStatus('d'));
+  await x.alerts.idle();
+  assert.deepEqual(x.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing', 'c: sync failing'], 'd became idle: the burst ends');
 });
 
 test('a job that needs a person when the service starts is announced once', async () => {
