@@ -75,6 +75,12 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
   let droppedReported = false;
+  /** Events per job and slot waiting in the queue (a later one of the slot replaces them: no new pop-up). */
+  const queuedBySlot = new Map<string, number>();
+  /** The problems the last burst summary shows, by job (a job with no notification of its own). */
+  let summarised = new Map<string, AlertEvent>();
+  /** Recoveries of summarised jobs, folded into the summary. */
+  let summaryRecovered: AlertEvent[] = [];
 
   /** Journal priorities (issue 15 point 5): LOG_LEVEL. */
   function journal(event: AlertEvent, silenced: string | undefined): void {
@@ -113,6 +119,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     if (id !== undefined && id > 0) ids.remember(id, { job: event.job, slot: event.slot, actions: event.actions });
   }
 
+  const slotKey = (event: Pick<AlertEvent, 'job' | 'slot'>): string => `${event.slot}\u0000${event.job}`;
+
   /** Sent in order (a recovery needs the id its problem got), never awaited by the caller. */
   function enqueue(event: AlertEvent): void {
     if (queued >= maxQueued) {
@@ -121,19 +129,49 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       return;
     }
     queued += 1;
+    const key = slotKey(event);
+    queuedBySlot.set(key, (queuedBySlot.get(key) ?? 0) + 1);
     queue = queue
       .then(() => show(event))
       .catch((e: unknown) => logger.warn('desktop notification failed', { job: event.job, error: errorText(e) }))
       .finally(() => {
         queued -= 1;
+        const left = (queuedBySlot.get(key) ?? 1) - 1;
+        if (left > 0) queuedBySlot.set(key, left);
+        else queuedBySlot.delete(key);
         if (queued === 0) droppedReported = false;
       });
   }
 
+  /** The job and slot already has a notification shown or on its way: the event replaces it, no new pop-up. */
+  function isReplacement(event: AlertEvent): boolean {
+    return ids.replacesId(event.job, event.slot) > 0 || queuedBySlot.has(slotKey(event));
+  }
+
+  /** Still to be shown when its burst ends: the job exists, is not snoozed (nor all jobs), and wants it at its level. */
+  function stillWanted(event: AlertEvent): boolean {
+    const status = jobNamed(event.job);
+    return status !== undefined && !isSnoozed(status.snoozedUntilMs, clock.now()) && wantedAtLevel(event.kind, status.config.alerts.notifications);
+  }
+
   /** The held events of a finished burst: one of them as itself, more as one summary. */
   function showHeld(ended: readonly AlertEvent[]): void {
-    const held = latestHeld(ended);
-    if (held.length > 0) enqueue(held.length === 1 ? held[0]! : summaryEvent(held));
+    const held = latestHeld(ended).filter(stillWanted);
+    if (held.length === 0) return;
+    if (held.length === 1) {
+      enqueue(held[0]!);
+      return;
+    }
+    summarised = new Map(held.filter((e) => e.slot === 'health' && e.kind !== 'ok').map((e) => [e.job, e]));
+    summaryRecovered = [];
+    enqueue(summaryEvent(held));
+  }
+
+  /** A job known only from the summary is healthy again: the summary is replaced (no pop-up of its own). */
+  function foldIntoSummary(event: AlertEvent): void {
+    summarised.delete(event.job);
+    summaryRecovered.push(event);
+    enqueue(summarised.size > 0 ? summaryEvent([...summarised.values()]) : summaryEvent(summaryRecovered));
   }
 
   /** A run is running or queued: more events of the same burst may come. */
@@ -172,6 +210,16 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     journal(event, undefined);
     if (event.slot === 'health') tracker.markAnnounced(event.job);
     hookCall(event, settings);
+    if (event.kind === 'ok' && summarised.has(event.job) && !isReplacement(event)) {
+      foldIntoSummary(event);
+      return;
+    }
+    if (event.slot === 'health' && event.kind !== 'ok') summarised.delete(event.job);
+    // A replacement adds no pop-up: the burst gate is only for new notifications.
+    if (isReplacement(event)) {
+      enqueue(event);
+      return;
+    }
     const { show: now, ended } = burst.offer(event, clock.now());
     showHeld(ended);
     if (now) enqueue(event);
@@ -228,10 +276,13 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       runAction(shown.job, action);
     },
     notificationClosed(id) {
+      // The person closed the summary: a recovery of a job it listed is not shown again.
+      if (ids.lookup(id)?.job === SUMMARY_JOB) summarised = new Map();
       ids.closed(id);
     },
     serverChanged() {
       ids.clear();
+      summarised = new Map();
     },
     idle: () => queue,
     async stop() {

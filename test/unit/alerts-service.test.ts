@@ -30,6 +30,8 @@ interface World {
   setCaps(caps: readonly string[] | undefined): void;
   /** Jobs the stub service reports as running (api.summary().runningJobs). */
   running: Set<string>;
+  /** The job is gone from the config (jobStatus throws). */
+  remove(name: string): void;
 }
 
 function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
@@ -99,6 +101,9 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
       caps = value;
     },
     running,
+    remove(name) {
+      jobs.delete(name);
+    },
   };
 }
 
@@ -221,6 +226,39 @@ test('a burst ends only when it is quiet AND no run is running or queued: slow f
   x.change(alertStatus('d'));
   await x.alerts.idle();
   assert.deepEqual(x.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing', 'c: sync failing'], 'd became idle: the burst ends');
+});
+
+test('a replacement skips the burst gate; recoveries of jobs only in the summary replace the summary', async () => {
+  const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n)));
+  w.alerts.start();
+  for (const n of ['a', 'b', 'c', 'd']) w.change(alertStatus(n, { health: 'failing', reason: 'r' }));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing']);
+  const [aId] = w.ids;
+  w.change(syncedStatus('a'));
+  await w.alerts.idle();
+  assert.deepEqual([w.shown[2]?.summary, w.shown[2]?.replacesId], ['a: healthy again', aId], 'a replaces its own notification at once, inside the burst');
+  w.clock.advance(w.clock.nextTimerIn()!);
+  await w.alerts.idle();
+  assert.equal(w.shown[3]?.summary, '2 more jobs need a look');
+  const summaryId = w.ids[3];
+  w.change(syncedStatus('c'));
+  w.change(syncedStatus('d'));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.slice(4).map((n) => [n.summary, n.replacesId]), [['1 more jobs need a look', summaryId], ['2 more jobs are healthy again', summaryId]]);
+  assert.deepEqual(new Set(w.ids).size, 3, 'a, b and the summary: no new pop-up');
+});
+
+test('events held in a burst are dropped when their job is snoozed or removed meanwhile', async () => {
+  const w = world(['a', 'b', 'c', 'd', 'e'].map((n) => alertStatus(n)));
+  w.alerts.start();
+  for (const n of ['a', 'b', 'c', 'd', 'e']) w.change(alertStatus(n, { health: 'failing', reason: 'r' }));
+  // c snoozed (a global snooze shows in every job's snoozedUntilMs), d removed; e stays.
+  w.change(alertStatus('c', { health: 'failing', reason: 'r', snoozedUntilMs: w.clock.now() + 3_600_000 }));
+  w.remove('d');
+  w.clock.advance(w.clock.nextTimerIn()!);
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing', 'e: sync failing']);
 });
 
 test('a job that needs a person when the service starts is announced once', async () => {
