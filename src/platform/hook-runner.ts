@@ -264,17 +264,45 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
   };
 }
 
-/** Start a command the person asked for (a notification's details action): detached, not waited for, reaped. */
-export function launchDetached(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, logger: Logger): void {
-  const [command, ...args] = argv;
-  if (command === undefined) return;
-  try {
-    const child = spawn(command, args, { env, stdio: 'ignore', detached: true });
-    child.once('error', (e) => logger.warn('cannot start the notification details command', { command, error: errorText(e) }));
-    // Node reaps it when it exits ('exit' is handled); unref so it never keeps the service alive.
-    child.once('exit', () => undefined);
-    child.unref();
-  } catch (e: unknown) {
-    logger.warn('cannot start the notification details command', { command, error: errorText(e) });
-  }
+/**
+ * How the details command is started. Under systemd (INVOCATION_ID set) through `systemd-run --user`: the user
+ * manager's environment has the display variables imported after the service started (DISPLAY, WAYLAND_DISPLAY),
+ * and the command runs in a unit of its own, outside the service's cgroup, so a service restart does not kill the
+ * terminal it opened. Otherwise directly.
+ */
+export function detailsLaunchArgv(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): readonly string[] {
+  const underSystemd = env.INVOCATION_ID !== undefined && env.INVOCATION_ID !== '';
+  return underSystemd ? ['systemd-run', '--user', '--collect', '--quiet', '--', ...argv] : argv;
+}
+
+/**
+ * Starts the commands the person asks for (a notification's details action): detached, not waited for, reaped. A
+ * failed start or a non-zero exit is logged once, until one succeeds again.
+ */
+export function createDetailsLauncher(env: Readonly<Record<string, string | undefined>>, logger: Logger): (argv: readonly string[]) => void {
+  let failureReported = false;
+  const failed = (command: string, why: Record<string, unknown>): void => {
+    logger.debug('the notification details command ended', { command, ...why });
+    if (failureReported) return;
+    failureReported = true;
+    logger.warn('the notification details command failed; further failures are not reported until it works', { command, ...why });
+  };
+  return (argv) => {
+    const [command, ...args] = detailsLaunchArgv(argv, env);
+    if (command === undefined || argv.length === 0) return;
+    try {
+      const child = spawn(command, args, { env, stdio: 'ignore', detached: true });
+      child.once('error', (e) => failed(command, { error: errorText(e) }));
+      // Node reaps it on exit; unref so it never keeps the service alive.
+      child.once('exit', (code, signal) => {
+        if (code === 0) {
+          logger.debug('the notification details command ended', { command, exitCode: 0 });
+          failureReported = false;
+        } else if (child.pid !== undefined) failed(command, signal !== null ? { signal } : { exitCode: code });
+      });
+      child.unref();
+    } catch (e: unknown) {
+      failed(command, { error: errorText(e) });
+    }
+  };
 }

@@ -24,7 +24,7 @@ import type { Clock, Logger } from '../ports.js';
 import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
 import { createDesktopNotifier } from '../platform/desktop-notifier.js';
-import { createHookRunner, hookLimitMs, launchDetached } from '../platform/hook-runner.js';
+import { createDetailsLauncher, createHookRunner, hookLimitMs } from '../platform/hook-runner.js';
 import { createAlerts, type Alerts } from './alerts.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
@@ -44,7 +44,7 @@ function createRealAlerts(env: Readonly<Record<string, string | undefined>>, dep
     onClosed: (id) => alerts.notificationClosed(id),
     onServerChanged: () => alerts.serverChanged(),
   });
-  const alerts: Alerts = createAlerts({ ...deps, clock: systemClock, desktop, hooks, launch: (argv) => launchDetached(argv, env, deps.logger) });
+  const alerts: Alerts = createAlerts({ ...deps, clock: systemClock, desktop, hooks, launch: createDetailsLauncher(env, deps.logger) });
   return alerts;
 }
 

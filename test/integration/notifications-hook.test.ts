@@ -2,13 +2,13 @@
 // the command, a hanging hook (and what it started) is killed after its limit — SIGTERM, then SIGKILL for one that
 // ignores it —, a failing hook is reported once until it succeeds again, and its output goes to the log, bounded.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from '../helpers/hook-procs.js';
 import { test, type TestContext } from 'node:test';
 import { systemClock } from '../../src/platform/clock.js';
-import { LineKeeper, MAX_LINE_CHARS, createHookRunner, type HookCall } from '../../src/platform/hook-runner.js';
+import { LineKeeper, MAX_LINE_CHARS, createDetailsLauncher, createHookRunner, type HookCall } from '../../src/platform/hook-runner.js';
 import type { LogMeta, Logger } from '../../src/ports.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -31,10 +31,18 @@ function recordingLogger(lines: Line[], base: LogMeta = {}): Logger {
 
 /** Resolves once the recording logger got `message`. */
 function waitForLine(lines: Line[], message: string): Promise<void> {
+  return waitFor(() => lines.some((l) => l.message === message));
+}
+
+/** Resolves once `done()` holds, checked after each recorded line. */
+function waitFor(done: () => boolean): Promise<void> {
   return new Promise((resolve) => {
+    // The details command is unref'd: a ref'd handle (never fired) keeps the test's event loop alive meanwhile.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     const check = (): void => {
-      if (!lines.some((l) => l.message === message)) return;
+      if (!done()) return;
       lineListeners.delete(check);
+      clearInterval(keepAlive);
       resolve();
     };
     lineListeners.add(check);
@@ -234,4 +242,45 @@ test('closing the runner (service shutdown) stops a running hook and its childre
   assert.equal(isAlive(Number(readFileSync(ready, 'utf8'))), false);
   assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a hook stopped by the shutdown is not a failure');
   assert.deepEqual(lines.filter((l) => l.level === 'info').map((l) => l.message), ['the on_attention command was stopped: the service is stopping'], 'the queued second run never started');
+});
+
+test('the details command: under systemd through systemd-run --user (outside the service cgroup), else directly; a failure logged once', async (t) => {
+  const dir = scratch(t);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  // A fake systemd-run and a fake terminal that record their argv (renamed into place: the test waits for the file).
+  const recorder = (name: string): string => script(bin, name, `printf '%s\\n' "$@" > "${dir}/${name}.tmp"; mv "${dir}/${name}.tmp" "${dir}/${name}.argv"`);
+  recorder('systemd-run');
+  const terminal = recorder('fake-term');
+  const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
+  const lines: Line[] = [];
+
+  createDetailsLauncher({ ...env, INVOCATION_ID: 'abc123' }, recordingLogger(lines))([terminal, '-e', 'rbmctl', 'status', 'docs']);
+  const viaSystemd = (await fileAppears(dir, 'systemd-run.argv')).split('\n').filter(Boolean);
+  assert.deepEqual(viaSystemd, ['--user', '--collect', '--quiet', '--', terminal, '-e', 'rbmctl', 'status', 'docs']);
+  assert.equal(existsSync(join(dir, 'fake-term.argv')), false, 'systemd-run (the fake) started nothing itself');
+
+  createDetailsLauncher(env, recordingLogger(lines))([terminal, '-e', 'rbmctl', 'status', 'docs']);
+  assert.deepEqual((await fileAppears(dir, 'fake-term.argv')).split('\n').filter(Boolean), ['-e', 'rbmctl', 'status', 'docs']);
+
+  const failing = script(bin, 'failing-term', 'exit 3');
+  const okTerm = script(bin, 'ok-term', 'exit 0');
+  const ended = (): number => lines.filter((l) => l.message === 'the notification details command ended').length;
+  const launch = createDetailsLauncher(env, recordingLogger(lines));
+  // One launch at a time, each waited for by its (debug) end line, so the order is the test's.
+  await waitFor(() => ended() === 2); // the two launches above
+  const launchAndWait = async (argv: string[]): Promise<void> => {
+    const before = ended();
+    launch(argv);
+    await waitFor(() => ended() > before);
+  };
+  await launchAndWait([failing]);
+  await launchAndWait([join(bin, 'no-such-terminal')]);
+  await launchAndWait([failing]);
+  const warnings = (): Line[] => lines.filter((l) => l.level === 'warn');
+  assert.deepEqual(warnings().map((l) => l.meta), [{ command: failing, exitCode: 3 }], 'reported once');
+  await launchAndWait([okTerm]);
+  await launchAndWait([failing]);
+  assert.equal(warnings().length, 2, 'reported again after it worked');
+  assert.equal(warnings()[0]!.message, 'the notification details command failed; further failures are not reported until it works');
 });
