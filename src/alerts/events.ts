@@ -44,6 +44,15 @@ export function eventText(event: Pick<AlertEvent, 'summary' | 'body'>): string {
   return event.body === '' ? event.summary : `${event.summary} — ${event.body}`;
 }
 
+/**
+ * Text as a server with `body-markup` reads it: `&`, `<` and `>` escaped, so a path like `a&b<1>.txt` shows as
+ * written (the spec's markup is a small XML subset). Servers without the capability show text as it is.
+ */
+export function markupSafe(text: string, caps: readonly string[]): string {
+  if (!caps.includes('body-markup')) return text;
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** How many paths an approval notification names before "and N more". */
 export const APPROVAL_PATHS_SHOWN = 3;
 

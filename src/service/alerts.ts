@@ -5,7 +5,7 @@ import type { ControlApi, JobStatus } from '../api/control-api.js';
 import type { AlertSettings } from '../config/types.js';
 import { actionPairs, detailsArgv, invokedAction } from '../alerts/actions.js';
 import { createBurstGate, latestHeld, summaryEvent, type BurstGate } from '../alerts/burst.js';
-import { conflictsEvent, eventText, type AlertEvent } from '../alerts/events.js';
+import { conflictsEvent, eventText, markupSafe, type AlertEvent } from '../alerts/events.js';
 import { isSnoozed, wantedAtLevel } from '../alerts/filter.js';
 import { createNotificationIds, SUMMARY_JOB } from '../alerts/replaces.js';
 import { createAlertTracker } from '../alerts/tracker.js';
@@ -108,8 +108,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       appName: APP_NAME,
       replacesId: ids.replacesId(event.job, event.slot),
       icon: event.icon,
-      summary: event.summary,
-      body: event.body,
+      summary: markupSafe(event.summary, caps),
+      body: markupSafe(event.body, caps),
       actions: actionPairs(event.actions, caps.includes('actions')),
       urgency: event.urgency,
       category: event.category,

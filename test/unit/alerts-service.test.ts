@@ -289,6 +289,21 @@ test('actions: Sync now queues a manual run of that job, the default runs the de
   assert.equal(w.syncs.length, 1, 'a closed notification\'s id means nothing');
 });
 
+test('a server with body-markup gets &, < and > escaped; one without gets the text as it is', async () => {
+  const conflicts = [{ path: 'R&D/<draft> notes.txt', copies: [] }];
+  const markup = world([alertStatus('docs', { alerts: { notifications: 'all' } })]);
+  markup.setCaps(['actions', 'body', 'body-markup']);
+  markup.alerts.start();
+  markup.finish({ job: 'docs', runId: 3, conflicts });
+  await markup.alerts.idle();
+  assert.match(markup.shown[0]!.body, /both versions were kept: R&amp;D\/&lt;draft&gt; notes\.txt$/);
+  const plain = world([alertStatus('docs', { alerts: { notifications: 'all' } })]);
+  plain.alerts.start();
+  plain.finish({ job: 'docs', runId: 3, conflicts });
+  await plain.alerts.idle();
+  assert.match(plain.shown[0]!.body, /both versions were kept: R&D\/<draft> notes\.txt$/);
+});
+
 test('without the actions capability no actions are sent', async () => {
   const w = world([alertStatus('usb')]);
   w.setCaps(['body']);
