@@ -81,6 +81,9 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   let summarised = new Map<string, AlertEvent>();
   /** Recoveries of summarised jobs, folded into the summary. */
   let summaryRecovered: AlertEvent[] = [];
+  /** Each queued event's number, in order; the events numbered up to `staleUpTo` were queued before the server last failed. */
+  let enqueuedCount = 0;
+  let staleUpTo = 0;
 
   /** Journal priorities (issue 15 point 5): LOG_LEVEL. */
   function journal(event: AlertEvent, silenced: string | undefined): void {
@@ -99,11 +102,19 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     });
   }
 
-  async function show(event: AlertEvent): Promise<void> {
+  /** No server took it (none, or a stuck one timed out): what was queued meanwhile is old news, not replayed. */
+  function serverMissed(): void {
+    staleUpTo = enqueuedCount;
+  }
+
+  async function show(event: AlertEvent, seq: number): Promise<void> {
     // Shutting down: what is still queued is dropped (at most the call in flight is waited for, ≤ its timeout).
-    if (stopped) return;
+    if (stopped || seq <= staleUpTo) return;
     const caps = await deps.desktop.capabilities();
-    if (caps === undefined) return;
+    if (caps === undefined) {
+      serverMissed();
+      return;
+    }
     const id = await deps.desktop.notify({
       appName: APP_NAME,
       replacesId: ids.replacesId(event.job, event.slot),
@@ -116,7 +127,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       desktopEntry: APP_NAME,
       expireTimeoutMs: -1,
     });
-    if (id !== undefined && id > 0) ids.remember(id, { job: event.job, slot: event.slot, actions: event.actions });
+    if (id === undefined) serverMissed();
+    else if (id > 0) ids.remember(id, { job: event.job, slot: event.slot, actions: event.actions });
   }
 
   const slotKey = (event: Pick<AlertEvent, 'job' | 'slot'>): string => `${event.slot}\u0000${event.job}`;
@@ -129,10 +141,11 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       return;
     }
     queued += 1;
+    const seq = ++enqueuedCount;
     const key = slotKey(event);
     queuedBySlot.set(key, (queuedBySlot.get(key) ?? 0) + 1);
     queue = queue
-      .then(() => show(event))
+      .then(() => show(event, seq))
       .catch((e: unknown) => logger.warn('desktop notification failed', { job: event.job, error: errorText(e) }))
       .finally(() => {
         queued -= 1;

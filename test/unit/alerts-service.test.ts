@@ -32,6 +32,8 @@ interface World {
   running: Set<string>;
   /** The job is gone from the config (jobStatus throws). */
   remove(name: string): void;
+  /** The server hangs: capabilities() waits until the returned function is called, then finds no server. */
+  stall(): () => void;
 }
 
 function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
@@ -61,6 +63,7 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
   const hooks: HookCall[] = [];
   const launched: (readonly string[])[] = [];
   let caps: readonly string[] | undefined = ['actions', 'body'];
+  let stalled: Promise<void> | undefined;
   let nextId = 100;
   const clock = new FakeClock();
   const alerts = createAlerts({
@@ -69,7 +72,12 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
     logger,
     detailsCommand: () => ['term', '-e', 'rbmctl', 'status', '{job}'],
     desktop: {
-      capabilities: () => Promise.resolve(caps),
+      capabilities: () => {
+        const hung = stalled;
+        if (!hung) return Promise.resolve(caps);
+        stalled = undefined;
+        return hung.then(() => undefined);
+      },
       notify: (n) => {
         if (!caps) return Promise.resolve(undefined);
         shown.push(n);
@@ -103,6 +111,11 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
     running,
     remove(name) {
       jobs.delete(name);
+    },
+    stall() {
+      let release!: () => void;
+      stalled = new Promise<void>((resolve) => (release = resolve));
+      return release;
     },
   };
 }
@@ -302,6 +315,22 @@ test('a server with body-markup gets &, < and > escaped; one without gets the te
   plain.finish({ job: 'docs', runId: 3, conflicts });
   await plain.alerts.idle();
   assert.match(plain.shown[0]!.body, /both versions were kept: R&D\/<draft> notes\.txt$/);
+});
+
+test('a stuck server: what was queued while it hung is dropped, not replayed minutes late', async () => {
+  const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n)));
+  w.alerts.start();
+  const release = w.stall();
+  w.change(alertStatus('a', { health: 'failing', reason: 'r' }));
+  w.change(alertStatus('b', { health: 'failing', reason: 'r' }));
+  // The first call hangs (its timeout, in the real notifier); b waits behind it. Then it gives up.
+  release();
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 0, 'b was queued before the call failed: dropped');
+  w.clock.advance(w.clock.nextTimerIn() ?? 0);
+  w.change(alertStatus('c', { health: 'failing', reason: 'r' }));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['c: sync failing'], 'a later event is shown once a server answers');
 });
 
 test('without the actions capability no actions are sent', async () => {
