@@ -2,6 +2,9 @@
 // after a server answered and went away) and nothing is replayed later; GetCapabilities is asked once per server; a
 // server that never answers costs one timeout, not a hang; signals from the server reach the callbacks.
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, watch } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { nodeSocketAddress } from '../../src/dbus/address.js';
 import { systemClock } from '../../src/platform/clock.js';
@@ -10,6 +13,7 @@ import type { LogMeta, Logger } from '../../src/ports.js';
 import { startPrivateBus } from '../helpers/dbus-daemon.js';
 import { notificationServersSkip, startMockNotificationServer } from '../helpers/notification-server.js';
 import { run } from '../helpers/procs.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const skip = notificationServersSkip();
 
@@ -88,13 +92,27 @@ test('a server that never answers costs one timeout per call, not a hang', { ski
   const bus = await startPrivateBus();
   t.after(() => bus.stop());
   const mock = await startMockNotificationServer(t, bus.address);
-  // The mock blocks forever in GetCapabilities (a server stuck starting up).
-  const r = await run('busctl', ['--address', bus.address, 'call', 'org.freedesktop.Notifications', '/org/freedesktop/Notifications', 'org.freedesktop.DBus.Mock', 'AddMethod', 'sssss', 'org.freedesktop.Notifications', 'GetCapabilities', '', 'as', 'import time; time.sleep(3600); ret = []']);
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-notify-stuck-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // The mock blocks forever in GetCapabilities (a server stuck starting up), after leaving a marker: the call arrived.
+  const code = `open('${join(dir, 'asked')}', 'w').close(); import time; time.sleep(3600); ret = []`;
+  const r = await run('busctl', ['--address', bus.address, 'call', 'org.freedesktop.Notifications', '/org/freedesktop/Notifications', 'org.freedesktop.DBus.Mock', 'AddMethod', 'sssss', 'org.freedesktop.Notifications', 'GetCapabilities', '', 'as', code]);
   assert.equal(r.code, 0, r.stderr);
   const lines: { level: string; message: string; meta: LogMeta }[] = [];
-  const notifier = createDesktopNotifier({ busAddress: nodeSocketAddress(bus.address), clock: systemClock, logger: recordingLogger(lines), timeoutMs: 300, onAction: () => undefined, onClosed: () => undefined, onServerChanged: () => undefined });
+  // The time limit fires when the test says so: once the server got the call (connect()'s AddMatch calls are answered by then).
+  const clock = new FakeClock();
+  const notifier = createDesktopNotifier({ busAddress: nodeSocketAddress(bus.address), clock, logger: recordingLogger(lines), timeoutMs: 300, onAction: () => undefined, onClosed: () => undefined, onServerChanged: () => undefined });
   t.after(() => notifier.close());
-  assert.equal(await notifier.notify(note('stuck')), undefined);
+  const result = notifier.notify(note('stuck'));
+  const watcher = watch(dir);
+  await new Promise<void>((resolve) => {
+    watcher.on('change', () => existsSync(join(dir, 'asked')) && resolve());
+    if (existsSync(join(dir, 'asked'))) resolve();
+  });
+  watcher.close();
+  assert.equal(clock.pendingTimers(), 1, 'only the GetCapabilities call is waiting');
+  clock.advance(300);
+  assert.equal(await result, undefined);
   assert.deepEqual(lines.map((l) => [l.level, l.message.slice(0, 40), String(l.meta.error)]), [['info', 'no desktop notification server answers o', 'org.freedesktop.Notifications.GetCapabilities timed out after 300 ms']]);
   await mock.stop();
 });
