@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive } from '../helpers/hook-procs.js';
+import { isAlive, waitForOutput } from '../helpers/notification-tests.js';
 import { test } from 'node:test';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
 import { HOOK_LIMIT_ENV } from '../../src/platform/hook-runner.js';
@@ -42,20 +42,6 @@ async function pendingToken(job: string): Promise<string> {
   const r = await run('busctl', ['--address', suite.bus().address, '--json=short', 'call', BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, 'PendingApproval', 'suu', job, '0', '0']);
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as { data: [string, number, string[]] }).data[0];
-}
-
-async function waitForOutput(daemon: { output(): string; child: { stdout: NodeJS.ReadableStream | null; stderr: NodeJS.ReadableStream | null } }, done: (out: string) => boolean): Promise<void> {
-  if (done(daemon.output())) return;
-  await new Promise<void>((resolve) => {
-    const check = (): void => {
-      if (!done(daemon.output())) return;
-      daemon.child.stdout?.off('data', check);
-      daemon.child.stderr?.off('data', check);
-      resolve();
-    };
-    daemon.child.stdout?.on('data', check);
-    daemon.child.stderr?.on('data', check);
-  });
 }
 
 test('on_attention runs for each event with the documented variables, with no notification server on the bus', { skip }, async (t) => {

@@ -5,29 +5,18 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../helpers/hook-procs.js';
+import { fileAppears as fileAt, isAlive, recordingLogger as recorder, type Line } from '../helpers/notification-tests.js';
 import { test, type TestContext } from 'node:test';
 import { systemClock } from '../../src/platform/clock.js';
 import { LineKeeper, MAX_LINE_CHARS, createDetailsLauncher, createHookRunner, type HookCall } from '../../src/platform/hook-runner.js';
-import type { LogMeta, Logger } from '../../src/ports.js';
+import type { Logger } from '../../src/ports.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
-interface Line {
-  level: string;
-  message: string;
-  meta: LogMeta;
-}
-
-/** Called after each recorded line (waitForLine). */
+/** Called after each recorded line (waitFor). */
 const lineListeners = new Set<() => void>();
-
-function recordingLogger(lines: Line[], base: LogMeta = {}): Logger {
-  const at = (level: string) => (message: string, meta: LogMeta = {}): void => {
-    lines.push({ level, message, meta: { ...base, ...meta } });
-    for (const listener of lineListeners) listener();
-  };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (meta) => recordingLogger(lines, { ...base, ...meta }) };
-}
+const recordingLogger = (lines: Line[]): Logger => recorder(lines, {}, () => {
+  for (const listener of lineListeners) listener();
+});
 
 /** Resolves once the recording logger got `message`. */
 function waitForLine(lines: Line[], message: string): Promise<void> {
@@ -86,20 +75,8 @@ test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID, it
   assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a hook that works is not reported');
 });
 
-/** Resolves once `dir/name` exists (a script renames its marker into place after it set itself up). */
-async function fileAppears(dir: string, name: string): Promise<string> {
-  const path = join(dir, name);
-  const watcher = watch(dir);
-  try {
-    await new Promise<void>((resolve) => {
-      watcher.on('change', () => existsSync(path) && resolve());
-      if (existsSync(path)) resolve();
-    });
-  } finally {
-    watcher.close();
-  }
-  return readFileSync(path, 'utf8');
-}
+/** Resolves with the text of `dir/name` once it exists (a script renames its marker into place after it set itself up). */
+const fileAppears = (dir: string, name: string): Promise<string> => fileAt(join(dir, name));
 
 /** A script line writing the pid of the last background command to `name`, atomically (the test waits for it). */
 const markPid = (dir: string, name: string): string => `echo $! > "${dir}/${name}.tmp"; mv "${dir}/${name}.tmp" "${dir}/${name}"`;
