@@ -37,7 +37,7 @@ export interface ParseOptions {
 /** Alert settings when the config says nothing (issue 15). */
 export const DEFAULT_ALERTS: AlertSettings = Object.freeze({ notifications: 'attention', onAttention: Object.freeze([]), staleAfterSec: undefined, failuresBeforeAlert: 3 });
 /** The default action of a notification: a terminal showing the job (x-terminal-emulator is Debian's alternative). */
-export const DEFAULT_DETAILS_COMMAND: readonly string[] = Object.freeze(['x-terminal-emulator', '-e', 'rbmctl', 'status', '{job}']);
+export const DEFAULT_DETAILS_COMMAND: readonly string[] = Object.freeze(['x-terminal-emulator', '-e', 'rbmctl', '{action}', '{job}']);
 
 export const DEFAULTS = Object.freeze({
   redirectRcloneLogOutput: false,

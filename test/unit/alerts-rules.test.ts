@@ -181,6 +181,8 @@ test('the details command gets the job; a review shows the approval list; a summ
   assert.deepEqual(detailsArgv(DEFAULT_DETAILS_COMMAND, 'docs', true), ['x-terminal-emulator', '-e', 'rbmctl', 'approve', 'docs']);
   assert.deepEqual(detailsArgv(DEFAULT_DETAILS_COMMAND, '', false), ['x-terminal-emulator', '-e', 'rbmctl', 'status']);
   assert.deepEqual(detailsArgv(['foot', 'sh', '-c', 'rbmctl status {job}; read'], 'docs', true), ['foot', 'sh', '-c', 'rbmctl status docs; read']);
+  assert.deepEqual(detailsArgv(['my-status', 'status', '{job}'], 'docs', true), ['my-status', 'status', 'docs'], 'a custom command without {action} runs as written');
+  assert.deepEqual(detailsArgv(['foot', 'sh', '-c', 'rbmctl {action} {job}; read'], 'docs', true), ['foot', 'sh', '-c', 'rbmctl approve docs; read']);
 });
 
 test('notification ids: replaced per job and slot, looked up for actions, forgotten when closed', () => {
@@ -197,6 +199,16 @@ test('notification ids: replaced per job and slot, looked up for actions, forgot
   assert.equal(ids.replacesId('docs', 'health'), 0);
   ids.clear();
   assert.equal(ids.replacesId('docs', 'conflicts'), 0);
+});
+
+test('an id the server gives to another slot (reused) is that slot\'s only: the old slot no longer replaces it', () => {
+  const ids = createNotificationIds();
+  ids.remember(5, { job: 'docs', slot: 'health', actions: ['details'] });
+  ids.remember(5, { job: 'photos', slot: 'health', actions: ['details'] });
+  assert.equal(ids.replacesId('photos', 'health'), 5);
+  assert.equal(ids.replacesId('docs', 'health'), 0, 'docs would otherwise replace photos\' notification');
+  ids.closed(5);
+  assert.equal(ids.replacesId('photos', 'health'), 0);
 });
 
 test('held events keep only the latest per job and slot; an event reads as one line', () => {

@@ -70,7 +70,7 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
     api,
     clock,
     logger,
-    detailsCommand: () => ['term', '-e', 'rbmctl', 'status', '{job}'],
+    detailsCommand: () => ['term', '-e', 'rbmctl', '{action}', '{job}'],
     desktop: {
       capabilities: () => {
         const hung = stalled;

@@ -29,7 +29,7 @@ test('defaults: notifications attention, no hook, stale_after from the schedule,
   const expected = { notifications: 'attention', onAttention: [], staleAfterSec: undefined, failuresBeforeAlert: 3 };
   assert.deepEqual(c.global.alerts, expected);
   assert.deepEqual(c.jobs.map((j) => j.alerts), [expected, expected]);
-  assert.deepEqual(c.global.detailsCommand, ['x-terminal-emulator', '-e', 'rbmctl', 'status', '{job}']);
+  assert.deepEqual(c.global.detailsCommand, ['x-terminal-emulator', '-e', 'rbmctl', '{action}', '{job}']);
 });
 
 test('global keys apply to every job; a job\'s own key wins, key by key', () => {
