@@ -222,7 +222,7 @@ export async function startStandaloneService(options: StandaloneOptions): Promis
     // A look shows the jobs the service keeps paused; a standalone run is the user's explicit request (as before).
     ...(act || !platform.pausedJobs ? {} : { pausedJobs: { load: () => platform.pausedJobs?.load() ?? [], save: () => undefined } }),
     // A look shows the snoozes and writes nothing; without a service, rbmctl snooze in-process keeps them for it.
-    ...(platform.snoozes ? { snoozes: act ? platform.snoozes : { load: () => platform.snoozes?.load() ?? NO_SNOOZE, save: () => undefined } } : {}),
+    ...(platform.snoozes ? { snoozes: act ? { ...platform.snoozes, prunes: false } : { load: () => platform.snoozes?.load() ?? NO_SNOOZE, save: () => undefined } } : {}),
     // Only the service records when it first saw a job; a look or a one-off run reads what it recorded.
     ...(platform.firstSeen ? { firstSeen: { load: () => platform.firstSeen?.load() ?? {}, save: () => undefined } } : {}),
   });
