@@ -8,6 +8,7 @@ import type { JobStatus, ServiceState, ServiceStatus, ServiceSummary } from '../
 import { healthChangesAtMs, jobHealth, type HealthFacts, type HealthVerdict } from '../api/health.js';
 import { defaultStaleAfterMs } from '../scheduler/next-run.js';
 import { isSnoozed } from '../alerts/filter.js';
+import { isDryRun } from '../run/rules/plan.js';
 
 export interface StatusViewDeps {
   scheduler: Scheduler;
@@ -73,7 +74,9 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     if (since === undefined) knownSince.set(info.name, (since = nowMs));
     const alerts = info.config.alerts;
     const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config.schedule, nowMs);
-    const dryRunOnly = info.config.dryRun || deps.globalSettings()?.dryRun === true;
+    // Every run is a dry run when a run with no --dry-run of its own is one (the job's, the global or the service's).
+    const global = deps.globalSettings();
+    const dryRunOnly = global !== undefined ? isDryRun(info.config, global, {}) : info.config.dryRun;
     return { name: info.name, activity: info.activity, paused: info.paused, state: info.state, failuresBeforeAlert: alerts.failuresBeforeAlert, staleAfterMs, knownSinceMs: since, nowMs, dryRunOnly };
   }
 
