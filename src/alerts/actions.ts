@@ -19,20 +19,18 @@ export function invokedAction(key: string, offered: readonly AlertAction[]): Ale
 }
 
 /**
- * The details command for a job: `{job}` replaced by its name (dropped for a summary, which shows every job).
- * For a review, its first `status` argument becomes `approve` (the default opens `rbmctl approve JOB` in a terminal).
+ * The details command for a job: `{job}` replaced by its name (an item that is only `{job}` is dropped for a
+ * summary, which shows every job), `{action}` by `approve` for a review, else `status` (the default opens
+ * `rbmctl approve JOB` or `rbmctl status JOB` in a terminal). A command without `{action}` runs as written.
  */
 export function detailsArgv(command: readonly string[], job: string, review: boolean): string[] {
-  let reviewed = !review;
+  const action = review ? 'approve' : 'status';
   const argv: string[] = [];
   for (const arg of command) {
-    if (!reviewed && arg === 'status') {
-      argv.push('approve');
-      reviewed = true;
-    } else if (arg === '{job}') {
+    if (arg === '{job}') {
       if (job !== '') argv.push(job);
     } else {
-      argv.push(arg.split('{job}').join(job));
+      argv.push(arg.split('{job}').join(job).split('{action}').join(action));
     }
   }
   return argv;

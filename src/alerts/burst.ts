@@ -1,6 +1,7 @@
 // Many jobs changing at once (20 failing when the network drops) give one summary, not 20 pop-ups: in a burst the
-// first events are shown at once, the rest are held and shown as one summary when the burst ends. Pure: the
-// caller's clock passes the time in and arms one timer at dueAtMs().
+// first events are shown at once, the rest are held and shown as one summary when the burst ends: when it is quiet
+// and no run is running or queued (so "20 jobs failing at once" is one burst however long their runs take), or at
+// its maximum length. Pure: the caller passes the time and whether runs are busy in, and arms one timer at dueAtMs().
 
 import type { AlertEvent, AlertKind, Urgency } from './events.js';
 import { SUMMARY_JOB } from './replaces.js';
@@ -8,7 +9,7 @@ import { SUMMARY_JOB } from './replaces.js';
 export interface BurstPolicy {
   /** Events shown at once in a burst; the rest are summarised. */
   free: number;
-  /** The burst ends after this long without an event... */
+  /** The burst ends after this long without an event, once no run is running or queued... */
   quietMs: number;
   /** ...or this long after it began, whichever comes first. */
   maxMs: number;
@@ -26,20 +27,27 @@ interface Window {
   held: AlertEvent[];
 }
 
+/** `busy`: a run is running or queued (more events may be on their way): only the maximum length ends the burst. */
 export interface BurstGate {
   /** True: show the event now. False: it is held for the summary (arm a timer at dueAtMs()). */
   offer(event: AlertEvent, nowMs: number): { show: boolean; ended: AlertEvent[] };
   /** When the current burst ends (undefined when there is none). */
-  dueAtMs(): number | undefined;
+  dueAtMs(busy: boolean): number | undefined;
   /** The held events once the burst is over (empty before dueAtMs or when none were held). */
-  end(nowMs: number): AlertEvent[];
+  end(nowMs: number, busy: boolean): AlertEvent[];
+  /** A burst is open (its end depends on runs becoming idle). */
+  open(): boolean;
 }
 
 export function createBurstGate(policy: BurstPolicy = DEFAULT_BURST): BurstGate {
   let window: Window | undefined;
-  const dueAtMs = (): number | undefined => (window ? Math.min(window.lastMs + policy.quietMs, window.startMs + policy.maxMs) : undefined);
-  function end(nowMs: number): AlertEvent[] {
-    const due = dueAtMs();
+  const dueAtMs = (busy: boolean): number | undefined => {
+    if (!window) return undefined;
+    const maxEnd = window.startMs + policy.maxMs;
+    return busy ? maxEnd : Math.min(window.lastMs + policy.quietMs, maxEnd);
+  };
+  function end(nowMs: number, busy: boolean): AlertEvent[] {
+    const due = dueAtMs(busy);
     if (!window || due === undefined || nowMs < due) return [];
     const held = window.held;
     window = undefined;
@@ -47,8 +55,9 @@ export function createBurstGate(policy: BurstPolicy = DEFAULT_BURST): BurstGate 
   }
   return {
     offer(event, nowMs) {
-      // A burst whose timer has not fired yet (a late timer) ends first.
-      const ended = end(nowMs);
+      // A burst past its maximum whose timer has not fired yet (a late timer) ends first. Not one that is only
+      // quiet: whether runs were idle during the quiet spell is the caller's timer's to say (settled on idle).
+      const ended = end(nowMs, true);
       window ??= { startMs: nowMs, lastMs: nowMs, shown: 0, held: [] };
       window.lastMs = nowMs;
       if (window.shown < policy.free) {
@@ -60,6 +69,7 @@ export function createBurstGate(policy: BurstPolicy = DEFAULT_BURST): BurstGate 
     },
     dueAtMs,
     end,
+    open: () => window !== undefined,
   };
 }
 

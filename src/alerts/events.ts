@@ -35,13 +35,22 @@ export interface AlertEvent {
   category: 'transfer.error' | 'transfer.complete';
   /** The first is the default action (clicking the notification); the rest are buttons. */
   actions: AlertAction[];
-  /** A recovery from a problem the person was never told about (snoozed, notifications: none): logged only. */
-  quiet?: boolean;
+  /** Why the event is only logged (a recovery from a problem never announced, a job no longer flagged without a sync). */
+  quiet?: string;
 }
 
 /** The event in one line (the log, RBM_MESSAGE): the headline, a dash, the body. */
 export function eventText(event: Pick<AlertEvent, 'summary' | 'body'>): string {
   return event.body === '' ? event.summary : `${event.summary} — ${event.body}`;
+}
+
+/**
+ * Text as a server with `body-markup` reads it: `&`, `<` and `>` escaped, so a path like `a&b<1>.txt` shows as
+ * written (the spec's markup is a small XML subset). Servers without the capability show text as it is.
+ */
+export function markupSafe(text: string, caps: readonly string[]): string {
+  if (!caps.includes('body-markup')) return text;
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** How many paths an approval notification names before "and N more". */
@@ -136,6 +145,20 @@ export function problemEvent(status: JobStatus): AlertEvent | undefined {
 /** The "healthy again" event that replaces the job's problem notification. */
 export function recoveryEvent(status: JobStatus): AlertEvent {
   return { ...base(status, 'ok'), problemKey: 'ok', summary: `${status.name}: healthy again`, body: 'The last sync succeeded.', hint: '', actions: ['details'] };
+}
+
+/**
+ * A job that no longer counts as a problem without having synced (paused, set inactive, a reload that raised
+ * failures_before_alert or stale_after, a failed check followed by a failed run): logged only, in true words.
+ */
+export function noLongerFlaggedEvent(status: JobStatus): AlertEvent {
+  return {
+    ...recoveryEvent(status),
+    summary: `${status.name}: no longer flagged`,
+    body: `No sync succeeded since the problem; it no longer counts as one (paused, inactive, or its alert settings or state changed). See: rbmctl history ${status.name}`,
+    hint: `rbmctl history ${status.name}`,
+    quiet: 'no sync succeeded since the problem',
+  };
 }
 
 /** One event per run with conflicts (not for a dry run): how many, the first paths. */

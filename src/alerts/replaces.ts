@@ -33,6 +33,9 @@ export function createNotificationIds(): NotificationIds {
       const key = slotKey(shown.job, shown.slot);
       const old = bySlot.get(key);
       if (old !== undefined && old !== id) byId.delete(old);
+      // The server reused the id (or gave one another slot had): that slot's notification is gone.
+      const previous = byId.get(id);
+      if (previous !== undefined && slotKey(previous.job, previous.slot) !== key) bySlot.delete(slotKey(previous.job, previous.slot));
       bySlot.set(key, id);
       byId.set(id, shown);
     },

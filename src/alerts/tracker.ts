@@ -1,12 +1,23 @@
 // Which problem each job was last seen with, and whether it was announced: one notification per job and problem,
-// and a "healthy again" shown only after a problem the person was told about (otherwise it is only logged). Pure.
+// and a "healthy again" shown only after a problem the person was told about (otherwise it is only logged), and
+// only when the job really synced since the problem was seen (a job paused, set inactive, or no longer counted as a
+// problem after a reload, or a failed check followed by a failed run, is no recovery: that is only logged). Pure.
 
 import type { JobStatus } from '../api/control-api.js';
-import { problemEvent, problemKeyOf, recoveryEvent, type AlertEvent } from './events.js';
+import { isOkOutcome } from '../api/outcomes.js';
+import { noLongerFlaggedEvent, problemEvent, problemKeyOf, recoveryEvent, type AlertEvent } from './events.js';
 
 interface JobTrack {
   problem: string;
   announced: boolean;
+  /** The job's lastSuccessMs when the problem was first seen: a recovery is a success after it. */
+  successMsAtProblem: number;
+}
+
+/** The job synced successfully after the problem was seen (not: paused, inactive, thresholds raised, a failed run). */
+function reallySynced(status: JobStatus, track: JobTrack): boolean {
+  const { lastOutcome, lastSuccessMs } = status.state;
+  return lastOutcome !== 'never' && isOkOutcome(lastOutcome) && lastSuccessMs > track.successMsAtProblem;
 }
 
 export interface AlertTracker {
@@ -23,11 +34,14 @@ export function createAlertTracker(): AlertTracker {
   return {
     observe(status) {
       const key = problemKeyOf(status);
-      const previous = tracks.get(status.name) ?? { problem: 'ok', announced: false };
+      const previous = tracks.get(status.name) ?? { problem: 'ok', announced: false, successMsAtProblem: 0 };
       if (key === previous.problem) return undefined;
-      tracks.set(status.name, { problem: key, announced: false });
-      if (key === 'ok') return previous.announced ? recoveryEvent(status) : { ...recoveryEvent(status), quiet: true };
-      return problemEvent(status);
+      // A problem replacing another keeps the first one's reference: "synced since the job needed a look".
+      const successMsAtProblem = previous.problem === 'ok' ? status.state.lastSuccessMs : previous.successMsAtProblem;
+      tracks.set(status.name, { problem: key, announced: false, successMsAtProblem });
+      if (key !== 'ok') return problemEvent(status);
+      if (!reallySynced(status, previous)) return noLongerFlaggedEvent(status);
+      return previous.announced ? recoveryEvent(status) : { ...recoveryEvent(status), quiet: 'its problem was not announced' };
     },
     markAnnounced(job) {
       const track = tracks.get(job);

@@ -70,16 +70,26 @@ export function staleReferenceMs(f: Pick<HealthFacts, 'state' | 'knownSinceMs'>)
   return f.knownSinceMs;
 }
 
+/** Paused or inactive: the person chose it, so the job is never failing or stale. */
+function setAside(f: HealthFacts): boolean {
+  return f.paused || f.activity === 'inactive';
+}
+
+/** Time alone can make the job stale: not set aside, and its runs can record a success (not dry runs only). */
+function canGoStale(f: HealthFacts): boolean {
+  return !setAside(f) && f.dryRunOnly !== true;
+}
+
 /** The health of a job: attention (waits for a person) before failing, failing before stale. */
 export function jobHealth(f: HealthFacts): HealthVerdict {
   const attention = attentionReason(f);
   if (attention !== undefined) return { health: 'attention', reason: attention };
-  if (f.paused || f.activity === 'inactive') return OK;
+  if (setAside(f)) return OK;
   const failures = f.state.consecutiveFailures;
   if (failures >= f.failuresBeforeAlert) {
     return { health: 'failing', reason: `failed ${failures} times in a row: ${f.state.lastMessage || 'see rbmctl history ' + f.name}` };
   }
-  if (f.dryRunOnly !== true && f.nowMs - staleReferenceMs(f) > f.staleAfterMs) return { health: 'stale', reason: staleReason(f) };
+  if (canGoStale(f) && f.nowMs - staleReferenceMs(f) > f.staleAfterMs) return { health: 'stale', reason: staleReason(f) };
   return OK;
 }
 
@@ -104,6 +114,6 @@ export function staleAtMs(f: Pick<HealthFacts, 'state' | 'knownSinceMs' | 'stale
  * undefined for a job that is not ok (attention and failing end only by an event) or paused or inactive.
  */
 export function healthChangesAtMs(f: HealthFacts): number | undefined {
-  if (f.paused || f.activity === 'inactive' || f.dryRunOnly === true || jobHealth(f).health !== 'ok') return undefined;
+  if (!canGoStale(f) || jobHealth(f).health !== 'ok') return undefined;
   return staleAtMs(f);
 }

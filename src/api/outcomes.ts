@@ -1,6 +1,6 @@
 // The one table of what a finished run can mean. Everything that lists outcomes derives from it: the Outcome type,
-// "is ok", rbmctl's exit code and the D-Bus error name (both through src/errors.ts), the severity, the log level
-// and whether a person must act. Pure; imports only the error table.
+// "is ok", rbmctl's exit code and the D-Bus error name (both through src/errors.ts), the severity and whether a
+// person must act. (Every run end is an info line: src/run/run-finish.ts.) Pure; imports only the error table.
 
 import { EXIT_OK, exitCodeFor, type ErrorCode } from '../errors.js';
 import type { JobActivity } from './control-api.js';
@@ -71,7 +71,3 @@ export function exitCodeForOutcome(outcome: Outcome): number {
   return code === undefined ? EXIT_OK : exitCodeFor(code);
 }
 
-/** Level of the line that ends a run; a run that needs a person is logged at error too (run/rules/attention.ts). */
-export function logLevelForOutcome(outcome: Outcome): 'info' | 'warn' {
-  return isOkOutcome(outcome) ? 'info' : 'warn';
-}

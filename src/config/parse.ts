@@ -37,7 +37,7 @@ export interface ParseOptions {
 /** Alert settings when the config says nothing (issue 15). */
 export const DEFAULT_ALERTS: AlertSettings = Object.freeze({ notifications: 'attention', onAttention: Object.freeze([]), staleAfterSec: undefined, failuresBeforeAlert: 3 });
 /** The default action of a notification: a terminal showing the job (x-terminal-emulator is Debian's alternative). */
-export const DEFAULT_DETAILS_COMMAND: readonly string[] = Object.freeze(['x-terminal-emulator', '-e', 'rbmctl', 'status', '{job}']);
+export const DEFAULT_DETAILS_COMMAND: readonly string[] = Object.freeze(['x-terminal-emulator', '-e', 'rbmctl', '{action}', '{job}']);
 
 export const DEFAULTS = Object.freeze({
   redirectRcloneLogOutput: false,
@@ -308,13 +308,21 @@ function staleAfterAt(ctx: Context, raw: Raw, path: readonly PathSegment[]): num
   return undefined;
 }
 
+/** on_attention: the command, or none for a job that says `[]` or null (the top level's command turned off). */
+function onAttentionAt(ctx: Context, raw: Raw, path: readonly PathSegment[], fallback: readonly string[]): readonly string[] {
+  const value = raw.on_attention;
+  const none = value === null || (Array.isArray(value) && value.length === 0);
+  if (none && clean(ctx, [...path, 'on_attention'])) return Object.freeze([]);
+  return commandAt(ctx, raw, path, 'on_attention') ?? fallback;
+}
+
 /** The alert keys in `raw` over `fallback` (the global settings for a job, the defaults for the top level). */
 function alertsAt(ctx: Context, raw: Raw, path: readonly PathSegment[], fallback: AlertSettings): AlertSettings {
   const notifications = stringAt(ctx, raw, path, 'notifications') as NotificationLevel | undefined;
   const failures = raw.failures_before_alert;
   return Object.freeze({
     notifications: notifications ?? fallback.notifications,
-    onAttention: commandAt(ctx, raw, path, 'on_attention') ?? fallback.onAttention,
+    onAttention: onAttentionAt(ctx, raw, path, fallback.onAttention),
     staleAfterSec: staleAfterAt(ctx, raw, path) ?? fallback.staleAfterSec,
     failuresBeforeAlert: typeof failures === 'number' && clean(ctx, [...path, 'failures_before_alert']) ? failures : fallback.failuresBeforeAlert,
   });

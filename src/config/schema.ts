@@ -39,6 +39,12 @@ const commandList = (what: string) =>
     items: { type: 'string', minLength: 1, description: 'a non-empty string' },
   }) as const;
 const onAttention = commandList('the command run for each alert');
+/** A job's on_attention may also be [] or null: no command for this job, whatever the top level says. */
+const jobOnAttention = {
+  type: ['array', 'null'],
+  description: 'the command run for each alert of this job (a list such as ["~/bin/alert", "--urgent"] whose first item is a command name on PATH or an absolute path, each argument its own item), or [] / null for none',
+  items: { type: 'string', minLength: 1, description: 'a non-empty string' },
+} as const;
 /** 1 minute to 365 days. */
 export const STALE_AFTER_MIN_SEC = 60;
 export const STALE_AFTER_MAX_SEC = 365 * 86_400;
@@ -115,7 +121,7 @@ export const jobSchema = {
     conflict_loser: conflictLoser,
     conflict_suffix: conflictSuffix,
     notifications,
-    on_attention: onAttention,
+    on_attention: jobOnAttention,
     stale_after: staleAfter,
     failures_before_alert: failuresBeforeAlert,
     run_conditions: runConditions,

@@ -16,6 +16,8 @@ export interface LoggerOptions {
   console: boolean;
   /** Running under systemd with JOURNAL_STREAM set: stdout with `<N>` prefixes, no timestamps. */
   journal: boolean;
+  /** Where the journal lines go (default stdout; tests pass their own). */
+  journalStream?: NodeJS.WritableStream;
   level: LogLevel;
   /** Per-file size bound in bytes (default 10 MiB) and rotated files kept (default 5). */
   maxSize?: number;
@@ -89,7 +91,7 @@ export function createLogger(options: LoggerOptions): ClosableLogger {
     transports.push(new winston.transports.File({ ...fileOpts, filename: join(options.logDir, ERROR_LOG_NAME), level: 'error', format: fileFormat }));
   }
   if (options.journal) {
-    transports.push(new winston.transports.Stream({ stream: process.stdout, format: journalFormat }));
+    transports.push(new winston.transports.Stream({ stream: options.journalStream ?? process.stdout, format: journalFormat }));
   } else if (options.console) {
     transports.push(new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'], format: winston.format.combine(winston.format.timestamp({ format: 'HH:mm:ss' }), humanFormat) }));
   }

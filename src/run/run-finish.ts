@@ -8,7 +8,6 @@ import { removePendingDeletes } from '../state/pending-deletes.js';
 import { attentionLine } from './rules/attention.js';
 import type { Classification } from './rules/classify.js';
 import { applyRunResult, isDryRun, recordedPairKey } from './rules/plan.js';
-import { logLevelForOutcome } from '../api/outcomes.js';
 import { buildRunRecord } from './rules/run-record.js';
 import { checkAccessFailureFrom, sideCheckError, sideCheckMessage, type SideCheckFailure } from './rules/side-check.js';
 import type { Attempted } from './run-attempts.js';
@@ -17,11 +16,15 @@ import type { PreparedRun } from './run-prepare.js';
 import { currentLocalMounts } from './side-check.js';
 import type { JobState, Operation, Outcome, RunRecord } from './types.js';
 
-/** The end of a run in the log: at error level (so in error.log) when it needs the user, else at `level`. */
-export function logRunEnd(log: Logger, record: RunRecord, consecutiveFailures: number, level: 'info' | 'warn', meta: Record<string, unknown> = {}): void {
+/**
+ * The end of a run in the log, at info whatever the outcome (the history keeps it too): the one warning/error line
+ * per problem is the alerts' (src/service/alerts.ts), written when the job's health changes, so a parked job's every
+ * scheduled preview or a single failed run does not reach `journalctl -p warning` or error.log.
+ */
+export function logRunEnd(log: Logger, record: RunRecord, consecutiveFailures: number, meta: Record<string, unknown> = {}): void {
   const attention = attentionLine(record, consecutiveFailures);
-  if (attention) log.error(attention.message, { ...attention.meta, ...meta });
-  else log[level](`${record.operation} ${record.outcome}: ${record.message}`, { hint: record.hint, ...meta });
+  if (attention) log.info(attention.message, { ...attention.meta, ...meta });
+  else log.info(`${record.operation} ${record.outcome}: ${record.message}`, { hint: record.hint, ...meta });
 }
 
 /** The record of a run that ended before rclone synced anything. */
@@ -72,7 +75,7 @@ export async function recordRun(core: RunnerCore, run: RunInput, prepared: Prepa
   }
   core.history.append(record);
   prepared.runJournal?.close();
-  logRunEnd(log, record, state.consecutiveFailures, logLevelForOutcome(c.outcome), { operation: plan.operation, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
+  logRunEnd(log, record, state.consecutiveFailures, { operation: plan.operation, exitCode: record.exitCode, counts: record.counts, conflicts: record.conflicts.length });
   return record;
 }
 

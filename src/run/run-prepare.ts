@@ -133,7 +133,7 @@ function planOrRefuse(core: RunnerCore, run: RunInput, state: JobState, facts: {
   const e = planned.refuse;
   const outcome: Outcome = e.code === 'NeedsResync' ? 'needs-resync' : 'needs-approval';
   const record = earlyRecord(core, run, outcome, e.message, e.hint ?? '', e.message);
-  logRunEnd(run.log, record, state.consecutiveFailures, 'warn');
+  logRunEnd(run.log, record, state.consecutiveFailures);
   core.history.append(record);
   return record;
 }
@@ -146,7 +146,7 @@ async function sideCheckOrRecord(core: RunnerCore, run: RunInput, state: JobStat
   if (!failure) return undefined;
   const words = describeSideCheck(failure, job.name);
   const record = earlyRecord(core, run, 'check-failed', words.message, words.hint, words.errorText, plan.operation);
-  logRunEnd(log, record, state.consecutiveFailures, 'warn');
+  logRunEnd(log, record, state.consecutiveFailures);
   if (!record.dryRun) {
     const waiting = applyRunResult(state, record, { lockout: false, pendingDeletes: [], filtersHash: state.filtersHash, pairKey: state.pairKey, sideCheck: failure });
     // rclone did not run: an interrupted earlier run still needs its recovery when the drive is back.

@@ -5,7 +5,7 @@ import type { ControlApi, JobStatus } from '../api/control-api.js';
 import type { AlertSettings } from '../config/types.js';
 import { actionPairs, detailsArgv, invokedAction } from '../alerts/actions.js';
 import { createBurstGate, latestHeld, summaryEvent, type BurstGate } from '../alerts/burst.js';
-import { conflictsEvent, eventText, type AlertEvent } from '../alerts/events.js';
+import { conflictsEvent, eventText, markupSafe, type AlertEvent } from '../alerts/events.js';
 import { isSnoozed, wantedAtLevel } from '../alerts/filter.js';
 import { createNotificationIds, SUMMARY_JOB } from '../alerts/replaces.js';
 import { createAlertTracker } from '../alerts/tracker.js';
@@ -50,7 +50,18 @@ export interface Alerts {
   stop(): Promise<void>;
 }
 
-const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'warn', stale: 'warn', conflicts: 'warn', ok: 'info' };
+/**
+ * The one journal line per problem. Error (so also an error.log line: the job, what happened, what to do) for what
+ * stops the job until a person acts: attention, and failing (failures_before_alert runs in a row). Warning for
+ * stale and conflicts; a recovery at info. Run ends are info lines (src/run/run-finish.ts).
+ */
+const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'error', stale: 'warn', conflicts: 'warn', ok: 'info' };
+
+/** The event's line, with what to do when its body does not already say it. */
+function journalText(event: AlertEvent): string {
+  const text = event.kind === 'ok' ? eventText(event) : `needs a look (${event.kind}): ${eventText(event)}`;
+  return event.hint === '' || event.body.includes(event.hint) ? text : `${text.replace(/\.+$/, '')}. What to do: ${event.hint}`;
+}
 
 export function createAlerts(deps: AlertsDeps): Alerts {
   const { api, clock, logger } = deps;
@@ -64,11 +75,20 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
   let droppedReported = false;
+  /** Events per job and slot waiting in the queue (a later one of the slot replaces them: no new pop-up). */
+  const queuedBySlot = new Map<string, number>();
+  /** The problems the last burst summary shows, by job (a job with no notification of its own). */
+  let summarised = new Map<string, AlertEvent>();
+  /** Recoveries of summarised jobs, folded into the summary. */
+  let summaryRecovered: AlertEvent[] = [];
+  /** Each queued event's number, in order; the events numbered up to `staleUpTo` were queued before the server last failed. */
+  let enqueuedCount = 0;
+  let staleUpTo = 0;
 
-  /** Journal priorities: attention is an error, failing/stale/conflicts warnings, a recovery info (issue 15 point 5). */
+  /** Journal priorities (issue 15 point 5): LOG_LEVEL. */
   function journal(event: AlertEvent, silenced: string | undefined): void {
     const log = logger.child({ job: event.job, ...(event.runId > 0 ? { runId: event.runId } : {}) });
-    log[LOG_LEVEL[event.kind]](`${event.kind === 'ok' ? 'healthy again' : `needs a look (${event.kind})`}: ${eventText(event)}`, {
+    log[LOG_LEVEL[event.kind]](journalText(event), {
       ...(silenced !== undefined ? { notification: silenced } : {}),
     });
   }
@@ -82,25 +102,36 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     });
   }
 
-  async function show(event: AlertEvent): Promise<void> {
+  /** No server took it (none, or a stuck one timed out): what was queued meanwhile is old news, not replayed. */
+  function serverMissed(): void {
+    staleUpTo = enqueuedCount;
+  }
+
+  async function show(event: AlertEvent, seq: number): Promise<void> {
     // Shutting down: what is still queued is dropped (at most the call in flight is waited for, ≤ its timeout).
-    if (stopped) return;
+    if (stopped || seq <= staleUpTo) return;
     const caps = await deps.desktop.capabilities();
-    if (caps === undefined) return;
+    if (caps === undefined) {
+      serverMissed();
+      return;
+    }
     const id = await deps.desktop.notify({
       appName: APP_NAME,
       replacesId: ids.replacesId(event.job, event.slot),
       icon: event.icon,
-      summary: event.summary,
-      body: event.body,
+      summary: markupSafe(event.summary, caps),
+      body: markupSafe(event.body, caps),
       actions: actionPairs(event.actions, caps.includes('actions')),
       urgency: event.urgency,
       category: event.category,
       desktopEntry: APP_NAME,
       expireTimeoutMs: -1,
     });
-    if (id !== undefined && id > 0) ids.remember(id, { job: event.job, slot: event.slot, actions: event.actions });
+    if (id === undefined) serverMissed();
+    else if (id > 0) ids.remember(id, { job: event.job, slot: event.slot, actions: event.actions });
   }
+
+  const slotKey = (event: Pick<AlertEvent, 'job' | 'slot'>): string => `${event.slot}\u0000${event.job}`;
 
   /** Sent in order (a recovery needs the id its problem got), never awaited by the caller. */
   function enqueue(event: AlertEvent): void {
@@ -110,37 +141,75 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       return;
     }
     queued += 1;
+    const seq = ++enqueuedCount;
+    const key = slotKey(event);
+    queuedBySlot.set(key, (queuedBySlot.get(key) ?? 0) + 1);
     queue = queue
-      .then(() => show(event))
+      .then(() => show(event, seq))
       .catch((e: unknown) => logger.warn('desktop notification failed', { job: event.job, error: errorText(e) }))
       .finally(() => {
         queued -= 1;
+        const left = (queuedBySlot.get(key) ?? 1) - 1;
+        if (left > 0) queuedBySlot.set(key, left);
+        else queuedBySlot.delete(key);
         if (queued === 0) droppedReported = false;
       });
   }
 
-  /** The held events of a finished burst: one of them as itself, more as one summary. */
-  function showHeld(ended: readonly AlertEvent[]): void {
-    const held = latestHeld(ended);
-    if (held.length > 0) enqueue(held.length === 1 ? held[0]! : summaryEvent(held));
+  /** The job and slot already has a notification shown or on its way: the event replaces it, no new pop-up. */
+  function isReplacement(event: AlertEvent): boolean {
+    return ids.replacesId(event.job, event.slot) > 0 || queuedBySlot.has(slotKey(event));
   }
 
-  function endBurst(): void {
+  /** Still to be shown when its burst ends: the job exists, is not snoozed (nor all jobs), and wants it at its level. */
+  function stillWanted(event: AlertEvent): boolean {
+    const status = jobNamed(event.job);
+    return status !== undefined && !isSnoozed(status.snoozedUntilMs, clock.now()) && wantedAtLevel(event.kind, status.config.alerts.notifications);
+  }
+
+  /** The held events of a finished burst: one of them as itself, more as one summary. */
+  function showHeld(ended: readonly AlertEvent[]): void {
+    const held = latestHeld(ended).filter(stillWanted);
+    if (held.length === 0) return;
+    if (held.length === 1) {
+      enqueue(held[0]!);
+      return;
+    }
+    summarised = new Map(held.filter((e) => e.slot === 'health' && e.kind !== 'ok').map((e) => [e.job, e]));
+    summaryRecovered = [];
+    enqueue(summaryEvent(held));
+  }
+
+  /** A job known only from the summary is healthy again: the summary is replaced (no pop-up of its own). */
+  function foldIntoSummary(event: AlertEvent): void {
+    summarised.delete(event.job);
+    summaryRecovered.push(event);
+    enqueue(summarised.size > 0 ? summaryEvent([...summarised.values()]) : summaryEvent(summaryRecovered));
+  }
+
+  /** A run is running or queued: more events of the same burst may come. */
+  function runsBusy(): boolean {
+    const summary = api.summary();
+    return summary.runningJobs.length > 0 || summary.queuedJobs.length > 0;
+  }
+
+  /** End the burst if it is over (its timer, or the runs became idle after a quiet spell). */
+  function settleBurst(): void {
     burstTimer = undefined;
-    showHeld(burst.end(clock.now()));
+    showHeld(burst.end(clock.now(), runsBusy()));
     armBurstTimer();
   }
 
   function armBurstTimer(): void {
     burstTimer?.cancel();
     burstTimer = undefined;
-    const due = burst.dueAtMs();
-    if (due !== undefined && !stopped) burstTimer = clock.setTimer(Math.max(due - clock.now(), 0), endBurst);
+    const due = burst.dueAtMs(runsBusy());
+    if (due !== undefined && !stopped) burstTimer = clock.setTimer(Math.max(due - clock.now(), 0), settleBurst);
   }
 
   function announce(event: AlertEvent, settings: AlertSettings, snoozedUntilMs: number): void {
-    if (event.quiet === true) {
-      journal(event, 'its problem was not announced');
+    if (event.quiet !== undefined) {
+      journal(event, event.quiet);
       return;
     }
     if (!wantedAtLevel(event.kind, settings.notifications)) {
@@ -154,6 +223,16 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     journal(event, undefined);
     if (event.slot === 'health') tracker.markAnnounced(event.job);
     hookCall(event, settings);
+    if (event.kind === 'ok' && summarised.has(event.job) && !isReplacement(event)) {
+      foldIntoSummary(event);
+      return;
+    }
+    if (event.slot === 'health' && event.kind !== 'ok') summarised.delete(event.job);
+    // A replacement adds no pop-up: the burst gate is only for new notifications.
+    if (isReplacement(event)) {
+      enqueue(event);
+      return;
+    }
     const { show: now, ended } = burst.offer(event, clock.now());
     showHeld(ended);
     if (now) enqueue(event);
@@ -164,6 +243,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     if (stopped) return;
     const event = tracker.observe(status);
     if (event) announce(event, status.config.alerts, status.snoozedUntilMs);
+    // A run ended or left the queue: a quiet burst may be over now.
+    else if (burst.open()) settleBurst();
   }
 
   function jobNamed(name: string): JobStatus | undefined {
@@ -208,10 +289,13 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       runAction(shown.job, action);
     },
     notificationClosed(id) {
+      // The person closed the summary: a recovery of a job it listed is not shown again.
+      if (ids.lookup(id)?.job === SUMMARY_JOB) summarised = new Map();
       ids.closed(id);
     },
     serverChanged() {
       ids.clear();
+      summarised = new Map();
     },
     idle: () => queue,
     async stop() {

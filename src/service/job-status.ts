@@ -7,6 +7,8 @@ import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
 import type { JobStatus, ServiceState, ServiceStatus, ServiceSummary } from '../api/control-api.js';
 import { healthChangesAtMs, jobHealth, type HealthFacts, type HealthVerdict } from '../api/health.js';
 import { defaultStaleAfterMs } from '../scheduler/next-run.js';
+import { isSnoozed } from '../alerts/filter.js';
+import { isDryRun } from '../run/rules/plan.js';
 
 export interface StatusViewDeps {
   scheduler: Scheduler;
@@ -72,7 +74,9 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     if (since === undefined) knownSince.set(info.name, (since = nowMs));
     const alerts = info.config.alerts;
     const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config.schedule, nowMs);
-    const dryRunOnly = info.config.dryRun || deps.globalSettings()?.dryRun === true;
+    // Every run is a dry run when a run with no --dry-run of its own is one (the job's, the global or the service's).
+    const global = deps.globalSettings();
+    const dryRunOnly = global !== undefined ? isDryRun(info.config, global, {}) : info.config.dryRun;
     return { name: info.name, activity: info.activity, paused: info.paused, state: info.state, failuresBeforeAlert: alerts.failuresBeforeAlert, staleAfterMs, knownSinceMs: since, nowMs, dryRunOnly };
   }
 
@@ -84,20 +88,20 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     const nowMs = deps.nowMs();
     const moments: number[] = [];
     const global = deps.globalSnoozedUntilMs?.() ?? 0;
-    if (global > nowMs) moments.push(global);
+    if (isSnoozed(global, nowMs)) moments.push(global);
     for (const info of scheduler.jobs()) {
       if (info.removed) continue;
       const staleAt = healthChangesAtMs(healthFactsOf(info, nowMs));
       if (staleAt !== undefined) moments.push(staleAt);
       const snoozed = deps.snoozedUntilMs?.(info.name) ?? 0;
-      if (snoozed > nowMs) moments.push(snoozed);
+      if (isSnoozed(snoozed, nowMs)) moments.push(snoozed);
     }
     return moments.length > 0 ? Math.min(...moments) : undefined;
   }
 
   function snoozeOf(name: string): number {
     const until = deps.snoozedUntilMs?.(name) ?? 0;
-    return until > deps.nowMs() ? until : 0;
+    return isSnoozed(until, deps.nowMs()) ? until : 0;
   }
 
   function jobStatusOf(info: JobScheduleInfo): JobStatus {
@@ -140,7 +144,7 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
 
   function globalSnooze(): number {
     const until = deps.globalSnoozedUntilMs?.() ?? 0;
-    return until > deps.nowMs() ? until : 0;
+    return isSnoozed(until, deps.nowMs()) ? until : 0;
   }
 
   function serviceSummary(): ServiceSummary {

@@ -20,7 +20,7 @@ import { createRunCommands } from './run-commands.js';
 import { createServiceScheduler, forwardSchedulerEvents } from './scheduling.js';
 import { createSerialQueue } from './serial-queue.js';
 import { createFirstSeen, type FirstSeenStore } from './first-seen.js';
-import { createSnoozes, type SnoozeStore } from './snoozes.js';
+import { MAX_SNOOZE_SEC, createSnoozes, type SnoozeStore } from './snoozes.js';
 import { createHealthWatch } from './staleness.js';
 import { DEFAULT_GRACE_SEC, drainRuns } from './shutdown.js';
 import { composeStatusLine, createStatusReporter } from './status-line.js';
@@ -64,7 +64,7 @@ export interface ServiceDeps {
 }
 
 /** How long a snooze may last at most (the request parsers refuse more; this guards direct callers). */
-export const MAX_SNOOZE_SEC = 30 * 86_400;
+export { MAX_SNOOZE_SEC };
 
 /** The health watchdog's longest sleep when the service is given none (the scheduler's default too). */
 const DEFAULT_HEALTH_SLEEP_MS = 60_000;

@@ -4,6 +4,10 @@
 import { JOB_NAME_PATTERN } from '../api/requests.js';
 import { errorText } from '../errors.js';
 import type { Logger } from '../ports.js';
+import { isSnoozed } from '../alerts/filter.js';
+
+/** The longest snooze (30 days): Snooze accepts no more, and a longer one read from the file is cut to it. */
+export const MAX_SNOOZE_SEC = 30 * 86_400;
 
 /** What is kept: until-times in ms since the epoch (0 or absent = not snoozed). */
 export interface SnoozeRecord {
@@ -15,6 +19,11 @@ export interface SnoozeRecord {
 export interface SnoozeStore {
   load(): SnoozeRecord;
   save(record: SnoozeRecord): void;
+  /**
+   * false: the store belongs to the service, and this one runs another config (rbmctl sync --standalone --config
+   * other.yaml): the snoozes of jobs not in this config are not forgotten. Default true.
+   */
+  prunes?: boolean;
 }
 
 export const NO_SNOOZE: SnoozeRecord = Object.freeze({ globalUntilMs: 0, jobs: Object.freeze({}) });
@@ -52,8 +61,6 @@ export interface Snoozes {
   untilOf(job: string): number;
   /** The global snooze's until-time (may lie in the past). */
   globalUntil(): number;
-  /** The earliest snooze that ends after `nowMs`, undefined when none. */
-  nextExpiryMs(nowMs: number): number | undefined;
   /** Forget the snoozes of jobs that left the config (written only when something was forgotten). */
   keepOnly(jobs: readonly string[]): void;
 }
@@ -75,17 +82,19 @@ export function createSnoozes({ logger, now, store }: SnoozesDeps): Snoozes {
       return;
     }
     const nowMs = now();
-    if (record.globalUntilMs > nowMs) globalUntilMs = record.globalUntilMs;
-    for (const [name, until] of Object.entries(record.jobs)) if (until > nowMs) jobs.set(name, until);
+    // A clock set back, or a hand-edited file, cannot snooze for longer than Snooze allows.
+    const capped = (until: number): number => Math.min(until, nowMs + MAX_SNOOZE_SEC * 1000);
+    if (isSnoozed(record.globalUntilMs, nowMs)) globalUntilMs = capped(record.globalUntilMs);
+    for (const [name, until] of Object.entries(record.jobs)) if (isSnoozed(until, nowMs)) jobs.set(name, capped(until));
   }
 
   /** Best effort: a failure is logged, and the snooze holds until the service stops. */
   function save(): void {
     if (!store) return;
     const nowMs = now();
-    const kept = [...jobs].filter(([, until]) => until > nowMs);
+    const kept = [...jobs].filter(([, until]) => isSnoozed(until, nowMs));
     try {
-      store.save({ globalUntilMs: globalUntilMs > nowMs ? globalUntilMs : 0, jobs: Object.fromEntries(kept) });
+      store.save({ globalUntilMs: isSnoozed(globalUntilMs, nowMs) ? globalUntilMs : 0, jobs: Object.fromEntries(kept) });
     } catch (e: unknown) {
       logger.warn('cannot record the snoozed notifications; they are snoozed until the service stops', { error: errorText(e) });
     }
@@ -120,14 +129,9 @@ export function createSnoozes({ logger, now, store }: SnoozesDeps): Snoozes {
       return globalUntilMs;
     },
 
-    nextExpiryMs(nowMs) {
-      ensureLoaded();
-      const future = [globalUntilMs, ...jobs.values()].filter((until) => until > nowMs);
-      return future.length > 0 ? Math.min(...future) : undefined;
-    },
-
     keepOnly(names) {
       ensureLoaded();
+      if (store?.prunes === false) return;
       const wanted = new Set(names);
       const gone = [...jobs.keys()].filter((name) => !wanted.has(name));
       for (const name of gone) jobs.delete(name);

@@ -24,7 +24,7 @@ import type { Clock, Logger } from '../ports.js';
 import { nullLogger } from '../ports.js';
 import { nullNotifier } from '../platform/notify.js';
 import { createDesktopNotifier } from '../platform/desktop-notifier.js';
-import { createHookRunner, launchDetached } from '../platform/hook-runner.js';
+import { createDetailsLauncher, createHookRunner, hookLimitMs } from '../platform/hook-runner.js';
 import { createSystemMonitor } from '../platform/system-monitor.js';
 import { createAlerts, type Alerts } from './alerts.js';
 import { VERSION } from '../version.js';
@@ -36,7 +36,7 @@ import type { ConfigEditor, Service } from './service.js';
 /** The service's alerts over the real session bus and processes (a connection of their own, not the server's). */
 function createRealAlerts(env: Readonly<Record<string, string | undefined>>, deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts {
   const busAddress = sessionBusAddress(env);
-  const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env });
+  const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env, limitMs: hookLimitMs(env) });
   const desktop = createDesktopNotifier({
     busAddress: busAddress ? nodeSocketAddress(busAddress) : undefined,
     clock: systemClock,
@@ -45,7 +45,7 @@ function createRealAlerts(env: Readonly<Record<string, string | undefined>>, dep
     onClosed: (id) => alerts.notificationClosed(id),
     onServerChanged: () => alerts.serverChanged(),
   });
-  const alerts: Alerts = createAlerts({ ...deps, clock: systemClock, desktop, hooks, launch: (argv) => launchDetached(argv, env, deps.logger) });
+  const alerts: Alerts = createAlerts({ ...deps, clock: systemClock, desktop, hooks, launch: createDetailsLauncher(env, deps.logger) });
   return alerts;
 }
 
@@ -224,7 +224,7 @@ export async function startStandaloneService(options: StandaloneOptions): Promis
     // A look shows the jobs the service keeps paused; a standalone run is the user's explicit request (as before).
     ...(act || !platform.pausedJobs ? {} : { pausedJobs: { load: () => platform.pausedJobs?.load() ?? [], save: () => undefined } }),
     // A look shows the snoozes and writes nothing; without a service, rbmctl snooze in-process keeps them for it.
-    ...(platform.snoozes ? { snoozes: act ? platform.snoozes : { load: () => platform.snoozes?.load() ?? NO_SNOOZE, save: () => undefined } } : {}),
+    ...(platform.snoozes ? { snoozes: act ? { ...platform.snoozes, prunes: false } : { load: () => platform.snoozes?.load() ?? NO_SNOOZE, save: () => undefined } } : {}),
     // Only the service records when it first saw a job; a look or a one-off run reads what it recorded.
     ...(platform.firstSeen ? { firstSeen: { load: () => platform.firstSeen?.load() ?? {}, save: () => undefined } } : {}),
   });

@@ -41,3 +41,11 @@ export function approvalStatus(name: string, count: number, spec: StatusSpec = {
     state: { needsApproval: true, pendingDeletes: paths, pendingDeleteCount: count, approvalToken: 'tok', ...spec.state },
   });
 }
+
+let lastSuccess = 1_000_000;
+
+/** A job back to ok after a run that really synced (lastSuccessMs moved forward): a recovery. */
+export function syncedStatus(name: string, spec: StatusSpec = {}): JobStatus {
+  lastSuccess += 1000;
+  return alertStatus(name, { ...spec, state: { lastOutcome: 'success', lastSuccessMs: lastSuccess, ...spec.state } });
+}

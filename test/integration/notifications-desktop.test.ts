@@ -2,22 +2,20 @@
 // after a server answered and went away) and nothing is replayed later; GetCapabilities is asked once per server; a
 // server that never answers costs one timeout, not a hang; signals from the server reach the callbacks.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { nodeSocketAddress } from '../../src/dbus/address.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { createDesktopNotifier, type DesktopNotification } from '../../src/platform/desktop-notifier.js';
-import type { LogMeta, Logger } from '../../src/ports.js';
 import { startPrivateBus } from '../helpers/dbus-daemon.js';
 import { notificationServersSkip, startMockNotificationServer } from '../helpers/notification-server.js';
 import { run } from '../helpers/procs.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { fileAppears, recordingLogger, type Line } from '../helpers/notification-tests.js';
 
 const skip = notificationServersSkip();
-
-function recordingLogger(lines: { level: string; message: string; meta: LogMeta }[]): Logger {
-  const at = (level: string) => (message: string, meta: LogMeta = {}) => lines.push({ level, message, meta });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 const note = (summary: string, replacesId = 0): DesktopNotification => ({
   appName: 'rclone-bisync-manager',
@@ -35,7 +33,7 @@ const note = (summary: string, replacesId = 0): DesktopNotification => ({
 test('no server: one line; a server appears: shown, nothing replayed; it goes away: one line again', { skip }, async (t) => {
   const bus = await startPrivateBus();
   t.after(() => bus.stop());
-  const lines: { level: string; message: string; meta: LogMeta }[] = [];
+  const lines: Line[] = [];
   const actions: [number, string][] = [];
   const closed: number[] = [];
   let serverChanges = 0;
@@ -88,13 +86,22 @@ test('a server that never answers costs one timeout per call, not a hang', { ski
   const bus = await startPrivateBus();
   t.after(() => bus.stop());
   const mock = await startMockNotificationServer(t, bus.address);
-  // The mock blocks forever in GetCapabilities (a server stuck starting up).
-  const r = await run('busctl', ['--address', bus.address, 'call', 'org.freedesktop.Notifications', '/org/freedesktop/Notifications', 'org.freedesktop.DBus.Mock', 'AddMethod', 'sssss', 'org.freedesktop.Notifications', 'GetCapabilities', '', 'as', 'import time; time.sleep(3600); ret = []']);
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-notify-stuck-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // The mock blocks forever in GetCapabilities (a server stuck starting up), after leaving a marker: the call arrived.
+  const code = `open('${join(dir, 'asked')}', 'w').close(); import time; time.sleep(3600); ret = []`;
+  const r = await run('busctl', ['--address', bus.address, 'call', 'org.freedesktop.Notifications', '/org/freedesktop/Notifications', 'org.freedesktop.DBus.Mock', 'AddMethod', 'sssss', 'org.freedesktop.Notifications', 'GetCapabilities', '', 'as', code]);
   assert.equal(r.code, 0, r.stderr);
-  const lines: { level: string; message: string; meta: LogMeta }[] = [];
-  const notifier = createDesktopNotifier({ busAddress: nodeSocketAddress(bus.address), clock: systemClock, logger: recordingLogger(lines), timeoutMs: 300, onAction: () => undefined, onClosed: () => undefined, onServerChanged: () => undefined });
+  const lines: Line[] = [];
+  // The time limit fires when the test says so: once the server got the call (connect()'s AddMatch calls are answered by then).
+  const clock = new FakeClock();
+  const notifier = createDesktopNotifier({ busAddress: nodeSocketAddress(bus.address), clock, logger: recordingLogger(lines), timeoutMs: 300, onAction: () => undefined, onClosed: () => undefined, onServerChanged: () => undefined });
   t.after(() => notifier.close());
-  assert.equal(await notifier.notify(note('stuck')), undefined);
+  const result = notifier.notify(note('stuck'));
+  await fileAppears(join(dir, 'asked'));
+  assert.equal(clock.pendingTimers(), 1, 'only the GetCapabilities call is waiting');
+  clock.advance(300);
+  assert.equal(await result, undefined);
   assert.deepEqual(lines.map((l) => [l.level, l.message.slice(0, 40), String(l.meta.error)]), [['info', 'no desktop notification server answers o', 'org.freedesktop.Notifications.GetCapabilities timed out after 300 ms']]);
   await mock.stop();
 });

@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive, waitForOutput } from '../helpers/notification-tests.js';
 import { test } from 'node:test';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
+import { HOOK_LIMIT_ENV } from '../../src/platform/hook-runner.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { hashOf, treeHashes, writeFiles } from '../helpers/engine-env.js';
 import { run } from '../helpers/procs.js';
@@ -42,20 +44,6 @@ async function pendingToken(job: string): Promise<string> {
   return (JSON.parse(r.stdout) as { data: [string, number, string[]] }).data[0];
 }
 
-async function waitForOutput(daemon: { output(): string; child: { stdout: NodeJS.ReadableStream | null; stderr: NodeJS.ReadableStream | null } }, done: (out: string) => boolean): Promise<void> {
-  if (done(daemon.output())) return;
-  await new Promise<void>((resolve) => {
-    const check = (): void => {
-      if (!done(daemon.output())) return;
-      daemon.child.stdout?.off('data', check);
-      daemon.child.stderr?.off('data', check);
-      resolve();
-    };
-    daemon.child.stdout?.on('data', check);
-    daemon.child.stderr?.on('data', check);
-  });
-}
-
 test('on_attention runs for each event with the documented variables, with no notification server on the bus', { skip }, async (t) => {
   const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   const hook = join(env.dir, 'hook.sh');
@@ -85,21 +73,16 @@ test('on_attention runs for each event with the documented variables, with no no
   assert.equal(daemon.output().split('\n').filter((l) => l.includes('no desktop notification server answers')).length, 1);
 });
 
-/** Running (a zombie left to a PID 1 that does not reap counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 test('a hanging on_attention command never delays a sync, and the service stops it when it stops', { skip }, async (t) => {
   const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   const hook = join(env.dir, 'hangs.sh');
   const pidFile = join(env.dir, 'hook.pid');
-  writeFileSync(hook, `#!/bin/sh\necho "hanging for $RBM_JOB $RBM_STATE"\nsleep 1000 & echo $! > "${pidFile}"\nwait\n`);
+  const fifo = join(env.dir, 'hook.fifo');
+  // The hook waits on a FIFO nobody writes (so it hangs until stopped) with a child of its own; its limit is
+  // set far beyond the test (the wiring's test-only variable), so only the service's stop can end it.
+  assert.equal((await run('mkfifo', [fifo])).code, 0);
+  env.env[HOOK_LIMIT_ENV] = '86400';
+  writeFileSync(hook, `#!/bin/sh\nsleep 1000 & echo $! > "${pidFile}"\necho "hanging for $RBM_JOB $RBM_STATE"\nread line < "${fifo}"\n`);
   chmodSync(hook, 0o755);
   env.writeConfig(env.configText([{ name: 'docs', extra: LIMITS }], `on_attention: ["${hook}"]`));
   seed(env, 'docs');
@@ -110,7 +93,7 @@ test('a hanging on_attention command never delays a sync, and the service stops 
   assert.equal((await rbmctl(env, ['sync', 'docs', '--wait'])).code, 7);
   await waitForOutput(daemon, (out) => out.includes('on_attention: hanging for docs attention'));
 
-  // The hook hangs (its limit is 30 s); the approved run goes ahead and finishes meanwhile.
+  // The hook hangs; the approved run goes ahead and finishes meanwhile.
   const approved = await rbmctl(env, ['approve', 'docs', '--yes', '--token', await pendingToken('docs')]);
   assert.equal(approved.code, 0, approved.stdout + approved.stderr);
   assert.deepEqual(treeHashes(sides(env, 'docs').remote), hashes(NAMES.slice(12)));

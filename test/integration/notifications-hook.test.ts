@@ -2,24 +2,41 @@
 // the command, a hanging hook (and what it started) is killed after its limit — SIGTERM, then SIGKILL for one that
 // ignores it —, a failing hook is reported once until it succeeds again, and its output goes to the log, bounded.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileAppears as fileAt, isAlive, recordingLogger as recorder, type Line } from '../helpers/notification-tests.js';
 import { test, type TestContext } from 'node:test';
 import { systemClock } from '../../src/platform/clock.js';
-import { createHookRunner, type HookCall } from '../../src/platform/hook-runner.js';
-import type { LogMeta, Logger } from '../../src/ports.js';
-import { waitUntil } from '../helpers/hardening.js';
+import { LineKeeper, MAX_LINE_CHARS, createDetailsLauncher, createHookRunner, type HookCall } from '../../src/platform/hook-runner.js';
+import type { Logger } from '../../src/ports.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
-interface Line {
-  level: string;
-  message: string;
-  meta: LogMeta;
+/** Called after each recorded line (waitFor). */
+const lineListeners = new Set<() => void>();
+const recordingLogger = (lines: Line[]): Logger => recorder(lines, {}, () => {
+  for (const listener of lineListeners) listener();
+});
+
+/** Resolves once the recording logger got `message`. */
+function waitForLine(lines: Line[], message: string): Promise<void> {
+  return waitFor(() => lines.some((l) => l.message === message));
 }
 
-function recordingLogger(lines: Line[], base: LogMeta = {}): Logger {
-  const at = (level: string) => (message: string, meta: LogMeta = {}) => lines.push({ level, message, meta: { ...base, ...meta } });
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (meta) => recordingLogger(lines, { ...base, ...meta }) };
+/** Resolves once `done()` holds, checked after each recorded line. */
+function waitFor(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    // The details command is unref'd: a ref'd handle (never fired) keeps the test's event loop alive meanwhile.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const check = (): void => {
+      if (!done()) return;
+      lineListeners.delete(check);
+      clearInterval(keepAlive);
+      resolve();
+    };
+    lineListeners.add(check);
+    check();
+  });
 }
 
 function scratch(t: TestContext): string {
@@ -38,16 +55,6 @@ function script(dir: string, name: string, body: string): string {
 const EVENT = { RBM_JOB: 'docs', RBM_STATE: 'attention', RBM_MESSAGE: 'docs: approve 12 changes? — The sync stopped…', RBM_HINT: 'rbmctl approve docs', RBM_RUN_ID: '42' };
 const call = (argv: string[], env: Record<string, string> = EVENT): HookCall => ({ argv, env, job: 'docs' });
 
-/** Running (a zombie left to a PID 1 that does not reap counts as gone: it no longer runs). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID, its argv as given (no shell), and the service environment', async (t) => {
   const dir = scratch(t);
   const out = join(dir, 'env.txt');
@@ -65,30 +72,96 @@ test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID, it
     'RBM_RUN_ID=42',
     'RBM_STATE=attention',
   ]);
-  assert.deepEqual(lines.filter((l) => l.level !== 'info'), [], 'a hook that works is not reported');
+  assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a hook that works is not reported');
 });
+
+/** Resolves with the text of `dir/name` once it exists (a script renames its marker into place after it set itself up). */
+const fileAppears = (dir: string, name: string): Promise<string> => fileAt(join(dir, name));
+
+/** A script line writing the pid of the last background command to `name`, atomically (the test waits for it). */
+const markPid = (dir: string, name: string): string => `echo $! > "${dir}/${name}.tmp"; mv "${dir}/${name}.tmp" "${dir}/${name}"`;
 
 test('a hanging hook and what it started are stopped at its limit; one that ignores SIGTERM is killed', async (t) => {
   const dir = scratch(t);
   const lines: Line[] = [];
-  const runner = createHookRunner({ clock: systemClock, logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH }, limitMs: 300, killAfterMs: 300 });
-  const hangs = script(dir, 'hangs', `sleep 1000 & echo $! > "${dir}/child.pid"; wait`);
-  const stubborn = script(dir, 'stubborn', `trap '' TERM; sleep 1000 & echo $! > "${dir}/stubborn.pid"; while :; do wait; done`);
+  // The limit fires when the test says so: only after each script is set up (trap installed, child started).
+  const clock = new FakeClock();
+  const runner = createHookRunner({ clock, logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH }, limitMs: 300, killAfterMs: 300 });
+  const hangs = script(dir, 'hangs', `sleep 1000 & ${markPid(dir, 'child.pid')}; wait`);
+  const stubborn = script(dir, 'stubborn', `trap '' TERM; sleep 1000 & ${markPid(dir, 'stubborn.pid')}; while :; do wait; done`);
   runner.run(call([hangs]));
+  const child = Number(await fileAppears(dir, 'child.pid'));
+  clock.advance(300);
   await runner.idle();
-  const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-  // The group was signalled when the hook's own process ended; a loaded machine may run the sleep's death a moment later.
-  await waitUntil('the sleep the hook started to be gone too', () => !isAlive(child), 30_000);
+  // The run ends at EOF on the hook's pipes, which its child inherited: the child is gone by then.
+  assert.equal(isAlive(child), false, 'the sleep the hook started is gone too');
   runner.run(call([stubborn]));
+  const stubbornChild = Number(await fileAppears(dir, 'stubborn.pid'));
+  clock.advance(300);
+  assert.equal(isAlive(stubbornChild), true, 'SIGTERM is ignored (the trap is inherited by the sleep)');
+  clock.advance(300);
   await runner.idle();
-  const stubbornChild = Number(readFileSync(join(dir, 'stubborn.pid'), 'utf8'));
-  await waitUntil('the stubborn hook\'s sleep to be gone', () => !isAlive(stubbornChild), 30_000);
+  assert.equal(isAlive(stubbornChild), false, 'SIGKILL stopped the stubborn hook\'s sleep');
   const warnings = lines.filter((l) => l.level === 'warn');
   assert.deepEqual(warnings.map((l) => l.message), [
     'the on_attention command was stopped after 300 ms (its time limit); further failures are not reported until it succeeds',
     'the on_attention command was stopped after 300 ms (its time limit); further failures are not reported until it succeeds',
   ]);
   assert.deepEqual(warnings.map((l) => l.meta.command), [hangs, stubborn]);
+});
+
+test('a hook that exits 0 but leaves a child holding its output is stopped at its limit, child included', async (t) => {
+  const dir = scratch(t);
+  const lines: Line[] = [];
+  const clock = new FakeClock();
+  const runner = createHookRunner({ clock, logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH }, limitMs: 300, killAfterMs: 300 });
+  const leaves = script(dir, 'leaves', `sleep 1000 & ${markPid(dir, 'left.pid')}; echo started; exit 0`);
+  let finished = false;
+  runner.run(call([leaves]));
+  const idle = runner.idle().then(() => {
+    finished = true;
+  });
+  const left = Number(await fileAppears(dir, 'left.pid'));
+  await waitForLine(lines, 'on_attention: started');
+  await waitForLine(lines, 'the on_attention command exited; its output is still open (something it started runs on)');
+  assert.equal(finished, false, 'the run lasts while something it started holds its output');
+  clock.advance(300);
+  await idle;
+  assert.equal(isAlive(left), false, 'what it left running was stopped with its group');
+  assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.message), [
+    'the on_attention command exited but left processes running; they were stopped after 300 ms (its time limit); further failures are not reported until it succeeds',
+  ]);
+});
+
+test('a hook writing 100 MB without a newline: the runner keeps one bounded line, the hook is never blocked', async (t) => {
+  const dir = scratch(t);
+  const lines: Line[] = [];
+  const runner = createHookRunner({ clock: new FakeClock(), logger: recordingLogger(lines), baseEnv: { PATH: process.env.PATH } });
+  const noisy = script(dir, 'noisy', 'head -c 104857600 /dev/zero | tr "\\0" x; echo; echo done >&2; echo after');
+  const peakBefore = process.resourceUsage().maxRSS;
+  runner.run(call([noisy]));
+  await runner.idle();
+  const peakGrowthKiB = process.resourceUsage().maxRSS - peakBefore;
+  assert.deepEqual(lines.filter((l) => l.level === 'info').map((l) => l.message).sort(), [`on_attention: ${'x'.repeat(MAX_LINE_CHARS)}`, 'on_attention: after', 'on_attention: done'].sort());
+  // Loose on purpose: buffering the line (the old readline reader) grows the peak by more than the 100 MB written.
+  assert.ok(peakGrowthKiB < 50 * 1024, `peak RSS grew by ${peakGrowthKiB} KiB`);
+  assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), []);
+});
+
+test('LineKeeper holds at most maxChars of an unfinished line and nothing once no more lines are wanted', () => {
+  const out: string[] = [];
+  let wanted = true;
+  const keeper = new LineKeeper(4, () => wanted, (l) => out.push(l));
+  for (let i = 0; i < 1000; i++) keeper.push('abcdefgh');
+  assert.equal(keeper.keptChars(), 4);
+  keeper.push('z\r\nsecond\nthi');
+  assert.equal(keeper.keptChars(), 3);
+  wanted = false;
+  keeper.push('rd line');
+  keeper.end();
+  assert.deepEqual(out, ['abcd', 'seco', 'thi']);
+  keeper.push('more');
+  assert.equal(keeper.keptChars(), 0);
 });
 
 test('a failing hook is reported once until it succeeds again; a missing one is reported; output is logged, bounded', async (t) => {
@@ -124,7 +197,7 @@ test('a failing hook is reported once until it succeeds again; a missing one is 
   const mark = lines.length;
   runner.run(call([both]));
   await runner.idle();
-  assert.deepEqual(lines.slice(mark).map((l) => l.message).sort(), ['on_attention: to stderr', 'on_attention: to stdout']);
+  assert.deepEqual(lines.slice(mark).filter((l) => l.level === 'info').map((l) => l.message).sort(), ['on_attention: to stderr', 'on_attention: to stdout']);
 });
 
 test('closing the runner (service shutdown) stops a running hook and its children at once, not at its limit', async (t) => {
@@ -144,6 +217,47 @@ test('closing the runner (service shutdown) stops a running hook and its childre
   watcher.close();
   await runner.close();
   assert.equal(isAlive(Number(readFileSync(ready, 'utf8'))), false);
-  assert.deepEqual(lines.filter((l) => l.level !== 'info'), [], 'a hook stopped by the shutdown is not a failure');
-  assert.deepEqual(lines.map((l) => l.message), ['the on_attention command was stopped: the service is stopping'], 'the queued second run never started');
+  assert.deepEqual(lines.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a hook stopped by the shutdown is not a failure');
+  assert.deepEqual(lines.filter((l) => l.level === 'info').map((l) => l.message), ['the on_attention command was stopped: the service is stopping'], 'the queued second run never started');
+});
+
+test('the details command: under systemd through systemd-run --user (outside the service cgroup), else directly; a failure logged once', async (t) => {
+  const dir = scratch(t);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  // A fake systemd-run and a fake terminal that record their argv (renamed into place: the test waits for the file).
+  const recorder = (name: string): string => script(bin, name, `printf '%s\\n' "$@" > "${dir}/${name}.tmp"; mv "${dir}/${name}.tmp" "${dir}/${name}.argv"`);
+  recorder('systemd-run');
+  const terminal = recorder('fake-term');
+  const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
+  const lines: Line[] = [];
+
+  createDetailsLauncher({ ...env, INVOCATION_ID: 'abc123' }, recordingLogger(lines))([terminal, '-e', 'rbmctl', 'status', 'docs']);
+  const viaSystemd = (await fileAppears(dir, 'systemd-run.argv')).split('\n').filter(Boolean);
+  assert.deepEqual(viaSystemd, ['--user', '--collect', '--quiet', '--', terminal, '-e', 'rbmctl', 'status', 'docs']);
+  assert.equal(existsSync(join(dir, 'fake-term.argv')), false, 'systemd-run (the fake) started nothing itself');
+
+  createDetailsLauncher(env, recordingLogger(lines))([terminal, '-e', 'rbmctl', 'status', 'docs']);
+  assert.deepEqual((await fileAppears(dir, 'fake-term.argv')).split('\n').filter(Boolean), ['-e', 'rbmctl', 'status', 'docs']);
+
+  const failing = script(bin, 'failing-term', 'exit 3');
+  const okTerm = script(bin, 'ok-term', 'exit 0');
+  const ended = (): number => lines.filter((l) => l.message === 'the notification details command ended').length;
+  const launch = createDetailsLauncher(env, recordingLogger(lines));
+  // One launch at a time, each waited for by its (debug) end line, so the order is the test's.
+  await waitFor(() => ended() === 2); // the two launches above
+  const launchAndWait = async (argv: string[]): Promise<void> => {
+    const before = ended();
+    launch(argv);
+    await waitFor(() => ended() > before);
+  };
+  await launchAndWait([failing]);
+  await launchAndWait([join(bin, 'no-such-terminal')]);
+  await launchAndWait([failing]);
+  const warnings = (): Line[] => lines.filter((l) => l.level === 'warn');
+  assert.deepEqual(warnings().map((l) => l.meta), [{ command: failing, exitCode: 3 }], 'reported once');
+  await launchAndWait([okTerm]);
+  await launchAndWait([failing]);
+  assert.equal(warnings().length, 2, 'reported again after it worked');
+  assert.equal(warnings()[0]!.message, 'the notification details command failed; further failures are not reported until it works');
 });

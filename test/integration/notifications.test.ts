@@ -4,13 +4,14 @@
 // notification replacing it (same id). "Sync now" from a notification runs that job. 20 jobs failing at once → at
 // most a few notifications. No server on the bus → runs and states unaffected, exactly one log line.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, utimesSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { hashOf, treeHashes, writeFiles } from '../helpers/engine-env.js';
 import { notificationServersSkip, startDunst, startMockNotificationServer } from '../helpers/notification-server.js';
+import { fileAppears, waitForOutput } from '../helpers/notification-tests.js';
 import { run } from '../helpers/procs.js';
 import { createServiceEnv, serviceSuite, statusMatching, type ServiceEnv } from '../helpers/service-env.js';
 
@@ -56,17 +57,6 @@ function fakeTerminal(env: ServiceEnv): string {
   return file;
 }
 
-/** Resolves once `file` exists (it is created by a rename, so it is complete). */
-async function fileAppears(file: string): Promise<string> {
-  const watcher = watch(join(file, '..'));
-  try {
-    if (!existsSync(file)) await new Promise<void>((resolve) => watcher.on('change', () => existsSync(file) && resolve()));
-  } finally {
-    watcher.close();
-  }
-  return readFileSync(file, 'utf8').trim();
-}
-
 async function startService(t: TestContext, jobs: string[], extra = LIMITS, beforeStart: (env: ServiceEnv) => void = () => undefined) {
   const env = await createServiceEnv(t, { rclone: rclone!, busAddress: suite.bus().address });
   beforeStart(env);
@@ -98,7 +88,7 @@ test('a safety abort shows one critical notification naming the job and the coun
 
   // A click opens the details command showing the list (rbmctl approve asks in the terminal); nothing is approved.
   await dunst.click(0);
-  assert.equal(await fileAppears(terminalArgs), '-e rbmctl approve docs');
+  assert.equal((await fileAppears(terminalArgs)).trim(), '-e rbmctl approve docs');
   const still = JSON.parse((await rbmctl(env, ['status', '--json'])).stdout) as { jobs: { name: string; state: string }[] };
   assert.deepEqual(still.jobs.map((j) => [j.name, j.state]), [['docs', 'needs-approval']]);
   assert.deepEqual(treeHashes(sides(env, 'docs').remote), hashes(NAMES), 'the click deleted nothing');
@@ -144,7 +134,8 @@ test('"Sync now" on a failed safety check runs that job; the recovery replaces t
   const runs = JSON.parse((await rbmctl(env, ['history', 'usb', '--json'])).stdout) as { trigger: string; result: string }[];
   assert.equal(runs.length, runsBefore + 1, 'one more run');
   assert.deepEqual([runs[0]!.trigger, runs[0]!.result], ['manual', 'no-changes'], 'the drive came back unchanged');
-  assert.match(daemon.output(), /\[usb\] "Sync now" from a notification/);
+  await waitForOutput(daemon, (out) => /\[usb\] "Sync now" from a notification/.test(out));
+  assert.equal(daemon.output().split('\n').filter((l) => /\[usb\] "Sync now" from a notification/.test(l)).length, 1);
   assert.equal((await historyCount(env, 'other')), 1, 'only that job ran');
   assert.deepEqual(treeHashes(sides(env, 'usb').remote), hashes(NAMES));
 });
@@ -172,25 +163,11 @@ test('with no notification server on the bus, runs and states are unaffected and
   assert.deepEqual(status.jobs.map((j) => [j.name, j.state]), [['docs', 'needs-approval'], ['photos', 'needs-approval']]);
   for (const job of ['docs', 'photos']) assert.deepEqual(treeHashes(sides(env, job).remote), hashes(NAMES), `${job}: nothing deleted`);
   // Both events reached the log at their priority; the missing server was reported once.
-  await waitForOutput(daemon, (out) => (out.match(/needs a look \(attention\)/g) ?? []).length === 2);
+  await waitForOutput(daemon, (out) => (out.match(/needs a look \(attention\)/g) ?? []).length === 2 && out.includes('no desktop notification server answers'));
   const lines = daemon.output().split('\n');
   assert.equal(lines.filter((l) => l.includes('no desktop notification server answers')).length, 1, daemon.output());
   assert.equal(lines.filter((l) => /needs a look \(attention\)/.test(l) && /ERROR/.test(l)).length, 2);
 });
-
-async function waitForOutput(daemon: { output(): string; child: { stdout: NodeJS.ReadableStream | null; stderr: NodeJS.ReadableStream | null } }, done: (out: string) => boolean): Promise<void> {
-  if (done(daemon.output())) return;
-  await new Promise<void>((resolve) => {
-    const check = (): void => {
-      if (!done(daemon.output())) return;
-      daemon.child.stdout?.off('data', check);
-      daemon.child.stderr?.off('data', check);
-      resolve();
-    };
-    daemon.child.stdout?.on('data', check);
-    daemon.child.stderr?.on('data', check);
-  });
-}
 
 test('20 jobs failing at once (a remote missing from rclone.conf) give at most a few notifications', { skip }, async (t) => {
   const dunst = await startDunst(t, suite.bus().address);

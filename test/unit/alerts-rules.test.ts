@@ -68,15 +68,42 @@ test('the tracker announces a problem once, a changed problem again, and a recov
   assert.equal(tracker.observe(approvalStatus('docs', 19)), undefined, 'the same problem again does not re-notify');
   assert.equal(tracker.observe(alertStatus('docs', { health: 'failing', reason: 'x' }))?.kind, 'failing', 'another problem replaces it');
   tracker.markAnnounced('docs');
-  assert.equal(tracker.observe(alertStatus('docs'))?.kind, 'ok');
+  const recovered = tracker.observe(alertStatus('docs', { state: { lastOutcome: 'success', lastSuccessMs: 5000 } }));
+  assert.deepEqual([recovered?.kind, recovered?.summary, recovered?.quiet], ['ok', 'docs: healthy again', undefined]);
   assert.equal(tracker.observe(alertStatus('docs')), undefined);
 
   assert.equal(tracker.observe(alertStatus('photos', { health: 'stale', reason: 'x' }))?.kind, 'stale');
-  assert.equal(tracker.observe(alertStatus('photos'))?.quiet, true, 'never announced (snoozed or level none): "healthy again" only for the log');
+  const unseen = tracker.observe(alertStatus('photos', { state: { lastOutcome: 'success', lastSuccessMs: 5000 } }));
+  assert.deepEqual([unseen?.summary, unseen?.quiet], ['photos: healthy again', 'its problem was not announced'], 'never announced (snoozed or level none): "healthy again" only for the log');
   tracker.observe(alertStatus('photos', { health: 'stale', reason: 'x' }));
   tracker.markAnnounced('photos');
   tracker.forget('photos');
   assert.equal(tracker.observe(alertStatus('photos')), undefined, 'a removed job starts afresh');
+});
+
+test('"healthy again" only after a real sync since the problem: pausing, a reload, a failed run after a failed check are no recovery', () => {
+  const tracker = createAlertTracker();
+  const failing = { health: 'failing' as const, reason: 'failed 3 times in a row: x', state: { lastOutcome: 'failed' as const, lastSuccessMs: 1000, consecutiveFailures: 3 } };
+  // Paused (or inactive, or failures_before_alert raised by a reload): health turns ok, nothing synced.
+  tracker.observe(alertStatus('docs', failing));
+  tracker.markAnnounced('docs');
+  const paused = tracker.observe(alertStatus('docs', { state: failing.state }));
+  assert.deepEqual([paused?.kind, paused?.summary, paused?.quiet], ['ok', 'docs: no longer flagged', 'no sync succeeded since the problem']);
+  assert.match(paused!.body, /^No sync succeeded since the problem/);
+  // A failed check, then a failed run (sideCheck cleared, one failure below the threshold).
+  const check = { health: 'attention' as const, reason: 'the local side looks unmounted', state: { lastOutcome: 'check-failed' as const, lastSuccessMs: 1000, sideCheck: { side: 'local' as const, path: '/mnt/usb', missing: ['files'], filesLastSeen: 10, filesNow: 0, residue: [] } } };
+  tracker.observe(alertStatus('usb', check));
+  tracker.markAnnounced('usb');
+  assert.equal(tracker.observe(alertStatus('usb', { state: { lastOutcome: 'failed', lastSuccessMs: 1000, consecutiveFailures: 1 } }))?.summary, 'usb: no longer flagged');
+  // A problem that became another keeps the first one's reference: a success before the second is not "since".
+  tracker.observe(alertStatus('mail', { ...failing, state: { ...failing.state, lastSuccessMs: 1000 } }));
+  tracker.observe(alertStatus('mail', { health: 'stale', reason: 'x', state: { lastOutcome: 'success', lastSuccessMs: 2000 } }));
+  tracker.markAnnounced('mail');
+  assert.equal(tracker.observe(alertStatus('mail', { state: { lastOutcome: 'success', lastSuccessMs: 3000 } }))?.summary, 'mail: healthy again');
+  // A dry run that succeeds is no sync (lastSuccessMs does not move).
+  tracker.observe(alertStatus('pics', failing));
+  tracker.markAnnounced('pics');
+  assert.equal(tracker.observe(alertStatus('pics', { state: { lastOutcome: 'dry-run', lastSuccessMs: 1000 } }))?.summary, 'pics: no longer flagged');
 });
 
 test('levels: none is nothing, attention is health and recovery, all adds conflicts; a snooze silences until its end', () => {
@@ -95,16 +122,30 @@ test('a burst shows the first two at once and holds the rest for one summary at 
   const events = Array.from({ length: 20 }, (_, i) => problemEvent(alertStatus(`job${i}`, { health: 'failing', reason: 'r' }))!);
   const shown = events.map((e, i) => gate.offer(e, 10 + i).show);
   assert.deepEqual(shown, [true, true, ...Array<boolean>(18).fill(false)]);
-  assert.equal(gate.dueAtMs(), 29 + 100);
-  assert.deepEqual(gate.end(128), [], 'not over yet');
-  const held = gate.end(129);
+  assert.equal(gate.dueAtMs(false), 29 + 100);
+  assert.deepEqual(gate.end(128, false), [], 'not over yet');
+  const held = gate.end(129, false);
   assert.equal(held.length, 18);
   const summary = summaryEvent(held);
   assert.equal(summary.summary, '18 more jobs need a look');
   assert.match(summary.body, /^job2, job3, job4, job5, job6, job7, job8, job9 and 10 more\.\n/);
   assert.deepEqual([summary.job, summary.kind, summary.urgency, summary.hint], ['', 'failing', 1, 'rbmctl status']);
-  assert.equal(gate.dueAtMs(), undefined);
+  assert.equal(gate.dueAtMs(false), undefined);
+  assert.equal(gate.open(), false);
   assert.equal(gate.offer(events[0]!, 500).show, true, 'a new burst starts afresh');
+});
+
+test('while runs are running or queued a quiet spell does not end the burst: 20 failing at once is one burst however slow', () => {
+  const gate = createBurstGate({ free: 2, quietMs: 100, maxMs: 10_000 });
+  const events = Array.from({ length: 20 }, (_, i) => problemEvent(alertStatus(`job${i}`, { health: 'failing', reason: 'r' }))!);
+  // One failure every 500 ms (five quiet periods apart) while the other runs are still going.
+  const offers = events.map((e, i) => gate.offer(e, i * 500));
+  assert.deepEqual(offers.map((o) => o.show), [true, true, ...Array<boolean>(18).fill(false)]);
+  assert.deepEqual(offers.map((o) => o.ended.length), Array<number>(20).fill(0), 'no burst ended in between');
+  assert.equal(gate.dueAtMs(true), 10_000, 'busy: only the maximum length ends it');
+  assert.deepEqual(gate.end(9_600, true), []);
+  assert.equal(gate.dueAtMs(false), 9_500 + 100, 'idle: quiet since the last event');
+  assert.equal(gate.end(9_600, false).length, 18);
 });
 
 test('a long burst ends at maxMs; an offer after a missed end returns the held events', () => {
@@ -112,7 +153,7 @@ test('a long burst ends at maxMs; an offer after a missed end returns the held e
   const e = problemEvent(alertStatus('a', { health: 'failing', reason: 'r' }))!;
   gate.offer(e, 0);
   for (let t = 50; t <= 200; t += 50) assert.equal(gate.offer(e, t).show, false);
-  assert.equal(gate.dueAtMs(), 250);
+  assert.equal(gate.dueAtMs(false), 250);
   const late = gate.offer(e, 400);
   assert.equal(late.ended.length, 4);
   assert.equal(late.show, true);
@@ -140,6 +181,8 @@ test('the details command gets the job; a review shows the approval list; a summ
   assert.deepEqual(detailsArgv(DEFAULT_DETAILS_COMMAND, 'docs', true), ['x-terminal-emulator', '-e', 'rbmctl', 'approve', 'docs']);
   assert.deepEqual(detailsArgv(DEFAULT_DETAILS_COMMAND, '', false), ['x-terminal-emulator', '-e', 'rbmctl', 'status']);
   assert.deepEqual(detailsArgv(['foot', 'sh', '-c', 'rbmctl status {job}; read'], 'docs', true), ['foot', 'sh', '-c', 'rbmctl status docs; read']);
+  assert.deepEqual(detailsArgv(['my-status', 'status', '{job}'], 'docs', true), ['my-status', 'status', 'docs'], 'a custom command without {action} runs as written');
+  assert.deepEqual(detailsArgv(['foot', 'sh', '-c', 'rbmctl {action} {job}; read'], 'docs', true), ['foot', 'sh', '-c', 'rbmctl approve docs; read']);
 });
 
 test('notification ids: replaced per job and slot, looked up for actions, forgotten when closed', () => {
@@ -156,6 +199,16 @@ test('notification ids: replaced per job and slot, looked up for actions, forgot
   assert.equal(ids.replacesId('docs', 'health'), 0);
   ids.clear();
   assert.equal(ids.replacesId('docs', 'conflicts'), 0);
+});
+
+test('an id the server gives to another slot (reused) is that slot\'s only: the old slot no longer replaces it', () => {
+  const ids = createNotificationIds();
+  ids.remember(5, { job: 'docs', slot: 'health', actions: ['details'] });
+  ids.remember(5, { job: 'photos', slot: 'health', actions: ['details'] });
+  assert.equal(ids.replacesId('photos', 'health'), 5);
+  assert.equal(ids.replacesId('docs', 'health'), 0, 'docs would otherwise replace photos\' notification');
+  ids.closed(5);
+  assert.equal(ids.replacesId('photos', 'health'), 0);
 });
 
 test('held events keep only the latest per job and slot; an event reads as one line', () => {

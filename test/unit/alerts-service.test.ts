@@ -4,13 +4,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ControlApi, ControlEvents, JobStatus } from '../../src/api/control-api.js';
-import { createLogger } from '../../src/log/logger.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ERROR_LOG_NAME, createLogger } from '../../src/log/logger.js';
 import type { DesktopNotification } from '../../src/platform/desktop-notifier.js';
 import type { HookCall } from '../../src/platform/hook-runner.js';
 import { nullLogger, type Logger } from '../../src/ports.js';
 import type { RunRecord, RunRequest } from '../../src/run/types.js';
 import { createAlerts, type Alerts } from '../../src/service/alerts.js';
-import { alertStatus, approvalStatus } from '../helpers/alert-status.js';
+import { alertStatus, approvalStatus, syncedStatus } from '../helpers/alert-status.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 interface World {
@@ -24,14 +28,22 @@ interface World {
   change(status: JobStatus): void;
   finish(record: Pick<RunRecord, 'job' | 'runId' | 'conflicts'>): void;
   setCaps(caps: readonly string[] | undefined): void;
+  /** Jobs the stub service reports as running (api.summary().runningJobs). */
+  running: Set<string>;
+  /** The job is gone from the config (jobStatus throws). */
+  remove(name: string): void;
+  /** The server hangs: capabilities() waits until the returned function is called, then finds no server. */
+  stall(): () => void;
 }
 
 function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
   const jobs = new Map(initial.map((s) => [s.name, s]));
   const listeners: { [E in keyof ControlEvents]?: ControlEvents[E][] } = {};
   const syncs: World['syncs'] = [];
+  const running = new Set<string>();
   const api = {
     status: () => ({ jobs: [...jobs.values()] }),
+    summary: () => ({ runningJobs: [...running], queuedJobs: [] }),
     jobStatus: (name: string) => {
       const status = jobs.get(name);
       if (!status) throw new Error('no such job');
@@ -51,15 +63,21 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
   const hooks: HookCall[] = [];
   const launched: (readonly string[])[] = [];
   let caps: readonly string[] | undefined = ['actions', 'body'];
+  let stalled: Promise<void> | undefined;
   let nextId = 100;
   const clock = new FakeClock();
   const alerts = createAlerts({
     api,
     clock,
     logger,
-    detailsCommand: () => ['term', '-e', 'rbmctl', 'status', '{job}'],
+    detailsCommand: () => ['term', '-e', 'rbmctl', '{action}', '{job}'],
     desktop: {
-      capabilities: () => Promise.resolve(caps),
+      capabilities: () => {
+        const hung = stalled;
+        if (!hung) return Promise.resolve(caps);
+        stalled = undefined;
+        return hung.then(() => undefined);
+      },
       notify: (n) => {
         if (!caps) return Promise.resolve(undefined);
         shown.push(n);
@@ -90,6 +108,15 @@ function world(initial: JobStatus[] = [], logger: Logger = nullLogger): World {
     setCaps(value) {
       caps = value;
     },
+    running,
+    remove(name) {
+      jobs.delete(name);
+    },
+    stall() {
+      let release!: () => void;
+      stalled = new Promise<void>((resolve) => (release = resolve));
+      return release;
+    },
   };
 }
 
@@ -106,7 +133,7 @@ test('an approval is one critical notification; healthy again replaces it (same 
   const [first] = w.shown;
   assert.deepEqual([first!.appName, first!.summary, first!.urgency, first!.category, first!.desktopEntry, first!.replacesId, first!.expireTimeoutMs], ['rclone-bisync-manager', 'docs: approve 12 changes?', 2, 'transfer.error', 'rclone-bisync-manager', 0, -1]);
   assert.deepEqual(first!.actions, ['default', 'Review…']);
-  w.change(alertStatus('docs'));
+  w.change(syncedStatus('docs'));
   await w.alerts.idle();
   assert.equal(w.shown.length, 2);
   assert.equal(w.shown[1]!.summary, 'docs: healthy again');
@@ -119,7 +146,7 @@ test('the hook gets RBM_JOB, RBM_STATE, RBM_MESSAGE, RBM_HINT and RBM_RUN_ID for
   w.setCaps(undefined);
   w.alerts.start();
   w.change(approvalStatus('docs', 3, { alerts: { onAttention: ['notify-me', '--flag'] } }));
-  w.change(alertStatus('docs', { alerts: { onAttention: ['notify-me', '--flag'] } }));
+  w.change(syncedStatus('docs', { alerts: { onAttention: ['notify-me', '--flag'] } }));
   await w.alerts.idle();
   assert.equal(w.shown.length, 0);
   assert.deepEqual(w.hooks.map((h) => h.argv), [['notify-me', '--flag'], ['notify-me', '--flag']]);
@@ -183,6 +210,70 @@ test('20 jobs failing at once: two notifications at once, the rest as one summar
   assert.deepEqual(w.shown[2]!.actions, ['default', 'Show details']);
 });
 
+test('a burst ends only when it is quiet AND no run is running or queued: slow failures among running jobs are one summary', async () => {
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  const w = world(names.map((n) => alertStatus(n)));
+  w.alerts.start();
+  for (const n of names) w.running.add(n);
+  for (const n of names) {
+    // Each failure arrives 12 s after the last one (longer than the 10 s quiet period) while the others still run.
+    w.running.delete(n);
+    w.change(alertStatus(n, { health: 'failing', reason: 'failed 3 times in a row' }));
+    await w.alerts.idle();
+    if (n !== 'e') w.clock.advance(12_000);
+  }
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 2, 'the last one ended now: the burst is quiet only 10 s from now');
+  w.clock.advance(w.clock.nextTimerIn()!);
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing', '3 more jobs need a look']);
+
+  const x = world([alertStatus('a'), alertStatus('b'), alertStatus('c'), alertStatus('d')]);
+  x.alerts.start();
+  x.running.add('d');
+  for (const n of ['a', 'b', 'c']) x.change(alertStatus(n, { health: 'failing', reason: 'r' }));
+  x.clock.advance(30_000);
+  await x.alerts.idle();
+  assert.equal(x.shown.length, 2, 'quiet, but d still runs: the held event waits');
+  x.running.delete('d');
+  x.change(alertStatus('d'));
+  await x.alerts.idle();
+  assert.deepEqual(x.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing', 'c: sync failing'], 'd became idle: the burst ends');
+});
+
+test('a replacement skips the burst gate; recoveries of jobs only in the summary replace the summary', async () => {
+  const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n)));
+  w.alerts.start();
+  for (const n of ['a', 'b', 'c', 'd']) w.change(alertStatus(n, { health: 'failing', reason: 'r' }));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing']);
+  const [aId] = w.ids;
+  w.change(syncedStatus('a'));
+  await w.alerts.idle();
+  assert.deepEqual([w.shown[2]?.summary, w.shown[2]?.replacesId], ['a: healthy again', aId], 'a replaces its own notification at once, inside the burst');
+  w.clock.advance(w.clock.nextTimerIn()!);
+  await w.alerts.idle();
+  assert.equal(w.shown[3]?.summary, '2 more jobs need a look');
+  const summaryId = w.ids[3];
+  w.change(syncedStatus('c'));
+  w.change(syncedStatus('d'));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.slice(4).map((n) => [n.summary, n.replacesId]), [['1 more jobs need a look', summaryId], ['2 more jobs are healthy again', summaryId]]);
+  assert.deepEqual(new Set(w.ids).size, 3, 'a, b and the summary: no new pop-up');
+});
+
+test('events held in a burst are dropped when their job is snoozed or removed meanwhile', async () => {
+  const w = world(['a', 'b', 'c', 'd', 'e'].map((n) => alertStatus(n)));
+  w.alerts.start();
+  for (const n of ['a', 'b', 'c', 'd', 'e']) w.change(alertStatus(n, { health: 'failing', reason: 'r' }));
+  // c snoozed (a global snooze shows in every job's snoozedUntilMs), d removed; e stays.
+  w.change(alertStatus('c', { health: 'failing', reason: 'r', snoozedUntilMs: w.clock.now() + 3_600_000 }));
+  w.remove('d');
+  w.clock.advance(w.clock.nextTimerIn()!);
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['a: sync failing', 'b: sync failing', 'e: sync failing']);
+});
+
 test('a job that needs a person when the service starts is announced once', async () => {
   const w = world([approvalStatus('docs', 4), alertStatus('photos')]);
   w.alerts.start();
@@ -211,6 +302,37 @@ test('actions: Sync now queues a manual run of that job, the default runs the de
   assert.equal(w.syncs.length, 1, 'a closed notification\'s id means nothing');
 });
 
+test('a server with body-markup gets &, < and > escaped; one without gets the text as it is', async () => {
+  const conflicts = [{ path: 'R&D/<draft> notes.txt', copies: [] }];
+  const markup = world([alertStatus('docs', { alerts: { notifications: 'all' } })]);
+  markup.setCaps(['actions', 'body', 'body-markup']);
+  markup.alerts.start();
+  markup.finish({ job: 'docs', runId: 3, conflicts });
+  await markup.alerts.idle();
+  assert.match(markup.shown[0]!.body, /both versions were kept: R&amp;D\/&lt;draft&gt; notes\.txt$/);
+  const plain = world([alertStatus('docs', { alerts: { notifications: 'all' } })]);
+  plain.alerts.start();
+  plain.finish({ job: 'docs', runId: 3, conflicts });
+  await plain.alerts.idle();
+  assert.match(plain.shown[0]!.body, /both versions were kept: R&D\/<draft> notes\.txt$/);
+});
+
+test('a stuck server: what was queued while it hung is dropped, not replayed minutes late', async () => {
+  const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n)));
+  w.alerts.start();
+  const release = w.stall();
+  w.change(alertStatus('a', { health: 'failing', reason: 'r' }));
+  w.change(alertStatus('b', { health: 'failing', reason: 'r' }));
+  // The first call hangs (its timeout, in the real notifier); b waits behind it. Then it gives up.
+  release();
+  await w.alerts.idle();
+  assert.equal(w.shown.length, 0, 'b was queued before the call failed: dropped');
+  w.clock.advance(w.clock.nextTimerIn() ?? 0);
+  w.change(alertStatus('c', { health: 'failing', reason: 'r' }));
+  await w.alerts.idle();
+  assert.deepEqual(w.shown.map((n) => n.summary), ['c: sync failing'], 'a later event is shown once a server answers');
+});
+
 test('without the actions capability no actions are sent', async () => {
   const w = world([alertStatus('usb')]);
   w.setCaps(['body']);
@@ -220,28 +342,29 @@ test('without the actions capability no actions are sent', async () => {
   assert.deepEqual(w.shown[0]!.actions, []);
 });
 
-test('journal priorities: attention at error (<3>), failing, stale and conflicts at warning (<4>), a recovery at info', async () => {
+test('journal priorities: attention and failing at error (<3>, and error.log), stale and conflicts at warning (<4>), a recovery at info', async (t) => {
   const written: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    if (String(chunk).startsWith('<')) written.push(String(chunk).trim());
-    return true;
-  });
-  try {
-    const logger = createLogger({ logDir: undefined, console: false, journal: true, level: 'info' });
-    const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n, { alerts: { notifications: 'all' } })), logger);
-    w.alerts.start();
-    w.change(approvalStatus('a', 2, { alerts: { notifications: 'all' } }));
-    w.change(alertStatus('b', { health: 'failing', reason: 'failed 3 times in a row: x', alerts: { notifications: 'all' } }));
-    w.change(alertStatus('c', { health: 'stale', reason: 'no successful sync for 2 d', alerts: { notifications: 'all' } }));
-    w.finish({ job: 'd', runId: 12, conflicts: [{ path: 'x', copies: [] }] });
-    w.change(alertStatus('a', { alerts: { notifications: 'all' } }));
-    await w.alerts.idle();
-    await logger.close();
-  } finally {
-    process.stdout.write = original;
-  }
-  assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<4>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] hea']);
+  const journal = new PassThrough();
+  journal.on('data', (chunk: Buffer) => written.push(...String(chunk).split('\n').filter(Boolean)));
+  const logDir = mkdtempSync(join(tmpdir(), 'rbm-alerts-log-'));
+  t.after(() => rmSync(logDir, { recursive: true, force: true }));
+  const logger = createLogger({ logDir, console: false, journal: true, journalStream: journal, level: 'info' });
+  const w = world(['a', 'b', 'c', 'd'].map((n) => alertStatus(n, { alerts: { notifications: 'all' } })), logger);
+  w.alerts.start();
+  w.change(approvalStatus('a', 2, { alerts: { notifications: 'all' } }));
+  w.change(alertStatus('b', { health: 'failing', reason: 'failed 3 times in a row: x', alerts: { notifications: 'all' } }));
+  w.change(alertStatus('c', { health: 'stale', reason: 'no successful sync for 2 d', alerts: { notifications: 'all' } }));
+  w.finish({ job: 'd', runId: 12, conflicts: [{ path: 'x', copies: [] }] });
+  w.change(syncedStatus('a', { alerts: { notifications: 'all' } }));
+  await w.alerts.idle();
+  await logger.close();
+  assert.deepEqual(written.map((line) => line.slice(0, 12)), ['<3>[a#7] nee', '<3>[b#7] nee', '<4>[c#7] nee', '<4>[d#12] ne', '<6>[a#7] a: ']);
   assert.match(written[0]!, /^<3>\[a#7\] needs a look \(attention\): a: approve 2 changes\? — The sync stopped/);
+  assert.equal(written[1], '<3>[b#7] needs a look (failing): b: sync failing — failed 3 times in a row: x. What to do: rbmctl history b');
   assert.match(written[3]!, /needs a look \(conflicts\): d: 1 conflict/);
+  assert.match(written[4]!, /^<6>\[a#7\] a: healthy again — The last sync succeeded\./);
+  // error.log: one line per problem that stops a job until a person acts, naming the job and what to do.
+  const errorLines = readFileSync(join(logDir, ERROR_LOG_NAME), 'utf8').trim().split('\n');
+  assert.deepEqual(errorLines.map((l) => / ERROR (\[\w#\d+\] needs a look \(\w+\))/.exec(l)?.[1]), ['[a#7] needs a look (attention)', '[b#7] needs a look (failing)']);
+  assert.match(errorLines[0]!, /Review the list with: rbmctl approve a/);
 });

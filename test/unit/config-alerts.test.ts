@@ -29,7 +29,7 @@ test('defaults: notifications attention, no hook, stale_after from the schedule,
   const expected = { notifications: 'attention', onAttention: [], staleAfterSec: undefined, failuresBeforeAlert: 3 };
   assert.deepEqual(c.global.alerts, expected);
   assert.deepEqual(c.jobs.map((j) => j.alerts), [expected, expected]);
-  assert.deepEqual(c.global.detailsCommand, ['x-terminal-emulator', '-e', 'rbmctl', 'status', '{job}']);
+  assert.deepEqual(c.global.detailsCommand, ['x-terminal-emulator', '-e', 'rbmctl', '{action}', '{job}']);
 });
 
 test('global keys apply to every job; a job\'s own key wins, key by key', () => {
@@ -68,7 +68,7 @@ const BAD: [string, string, string, string][] = [
   ['notifications not one of the three', 'notifications: loud\n', '', `${FILE}:2:16 notifications: "loud" is not allowed (expected one of all, attention, none)`],
   ['notifications in capitals', '', '    notifications: All\n', `${FILE}:8:20 sync_jobs.docs.notifications: "All" is not allowed (expected one of all, attention, none)`],
   ['on_attention a string (a shell line)', 'on_attention: "mail -s sync me"\n', '', `${FILE}:2:15 on_attention: wrong type: string "mail -s sync me" (expected the command run for each alert: a list such as ["~/bin/alert", "--urgent"] whose first item is a command name on PATH or an absolute path, each argument its own item)`],
-  ['on_attention empty', '', '    on_attention: []\n', `${FILE}:8:19 sync_jobs.docs.on_attention: the list is empty (expected the command run for each alert: a list such as ["~/bin/alert", "--urgent"] whose first item is a command name on PATH or an absolute path, each argument its own item)`],
+  ['on_attention empty (top level; a job\'s [] turns it off)', 'on_attention: []\n', '', `${FILE}:2:15 on_attention: the list is empty (expected the command run for each alert: a list such as ["~/bin/alert", "--urgent"] whose first item is a command name on PATH or an absolute path, each argument its own item)`],
   ['on_attention program with arguments in it', 'on_attention: ["mail -s sync", me]\n', '', `${FILE}:2:16 on_attention.0: "mail -s sync" contains blanks (expected a command name on PATH or an absolute path, alone: each argument is its own list item; no shell)`],
   ['on_attention relative program', '', '    on_attention: [bin/alert]\n', `${FILE}:8:20 sync_jobs.docs.on_attention.0: "bin/alert" is not an absolute path (expected a command name on PATH or an absolute path, alone: each argument is its own list item; no shell)`],
   ['on_attention empty argument', 'on_attention: [alert, ""]\n', '', `${FILE}:2:23 on_attention.1: the value is empty (expected a non-empty string)`],

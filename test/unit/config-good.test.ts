@@ -76,7 +76,7 @@ test('keys left out get their documented defaults', () => {
     resyncOptions: {},
     jobDefaults: { checkAccess: false, checksumCompare: true, conflictResolve: undefined, conflictLoser: undefined, conflictSuffix: undefined },
     alerts: { notifications: 'attention', onAttention: [], staleAfterSec: undefined, failuresBeforeAlert: 3 },
-    detailsCommand: ['x-terminal-emulator', '-e', 'rbmctl', 'status', '{job}'],
+    detailsCommand: ['x-terminal-emulator', '-e', 'rbmctl', '{action}', '{job}'],
     runConditions: { metered: 'allow', power: { kind: 'any' }, network: 'any', windows: [], midRun: 'stop' },
   });
   assert.deepEqual(config.jobs[0], {

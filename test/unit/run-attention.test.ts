@@ -1,7 +1,7 @@
-// Which finished runs are error.log lines (issue 13 case 7): the job, what happened, what to do.
+// Which finished runs need a person, and the words of their (info) run-end line: the job, what happened, what to do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REPEATED_FAILURE_THRESHOLD, attentionLine } from '../../src/run/rules/attention.js';
+import { attentionLine } from '../../src/run/rules/attention.js';
 import { OUTCOME_NAMES, needsAttention } from '../../src/api/outcomes.js';
 import type { Outcome, RunRecord } from '../../src/run/types.js';
 
@@ -22,14 +22,12 @@ test('needs-approval, needs-resync and failed name the job, what happened and th
   }
 });
 
-test('a retried failure is an error line once, when it reaches the threshold', () => {
+test('a retried failure needs no one on its own (health says failing after failures_before_alert); a repeated failure says how often', () => {
   for (const outcome of ['retryable', 'locked'] as const) {
-    const lines = [1, 2, 3, 4, 5].map((n) => attentionLine(record(outcome), n));
-    assert.deepEqual(lines.map((l) => l !== undefined), [false, false, true, false, false]);
-    assert.match(lines[2]?.message ?? '', /^job photos failed 3 times in a row \(each retried automatically\): something happened\. What to do: /);
+    assert.deepEqual([1, 2, 3, 4, 100].map((n) => attentionLine(record(outcome), n)), [undefined, undefined, undefined, undefined, undefined]);
   }
-  assert.equal(REPEATED_FAILURE_THRESHOLD, 3);
-  assert.match(attentionLine(record('failed'), 4)?.message ?? '', /^job photos failed \(4 times in a row\): /);
+  assert.match(attentionLine(record('failed'), 1)?.message ?? '', /^job photos failed: /);
+  assert.match(attentionLine(record('failed'), 2)?.message ?? '', /^job photos failed \(2 times in a row\): /);
 });
 
 test('ok outcomes, cancelled runs and dry runs need no one', () => {

@@ -1,12 +1,10 @@
-// Which finished runs need the user, and the one error-log line that tells them: the job, what happened and
-// what to do (the hint with the job's name filled in). Pure: the runner logs what this returns.
+// Which finished runs need the user, and the words of their run-end line: the job, what happened and what to do (the
+// hint with the job's name filled in). Pure: the runner logs what this returns at info; the one warning/error line
+// per problem (error.log, `journalctl -p warning`) is the alerts', decided by the job's health (failures_before_alert).
 
 import type { Outcome, RunRecord } from '../types.js';
 import { renderHint } from '../../api/hints.js';
 import { OUTCOMES } from '../../api/outcomes.js';
-
-/** A job that failed this many times in a row is reported once, even when each failure is retried on its own. */
-export const REPEATED_FAILURE_THRESHOLD = 3;
 
 export interface AttentionLine {
   message: string;
@@ -25,19 +23,15 @@ function line(record: RunRecord, what: string, consecutiveFailures: number): Att
 }
 
 /**
- * The error-log line for a finished run, or undefined when it needs no one. `consecutiveFailures` is the job's
- * count after this run (0 for a dry run, which changes no state).
+ * The run-end line of a finished run that needs a person, or undefined when it needs no one. `consecutiveFailures`
+ * is the job's count after this run (0 for a dry run, which changes no state). Retried failures (retryable, locked)
+ * need no one on their own: the job's health turns failing after failures_before_alert of them (src/api/health.ts).
  */
 export function attentionLine(record: RunRecord, consecutiveFailures: number): AttentionLine | undefined {
   if (record.dryRun) return undefined;
   // The table says which outcomes need a person and what the line calls them; others are no error on their own.
   const what = OUTCOMES[record.outcome].attention;
-  if (what !== undefined) {
-    const again = record.outcome === 'failed' && consecutiveFailures >= REPEATED_FAILURE_THRESHOLD ? ` (${consecutiveFailures} times in a row)` : '';
-    return line(record, what + again, consecutiveFailures);
-  }
-  if ((record.outcome === 'retryable' || record.outcome === 'locked') && consecutiveFailures === REPEATED_FAILURE_THRESHOLD) {
-    return line(record, `failed ${consecutiveFailures} times in a row (each retried automatically)`, consecutiveFailures);
-  }
-  return undefined;
+  if (what === undefined) return undefined;
+  const again = record.outcome === 'failed' && consecutiveFailures > 1 ? ` (${consecutiveFailures} times in a row)` : '';
+  return line(record, what + again, consecutiveFailures);
 }
