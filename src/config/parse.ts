@@ -16,8 +16,9 @@ import { flagSupport } from '../rclone/caps.js';
 import { normalizeSchedule, scheduleProblem } from './schedule.js';
 import { schemaErrors, STALE_AFTER_MAX_SEC, STALE_AFTER_MIN_SEC } from './schema.js';
 import { jobNameProblem } from '../api/requests.js';
-import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, NotificationLevel, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
+import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, NotificationLevel, OptionMap, OptionValue, RcloneCapabilities, WatchSettings } from './types.js';
 import { decodeConfigText, nowhere, readYamlSource } from './yaml-source.js';
+import { DEFAULT_WATCH, readWatchKeys } from './watch-settings.js';
 import type { Locator, PathSegment } from './yaml-source.js';
 
 export interface ParseOptions {
@@ -307,6 +308,13 @@ function alertsAt(ctx: Context, raw: Raw, path: readonly PathSegment[], fallback
   });
 }
 
+/** The watch keys in `raw` over `fallback` (the global settings for a job, the defaults for the top level). */
+function watchAt(ctx: Context, raw: Raw, path: readonly PathSegment[], fallback: WatchSettings): WatchSettings {
+  const read = readWatchKeys(raw, fallback, (key) => clean(ctx, [...path, key]));
+  for (const problem of read.problems) report(ctx, [...path, problem.key], 'value', problem.message);
+  return read.settings;
+}
+
 function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   let localBasePath: string | undefined;
   const base = stringAt(ctx, raw, [], 'local_base_path');
@@ -337,6 +345,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   const jobDefaults = jobDefaultsAt(ctx, raw, [], JOB_DEFAULTS);
   const alerts = alertsAt(ctx, raw, [], DEFAULT_ALERTS);
   const detailsCommand = commandAt(ctx, raw, [], 'notification_details_command') ?? DEFAULT_DETAILS_COMMAND;
+  const watch = watchAt(ctx, raw, [], DEFAULT_WATCH);
   if (localBasePath === undefined) return undefined;
   const number = (key: string, fallback: number): number => (typeof raw[key] === 'number' ? raw[key] : fallback);
   return {
@@ -357,6 +366,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     jobDefaults,
     alerts,
     detailsCommand,
+    watch,
   };
 }
 
@@ -371,7 +381,7 @@ interface JobPaths {
   path2Local: boolean;
 }
 
-function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults, globalAlerts: AlertSettings): { job?: JobConfig; paths: JobPaths } {
+function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults, globalAlerts: AlertSettings, globalWatch: WatchSettings = DEFAULT_WATCH): { job?: JobConfig; paths: JobPaths } {
   const prefix = ['sync_jobs', name];
   const paths: JobPaths = { name, path: prefix, local: undefined, path2: undefined, path2Local: false };
 
@@ -427,6 +437,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
 
   const own = jobDefaultsAt(ctx, raw, prefix, defaults);
   const alerts = alertsAt(ctx, raw, prefix, globalAlerts);
+  const watch = watchAt(ctx, raw, prefix, globalWatch);
 
   const maps = optionMaps(ctx, prefix, raw);
 
@@ -455,6 +466,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
       bisyncOptions: maps.bisync_options,
       resyncOptions: maps.resync_options,
       alerts,
+      watch,
     },
   };
 }
@@ -527,7 +539,7 @@ function checkOverlaps(ctx: Context, jobs: readonly JobPaths[]): void {
   }
 }
 
-function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults, globalAlerts: AlertSettings): JobConfig[] {
+function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults, globalAlerts: AlertSettings, globalWatch: WatchSettings = DEFAULT_WATCH): JobConfig[] {
   if (!isRecord(rawJobs) || !clean(ctx, ['sync_jobs'])) return [];
   const jobs: JobConfig[] = [];
   const paths: JobPaths[] = [...existing];
@@ -538,7 +550,7 @@ function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, exi
       report(ctx, ['sync_jobs', name], 'key', `a job named "${name}" already exists (expected a new name, or remove the old job first)`);
     }
     if (!isRecord(raw) || !clean(ctx, ['sync_jobs', name])) continue;
-    const checked = checkJob(ctx, name, raw, base, defaults, globalAlerts);
+    const checked = checkJob(ctx, name, raw, base, defaults, globalAlerts, globalWatch);
     paths.push(checked.paths);
     if (checked.job) jobs.push(checked.job);
   }
@@ -565,11 +577,11 @@ function newContext(file: string, home: string | undefined, caps: RcloneCapabili
   return { file, home, caps, configDir: posix.dirname(file), locator, issues: [], bad: new Set() };
 }
 
-function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], defaults?: JobDefaults, alerts?: AlertSettings): { global?: GlobalSettings; jobs: JobConfig[] } {
+function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], defaults?: JobDefaults, alerts?: AlertSettings, watch?: WatchSettings): { global?: GlobalSettings; jobs: JobConfig[] } {
   for (const error of schemaErrors(value)) schemaIssue(ctx, error);
   if (!isRecord(value)) return { jobs: [] };
   const global = checkGlobal(ctx, value);
-  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, defaults ?? global?.jobDefaults ?? JOB_DEFAULTS, alerts ?? global?.alerts ?? DEFAULT_ALERTS);
+  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, defaults ?? global?.jobDefaults ?? JOB_DEFAULTS, alerts ?? global?.alerts ?? DEFAULT_ALERTS, watch ?? global?.watch ?? DEFAULT_WATCH);
   return global === undefined ? { jobs } : { global, jobs };
 }
 
@@ -631,7 +643,7 @@ export function parseJobDefinition(name: string, definition: Readonly<Record<str
   ctx.configDir = posix.dirname(config.path);
   const existing: JobPaths[] = config.jobs.map((job) => ({ name: job.name, path: undefined, local: job.local, path2: job.path2, path2Local: LOCAL_REMOTES.has(job.rcloneRemote) }));
   const value = { local_base_path: config.global.localBasePath, sync_jobs: { [name]: plainValue(definition) } };
-  const { jobs } = validate(ctx, value, existing, config.global.jobDefaults, config.global.alerts);
+  const { jobs } = validate(ctx, value, existing, config.global.jobDefaults, config.global.alerts, config.global.watch);
   const job = jobs[0];
   if (ctx.issues.length > 0 || job === undefined) throw new ConfigError(sortIssues(ctx.issues), 'Fix the job definition and try again.');
   return job;

@@ -45,6 +45,11 @@ const STALE_AFTER_DESCRIPTION = 'a duration from 1 minute to 365 days, such as "
 const staleAfter = { type: ['integer', 'string'], minimum: STALE_AFTER_MIN_SEC, maximum: STALE_AFTER_MAX_SEC, description: STALE_AFTER_DESCRIPTION } as const;
 const failuresBeforeAlert = { type: 'integer', minimum: 1, maximum: 100, description: 'a whole number from 1 to 100' } as const;
 
+// Sync on change keys (issue 16): global and per job; a job's own value wins. Ranges are checked in watch-settings.ts.
+const watchDuration = { type: ['number', 'string'], minimum: 0, description: 'a duration such as "1s", "500ms" or 0.5 (seconds)' } as const;
+export const WATCH_SCHEMA_KEYS = ['watch', 'watch_delay', 'watch_max_wait'] as const;
+const watchProperties = { watch: bool, watch_delay: watchDuration, watch_max_wait: watchDuration } as const;
+
 /** Job keys that may also be set at the top level as the default of every job (the job's own value wins). */
 export const JOB_DEFAULT_KEYS = ['check_access', 'checksum_compare', 'conflict_resolve', 'conflict_loser', 'conflict_suffix'] as const;
 
@@ -67,6 +72,7 @@ export const JOB_KEYS = [
   'conflict_loser',
   'conflict_suffix',
   ...ALERT_KEYS,
+  ...WATCH_SCHEMA_KEYS,
   'filters_file',
   'rclone_options',
   'bisync_options',
@@ -99,6 +105,7 @@ export const jobSchema = {
     on_attention: onAttention,
     stale_after: staleAfter,
     failures_before_alert: failuresBeforeAlert,
+    ...watchProperties,
     filters_file: optionalPath,
     rclone_options: optionMap,
     bisync_options: optionMap,
@@ -120,6 +127,7 @@ export const TOP_LEVEL_KEYS = [
   'dry_run',
   ...JOB_DEFAULT_KEYS,
   ...ALERT_KEYS,
+  ...WATCH_SCHEMA_KEYS,
   'notification_details_command',
   'rclone_options',
   'bisync_options',
@@ -158,6 +166,7 @@ export const configSchema = {
     on_attention: onAttention,
     stale_after: staleAfter,
     failures_before_alert: failuresBeforeAlert,
+    ...watchProperties,
     notification_details_command: commandList('the command a notification\'s default action runs ({job} becomes the job\'s name)'),
     rclone_options: optionMap,
     bisync_options: optionMap,

@@ -24,6 +24,16 @@ export interface AlertSettings {
   failuresBeforeAlert: number;
 }
 
+/** Sync on change (issue 16): a job's own keys win over the global ones. */
+export interface WatchSettings {
+  /** Watch the local root and run after a quiet period. */
+  enabled: boolean;
+  /** Quiet period after the last change (watch_delay). */
+  delayMs: number;
+  /** Longest wait after the first change of a burst (watch_max_wait, ≥ delayMs). */
+  maxWaitMs: number;
+}
+
 export interface GlobalSettings {
   /** Absolute directory that relative job `local` paths are resolved against. */
   localBasePath: string;
@@ -53,6 +63,8 @@ export interface GlobalSettings {
   alerts: AlertSettings;
   /** argv run by a notification's default action; `{job}` is replaced by the job's name. */
   detailsCommand: readonly string[];
+  /** The global watch keys (a job's `watch` has them merged in). */
+  watch: WatchSettings;
 }
 
 /** Job-level safety and conflict keys that may also be set once at the top level for every job. */
@@ -98,6 +110,8 @@ export interface JobConfig {
   resyncOptions: OptionMap;
   /** The job's alert settings, global ones merged in. */
   alerts: AlertSettings;
+  /** Sync on change, global keys merged in. */
+  watch: WatchSettings;
 }
 
 export interface Config {

@@ -1,5 +1,6 @@
 // Builds JobConfig / GlobalSettings objects directly (until tests go through the config parser).
 import { DEFAULT_ALERTS, DEFAULT_DETAILS_COMMAND, JOB_DEFAULTS } from '../../src/config/parse.js';
+import { DEFAULT_WATCH } from '../../src/config/watch-settings.js';
 import type { GlobalSettings, JobConfig } from '../../src/config/types.js';
 
 export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
@@ -21,6 +22,7 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     jobDefaults: { ...JOB_DEFAULTS },
     alerts: DEFAULT_ALERTS,
     detailsCommand: DEFAULT_DETAILS_COMMAND,
+    watch: DEFAULT_WATCH,
     ...overrides,
   };
 }
@@ -48,6 +50,7 @@ export function makeJob(overrides: Partial<JobConfig> = {}): JobConfig {
     bisyncOptions: {},
     resyncOptions: {},
     alerts: DEFAULT_ALERTS,
+    watch: DEFAULT_WATCH,
     ...overrides,
   };
 }
