@@ -19,7 +19,7 @@ export interface RunRequest {
    */
   approvalToken?: string;
   /** Why the run was started, for logs and history. */
-  trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job';
+  trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job' | 'watch';
 }
 
 export type Operation = 'bisync' | 'resync';
@@ -128,6 +128,8 @@ export interface RunHooks {
   onProgress?: (progress: Progress) => void;
   /** Aborting asks the engine to stop rclone the way that is safe for its version; the run ends `cancelled`. */
   signal?: AbortSignal;
+  /** Each message rclone prints during the bisync itself (not its previews): sync on change reads what the run wrote locally. */
+  onRcloneMessage?: (message: { text: string }) => void;
 }
 
 /**

@@ -10,7 +10,7 @@ import { RbmError } from '../errors.js';
 import type { Notifier } from '../platform/notify.js';
 import type { Clock, Logger } from '../ports.js';
 import type { JobScheduleInfo } from '../scheduler/scheduler.js';
-import type { ControlApi, ServiceState } from '../api/control-api.js';
+import { WATCH_OFF, type ControlApi, type ServiceState } from '../api/control-api.js';
 import { createConfigCommit, type LoadOrigin } from './config-commit.js';
 import { createEventHub } from './events.js';
 import { createJobEdits, type ConfigEditor } from './job-edits.js';
@@ -24,6 +24,7 @@ import { createSnoozes, type SnoozeStore } from './snoozes.js';
 import { createHealthWatch } from './staleness.js';
 import { DEFAULT_GRACE_SEC, drainRuns } from './shutdown.js';
 import { composeStatusLine, createStatusReporter } from './status-line.js';
+import { createWatching, type WatchPlatform, type Watching } from './watching.js';
 
 export type { ConfigEditor } from './job-edits.js';
 export { MAX_PENDING_PAGE } from './run-commands.js';
@@ -58,6 +59,8 @@ export interface ServiceDeps {
   snoozes?: SnoozeStore;
   /** Keeps when each job was first seen (the staleness reference of a job that never ran) across restarts. */
   firstSeen?: FirstSeenStore;
+  /** Sync on change (watching.ts): the tree watcher and friends; without it no job is watched. */
+  watchPlatform?: WatchPlatform;
 }
 
 /** How long a snooze may last at most (the request parsers refuse more; this guards direct callers). */
@@ -89,6 +92,8 @@ export interface Service extends ControlApi {
    * looks cut or mistyped is held back until the user confirms it with an explicit reload (config/path-changes.ts).
    */
   reloadChangedFile(): Promise<void>;
+  /** Start watching the local folders of jobs with `watch: true` (the daemon calls it after READY=1). */
+  startWatching(): void;
 }
 
 export function createService(deps: ServiceDeps): Service {
@@ -120,6 +125,7 @@ export function createService(deps: ServiceDeps): Service {
       snoozes.keepOnly(next.jobs.map((job) => job.name));
       runStartupChecksOnce();
       healthWatch.check(); // a changed stale_after or schedule moves the moment a job becomes stale
+      watching?.reconcile(); // a changed filters file alone changes no job: look again
     },
     reloaded: (ok, error) => events.emit('configReloaded', ok, error),
   });
@@ -140,7 +146,10 @@ export function createService(deps: ServiceDeps): Service {
     forceDryRun: deps.forceDryRun,
     maxSleepMs: deps.maxSleepMs,
     timezone: deps.timezone,
+    rcloneMessageHook: (job) => watching?.messageHook(job),
   });
+
+  const watching: Watching | undefined = deps.watchPlatform && createWatching({ clock, logger, scheduler, platform: deps.watchPlatform, globalSettings, changed: (job) => watchChanged(job) });
 
   const view = createStatusView({
     scheduler,
@@ -158,7 +167,13 @@ export function createService(deps: ServiceDeps): Service {
     snoozedUntilMs: (job) => snoozes.untilOf(job),
     globalSnoozedUntilMs: () => snoozes.globalUntil(),
     firstSeenMs: (job) => firstSeen.of(job),
+    watchOf: (job) => watching?.statusOf(job) ?? WATCH_OFF,
   });
+
+  function watchChanged(job: string): void {
+    const info = scheduler.info(job);
+    if (info && !info.removed) events.emit('jobChanged', view.jobStatusOf(info));
+  }
   const knownJob = (name: string): JobScheduleInfo => view.knownJob(name);
 
   const computeStatusLine = (): string => composeStatusLine(scheduler, { state, configErrorLine: configs.errorLine(), configLoaded: configs.current() !== undefined });
@@ -277,6 +292,7 @@ export function createService(deps: ServiceDeps): Service {
         setState('stopping');
         scheduler.stop();
         healthWatch.stop();
+        watching?.close();
         if (scheduler.runningJobs().length > 0) {
           const graceMs = (configs.current()?.global.shutdownGraceSec ?? DEFAULT_GRACE_SEC) * 1000;
           await drainRuns(scheduler, clock, logger, graceMs);
@@ -291,6 +307,10 @@ export function createService(deps: ServiceDeps): Service {
     statusLine: () => reporter.lastLine() || computeStatusLine(),
 
     reloadChangedFile: () => reload('watcher'),
+
+    startWatching() {
+      if (state !== 'stopping') watching?.start();
+    },
 
     ...commands,
 
