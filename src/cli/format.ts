@@ -80,6 +80,18 @@ export function formatProgress(p: ProgressView): string {
   return parts.filter((x) => x !== '').join('  ');
 }
 
+/** The state column's watch marker: a watched job says so, and so does one whose watch is not working. */
+const WATCH_MARKERS: Readonly<Record<string, string>> = { watching: ' (watched)', starting: ' (watch starting)', failed: ' (watch off)', 'root-gone': ' (watch: folder gone)' };
+
+function watchMarker(job: JobView): string {
+  return WATCH_MARKERS[job.watch ?? 'off'] ?? '';
+}
+
+/** A line for a job whose watch is not working (what happened and what to do). */
+function watchNote(job: JobView): string | undefined {
+  return (job.watch === 'failed' || job.watch === 'root-gone') && job.watch_message ? `${job.name}: sync on change is off: ${job.watch_message}` : undefined;
+}
+
 export function formatStatus(status: StatusView, now: number): string {
   const lines = [
     `rclone-bisync-manager ${status.version}: ${status.state}, rclone ${status.rclone_version || 'unknown'}`,
@@ -95,12 +107,13 @@ export function formatStatus(status: StatusView, now: number): string {
     '',
     table(
       ['JOB', 'STATE', 'LAST RESULT', 'LAST RUN', 'NEXT RUN'],
-      status.jobs.map((j) => [j.name, j.state, j.last_result, formatTime(j.last_run_usec, now), formatTime(j.next_run_usec, now, '-')]),
+      status.jobs.map((j) => [j.name, `${j.state}${watchMarker(j)}`, j.last_result, formatTime(j.last_run_usec, now), formatTime(j.next_run_usec, now, '-')]),
     ),
   );
   for (const j of status.jobs) if (j.progress) lines.push(`${j.name}: ${formatProgress(j.progress)}`);
   const notes = status.jobs.map(jobAttention).filter((x): x is string => x !== undefined);
   for (const j of status.jobs) if (j.checksum_note) notes.push(`${j.name}: ${j.checksum_note}`);
+  for (const j of status.jobs) notes.push(...[watchNote(j)].filter((x): x is string => x !== undefined));
   if (notes.length > 0) lines.push('', ...notes);
   return lines.join('\n');
 }
@@ -121,6 +134,7 @@ export function formatJob(job: JobView, now: number): string {
   if (job.current_run_id !== 0n) rows.push(['current run', String(job.current_run_id)]);
   if (job.progress) rows.push(['progress', formatProgress(job.progress)]);
   if (job.checksum_note) rows.push(['note', job.checksum_note]);
+  if (job.watch !== undefined && job.watch !== 'off') rows.push(['watch', job.watch_message ? `${job.watch}: ${job.watch_message}` : job.watch]);
   if (job.needs_approval && job.pending_deletes !== undefined) rows.push(['waiting', pendingSummary(job.pending_deletes, job.pending_overwrites ?? 0)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`);
@@ -140,12 +154,13 @@ export function formatJobs(jobs: readonly JobView[]): string {
 export function formatHistory(runs: readonly RunView[], now: number): string {
   if (runs.length === 0) return 'No runs yet.';
   return table(
-    ['RUN', 'JOB', 'RESULT', 'OPERATION', 'STARTED', 'TOOK', 'FILES', 'BYTES', 'MESSAGE'],
+    ['RUN', 'JOB', 'RESULT', 'OPERATION', 'TRIGGER', 'STARTED', 'TOOK', 'FILES', 'BYTES', 'MESSAGE'],
     runs.map((r) => [
       String(r.run_id),
       r.job,
       r.result,
       `${r.operation}${r.dry_run ? ' (dry)' : ''}`,
+      r.trigger || '-',
       formatTime(r.started_usec, now),
       r.finished_usec > r.started_usec ? formatDuration(Number((r.finished_usec - r.started_usec) / 1000n)) : '-',
       String(r.files),

@@ -100,6 +100,7 @@ export type JobProperties = {
   LastError: string;
   Paused: boolean;
   CpuLimitApplied: boolean;
+  Watch: string;
 };
 
 export function jobProperties(status: JobStatus): JobProperties {
@@ -121,6 +122,7 @@ export function jobProperties(status: JobStatus): JobProperties {
     LastError: status.state.lastError,
     Paused: status.paused,
     CpuLimitApplied: !status.cpuLimitNotApplied,
+    Watch: status.watch?.state ?? 'off',
   };
 }
 
@@ -149,6 +151,8 @@ export function jobStatusToDict(status: JobStatus): VariantDict {
     hash_warning: v('b', status.state.hashWarning),
     cpu_limit_applied: v('b', !status.cpuLimitNotApplied),
     checksum_note: v('s', status.checksumNote ?? ''),
+    watch: v('s', status.watch?.state ?? 'off'),
+    watch_message: v('s', status.watch?.message ?? ''),
   };
   if (status.progress) dict.progress = v('a{sv}', progressToDict(status.progress));
   if (status.state.needsApproval) {
