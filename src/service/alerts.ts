@@ -5,7 +5,7 @@ import type { ControlApi, JobStatus } from '../api/control-api.js';
 import type { AlertSettings } from '../config/types.js';
 import { actionPairs, detailsArgv, invokedAction } from '../alerts/actions.js';
 import { createBurstGate, latestHeld, summaryEvent, type BurstGate } from '../alerts/burst.js';
-import { conflictsEvent, eventText, type AlertEvent } from '../alerts/events.js';
+import { conflictsEvent, eventText, watchOffEvent, type AlertEvent } from '../alerts/events.js';
 import { isSnoozed, wantedAtLevel } from '../alerts/filter.js';
 import { createNotificationIds, SUMMARY_JOB } from '../alerts/replaces.js';
 import { createAlertTracker } from '../alerts/tracker.js';
@@ -50,12 +50,15 @@ export interface Alerts {
   stop(): Promise<void>;
 }
 
-const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'warn', stale: 'warn', conflicts: 'warn', ok: 'info' };
+// watch-off is info here: the watch itself logs the one warning (service/watching.ts).
+const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'warn', stale: 'warn', conflicts: 'warn', ok: 'info', 'watch-off': 'info' };
 
 export function createAlerts(deps: AlertsDeps): Alerts {
   const { api, clock, logger } = deps;
   const maxQueued = deps.maxQueued ?? 100;
   const tracker = createAlertTracker();
+  /** Each job's last watch state: a watch that turns failed is announced once (sync on change, issue 16). */
+  const watchStates = new Map<string, string>();
   const ids = createNotificationIds();
   const burst: BurstGate = createBurstGate();
   const unsubscribe: (() => void)[] = [];
@@ -164,6 +167,9 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     if (stopped) return;
     const event = tracker.observe(status);
     if (event) announce(event, status.config.alerts, status.snoozedUntilMs);
+    const watchOff = watchOffEvent(status, watchStates.get(status.name));
+    watchStates.set(status.name, status.watch?.state ?? 'off');
+    if (watchOff) announce(watchOff, status.config.alerts, status.snoozedUntilMs);
   }
 
   function jobNamed(name: string): JobStatus | undefined {
@@ -190,7 +196,10 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       unsubscribe.push(
         api.on('jobChanged', onStatus),
         api.on('jobAdded', onStatus),
-        api.on('jobRemoved', (name) => tracker.forget(name)),
+        api.on('jobRemoved', (name) => {
+          tracker.forget(name);
+          watchStates.delete(name);
+        }),
         api.on('jobFinished', (record) => {
           const event = conflictsEvent(record);
           const status = event ? jobNamed(record.job) : undefined;
