@@ -177,7 +177,7 @@ export function createWatching(deps: WatchingDeps): Watching {
         const writes = entry.collector?.writes() ?? { paths: new Set<string>(), complete: false };
         entry.collector = undefined;
         const decision = entry.trigger.runEnded(writes);
-        logger.debug('after the run', { job: event.record.job, runId: event.record.runId, followUp: decision.kind, reason: decision.kind === 'none' ? decision.reason : undefined, unexplained: decision.unexplained.slice(0, 5) });
+        logger.info('after the run', { job: event.record.job, runId: event.record.runId, followUp: decision.kind, reason: decision.kind === 'none' ? decision.reason : undefined, unexplained: decision.unexplained.slice(0, 5) });
         break;
       }
     }
