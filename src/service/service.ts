@@ -125,7 +125,7 @@ export function createService(deps: ServiceDeps): Service {
       snoozes.keepOnly(next.jobs.map((job) => job.name));
       runStartupChecksOnce();
       healthWatch.check(); // a changed stale_after or schedule moves the moment a job becomes stale
-      watching?.reconcile(); // a changed filters file alone changes no job: look again
+      watching?.reconcile(true); // a changed filters file alone changes no job; a raised inotify limit: look again
     },
     reloaded: (ok, error) => events.emit('configReloaded', ok, error),
   });

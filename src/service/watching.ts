@@ -37,8 +37,9 @@ export interface WatchingDeps {
 export interface Watching {
   /** Begin watching (once the service is ready); until then nothing is watched. */
   start(): void;
-  /** Bring every job's watch in line with the config in force and the job's pause/active state. */
-  reconcile(): void;
+  /** Bring every job's watch in line with the config in force and the job's pause/active state; `retryFailed`
+   * (a reload) also tries again the watches an inotify limit stopped (the user may have raised it). */
+  reconcile(retryFailed?: boolean): void;
   /** The rclone message hook of a run of `job` (it feeds the job's watch, if any, when the message comes). */
   messageHook(job: string): (message: { text: string }) => void;
   statusOf(job: string): JobWatch;
@@ -135,7 +136,7 @@ export function createWatching(deps: WatchingDeps): Watching {
     if (entry.status.state !== 'off') deps.changed(name);
   }
 
-  function reconcile(): void {
+  function reconcile(retryFailed = false): void {
     const global = deps.globalSettings();
     const wanted = new Set<string>();
     if (started && !closed && global) {
@@ -145,7 +146,7 @@ export function createWatching(deps: WatchingDeps): Watching {
         const filtersFile = info.config.filtersFile ?? global.exclusionRulesFile;
         const key = watchKey(info.config, global, filtersFile === undefined ? undefined : platform.readText(filtersFile));
         const entry = entries.get(info.name);
-        if (entry?.key === key) continue;
+        if (entry?.key === key && !(retryFailed && entry.status.state === 'failed')) continue;
         if (entry) closeEntry(info.name);
         open(info.config, global, key);
         deps.changed(info.name);
@@ -159,7 +160,7 @@ export function createWatching(deps: WatchingDeps): Watching {
       case 'job-added':
       case 'job-changed':
       case 'job-removed':
-        reconcile();
+        reconcile(false);
         break;
       case 'run-started': {
         const entry = entries.get(event.job);
@@ -189,7 +190,7 @@ export function createWatching(deps: WatchingDeps): Watching {
     start() {
       if (started || closed) return;
       started = true;
-      reconcile();
+      reconcile(false);
     },
     reconcile,
     messageHook(job) {
