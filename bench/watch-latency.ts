@@ -1,0 +1,115 @@
+// Sync on change, propagation latency (issue 16): the real service with `watch: true` and default settings on a
+// private session bus, a 10,000-file tree (100 folders × 100) synced local↔local; 20 edits, each timed from the write
+// to the new content on the other side, one after the other (the next edit once the job is idle again).
+// Run: node --import tsx bench/watch-latency.ts RCLONE [EDITS]   (not yet part of `npm run bench`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { connectClient, type RbmClient } from '../src/dbus/client.js';
+
+const FOLDERS = 100;
+const FILES_PER_FOLDER = 100;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 300_000, stepMs = 5): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(stepMs);
+  }
+}
+
+function startBus(dir: string): Promise<{ address: string; child: ChildProcess }> {
+  const socket = join(dir, 'bus.sock');
+  const child = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', `--address=unix:path=${socket}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve({ address: chunk.toString().trim(), child }));
+    child.once('exit', (code) => reject(new Error(`dbus-daemon exited (${code})`)));
+  });
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+async function idle(client: RbmClient): Promise<void> {
+  await until('the job to be idle', async () => {
+    const s = await client.status();
+    return s.running_jobs.length === 0 && s.queued_jobs.length === 0;
+  }, 300_000, 20);
+}
+
+async function main(): Promise<void> {
+  const rclone = process.argv[2];
+  const edits = Number(process.argv[3] ?? 20);
+  if (!rclone) throw new Error('usage: watch-latency.ts RCLONE [EDITS]');
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-watch-latency-'));
+  const local = join(dir, 'local', 'docs');
+  const remote = join(dir, 'remote', 'docs');
+  for (let d = 0; d < FOLDERS; d++) {
+    mkdirSync(join(local, `d${d}`), { recursive: true });
+    for (let f = 0; f < FILES_PER_FOLDER; f++) writeFileSync(join(local, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`);
+  }
+  mkdirSync(remote, { recursive: true });
+  const home = join(dir, 'home');
+  const configDir = join(home, '.config', 'rclone-bisync-manager');
+  mkdirSync(configDir, { recursive: true });
+  const config = join(configDir, 'config.yaml');
+  writeFileSync(config, `local_base_path: ${join(dir, 'local')}\nrclone_binary: ${rclone}\nwatch: true\nsync_jobs:\n  docs:\n    local: docs\n    rclone_remote: ""\n    remote: ${remote}\n    schedule: "0 0 1 1 *"\n`);
+  const bus = await startBus(dir);
+  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state'), DBUS_SESSION_BUS_ADDRESS: bus.address };
+  const daemon = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src', 'bin', 'daemon.ts'), '--config', config], { env, stdio: 'ignore' });
+  let client: RbmClient | undefined;
+  try {
+    await until('the service on the bus', async () => {
+      try {
+        client ??= await connectClient({ busAddress: bus.address, timeoutMs: 25_000, autoStart: false });
+        return (await client.status()).jobs[0]?.watch === 'watching';
+      } catch {
+        return false;
+      }
+    }, 120_000, 100);
+    await client!.sync(['docs']);
+    await until('the first sync', () => {
+      try {
+        return readFileSync(join(remote, `d${FOLDERS - 1}`, `f${FILES_PER_FOLDER - 1}.txt`), 'utf8') !== '';
+      } catch {
+        return false;
+      }
+    });
+    await idle(client!);
+    const latencies: number[] = [];
+    for (let i = 0; i < edits; i++) {
+      const rel = join(`d${(i * 7) % FOLDERS}`, `f${(i * 13) % FILES_PER_FOLDER}.txt`);
+      const text = `edit ${i} at ${Date.now()}\n`;
+      const start = performance.now();
+      writeFileSync(join(local, rel), text);
+      await until(`edit ${i} on the other side`, () => {
+        try {
+          return readFileSync(join(remote, rel), 'utf8') === text;
+        } catch {
+          return false;
+        }
+      });
+      latencies.push(performance.now() - start);
+      await idle(client!);
+    }
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+    process.stdout.write(`${JSON.stringify({ edits, files: FOLDERS * FILES_PER_FOLDER, medianMs: Math.round(quantile(sorted, 0.5)), p99Ms: Math.round(quantile(sorted, 0.99)), minMs: Math.round(sorted[0]!), latenciesMs: latencies.map(Math.round) })}\n`);
+    process.stdout.write(`median ${fmt(quantile(sorted, 0.5))}, p99 ${fmt(quantile(sorted, 0.99))}, min ${fmt(sorted[0]!)}\n`);
+  } finally {
+    client?.close();
+    daemon.kill('SIGTERM');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+    bus.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
