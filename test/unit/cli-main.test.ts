@@ -242,7 +242,7 @@ test('jobs, history: tables and JSON', async () => {
   const { client, calls } = fakeClient();
   const history = await rbmctl(['history', '--limit', '5'], client);
   assert.ok(calls.includes('history  5'));
-  assert.match(history.stdout, /^9 {4}photos {2}success {4}bisync {5}\d{4}-\d\d-\d\d \d\d:\d\d \(now\) {2}2s {4}2 {6}2\.0 KiB {2}it was success$/m);
+  assert.match(history.stdout, /^9 {4}photos {2}success {4}bisync {5}manual {3}\d{4}-\d\d-\d\d \d\d:\d\d \(now\) {2}2s {4}2 {6}2\.0 KiB {2}it was success$/m);
   const json = JSON.parse((await rbmctl(['history', 'photos', '--json'], fakeClient().client)).stdout);
   assert.equal(json[1].conflicts[0], 'a.txt');
   assert.equal(json[0].run_id, '9');
