@@ -1,7 +1,9 @@
 // Sync on change, propagation latency (issue 16): the real service with `watch: true` and default settings on a
 // private session bus, a 10,000-file tree (100 folders × 100) synced local↔local; 20 edits, each timed from the write
 // to the new content on the other side, one after the other (the next edit once the job is idle again).
-// Run: node --import tsx bench/watch-latency.ts RCLONE [EDITS]   (not yet part of `npm run bench`).
+// And the watch cost on the service: RSS and CPU time over 10 s idle (after 40 s of rest, so V8 has given back the
+// walk's heap) with a 100,000-file tree in 10,000 folders, `watch: true` against `watch: false`.
+// Run: node --import tsx bench/watch-latency.ts RCLONE [EDITS]   or   … RCLONE cost   (not yet part of `npm run bench`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,4 +114,64 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** VmRSS in KiB and utime+stime in clock ticks of a process. */
+function procStats(pid: number): { rssKiB: number; ticks: number } {
+  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { rssKiB: Number(rss?.[1] ?? 0), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+async function cost(rclone: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rbm-watch-cost-'));
+  const local = join(dir, 'local', 'docs');
+  for (let a = 0; a < 100; a++) {
+    for (let b = 0; b < 100; b++) {
+      const folder = join(local, `a${a}`, `b${b}`);
+      mkdirSync(folder, { recursive: true });
+      for (let f = 0; f < 10; f++) writeFileSync(join(folder, `f${f}`), '');
+    }
+  }
+  mkdirSync(join(dir, 'remote', 'docs'), { recursive: true });
+  const bus = await startBus(dir);
+  const results: Record<string, { rssMiB: number; idleCpuMs: number; readyMs: number }> = {};
+  try {
+    for (const watch of [false, true]) {
+      const home = join(dir, `home-${watch}`);
+      const configDir = join(home, '.config', 'rclone-bisync-manager');
+      mkdirSync(configDir, { recursive: true });
+      const config = join(configDir, 'config.yaml');
+      writeFileSync(config, `local_base_path: ${join(dir, 'local')}\nrclone_binary: ${rclone}\nwatch: ${watch}\nsync_jobs:\n  docs:\n    local: docs\n    rclone_remote: ""\n    remote: ${join(dir, 'remote', 'docs')}\n    schedule: "0 0 1 1 *"\n`);
+      const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state'), DBUS_SESSION_BUS_ADDRESS: bus.address };
+      const started = performance.now();
+      const daemon = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src', 'bin', 'daemon.ts'), '--config', config], { env, stdio: 'ignore' });
+      let client: RbmClient | undefined;
+      try {
+        await until('the service', async () => {
+          try {
+            client ??= await connectClient({ busAddress: bus.address, timeoutMs: 25_000, autoStart: false });
+            return (await client.status()).jobs[0]?.watch === (watch ? 'watching' : 'off');
+          } catch {
+            return false;
+          }
+        }, 120_000, 50);
+        const readyMs = performance.now() - started;
+        client?.close();
+        await delay(40_000);
+        const before = procStats(daemon.pid!);
+        await delay(10_000);
+        const after = procStats(daemon.pid!);
+        results[watch ? 'watching' : 'not watching'] = { rssMiB: Math.round(after.rssKiB / 102.4) / 10, idleCpuMs: (after.ticks - before.ticks) * 10, readyMs: Math.round(readyMs) };
+      } finally {
+        daemon.kill('SIGTERM');
+        await new Promise((resolve) => daemon.once('exit', resolve));
+      }
+    }
+  } finally {
+    bus.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+if (process.argv[3] === 'cost') await cost(process.argv[2] ?? 'rclone');
+else await main();
