@@ -3,8 +3,9 @@
 // to the new content on the other side, one after the other (the next edit once the job is idle again).
 // And the watch cost on the service: RSS and CPU time over 10 s idle (after 40 s of rest, so V8 has given back the
 // walk's heap) with a 100,000-file tree in 10,000 folders, `watch: true` against `watch: false`.
-// Run: node --import tsx bench/watch-latency.ts RCLONE [EDITS]   or   … RCLONE cost   (not yet part of `npm run bench`).
-import { spawn, type ChildProcess } from 'node:child_process';
+// Run: node --import tsx bench/watch-latency.ts RCLONE [EDITS] [sftp]   or   … RCLONE cost   (not yet part of `npm run bench`).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,13 +47,37 @@ async function idle(client: RbmClient): Promise<void> {
   }, 300_000, 20);
 }
 
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A real `rclone serve sftp` on 127.0.0.1 over `root`, and an rclone config naming it `box`. */
+async function startSftp(rclone: string, dir: string, root: string): Promise<{ child: ChildProcess; configPath: string }> {
+  const port = 20_000 + (process.pid % 20_000);
+  const pass = 'rbm-bench-pass';
+  const child = spawn(rclone, ['serve', 'sftp', root, `--addr=127.0.0.1:${port}`, '--user=rbm', `--pass=${pass}`, '--authorized-keys=', '--dir-cache-time=1ms'], { stdio: 'ignore' });
+  await until('the sftp server', () => portOpen(port), 30_000, 50);
+  const configPath = join(dir, 'rclone.conf');
+  const obscured = execFileSync(rclone, ['obscure', pass], { encoding: 'utf8' }).trim();
+  writeFileSync(configPath, `[box]\ntype = sftp\nhost = 127.0.0.1\nport = ${port}\nuser = rbm\npass = ${obscured}\nknown_hosts_file = \n`, { mode: 0o600 });
+  return { child, configPath };
+}
+
 async function main(): Promise<void> {
   const rclone = process.argv[2];
   const edits = Number(process.argv[3] ?? 20);
+  const sftp = process.argv[4] === 'sftp';
   if (!rclone) throw new Error('usage: watch-latency.ts RCLONE [EDITS]');
   const dir = mkdtempSync(join(tmpdir(), 'rbm-watch-latency-'));
   const local = join(dir, 'local', 'docs');
-  const remote = join(dir, 'remote', 'docs');
+  const remote = sftp ? join(dir, 'sftp-root', 'share') : join(dir, 'remote', 'docs');
   for (let d = 0; d < FOLDERS; d++) {
     mkdirSync(join(local, `d${d}`), { recursive: true });
     for (let f = 0; f < FILES_PER_FOLDER; f++) writeFileSync(join(local, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`);
@@ -62,9 +87,11 @@ async function main(): Promise<void> {
   const configDir = join(home, '.config', 'rclone-bisync-manager');
   mkdirSync(configDir, { recursive: true });
   const config = join(configDir, 'config.yaml');
-  writeFileSync(config, `local_base_path: ${join(dir, 'local')}\nrclone_binary: ${rclone}\nwatch: true\nsync_jobs:\n  docs:\n    local: docs\n    rclone_remote: ""\n    remote: ${remote}\n    schedule: "0 0 1 1 *"\n`);
+  const server = sftp ? await startSftp(rclone, dir, join(dir, 'sftp-root')) : undefined;
+  const path2 = sftp ? '    rclone_remote: box\n    remote: share\n' : `    rclone_remote: ""\n    remote: ${remote}\n`;
+  writeFileSync(config, `local_base_path: ${join(dir, 'local')}\nrclone_binary: ${rclone}\nwatch: true\nsync_jobs:\n  docs:\n    local: docs\n${path2}    schedule: "0 0 1 1 *"\n`);
   const bus = await startBus(dir);
-  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state'), DBUS_SESSION_BUS_ADDRESS: bus.address };
+  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state'), DBUS_SESSION_BUS_ADDRESS: bus.address, ...(server ? { RCLONE_CONFIG: server.configPath } : {}) };
   const daemon = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src', 'bin', 'daemon.ts'), '--config', config], { env, stdio: 'ignore' });
   let client: RbmClient | undefined;
   try {
@@ -103,13 +130,14 @@ async function main(): Promise<void> {
     }
     const sorted = [...latencies].sort((a, b) => a - b);
     const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-    process.stdout.write(`${JSON.stringify({ edits, files: FOLDERS * FILES_PER_FOLDER, medianMs: Math.round(quantile(sorted, 0.5)), p99Ms: Math.round(quantile(sorted, 0.99)), minMs: Math.round(sorted[0]!), latenciesMs: latencies.map(Math.round) })}\n`);
+    process.stdout.write(`${JSON.stringify({ remote: sftp ? 'sftp' : 'local', edits, files: FOLDERS * FILES_PER_FOLDER, medianMs: Math.round(quantile(sorted, 0.5)), p99Ms: Math.round(quantile(sorted, 0.99)), minMs: Math.round(sorted[0]!), latenciesMs: latencies.map(Math.round) })}\n`);
     process.stdout.write(`median ${fmt(quantile(sorted, 0.5))}, p99 ${fmt(quantile(sorted, 0.99))}, min ${fmt(sorted[0]!)}\n`);
   } finally {
     client?.close();
     daemon.kill('SIGTERM');
     await new Promise((resolve) => daemon.once('exit', resolve));
     bus.child.kill('SIGTERM');
+    server?.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
 }
