@@ -7,7 +7,7 @@ import { waitingOutcome, type WaitingOutcome } from '../api/job-attention.js';
 import type { RunRecord } from '../run/types.js';
 
 /** RBM_STATE of the on_attention hook: the health the job turned to, or `conflicts` for a run with conflicts. */
-export type AlertKind = Exclude<JobHealth, 'ok'> | 'ok' | 'conflicts';
+export type AlertKind = Exclude<JobHealth, 'ok'> | 'ok' | 'conflicts' | 'watch-off';
 
 /** Notification urgency as the spec's `urgency` hint byte: 0 low, 1 normal, 2 critical. */
 export type Urgency = 0 | 1 | 2;
@@ -16,7 +16,7 @@ export type Urgency = 0 | 1 | 2;
 export type AlertAction = 'sync' | 'details' | 'review';
 
 /** Which notification of a job an event belongs to: its health problem (replaced by the recovery) or its last conflicts. */
-export type AlertSlot = 'health' | 'conflicts';
+export type AlertSlot = 'health' | 'conflicts' | 'watch';
 
 export interface AlertEvent {
   job: string;
@@ -56,8 +56,8 @@ export function markupSafe(text: string, caps: readonly string[]): string {
 /** How many paths an approval notification names before "and N more". */
 export const APPROVAL_PATHS_SHOWN = 3;
 
-const URGENCY: Record<AlertKind, Urgency> = { attention: 2, failing: 1, stale: 1, conflicts: 0, ok: 0 };
-const ICON: Record<AlertKind, string> = { attention: 'dialog-error', failing: 'dialog-warning', stale: 'dialog-warning', conflicts: 'dialog-information', ok: 'folder-sync' };
+const URGENCY: Record<AlertKind, Urgency> = { attention: 2, failing: 1, stale: 1, conflicts: 0, ok: 0, 'watch-off': 1 };
+const ICON: Record<AlertKind, string> = { attention: 'dialog-error', failing: 'dialog-warning', stale: 'dialog-warning', conflicts: 'dialog-information', ok: 'folder-sync', 'watch-off': 'dialog-warning' };
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -178,6 +178,28 @@ export function conflictsEvent(record: Pick<RunRecord, 'job' | 'runId' | 'dryRun
     summary: `${record.job}: ${plural(count, 'conflict')}`,
     body: `Both sides changed ${count === 1 ? 'a file' : `${count} files`}; both versions were kept: ${paths}`,
     hint: `rbmctl history ${record.job}`,
+    actions: ['details'],
+  };
+}
+
+/**
+ * Sync on change stopped at an inotify limit (issue 16): once per failure, when the job's watch turns `failed`. The
+ * body is the watcher's message (the sysctl to raise); the job keeps running on its schedule.
+ */
+export function watchOffEvent(status: Pick<JobStatus, 'name' | 'watch' | 'state'>, previousWatchState: string | undefined): AlertEvent | undefined {
+  if (status.watch?.state !== 'failed' || previousWatchState === 'failed') return undefined;
+  return {
+    job: status.name,
+    kind: 'watch-off',
+    slot: 'watch',
+    problemKey: 'watch-off',
+    runId: status.state.lastRunId,
+    urgency: URGENCY['watch-off'],
+    icon: ICON['watch-off'],
+    category: 'transfer.error',
+    summary: `${status.name}: sync on change is off`,
+    body: status.watch.message,
+    hint: `rbmctl status ${status.name}`,
     actions: ['details'],
   };
 }

@@ -19,6 +19,17 @@ export type JobActivity = 'idle' | 'queued' | 'running' | 'paused' | 'needs-resy
  */
 export type JobHealth = 'ok' | 'attention' | 'stale' | 'failing';
 
+/** Sync on change (issue 16): whether the job's local folder is watched, and why not. */
+export type WatchState = 'off' | 'starting' | 'watching' | 'failed' | 'root-gone';
+
+export interface JobWatch {
+  state: WatchState;
+  /** What happened and what to do ('' when off or watching). */
+  message: string;
+}
+
+export const WATCH_OFF: JobWatch = Object.freeze({ state: 'off', message: '' });
+
 export interface JobStatus {
   name: string;
   config: JobConfig;
@@ -39,6 +50,8 @@ export interface JobStatus {
   healthReason: string;
   /** Notifications for this job are silenced until then (ms since the epoch; 0 = not snoozed). The job's own or the global snooze, the later. */
   snoozedUntilMs: number;
+  /** Sync on change: off, starting (the first walk), watching, failed (an inotify limit: the schedule only), root-gone. */
+  watch?: JobWatch | undefined;
 }
 
 /** The service-level half of the status: cheap whatever the number of jobs (manager properties, STATUS=). */

@@ -91,6 +91,18 @@ export function formatProgress(p: ProgressView): string {
   return parts.filter((x) => x !== '').join('  ');
 }
 
+/** The state column's watch marker: a watched job says so, and so does one whose watch is not working. */
+const WATCH_MARKERS: Readonly<Record<string, string>> = { watching: ' (watched)', starting: ' (watch starting)', failed: ' (watch off)', 'root-gone': ' (watch: folder gone)' };
+
+function watchMarker(job: JobView): string {
+  return WATCH_MARKERS[job.watch ?? 'off'] ?? '';
+}
+
+/** A line for a job whose watch is not working (what happened and what to do). */
+function watchNote(job: JobView): string | undefined {
+  return (job.watch === 'failed' || job.watch === 'root-gone') && job.watch_message ? `${job.name}: sync on change is off: ${job.watch_message}` : undefined;
+}
+
 export function formatStatus(status: StatusView, now: number): string {
   const lines = [
     `rclone-bisync-manager ${status.version}: ${status.state}, rclone ${status.rclone_version || 'unknown'}`,
@@ -108,13 +120,14 @@ export function formatStatus(status: StatusView, now: number): string {
     '',
     table(
       ['JOB', 'STATE', 'HEALTH', 'LAST RESULT', 'LAST RUN', 'NEXT RUN'],
-      status.jobs.map((j) => [j.name, j.state, j.health ?? '-', j.last_result, formatTime(j.last_run_usec, now), formatTime(j.next_run_usec, now, '-')]),
+      status.jobs.map((j) => [j.name, `${j.state}${watchMarker(j)}`, j.health ?? '-', j.last_result, formatTime(j.last_run_usec, now), formatTime(j.next_run_usec, now, '-')]),
     ),
   );
   for (const j of status.jobs) if (j.progress) lines.push(`${j.name}: ${formatProgress(j.progress)}`);
   const notes = healthNotes(status, status.jobs, now);
   notes.push(...status.jobs.map(jobAttention).filter((x): x is string => x !== undefined));
   for (const j of status.jobs) if (j.checksum_note) notes.push(`${j.name}: ${j.checksum_note}`);
+  for (const j of status.jobs) notes.push(...[watchNote(j)].filter((x): x is string => x !== undefined));
   if (notes.length > 0) lines.push('', ...notes);
   return lines.join('\n');
 }
@@ -137,6 +150,7 @@ export function formatJob(job: JobView, now: number, globalSnoozeUsec = 0n): str
   if (job.current_run_id !== 0n) rows.push(['current run', String(job.current_run_id)]);
   if (job.progress) rows.push(['progress', formatProgress(job.progress)]);
   if (job.checksum_note) rows.push(['note', job.checksum_note]);
+  if (job.watch !== undefined && job.watch !== 'off') rows.push(['watch', job.watch_message ? `${job.watch}: ${job.watch_message}` : job.watch]);
   if (job.needs_approval && job.pending_deletes !== undefined) rows.push(['waiting', pendingSummary(job.pending_deletes, job.pending_overwrites ?? 0)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`);

@@ -20,8 +20,9 @@ import { NO_CONDITIONS } from '../conditions/evaluate.js';
 import { parseWindow, WINDOW_EXPECTED as WINDOW_EXPECTED_TEXT } from '../conditions/windows.js';
 import type { MeteredPolicy, MidRunPolicy, NetworkPolicy, PowerPolicy, RunConditions, TimeWindow } from '../conditions/types.js';
 import { jobNameProblem } from '../api/requests.js';
-import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, NotificationLevel, OptionMap, OptionValue, RcloneCapabilities } from './types.js';
+import type { AlertSettings, Config, ConflictLoser, ConflictResolve, GlobalSettings, JobConfig, JobDefaults, NotificationLevel, OptionMap, OptionValue, RcloneCapabilities, WatchSettings } from './types.js';
 import { decodeConfigText, nowhere, readYamlSource } from './yaml-source.js';
+import { DEFAULT_WATCH, readWatchKeys } from './watch-settings.js';
 import type { Locator, PathSegment } from './yaml-source.js';
 
 export interface ParseOptions {
@@ -366,6 +367,13 @@ function runConditionsAt(ctx: Context, raw: Raw, prefix: readonly PathSegment[],
   });
 }
 
+/** The watch keys in `raw` over `fallback` (the global settings for a job, the defaults for the top level). */
+function watchAt(ctx: Context, raw: Raw, path: readonly PathSegment[], fallback: WatchSettings): WatchSettings {
+  const read = readWatchKeys(raw, fallback, (key) => clean(ctx, [...path, key]));
+  for (const problem of read.problems) report(ctx, [...path, problem.key], 'value', problem.message);
+  return read.settings;
+}
+
 function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   let localBasePath: string | undefined;
   const base = stringAt(ctx, raw, [], 'local_base_path');
@@ -397,6 +405,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
   const alerts = alertsAt(ctx, raw, [], DEFAULT_ALERTS);
   const detailsCommand = commandAt(ctx, raw, [], 'notification_details_command') ?? DEFAULT_DETAILS_COMMAND;
   const runConditions = runConditionsAt(ctx, raw, [], NO_CONDITIONS);
+  const watch = watchAt(ctx, raw, [], DEFAULT_WATCH);
   if (localBasePath === undefined) return undefined;
   const number = (key: string, fallback: number): number => (typeof raw[key] === 'number' ? raw[key] : fallback);
   return {
@@ -418,6 +427,7 @@ function checkGlobal(ctx: Context, raw: Raw): GlobalSettings | undefined {
     alerts,
     detailsCommand,
     runConditions,
+    watch,
   };
 }
 
@@ -432,7 +442,8 @@ interface JobPaths {
   path2Local: boolean;
 }
 
-function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, defaults: JobDefaults, globalAlerts: AlertSettings, globalConditions: RunConditions): { job?: JobConfig; paths: JobPaths } {
+function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined, inherited: Inherited): { job?: JobConfig; paths: JobPaths } {
+  const { defaults, alerts: globalAlerts, runConditions: globalConditions, watch: globalWatch } = inherited;
   const prefix = ['sync_jobs', name];
   const paths: JobPaths = { name, path: prefix, local: undefined, path2: undefined, path2Local: false };
 
@@ -489,6 +500,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
   const own = jobDefaultsAt(ctx, raw, prefix, defaults);
   const alerts = alertsAt(ctx, raw, prefix, globalAlerts);
   const runConditions = runConditionsAt(ctx, raw, prefix, globalConditions);
+  const watch = watchAt(ctx, raw, prefix, globalWatch);
 
   const maps = optionMaps(ctx, prefix, raw);
 
@@ -518,6 +530,7 @@ function checkJob(ctx: Context, name: string, raw: Raw, base: string | undefined
       resyncOptions: maps.resync_options,
       alerts,
       runConditions,
+      watch,
     },
   };
 }
@@ -590,7 +603,7 @@ function checkOverlaps(ctx: Context, jobs: readonly JobPaths[]): void {
   }
 }
 
-function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], defaults: JobDefaults, globalAlerts: AlertSettings, globalConditions: RunConditions): JobConfig[] {
+function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, existing: readonly JobPaths[], inherited: Inherited): JobConfig[] {
   if (!isRecord(rawJobs) || !clean(ctx, ['sync_jobs'])) return [];
   const jobs: JobConfig[] = [];
   const paths: JobPaths[] = [...existing];
@@ -601,7 +614,7 @@ function checkJobs(ctx: Context, rawJobs: unknown, base: string | undefined, exi
       report(ctx, ['sync_jobs', name], 'key', `a job named "${name}" already exists (expected a new name, or remove the old job first)`);
     }
     if (!isRecord(raw) || !clean(ctx, ['sync_jobs', name])) continue;
-    const checked = checkJob(ctx, name, raw, base, defaults, globalAlerts, globalConditions);
+    const checked = checkJob(ctx, name, raw, base, inherited);
     paths.push(checked.paths);
     if (checked.job) jobs.push(checked.job);
   }
@@ -629,18 +642,20 @@ function newContext(file: string, home: string | undefined, caps: RcloneCapabili
 }
 
 /** What a job takes from the config it joins (AddJob): its defaults, alert settings and run conditions. */
+/** What a job takes from the top level (or, for AddJob, from the config in force) where it says nothing itself. */
 interface Inherited {
   defaults: JobDefaults;
   alerts: AlertSettings;
   runConditions: RunConditions;
+  watch: WatchSettings;
 }
 
 function validate(ctx: Context, value: unknown, existing: readonly JobPaths[] = [], inherited?: Inherited): { global?: GlobalSettings; jobs: JobConfig[] } {
   for (const error of schemaErrors(value)) schemaIssue(ctx, error);
   if (!isRecord(value)) return { jobs: [] };
   const global = checkGlobal(ctx, value);
-  const from: Inherited = inherited ?? { defaults: global?.jobDefaults ?? JOB_DEFAULTS, alerts: global?.alerts ?? DEFAULT_ALERTS, runConditions: global?.runConditions ?? NO_CONDITIONS };
-  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, from.defaults, from.alerts, from.runConditions);
+  const from: Inherited = inherited ?? { defaults: global?.jobDefaults ?? JOB_DEFAULTS, alerts: global?.alerts ?? DEFAULT_ALERTS, runConditions: global?.runConditions ?? NO_CONDITIONS, watch: global?.watch ?? DEFAULT_WATCH };
+  const jobs = checkJobs(ctx, value.sync_jobs, global?.localBasePath, existing, from);
   return global === undefined ? { jobs } : { global, jobs };
 }
 
@@ -702,7 +717,7 @@ export function parseJobDefinition(name: string, definition: Readonly<Record<str
   ctx.configDir = posix.dirname(config.path);
   const existing: JobPaths[] = config.jobs.map((job) => ({ name: job.name, path: undefined, local: job.local, path2: job.path2, path2Local: LOCAL_REMOTES.has(job.rcloneRemote) }));
   const value = { local_base_path: config.global.localBasePath, sync_jobs: { [name]: plainValue(definition) } };
-  const { jobs } = validate(ctx, value, existing, { defaults: config.global.jobDefaults, alerts: config.global.alerts, runConditions: config.global.runConditions });
+  const { jobs } = validate(ctx, value, existing, { defaults: config.global.jobDefaults, alerts: config.global.alerts, runConditions: config.global.runConditions, watch: config.global.watch });
   const job = jobs[0];
   if (ctx.issues.length > 0 || job === undefined) throw new ConfigError(sortIssues(ctx.issues), 'Fix the job definition and try again.');
   return job;

@@ -68,6 +68,10 @@ const runConditions = {
     mid_run: { type: 'string', enum: ['stop', 'finish'], description: 'stop or finish (what a window end or a metered connection does to a running sync)' },
   },
 } as const;
+// Sync on change keys (issue 16): global and per job; a job's own value wins. Ranges are checked in watch-settings.ts.
+const watchDuration = { type: ['number', 'string'], minimum: 0, description: 'a duration such as "1s", "500ms" or 0.5 (seconds)' } as const;
+export const WATCH_SCHEMA_KEYS = ['watch', 'watch_delay', 'watch_max_wait'] as const;
+const watchProperties = { watch: bool, watch_delay: watchDuration, watch_max_wait: watchDuration } as const;
 
 /** Job keys that may also be set at the top level as the default of every job (the job's own value wins). */
 export const JOB_DEFAULT_KEYS = ['check_access', 'checksum_compare', 'conflict_resolve', 'conflict_loser', 'conflict_suffix'] as const;
@@ -92,6 +96,7 @@ export const JOB_KEYS = [
   'conflict_suffix',
   ...ALERT_KEYS,
   'run_conditions',
+  ...WATCH_SCHEMA_KEYS,
   'filters_file',
   'rclone_options',
   'bisync_options',
@@ -125,6 +130,7 @@ export const jobSchema = {
     stale_after: staleAfter,
     failures_before_alert: failuresBeforeAlert,
     run_conditions: runConditions,
+    ...watchProperties,
     filters_file: optionalPath,
     rclone_options: optionMap,
     bisync_options: optionMap,
@@ -146,6 +152,7 @@ export const TOP_LEVEL_KEYS = [
   'dry_run',
   ...JOB_DEFAULT_KEYS,
   ...ALERT_KEYS,
+  ...WATCH_SCHEMA_KEYS,
   'notification_details_command',
   'run_conditions',
   'rclone_options',
@@ -185,6 +192,7 @@ export const configSchema = {
     on_attention: onAttention,
     stale_after: staleAfter,
     failures_before_alert: failuresBeforeAlert,
+    ...watchProperties,
     notification_details_command: commandList('the command a notification\'s default action runs ({job} becomes the job\'s name)'),
     run_conditions: runConditions,
     rclone_options: optionMap,

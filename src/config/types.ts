@@ -26,6 +26,16 @@ export interface AlertSettings {
   failuresBeforeAlert: number;
 }
 
+/** Sync on change (issue 16): a job's own keys win over the global ones. */
+export interface WatchSettings {
+  /** Watch the local root and run after a quiet period. */
+  enabled: boolean;
+  /** Quiet period after the last change (watch_delay). */
+  delayMs: number;
+  /** Longest wait after the first change of a burst (watch_max_wait, ≥ delayMs). */
+  maxWaitMs: number;
+}
+
 export interface GlobalSettings {
   /** Absolute directory that relative job `local` paths are resolved against. */
   localBasePath: string;
@@ -57,6 +67,8 @@ export interface GlobalSettings {
   detailsCommand: readonly string[];
   /** The global run conditions (issue 17; a job's `runConditions` has them merged in). */
   runConditions: RunConditions;
+  /** The global watch keys (a job's `watch` has them merged in). */
+  watch: WatchSettings;
 }
 
 /** Job-level safety and conflict keys that may also be set once at the top level for every job. */
@@ -104,6 +116,8 @@ export interface JobConfig {
   alerts: AlertSettings;
   /** When the job may run (issue 17): the job's own run_conditions keys over the global ones, key by key. */
   runConditions: RunConditions;
+  /** Sync on change, global keys merged in. */
+  watch: WatchSettings;
 }
 
 export interface Config {

@@ -56,6 +56,9 @@ export interface JobView {
   /** Empty when same-size edits within the modtime precision are detected (or that is not known); absent from older services. */
   checksum_note?: string;
   progress?: ProgressView;
+  /** Sync on change (absent from older services): off, starting, watching, failed, root-gone; and why, when not watching. */
+  watch?: string;
+  watch_message?: string;
   /** Only while a safety abort waits for approval (absent from older services): sizes of the pending list's parts. */
   pending_deletes?: number;
   pending_overwrites?: number;

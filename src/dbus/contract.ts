@@ -73,6 +73,7 @@ export const JOB_PROPERTIES = {
   Health: 's',
   HealthReason: 's',
   SnoozedUntilUsec: 't',
+  Watch: 's',
 } as const satisfies Record<string, string>;
 
 export const OBJECT_MANAGER_METHODS = {

@@ -68,6 +68,7 @@ class JobInterface extends Interface {
   get Health(): string { return this.current().Health; }
   get HealthReason(): string { return this.current().HealthReason; }
   get SnoozedUntilUsec(): bigint { return this.current().SnoozedUntilUsec; }
+  get Watch(): string { return this.current().Watch; }
 
   Sync(options: unknown): Promise<bigint> {
     return this.deps.guard('Job.Sync', async () => {

@@ -103,6 +103,7 @@ export type JobProperties = {
   Health: string;
   HealthReason: string;
   SnoozedUntilUsec: bigint;
+  Watch: string;
 };
 
 export function jobProperties(status: JobStatus): JobProperties {
@@ -127,6 +128,7 @@ export function jobProperties(status: JobStatus): JobProperties {
     Health: status.health,
     HealthReason: printable(status.healthReason),
     SnoozedUntilUsec: msToUsec(status.snoozedUntilMs),
+    Watch: status.watch?.state ?? 'off',
   };
 }
 
@@ -158,6 +160,8 @@ export function jobStatusToDict(status: JobStatus): VariantDict {
     health: v('s', status.health),
     health_reason: v('s', printable(status.healthReason)),
     snoozed_until_usec: v('t', msToUsec(status.snoozedUntilMs)),
+    watch: v('s', status.watch?.state ?? 'off'),
+    watch_message: v('s', status.watch?.message ?? ''),
   };
   if (status.progress) dict.progress = v('a{sv}', progressToDict(status.progress));
   if (status.state.needsApproval) {

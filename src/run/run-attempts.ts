@@ -55,7 +55,8 @@ interface Loop {
 /** One bisync attempt, its copies journaled when the run keeps a journal. */
 function journaled(core: RunnerCore, prepared: PreparedRun, argv: readonly string[], operation: Operation, ctx: RcloneContext): Promise<Attempt> {
   const journal = prepared.runJournal;
-  return journal ? journal.attempt(operation, (onCopyBatch) => executeRclone(core, argv, { ...ctx, onCopyBatch })) : executeRclone(core, argv, ctx);
+  const onMessage = ctx.hooks.onRcloneMessage;
+  return journal ? journal.attempt(operation, (onCopyBatch) => executeRclone(core, argv, { ...ctx, onCopyBatch }, onMessage)) : executeRclone(core, argv, ctx, onMessage);
 }
 
 function argvFor(run: RunInput, prepared: PreparedRun, plan: Pick<RunPlan, 'operation' | 'resyncMode'>, compare: ComparePlan['compare'], flags: { dryRun: boolean; force: boolean }): string[] {

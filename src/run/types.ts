@@ -18,8 +18,8 @@ export interface RunRequest {
    * proceeds with --force only when every delete is in that list (run/rules/approval.ts).
    */
   approvalToken?: string;
-  /** Why the run was started, for logs and history ('network', 'resume': a catch-up, src/scheduler/catch-up.ts). */
-  trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job' | 'network' | 'resume';
+  /** Why the run was started, for logs and history ('network', 'resume': a catch-up, src/scheduler/catch-up.ts; 'watch': a local change, service/watching.ts). */
+  trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job' | 'network' | 'resume' | 'watch';
 }
 
 export type Operation = 'bisync' | 'resync';
@@ -128,6 +128,8 @@ export interface RunHooks {
   onProgress?: (progress: Progress) => void;
   /** Aborting asks the engine to stop rclone the way that is safe for its version; the run ends `cancelled`. */
   signal?: AbortSignal;
+  /** Each message rclone prints during the bisync itself (not its previews): sync on change reads what the run wrote locally. */
+  onRcloneMessage?: (message: { text: string }) => void;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ControlApi, JobStatus } from '../api/control-api.js';
 import type { AlertSettings } from '../config/types.js';
 import { actionPairs, detailsArgv, invokedAction } from '../alerts/actions.js';
 import { createBurstGate, latestHeld, summaryEvent, type BurstGate } from '../alerts/burst.js';
-import { conflictsEvent, eventText, markupSafe, type AlertEvent } from '../alerts/events.js';
+import { conflictsEvent, eventText, markupSafe, watchOffEvent, type AlertEvent } from '../alerts/events.js';
 import { isSnoozed, wantedAtLevel } from '../alerts/filter.js';
 import { createNotificationIds, SUMMARY_JOB } from '../alerts/replaces.js';
 import { createAlertTracker } from '../alerts/tracker.js';
@@ -55,7 +55,8 @@ export interface Alerts {
  * stops the job until a person acts: attention, and failing (failures_before_alert runs in a row). Warning for
  * stale and conflicts; a recovery at info. Run ends are info lines (src/run/run-finish.ts).
  */
-const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'error', stale: 'warn', conflicts: 'warn', ok: 'info' };
+// watch-off is info here: the watch itself logs the one warning (service/watching.ts).
+const LOG_LEVEL: Record<AlertEvent['kind'], 'error' | 'warn' | 'info'> = { attention: 'error', failing: 'error', stale: 'warn', conflicts: 'warn', ok: 'info', 'watch-off': 'info' };
 
 /** The event's line, with what to do when its body does not already say it. */
 function journalText(event: AlertEvent): string {
@@ -67,6 +68,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   const { api, clock, logger } = deps;
   const maxQueued = deps.maxQueued ?? 100;
   const tracker = createAlertTracker();
+  /** Each job's last watch state: a watch that turns failed is announced once (sync on change, issue 16). */
+  const watchStates = new Map<string, string>();
   const ids = createNotificationIds();
   const burst: BurstGate = createBurstGate();
   const unsubscribe: (() => void)[] = [];
@@ -245,6 +248,9 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     if (event) announce(event, status.config.alerts, status.snoozedUntilMs);
     // A run ended or left the queue: a quiet burst may be over now.
     else if (burst.open()) settleBurst();
+    const watchOff = watchOffEvent(status, watchStates.get(status.name));
+    watchStates.set(status.name, status.watch?.state ?? 'off');
+    if (watchOff) announce(watchOff, status.config.alerts, status.snoozedUntilMs);
   }
 
   function jobNamed(name: string): JobStatus | undefined {
@@ -271,7 +277,10 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       unsubscribe.push(
         api.on('jobChanged', onStatus),
         api.on('jobAdded', onStatus),
-        api.on('jobRemoved', (name) => tracker.forget(name)),
+        api.on('jobRemoved', (name) => {
+          tracker.forget(name);
+          watchStates.delete(name);
+        }),
         api.on('jobFinished', (record) => {
           const event = conflictsEvent(record);
           const status = event ? jobNamed(record.job) : undefined;

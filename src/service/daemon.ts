@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
 import type { JobRunner } from '../run/types.js';
+import type { WatchPlatform } from './watching.js';
 import { BUS_NAME, daemonExitCode, errorText, isRbmError } from '../errors.js';
 import { createNotifier, type Notifier } from '../platform/notify.js';
 import { createFileWatcher } from '../platform/watcher.js';
@@ -43,6 +44,8 @@ export interface DaemonPlatform {
   snoozes?: SnoozeStore;
   /** Where the service keeps when it first saw each job (optional: tests may leave it out). */
   firstSeen?: FirstSeenStore;
+  /** Sync on change (watching.ts); without it no job is watched. */
+  watchPlatform?: WatchPlatform;
   defaultConfigPath(): string;
   /** The zone cron schedules are read in (LOCAL_TIMEZONE for the service: the host's wall clock). */
   timezone: string;
@@ -71,6 +74,7 @@ export interface ServiceParts {
   pausedJobs?: { load(): string[]; save(names: string[]): void };
   snoozes?: SnoozeStore;
   firstSeen?: FirstSeenStore;
+  watchPlatform?: WatchPlatform;
   /** Only looks (rbmctl status/history without the service): the runner creates and reserves nothing. */
   readOnly?: boolean;
 }
@@ -97,6 +101,7 @@ export function createServiceFrom(platform: DaemonPlatform, parts: ServiceParts)
     ...(parts.pausedJobs ? { pausedJobs: parts.pausedJobs } : {}),
     ...(parts.snoozes ? { snoozes: parts.snoozes } : {}),
     ...(parts.firstSeen ? { firstSeen: parts.firstSeen } : {}),
+    ...(parts.watchPlatform ? { watchPlatform: parts.watchPlatform } : {}),
   });
 }
 
@@ -250,6 +255,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       ...(platform.pausedJobs ? { pausedJobs: platform.pausedJobs } : {}),
       ...(platform.snoozes ? { snoozes: platform.snoozes } : {}),
       ...(platform.firstSeen ? { firstSeen: platform.firstSeen } : {}),
+      ...(platform.watchPlatform ? { watchPlatform: platform.watchPlatform } : {}),
     });
     let bus: BusHandle | undefined;
     let alerts: Alerts | undefined;
@@ -306,6 +312,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
         });
       };
       notifier.ready();
+      service.startWatching(); // after READY=1: the walks of the watched folders do not delay start-up
       notifier.startWatchdog();
       const cpu = process.cpuUsage();
       // How long start-up took (since the process started) and its CPU time: the first thing to look at when a start feels slow.

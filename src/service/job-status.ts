@@ -4,7 +4,7 @@ import type { Config, JobConfig, RcloneCapabilities } from '../config/types.js';
 import type { Progress } from '../run/types.js';
 import { RbmError } from '../errors.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
-import type { JobStatus, ServiceState, ServiceStatus, ServiceSummary } from '../api/control-api.js';
+import { WATCH_OFF, type JobStatus, type JobWatch, type ServiceState, type ServiceStatus, type ServiceSummary } from '../api/control-api.js';
 import { healthChangesAtMs, jobHealth, type HealthFacts, type HealthVerdict } from '../api/health.js';
 import { defaultStaleAfterMs } from '../scheduler/next-run.js';
 import { isSnoozed } from '../alerts/filter.js';
@@ -36,6 +36,8 @@ export interface StatusViewDeps {
   globalSnoozedUntilMs?: (() => number) | undefined;
   /** When the job was first seen, kept across restarts (first-seen.ts); default: when this view first saw it. */
   firstSeenMs?: ((job: string) => number | undefined) | undefined;
+  /** Sync on change of each job (watching.ts); default: off. */
+  watchOf?: ((job: string) => JobWatch) | undefined;
 }
 
 export interface StatusView {
@@ -121,6 +123,7 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       health: verdict.health,
       healthReason: verdict.reason,
       snoozedUntilMs: snoozeOf(info.name),
+      watch: deps.watchOf?.(info.name) ?? WATCH_OFF,
     };
   }
 

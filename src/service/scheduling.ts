@@ -24,6 +24,8 @@ export interface ServiceSchedulerDeps {
   maxSleepMs?: number | undefined;
   /** See SchedulerDeps.timezone. */
   timezone?: string | undefined;
+  /** Sync on change reads each run's rclone messages (watching.ts). */
+  rcloneMessageHook?: ((job: string) => ((message: { text: string }) => void) | undefined) | undefined;
 }
 
 export function createServiceScheduler(deps: ServiceSchedulerDeps): Scheduler {
@@ -41,8 +43,10 @@ export function createServiceScheduler(deps: ServiceSchedulerDeps): Scheduler {
       const global = deps.globalSettings();
       if (!global) return Promise.reject(new RbmError('InvalidConfig', 'no config is loaded'));
       const effective: RunRequest = deps.forceDryRun === true ? { ...request, dryRun: true } : request;
+      const onRcloneMessage = deps.rcloneMessageHook?.(job.name);
       return runner.run(job, global, effective, runId, {
         signal,
+        ...(onRcloneMessage ? { onRcloneMessage } : {}),
         onStarted: (id, operation) => {
           // The runner has recorded the run's start in the job state: take it in before telling anyone.
           scheduler.refreshState(job.name);

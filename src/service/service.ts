@@ -10,7 +10,7 @@ import { RbmError } from '../errors.js';
 import type { Notifier } from '../platform/notify.js';
 import type { Clock, Logger } from '../ports.js';
 import type { JobScheduleInfo } from '../scheduler/scheduler.js';
-import type { ControlApi, ServiceState } from '../api/control-api.js';
+import { WATCH_OFF, type ControlApi, type ServiceState } from '../api/control-api.js';
 import { createConfigCommit, type LoadOrigin } from './config-commit.js';
 import { createEventHub } from './events.js';
 import { createJobEdits, type ConfigEditor } from './job-edits.js';
@@ -27,6 +27,7 @@ import { composeStatusLine, createStatusReporter } from './status-line.js';
 import { createCatchUp } from './catch-up.js';
 import { DEFAULT_TIMEZONE } from '../scheduler/next-run.js';
 import type { SystemWatch } from './system-watch.js';
+import { createWatching, type WatchPlatform, type Watching } from './watching.js';
 
 export type { ConfigEditor } from './job-edits.js';
 export { MAX_PENDING_PAGE } from './run-commands.js';
@@ -61,6 +62,8 @@ export interface ServiceDeps {
   snoozes?: SnoozeStore;
   /** Keeps when each job was first seen (the staleness reference of a job that never ran) across restarts. */
   firstSeen?: FirstSeenStore;
+  /** Sync on change (watching.ts): the tree watcher and friends; without it no job is watched. */
+  watchPlatform?: WatchPlatform;
 }
 
 /** How long a snooze may last at most (the request parsers refuse more; this guards direct callers). */
@@ -99,6 +102,8 @@ export interface Service extends ControlApi {
   attachSystem(system: SystemWatch): void;
   /** The monitor given to attachSystem, for other parts that follow the machine (run conditions). */
   system(): SystemWatch | undefined;
+  /** Start watching the local folders of jobs with `watch: true` (the daemon calls it after READY=1). */
+  startWatching(): void;
 }
 
 export function createService(deps: ServiceDeps): Service {
@@ -130,6 +135,7 @@ export function createService(deps: ServiceDeps): Service {
       snoozes.keepOnly(next.jobs.map((job) => job.name));
       runStartupChecksOnce();
       healthWatch.check(); // a changed stale_after or schedule moves the moment a job becomes stale
+      watching?.reconcile(true); // a changed filters file alone changes no job; a raised inotify limit: look again
     },
     reloaded: (ok, error) => events.emit('configReloaded', ok, error),
   });
@@ -150,7 +156,10 @@ export function createService(deps: ServiceDeps): Service {
     forceDryRun: deps.forceDryRun,
     maxSleepMs: deps.maxSleepMs,
     timezone: deps.timezone,
+    rcloneMessageHook: (job) => watching?.messageHook(job),
   });
+
+  const watching: Watching | undefined = deps.watchPlatform && createWatching({ clock, logger, scheduler, platform: deps.watchPlatform, globalSettings, changed: (job) => watchChanged(job) });
 
   const view = createStatusView({
     scheduler,
@@ -168,7 +177,13 @@ export function createService(deps: ServiceDeps): Service {
     snoozedUntilMs: (job) => snoozes.untilOf(job),
     globalSnoozedUntilMs: () => snoozes.globalUntil(),
     firstSeenMs: (job) => firstSeen.of(job),
+    watchOf: (job) => watching?.statusOf(job) ?? WATCH_OFF,
   });
+
+  function watchChanged(job: string): void {
+    const info = scheduler.info(job);
+    if (info && !info.removed) events.emit('jobChanged', view.jobStatusOf(info));
+  }
   const knownJob = (name: string): JobScheduleInfo => view.knownJob(name);
 
   const computeStatusLine = (): string => composeStatusLine(scheduler, { state, configErrorLine: configs.errorLine(), configLoaded: configs.current() !== undefined });
@@ -291,6 +306,7 @@ export function createService(deps: ServiceDeps): Service {
         scheduler.stop();
         catchUp.stop();
         healthWatch.stop();
+        watching?.close();
         if (scheduler.runningJobs().length > 0) {
           const graceMs = (configs.current()?.global.shutdownGraceSec ?? DEFAULT_GRACE_SEC) * 1000;
           await drainRuns(scheduler, clock, logger, graceMs);
@@ -312,6 +328,10 @@ export function createService(deps: ServiceDeps): Service {
     },
 
     system: () => systemWatch,
+
+    startWatching() {
+      if (state !== 'stopping') watching?.start();
+    },
 
     ...commands,
 

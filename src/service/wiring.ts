@@ -9,7 +9,7 @@ import type { Config, RcloneCapabilities } from '../config/types.js';
 import { nodeSocketAddress, sessionBusAddress } from '../dbus/address.js';
 import { startDbusServer } from '../dbus/server.js';
 import { findCpulimit } from '../run/cpulimit.js';
-import { defaultStateDir, ensurePrivateDir, firstSeenPath, logsDir, pausedJobsPath, rcloneProbeCachePath, snoozesPath } from '../state/paths.js';
+import { defaultStateDir, ensurePrivateDir, firstSeenPath, jobPaths, logsDir, pausedJobsPath, rcloneProbeCachePath, snoozesPath } from '../state/paths.js';
 import { replaceFileNoSync } from '../state/state-store.js';
 import { JOB_NAME_PATTERN } from '../config/types.js';
 import { createJobRunner } from '../run/runner.js';
@@ -26,6 +26,7 @@ import { nullNotifier } from '../platform/notify.js';
 import { createDesktopNotifier } from '../platform/desktop-notifier.js';
 import { createDetailsLauncher, createHookRunner, hookLimitMs } from '../platform/hook-runner.js';
 import { createSystemMonitor } from '../platform/system-monitor.js';
+import { createTreeWatcher } from '../platform/tree-watcher.js';
 import { createAlerts, type Alerts } from './alerts.js';
 import { VERSION } from '../version.js';
 import { createServiceFrom, type DaemonPlatform } from './daemon.js';
@@ -33,7 +34,17 @@ import { NO_SNOOZE, formatSnoozeRecord, parseSnoozeRecord, type SnoozeRecord, ty
 import { parseFirstSeen, type FirstSeenStore } from './first-seen.js';
 import type { ConfigEditor, Service } from './service.js';
 
+/** A filters file's text for the watch; undefined when unreadable (the run reports that itself). */
+function readTextOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The service's alerts over the real session bus and processes (a connection of their own, not the server's). */
+
 function createRealAlerts(env: Readonly<Record<string, string | undefined>>, deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts {
   const busAddress = sessionBusAddress(env);
   const hooks = createHookRunner({ clock: systemClock, logger: deps.logger, baseEnv: env, limitMs: hookLimitMs(env) });
@@ -152,6 +163,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     pausedJobs,
     snoozes,
     firstSeen,
+    watchPlatform: { createTreeWatcher, workdirOf: (name) => jobPaths(stateDir, name).workdir, readText: readTextOrUndefined },
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
     // Schedules are the user's wall clock: the host's zone, named explicitly (TZ= in a unit drop-in changes it).
     timezone: LOCAL_TIMEZONE,

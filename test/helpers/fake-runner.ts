@@ -1,6 +1,7 @@
 // A JobRunner double for service tests: runs settle when the test says so; state and history live in memory.
 import { DEFAULT_ALERTS, DEFAULT_DETAILS_COMMAND, JOB_DEFAULTS } from '../../src/config/parse.js';
 import { NO_CONDITIONS } from '../../src/conditions/evaluate.js';
+import { DEFAULT_WATCH } from '../../src/config/watch-settings.js';
 import type { Config, GlobalSettings, JobConfig } from '../../src/config/types.js';
 import type { JobRunner, JobState, RunHooks, RunRecord, RunRequest } from '../../src/run/types.js';
 import { deferred, makeRecord, makeState } from './scheduler-fixtures.js';
@@ -81,6 +82,7 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     alerts: DEFAULT_ALERTS,
     detailsCommand: DEFAULT_DETAILS_COMMAND,
     runConditions: NO_CONDITIONS,
+    watch: DEFAULT_WATCH,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 // Builds JobConfig / GlobalSettings objects directly (until tests go through the config parser).
 import { DEFAULT_ALERTS, DEFAULT_DETAILS_COMMAND, JOB_DEFAULTS } from '../../src/config/parse.js';
 import { NO_CONDITIONS } from '../../src/conditions/evaluate.js';
+import { DEFAULT_WATCH } from '../../src/config/watch-settings.js';
 import type { GlobalSettings, JobConfig } from '../../src/config/types.js';
 
 export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
@@ -23,6 +24,7 @@ export function makeGlobal(overrides: Partial<GlobalSettings> = {}): GlobalSetti
     alerts: DEFAULT_ALERTS,
     detailsCommand: DEFAULT_DETAILS_COMMAND,
     runConditions: NO_CONDITIONS,
+    watch: DEFAULT_WATCH,
     ...overrides,
   };
 }
@@ -51,6 +53,7 @@ export function makeJob(overrides: Partial<JobConfig> = {}): JobConfig {
     resyncOptions: {},
     alerts: DEFAULT_ALERTS,
     runConditions: NO_CONDITIONS,
+    watch: DEFAULT_WATCH,
     ...overrides,
   };
 }

@@ -52,7 +52,7 @@ test('examples/config.yaml shows every key the schema knows', () => {
     'run_initial_sync_on_startup', 'max_parallel_jobs', 'rclone_binary', 'shutdown_grace', 'dry_run', 'rclone_options', 'bisync_options',
     'resync_options', 'sync_jobs', 'local', 'rclone_remote', 'remote', 'schedule', 'active', 'force_resync', 'force_operation', 'check_access',
     'auto_resync', 'conflict_resolve', 'conflict_loser', 'conflict_suffix', 'filters_file', 'notifications', 'on_attention', 'stale_after',
-    'failures_before_alert', 'notification_details_command'];
+    'failures_before_alert', 'notification_details_command', 'watch', 'watch_delay', 'watch_max_wait'];
   for (const key of keys) assert.match(text, new RegExp(`^[ #]*${key}:`, 'm'), key);
 });
 
@@ -78,6 +78,7 @@ test('keys left out get their documented defaults', () => {
     alerts: { notifications: 'attention', onAttention: [], staleAfterSec: undefined, failuresBeforeAlert: 3 },
     detailsCommand: ['x-terminal-emulator', '-e', 'rbmctl', '{action}', '{job}'],
     runConditions: { metered: 'allow', power: { kind: 'any' }, network: 'any', windows: [], midRun: 'stop' },
+    watch: { enabled: false, delayMs: 1000, maxWaitMs: 10_000 },
   });
   assert.deepEqual(config.jobs[0], {
     name: 'docs',
@@ -102,6 +103,7 @@ test('keys left out get their documented defaults', () => {
     resyncOptions: {},
     alerts: { notifications: 'attention', onAttention: [], staleAfterSec: undefined, failuresBeforeAlert: 3 },
     runConditions: { metered: 'allow', power: { kind: 'any' }, network: 'any', windows: [], midRun: 'stop' },
+    watch: { enabled: false, delayMs: 1000, maxWaitMs: 10_000 },
   });
 });
 
@@ -226,6 +228,7 @@ test('an unknown key lists every allowed key when nothing is close', () => {
     assert.equal(
       e.issues[0]!.message,
       'unknown key "x-templates" (expected one of: local_base_path, exclusion_rules_file, redirect_rclone_log_output, max_cpu_usage_percent, rclone_nice, run_missed_jobs, run_initial_sync_on_startup, max_parallel_jobs, rclone_binary, shutdown_grace, dry_run, check_access, checksum_compare, conflict_resolve, conflict_loser, conflict_suffix, notifications, on_attention, stale_after, failures_before_alert, notification_details_command, run_conditions, rclone_options, bisync_options, resync_options, sync_jobs)',
+      'unknown key "x-templates" (expected one of: local_base_path, exclusion_rules_file, redirect_rclone_log_output, max_cpu_usage_percent, rclone_nice, run_missed_jobs, run_initial_sync_on_startup, max_parallel_jobs, rclone_binary, shutdown_grace, dry_run, check_access, checksum_compare, conflict_resolve, conflict_loser, conflict_suffix, notifications, on_attention, stale_after, failures_before_alert, watch, watch_delay, watch_max_wait, notification_details_command, rclone_options, bisync_options, resync_options, sync_jobs)',
     );
     return true;
   });

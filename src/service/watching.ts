@@ -1,0 +1,205 @@
+// Sync on change (issue 16), the service half: one tree watcher and one watch trigger per active, unpaused job with
+// `watch: true`. Started once the service is ready (start-up time unchanged), rebuilt when a job's paths, filters or
+// watch keys change, closed on pause, removal, `active: false` and shutdown. A due watch run is queued through the
+// scheduler with trigger 'watch' (it coalesces with a running or queued run like any trigger); the rclone lines of
+// each run feed collectLocalWrites so that the job's own downloads never retrigger it (run/rules/watch-debounce.ts).
+// At an inotify limit the job falls back to its schedule and its status says which sysctl to raise; a root that
+// went away is reported and watched again when it is back (platform/tree-watcher.ts).
+import type { Config, JobConfig } from '../config/types.js';
+import { WATCH_OFF, type JobWatch } from '../api/control-api.js';
+import { isLockedOut } from '../api/job-attention.js';
+import type { TreeWatcher, TreeWatcherOptions } from '../platform/tree-watcher.js';
+import type { Clock, Logger } from '../ports.js';
+import { filteredOutPredicate, jobFilterRules } from '../rclone/filter-match.js';
+import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
+import type { RunRequest } from '../run/types.js';
+import type { Scheduler, SchedulerEvent } from '../scheduler/scheduler.js';
+
+/** What the watch needs from the machine (the daemon's wiring gives the real ones). */
+export interface WatchPlatform {
+  createTreeWatcher: (options: TreeWatcherOptions) => TreeWatcher;
+  /** The job's rclone workdir (never watched when it lies inside the root). */
+  workdirOf: (job: string) => string;
+  /** A filters file's text; undefined when it cannot be read (then the rules it holds are not applied: in doubt, trigger). */
+  readText: (path: string) => string | undefined;
+}
+
+export interface WatchingDeps {
+  clock: Clock;
+  logger: Logger;
+  scheduler: Scheduler;
+  platform: WatchPlatform;
+  globalSettings: () => Config['global'] | undefined;
+  /** A job's watch status changed (the service emits jobChanged). */
+  changed: (job: string) => void;
+}
+
+export interface Watching {
+  /** Begin watching (once the service is ready); until then nothing is watched. */
+  start(): void;
+  /** Bring every job's watch in line with the config in force and the job's pause/active state; `retryFailed`
+   * (a reload) also tries again the watches an inotify limit stopped (the user may have raised it). */
+  reconcile(retryFailed?: boolean): void;
+  /** The rclone message hook of a run of `job` (it feeds the job's watch, if any, when the message comes). */
+  messageHook(job: string): (message: { text: string }) => void;
+  statusOf(job: string): JobWatch;
+  /** Close every watcher; nothing is watched afterwards. */
+  close(): void;
+}
+
+interface JobWatchEntry {
+  key: string;
+  watcher: TreeWatcher | undefined;
+  trigger: WatchTrigger;
+  status: JobWatch;
+  collector: LocalWritesCollector | undefined;
+  running: boolean;
+}
+
+/** Everything a watch is built from: a change in any of it rebuilds the watch. */
+function watchKey(job: JobConfig, global: Config['global'], filtersText: string | undefined): string {
+  return JSON.stringify([job.local, job.watch.delayMs, job.watch.maxWaitMs, job.filtersFile ?? global.exclusionRulesFile, filtersText, job.rcloneOptions, job.bisyncOptions]);
+}
+
+function wantsWatch(job: JobConfig, paused: boolean, removed: boolean): boolean {
+  return job.watch.enabled && job.active && !paused && !removed;
+}
+
+export function createWatching(deps: WatchingDeps): Watching {
+  const { clock, scheduler, platform } = deps;
+  const logger = deps.logger.child({ component: 'watch' });
+  const entries = new Map<string, JobWatchEntry>();
+  let started = false;
+  let closed = false;
+
+  function setStatus(name: string, entry: JobWatchEntry, status: JobWatch): void {
+    if (entry.status.state === status.state && entry.status.message === status.message) return;
+    entry.status = status;
+    deps.changed(name);
+  }
+
+  function queueRun(name: string, paths: string[], cause: WatchTriggerCause): void {
+    const info = scheduler.info(name);
+    if (!info || info.removed || info.paused || !info.config.active) return;
+    const request: RunRequest = { trigger: 'watch' };
+    if (isLockedOut(info.config, info.state, request)) {
+      logger.debug('changes seen, but the job waits for a resync', { job: name, changes: paths.length });
+      return;
+    }
+    try {
+      const runId = scheduler.trigger(name, request);
+      logger.info(cause === 'watch' ? 'local changes: sync queued' : 'changes during the run: one follow-up sync queued', { job: name, runId, changes: paths.length, first: paths.slice(0, 5) });
+    } catch (error) {
+      logger.debug('watch run not queued', { job: name, error: String(error) }); // shutting down
+    }
+  }
+
+  function open(job: JobConfig, global: Config['global'], key: string): JobWatchEntry {
+    const name = job.name;
+    const filtersFile = job.filtersFile ?? global.exclusionRulesFile;
+    const filtersText = filtersFile === undefined ? undefined : platform.readText(filtersFile);
+    const rules = jobFilterRules({ filtersFileText: filtersText, options: { ...job.bisyncOptions, ...job.rcloneOptions } });
+    const trigger = createWatchTrigger({ clock, timing: { delayMs: job.watch.delayMs, maxWaitMs: job.watch.maxWaitMs }, trigger: (paths, cause) => queueRun(name, paths, cause) });
+    const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true };
+    // A run going now: what it writes is unknown to this new watch, so its end gives one follow-up at most.
+    if (entry.running) trigger.runStarted();
+    entries.set(name, entry);
+    entry.watcher = platform.createTreeWatcher({
+      root: job.local,
+      clock,
+      workdir: platform.workdirOf(name),
+      ignore: filteredOutPredicate(rules),
+      onChange: (paths) => entry.trigger.changed(paths),
+      onReady: ({ dirs }) => {
+        logger.info('watching for local changes', { job: name, local: job.local, folders: dirs });
+        setStatus(name, entry, { state: 'watching', message: '' });
+      },
+      onFailure: (failure) => {
+        if (failure.kind === 'limit') {
+          logger.warn('sync on change is off: an inotify limit ran out', { job: name, code: failure.code, message: failure.message });
+          setStatus(name, entry, { state: 'failed', message: failure.message });
+        } else {
+          logger.warn('the watched folder is gone', { job: name, message: failure.message });
+          setStatus(name, entry, { state: 'root-gone', message: failure.message });
+        }
+      },
+    });
+    return entry;
+  }
+
+  function closeEntry(name: string): void {
+    const entry = entries.get(name);
+    if (!entry) return;
+    entries.delete(name);
+    entry.watcher?.close();
+    entry.trigger.dispose();
+    if (entry.status.state !== 'off') deps.changed(name);
+  }
+
+  function reconcile(retryFailed = false): void {
+    const global = deps.globalSettings();
+    const wanted = new Set<string>();
+    if (started && !closed && global) {
+      for (const info of scheduler.jobs()) {
+        if (!wantsWatch(info.config, info.paused, info.removed)) continue;
+        wanted.add(info.name);
+        const filtersFile = info.config.filtersFile ?? global.exclusionRulesFile;
+        const key = watchKey(info.config, global, filtersFile === undefined ? undefined : platform.readText(filtersFile));
+        const entry = entries.get(info.name);
+        if (entry?.key === key && !(retryFailed && entry.status.state === 'failed')) continue;
+        if (entry) closeEntry(info.name);
+        open(info.config, global, key);
+        deps.changed(info.name);
+      }
+    }
+    for (const name of [...entries.keys()]) if (!wanted.has(name)) closeEntry(name);
+  }
+
+  function onSchedulerEvent(event: SchedulerEvent): void {
+    switch (event.type) {
+      case 'job-added':
+      case 'job-changed':
+      case 'job-removed':
+        reconcile(false);
+        break;
+      case 'run-started': {
+        const entry = entries.get(event.job);
+        if (!entry) break;
+        const info = scheduler.info(event.job);
+        entry.running = true;
+        entry.collector = collectLocalWrites(info?.config.local ?? '');
+        entry.trigger.runStarted();
+        break;
+      }
+      case 'run-finished': {
+        const entry = entries.get(event.record.job);
+        if (!entry?.running) break; // a queued run dropped before it started
+        entry.running = false;
+        const writes = entry.collector?.writes() ?? { paths: new Set<string>(), complete: false };
+        entry.collector = undefined;
+        const decision = entry.trigger.runEnded(writes);
+        logger.info('after the run', { job: event.record.job, runId: event.record.runId, followUp: decision.kind, reason: decision.kind === 'none' ? decision.reason : undefined, unexplained: decision.unexplained.slice(0, 5) });
+        break;
+      }
+    }
+  }
+
+  scheduler.on(onSchedulerEvent);
+
+  return {
+    start() {
+      if (started || closed) return;
+      started = true;
+      reconcile(false);
+    },
+    reconcile,
+    messageHook(job) {
+      return (message) => entries.get(job)?.collector?.message(message);
+    },
+    statusOf: (job) => entries.get(job)?.status ?? WATCH_OFF,
+    close() {
+      closed = true;
+      for (const name of [...entries.keys()]) closeEntry(name);
+    },
+  };
+}

@@ -1,0 +1,12 @@
+// Sync on change (issue 16) on whatever rclone RBM_TEST_RCLONE names: CI runs this file with Debian's rclone 1.60.
+import { test } from 'node:test';
+import { serviceSuite } from '../helpers/service-env.js';
+import { download50, editNewDeleteRename } from '../helpers/watch-service.js';
+
+const suite = serviceSuite();
+const { skip } = suite;
+
+test('watch on this rclone, local: an edit, a new file in a new subfolder, a delete and a rename each reach the other side', { skip }, (t) =>
+  editNewDeleteRename(t, suite, 'local'));
+
+test('watch on this rclone, sftp: a run that downloads 50 files does not loop', { skip }, (t) => download50(t, suite, 'sftp'));

@@ -1,0 +1,254 @@
+// Sync on change (issue 16) on the real service process: a private session bus, real rclone, local↔local or
+// local↔sftp on 127.0.0.1, `watch: true`. Shared by test/integration/watch-service.test.ts (current rclone) and
+// test/compat/watch-service.test.ts (Debian's 1.60). Trees are compared by sha256 on both sides after each run.
+// Quiet is proved without sleeping: the service logs its follow-up decision after each run of a watched job, and
+// logs the changed paths of each watch run it queues, so a marker edit shows what the next run was queued for.
+import assert from 'node:assert/strict';
+import { mkdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import type { ManagerSignal, RunView } from '../../src/dbus/client.js';
+import { hashOf, treeHashes } from './engine-env.js';
+import { startService, waitForRun, waitUntil, type RunningService } from './hardening.js';
+import { createServiceEnv, type ServiceEnv, type Suite } from './service-env.js';
+import { startSftpServer } from './sftp-server.js';
+
+export type RemoteKind = 'local' | 'sftp';
+
+const MTIME_SEC = Date.parse('2024-05-01T12:00:00Z') / 1000;
+const JOB = 'docs';
+
+export interface WatchWorld {
+  env: ServiceEnv;
+  svc: RunningService;
+  local: string;
+  /** Path2 on disk (the sftp server's folder for sftp). */
+  remote: string;
+  /** Every JobFinished from the start, in order. */
+  finished: RunView[];
+  /** What both sides must hold now (sha256 by path). */
+  expected: Record<string, string>;
+  /** What only the local side holds (paths the job's filters leave out). */
+  localOnly: Record<string, string>;
+  /** Write files locally with a fixed mtime and expect them on both sides. */
+  put(files: Record<string, string>, side?: 'local' | 'remote'): void;
+  /** The next finished run after `afterRunId`, which must be a successful watch run. */
+  nextWatchRun(afterRunId: bigint): Promise<RunView>;
+  /** Both trees hold exactly `expected`. */
+  assertTrees(what: string): void;
+  /** The service decided what follows run `runId` (its log line); returns the decision's text. */
+  decisionAfter(runId: bigint): Promise<string>;
+  /** The log line of the watch run queued as `runId`. */
+  queuedLine(runId: bigint): Promise<string>;
+  lastRunId(): bigint;
+  /** History of the job after `afterRunId`, oldest first. */
+  runsAfter(afterRunId: bigint): Promise<RunView[]>;
+}
+
+/** Each write gets its own fixed mtime, a minute after the one before (rclone 1.60 sees an edit by its modtime). */
+let writes = 0;
+function stamp(path: string): void {
+  const at = MTIME_SEC + 60 * writes++;
+  utimesSync(path, at, at);
+}
+
+function jobConfig(env: ServiceEnv, kind: RemoteKind, remoteSpec: string, extra: string, globals: string, rclone: string): string {
+  return [
+    `local_base_path: ${join(env.syncRoot, 'local')}`,
+    `rclone_binary: ${rclone}`,
+    'max_parallel_jobs: 2',
+    globals,
+    'sync_jobs:',
+    `  ${JOB}:`,
+    `    local: ${JOB}`,
+    `    rclone_remote: ${kind === 'sftp' ? 'box' : '""'}`,
+    `    remote: ${remoteSpec}`,
+    '    schedule: "0 0 1 1 *"',
+    '    watch: true',
+    extra,
+  ]
+    .filter((l) => l !== '')
+    .join('\n') + '\n';
+}
+
+/** The job `docs` with `watch: true`, its first sync done with `files` (both sides equal), the watch ready. */
+export async function watchWorld(t: TestContext, suite: Suite, kind: RemoteKind, options: { files?: Record<string, string>; extra?: string; globals?: string } = {}): Promise<WatchWorld> {
+  const rclone = suite.rclone!;
+  const env = await createServiceEnv(t, { rclone });
+  const local = join(env.syncRoot, 'local', JOB);
+  mkdirSync(local, { recursive: true });
+  let remote = join(env.syncRoot, 'remote', JOB);
+  let remoteSpec = remote;
+  if (kind === 'sftp') {
+    const server = await startSftpServer(t, rclone, env.dir);
+    remote = join(server.root, 'share');
+    remoteSpec = 'share';
+    env.env.RCLONE_CONFIG = server.env.RCLONE_CONFIG;
+    env.env.RCLONE_CACHE_DIR = server.env.RCLONE_CACHE_DIR;
+  }
+  mkdirSync(remote, { recursive: true });
+  env.writeConfig(jobConfig(env, kind, remoteSpec, options.extra ?? '', options.globals ?? '', rclone));
+
+  const expected: Record<string, string> = {};
+  const localOnly: Record<string, string> = {};
+  const put: WatchWorld['put'] = (files, side = 'local') => {
+    for (const [rel, text] of Object.entries(files)) {
+      const path = join(side === 'local' ? local : remote, rel);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      stamp(path);
+      expected[rel] = hashOf(text);
+    }
+  };
+  put(options.files ?? { 'seed.txt': 'seed\n' });
+
+  const svc = await startService(t, env, suite.bus().address);
+  const finished: RunView[] = [];
+  await svc.client.subscribe((s: ManagerSignal) => {
+    if (s.kind === 'job-finished') finished.push(s.details);
+  });
+  await waitUntil('the watch of docs to be ready', async () => (await svc.client.status()).jobs[0]?.watch === 'watching');
+  const [first] = await svc.client.sync([JOB]);
+  const initial = await waitForRun(svc.client, JOB, first!);
+  assert.match(initial.result, /^(success|no-changes)$/, initial.message);
+
+  const world: WatchWorld = {
+    env,
+    svc,
+    local,
+    remote,
+    finished,
+    expected,
+    localOnly,
+    put,
+    async nextWatchRun(afterRunId) {
+      let run: RunView | undefined;
+      await waitUntil(`a run of docs after run ${afterRunId}`, () => (run = finished.find((r) => r.run_id > afterRunId)) !== undefined, 90_000);
+      assert.equal(run!.trigger, 'watch', `run ${run!.run_id} came from the watch`);
+      assert.equal(run!.result, 'success', `${run!.message}\n${svc.daemon.output().slice(-3000)}`);
+      return run!;
+    },
+    assertTrees(what) {
+      assert.deepEqual(treeHashes(local), { ...expected, ...localOnly }, `local: ${what}`);
+      assert.deepEqual(treeHashes(remote), expected, `remote: ${what}`);
+    },
+    async decisionAfter(runId) {
+      const re = new RegExp(`\\[docs#${runId}\\] after the run (\\{.*\\})$`, 'm');
+      let match: RegExpExecArray | null = null;
+      await waitUntil(`the follow-up decision after run ${runId}`, () => (match = re.exec(svc.daemon.output())) !== null);
+      return match![1]!;
+    },
+    async queuedLine(runId) {
+      const re = new RegExp(`\\[docs#${runId}\\] (local changes: sync queued|changes during the run: one follow-up sync queued) (\\{.*\\})$`, 'm');
+      let match: RegExpExecArray | null = null;
+      await waitUntil(`the watch queueing run ${runId}`, () => (match = re.exec(svc.daemon.output())) !== null);
+      return `${match![1]} ${match![2]}`;
+    },
+    lastRunId: () => finished.reduce((max, r) => (r.run_id > max ? r.run_id : max), initial.run_id),
+    async runsAfter(afterRunId) {
+      return (await svc.client.history(JOB, 100)).filter((r) => r.run_id > afterRunId).sort((a, b) => Number(a.run_id - b.run_id));
+    },
+  };
+  world.assertTrees('the first sync');
+  return world;
+}
+
+/** A marker edit: the next run after `afterRunId` is queued for exactly that change, and it is the next run. */
+async function markerIsNextRun(w: WatchWorld, afterRunId: bigint, what: string): Promise<RunView> {
+  w.put({ 'marker.txt': `marker after ${afterRunId}\n` });
+  const run = await w.nextWatchRun(afterRunId);
+  assert.equal(run.run_id, afterRunId + 1n, `${what}: the marker's run is the next run`);
+  assert.equal(await w.queuedLine(run.run_id), 'local changes: sync queued {"component":"watch","changes":1,"first":["marker.txt"]}', what);
+  w.assertTrees(`${what}: the marker reached the other side`);
+  assert.deepEqual((await w.runsAfter(afterRunId)).map((r) => r.run_id), [run.run_id], `${what}: no other run`);
+  return run;
+}
+
+/** Issue 16: an edit, a new file in a new subfolder, a delete and a rename each reach the other side with no user action. */
+export async function editNewDeleteRename(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
+  const files: Record<string, string> = { 'a.txt': 'alpha\n', 'old-name.txt': 'to be renamed\n' };
+  for (let i = 1; i <= 6; i++) files[`keep/k${i}.txt`] = `keep ${i}\n`;
+  const w = await watchWorld(t, suite, kind, { files });
+  const start = w.lastRunId();
+  let last = start;
+  const step = async (what: string, change: () => void): Promise<void> => {
+    change();
+    const run = await w.nextWatchRun(last);
+    w.assertTrees(what);
+    assert.match(await w.decisionAfter(run.run_id), /"followUp":"none","reason":"no-changes"/, `${what}: nothing follows an upload`);
+    last = run.run_id;
+  };
+  await step('an edit', () => w.put({ 'a.txt': 'alpha, edited\n' }));
+  await step('a new file in a new subfolder', () => w.put({ 'new/sub/n.txt': 'new\n' }));
+  await step('a delete', () => {
+    unlinkSync(join(w.local, 'keep/k1.txt'));
+    delete w.expected['keep/k1.txt'];
+  });
+  await step('a rename', () => {
+    renameSync(join(w.local, 'old-name.txt'), join(w.local, 'new-name.txt'));
+    w.expected['new-name.txt'] = w.expected['old-name.txt']!;
+    delete w.expected['old-name.txt'];
+  });
+  const runs = await w.runsAfter(start);
+  assert.deepEqual(runs.map((r) => [r.trigger, r.result]), Array.from({ length: 4 }, () => ['watch', 'success']), 'one watch run per change, nothing else');
+  await markerIsNextRun(w, last, 'after the four changes');
+  assert.equal((await w.svc.stop()).code, 0);
+}
+
+/** Issue 16: 200 files written in a burst give one or two runs, not 200. */
+export async function burstOf200(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
+  const w = await watchWorld(t, suite, kind);
+  const start = w.lastRunId();
+  const burst: Record<string, string> = {};
+  for (let i = 0; i < 200; i++) burst[`burst/d${i % 10}/f${String(i).padStart(3, '0')}.txt`] = `burst file ${i}\n`;
+  w.put(burst);
+  let seen = 0;
+  let equal = false;
+  await waitUntil('the burst on the other side', () => {
+    if (w.finished.length === seen) return false; // look again only after a run ended
+    seen = w.finished.length;
+    equal = isDeepStrictEqual(treeHashes(w.remote), w.expected);
+    return equal;
+  }, 120_000).catch((e: unknown) => {
+    throw new Error(`${String(e)}\n${w.svc.daemon.output().slice(-4000)}`);
+  });
+  const runs = await w.runsAfter(start);
+  assert.ok(runs.length >= 1 && runs.length <= 2, `one or two runs for 200 files, got ${runs.length}`);
+  for (const r of runs) assert.deepEqual([r.trigger, r.result], ['watch', 'success']);
+  const lastBurst = runs[runs.length - 1]!.run_id;
+  assert.match(await w.decisionAfter(lastBurst), /"followUp":"none"/);
+  w.assertTrees('the burst');
+  await markerIsNextRun(w, lastBurst, 'after the burst');
+  assert.equal((await w.svc.stop()).code, 0);
+}
+
+/** Issue 16: a run that downloads 50 files does not loop (its own writes are no change), then the watch goes on. */
+export async function download50(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
+  const w = await watchWorld(t, suite, kind);
+  const fifty: Record<string, string> = {};
+  for (let i = 0; i < 50; i++) fifty[`incoming/f${String(i).padStart(2, '0')}.txt`] = `from the other side ${i}\n`;
+  w.put(fifty, 'remote');
+  const [id] = await w.svc.client.sync(['docs']);
+  const run = await waitForRun(w.svc.client, 'docs', id!);
+  assert.equal(run.result, 'success', run.message);
+  assert.equal(run.trigger, 'manual');
+  w.assertTrees('the download');
+  assert.match(await w.decisionAfter(run.run_id), /"followUp":"none","reason":"own-writes"/, 'the download\'s own writes are no change');
+  await markerIsNextRun(w, run.run_id, 'after the download');
+  assert.equal((await w.svc.stop()).code, 0);
+}
+
+/** Issue 16: a path the job's filters exclude does not trigger it. */
+export async function excludedPath(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
+  const w = await watchWorld(t, suite, kind, { files: { 'seed.txt': 'seed\n', 'sub/kept.txt': 'kept\n' }, extra: '    rclone_options:\n      exclude: ["*.tmp", "cache/**"]' });
+  const start = w.lastRunId();
+  for (const [rel, text] of Object.entries({ 'x.tmp': 'scratch\n', 'sub/y.tmp': 'scratch\n', 'cache/blob.bin': 'cached\n' })) {
+    mkdirSync(dirname(join(w.local, rel)), { recursive: true });
+    writeFileSync(join(w.local, rel), text);
+    w.localOnly[rel] = hashOf(text);
+  }
+  // The excluded writes came first: had they counted, the marker's run would list them too (markerIsNextRun).
+  await markerIsNextRun(w, start, 'after excluded writes'); // the remote holds none of them: rclone left them out too
+  assert.equal((await w.svc.stop()).code, 0);
+}

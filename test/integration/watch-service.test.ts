@@ -1,0 +1,18 @@
+// Sync on change (issue 16) on the real service with rclone 1.75: local↔local and local↔sftp on 127.0.0.1. The 1.60
+// twin of the core case is test/compat/watch-service.test.ts; the watch-limit fallback is in watch-limit.test.ts.
+import { test } from 'node:test';
+import { serviceSuite } from '../helpers/service-env.js';
+import { burstOf200, download50, editNewDeleteRename, excludedPath } from '../helpers/watch-service.js';
+
+const suite = serviceSuite();
+const { skip } = suite;
+
+for (const kind of ['local', 'sftp'] as const) {
+  test(`watch, ${kind}: an edit, a new file in a new subfolder, a delete and a rename each reach the other side with no user action`, { skip }, (t) =>
+    editNewDeleteRename(t, suite, kind));
+  test(`watch, ${kind}: a run that downloads 50 files does not loop`, { skip }, (t) => download50(t, suite, kind));
+}
+
+test('watch, local: 200 files written in a burst give one or two runs', { skip }, (t) => burstOf200(t, suite, 'local'));
+
+test('watch, local: a path the filters exclude does not trigger the job', { skip }, (t) => excludedPath(t, suite, 'local'));
