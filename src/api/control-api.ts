@@ -39,6 +39,8 @@ export interface JobStatus {
   healthReason: string;
   /** Notifications for this job are silenced until then (ms since the epoch; 0 = not snoozed). The job's own or the global snooze, the later. */
   snoozedUntilMs: number;
+  /** Why a queued run waits for the job's run conditions ("on battery", "metered connection"); '' when not waiting. */
+  waiting: string;
 }
 
 /** The service-level half of the status: cheap whatever the number of jobs (manager properties, STATUS=). */

@@ -99,6 +99,7 @@ export function formatStatus(status: StatusView, now: number): string {
     ),
   );
   for (const j of status.jobs) if (j.progress) lines.push(`${j.name}: ${formatProgress(j.progress)}`);
+  for (const j of status.jobs) if (j.waiting) lines.push(`${j.name}: waiting: ${j.waiting}`);
   const notes = status.jobs.map(jobAttention).filter((x): x is string => x !== undefined);
   for (const j of status.jobs) if (j.checksum_note) notes.push(`${j.name}: ${j.checksum_note}`);
   if (notes.length > 0) lines.push('', ...notes);
@@ -121,6 +122,7 @@ export function formatJob(job: JobView, now: number): string {
   if (job.current_run_id !== 0n) rows.push(['current run', String(job.current_run_id)]);
   if (job.progress) rows.push(['progress', formatProgress(job.progress)]);
   if (job.checksum_note) rows.push(['note', job.checksum_note]);
+  if (job.waiting) rows.push(['waiting', job.waiting]);
   if (job.needs_approval && job.pending_deletes !== undefined) rows.push(['waiting', pendingSummary(job.pending_deletes, job.pending_overwrites ?? 0)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`);

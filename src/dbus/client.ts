@@ -55,6 +55,8 @@ export interface JobView {
   cpu_limit_applied: boolean;
   /** Empty when same-size edits within the modtime precision are detected (or that is not known); absent from older services. */
   checksum_note?: string;
+  /** Why a queued run waits for the job's run conditions; empty or absent (older services) when not waiting. */
+  waiting?: string;
   progress?: ProgressView;
   /** Only while a safety abort waits for approval (absent from older services): sizes of the pending list's parts. */
   pending_deletes?: number;
@@ -107,6 +109,8 @@ export interface SyncOptions {
   resync?: boolean;
   force?: boolean;
   dryRun?: boolean;
+  /** Wait for the job's run conditions like a scheduled run (`--respect-conditions`). */
+  respectConditions?: boolean;
 }
 
 export type ManagerSignal =
@@ -180,6 +184,7 @@ function toRunOptions(options: SyncOptions): Record<string, dbus.Variant> {
   if (options.resync) out.resync = new dbus.Variant('b', true);
   if (options.force) out.force = new dbus.Variant('b', true);
   if (options.dryRun) out.dry_run = new dbus.Variant('b', true);
+  if (options.respectConditions === true) out.respect_conditions = new dbus.Variant('b', true);
   return out;
 }
 

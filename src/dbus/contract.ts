@@ -66,6 +66,7 @@ export const JOB_PROPERTIES = {
   LastError: 's',
   Paused: 'b',
   CpuLimitApplied: 'b',
+  Waiting: 's',
 } as const satisfies Record<string, string>;
 
 export const OBJECT_MANAGER_METHODS = {

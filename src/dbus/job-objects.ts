@@ -65,6 +65,7 @@ class JobInterface extends Interface {
   get LastError(): string { return this.current().LastError; }
   get Paused(): boolean { return this.current().Paused; }
   get CpuLimitApplied(): boolean { return this.current().CpuLimitApplied; }
+  get Waiting(): string { return this.current().Waiting; }
 
   Sync(options: unknown): Promise<bigint> {
     return this.deps.guard('Job.Sync', async () => {

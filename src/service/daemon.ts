@@ -6,6 +6,7 @@ import type { JobRunner } from '../run/types.js';
 import { BUS_NAME, daemonExitCode, errorText, isRbmError } from '../errors.js';
 import { createNotifier, type Notifier } from '../platform/notify.js';
 import { createFileWatcher } from '../platform/watcher.js';
+import { createSystemMonitor, type SystemMonitor } from '../platform/system-monitor.js';
 import type { Clock, Logger } from '../ports.js';
 import type { ControlApi } from '../api/control-api.js';
 import type { Alerts } from './alerts.js';
@@ -69,6 +70,8 @@ export interface ServiceParts {
   firstSeen?: FirstSeenStore;
   /** Only looks (rbmctl status/history without the service): the runner creates and reserves nothing. */
   readOnly?: boolean;
+  /** The system-bus monitor (run conditions); none in rbmctl's in-process service. */
+  system?: SystemMonitor;
 }
 
 /** The service over the platform's runner: the one place its dependencies are put together. */
@@ -93,6 +96,7 @@ export function createServiceFrom(platform: DaemonPlatform, parts: ServiceParts)
     ...(parts.pausedJobs ? { pausedJobs: parts.pausedJobs } : {}),
     ...(parts.snoozes ? { snoozes: parts.snoozes } : {}),
     ...(parts.firstSeen ? { firstSeen: parts.firstSeen } : {}),
+    ...(parts.system ? { system: parts.system } : {}),
   });
 }
 
@@ -231,7 +235,11 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
     });
     // The details command of the last config that loaded (the alerts' default action opens it).
     let detailsCommand: readonly string[] = [];
+    // --- condint: the one system-bus monitor of this process (run conditions; the lead keeps one such block) ---
+    const system = createSystemMonitor({ logger: logger.child({ component: 'system-bus' }), env: platform.env });
+    // --- end condint ---
     const service = createServiceFrom(platform, {
+      system,
       configPath,
       dryRun: args.dryRun,
       logger,
@@ -254,6 +262,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       reloadChangedFile = undefined;
       watcher.close();
       await service.shutdown();
+      await system.close(); // condint
       await alerts?.stop();
       if (bus) {
         const closing = bus.close();

@@ -117,6 +117,7 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       health: verdict.health,
       healthReason: verdict.reason,
       snoozedUntilMs: snoozeOf(info.name),
+      waiting: info.waiting,
     };
   }
 

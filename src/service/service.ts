@@ -12,6 +12,9 @@ import type { Clock, Logger } from '../ports.js';
 import type { JobScheduleInfo } from '../scheduler/scheduler.js';
 import type { ControlApi, ServiceState } from '../api/control-api.js';
 import { createConfigCommit, type LoadOrigin } from './config-commit.js';
+import { createConditionsGate } from './conditions-gate.js';
+import type { SystemMonitor } from '../platform/system-monitor.js';
+import { DEFAULT_TIMEZONE } from '../scheduler/next-run.js';
 import { createEventHub } from './events.js';
 import { createJobEdits, type ConfigEditor } from './job-edits.js';
 import { createStatusView } from './job-status.js';
@@ -58,6 +61,8 @@ export interface ServiceDeps {
   snoozes?: SnoozeStore;
   /** Keeps when each job was first seen (the staleness reference of a job that never ran) across restarts. */
   firstSeen?: FirstSeenStore;
+  /** The system-bus monitor (NetworkManager, UPower, logind); without it the run conditions that need it count as met. */
+  system?: SystemMonitor;
 }
 
 /** How long a snooze may last at most (the request parsers refuse more; this guards direct callers). */
@@ -115,6 +120,7 @@ export function createService(deps: ServiceDeps): Service {
     apply: (next) => {
       firstSeen.note(next.jobs.map((job) => job.name));
       scheduler.applyConfig(next.jobs, next.global.maxParallelJobs);
+      conditions.configChanged();
       paused.restoreOnce();
       paused.save(); // forgets jobs that left the config
       snoozes.keepOnly(next.jobs.map((job) => job.name));
@@ -130,7 +136,10 @@ export function createService(deps: ServiceDeps): Service {
     return deps.forceDryRun === true ? { ...config.global, dryRun: true } : config.global;
   }
 
+  // Run conditions (issue 17): the scheduler asks the gate before a non-manual run starts (conditions-gate.ts).
+  const conditions = createConditionsGate({ clock, logger, timezone: deps.timezone ?? DEFAULT_TIMEZONE, system: deps.system, events, jobs: () => configs.current()?.jobs ?? [], caps: () => configs.caps() });
   const scheduler = createServiceScheduler({
+    mayStart: (job, request) => conditions.mayStart(job, request),
     clock,
     logger,
     runner,
@@ -141,6 +150,7 @@ export function createService(deps: ServiceDeps): Service {
     maxSleepMs: deps.maxSleepMs,
     timezone: deps.timezone,
   });
+  conditions.attach(scheduler);
 
   const view = createStatusView({
     scheduler,
@@ -276,6 +286,7 @@ export function createService(deps: ServiceDeps): Service {
         notifier.stopping();
         setState('stopping');
         scheduler.stop();
+        conditions.close();
         healthWatch.stop();
         if (scheduler.runningJobs().length > 0) {
           const graceMs = (configs.current()?.global.shutdownGraceSec ?? DEFAULT_GRACE_SEC) * 1000;

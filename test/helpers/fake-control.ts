@@ -95,6 +95,7 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       health: 'ok',
       healthReason: '',
       snoozedUntilMs: 0,
+      waiting: '',
     };
   }
 
