@@ -123,6 +123,7 @@ export function formatJob(job: JobView, now: number): string {
   if (job.progress) rows.push(['progress', formatProgress(job.progress)]);
   if (job.checksum_note) rows.push(['note', job.checksum_note]);
   if (job.waiting) rows.push(['waiting', job.waiting]);
+  if (job.conditions_note) rows.push(['conditions', job.conditions_note]);
   if (job.needs_approval && job.pending_deletes !== undefined) rows.push(['waiting', pendingSummary(job.pending_deletes, job.pending_overwrites ?? 0)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`);

@@ -57,6 +57,8 @@ export interface JobView {
   checksum_note?: string;
   /** Why a queued run waits for the job's run conditions; empty or absent (older services) when not waiting. */
   waiting?: string;
+  /** Which run conditions this machine cannot judge (counted as met); empty or absent when none. */
+  conditions_note?: string;
   progress?: ProgressView;
   /** Only while a safety abort waits for approval (absent from older services): sizes of the pending list's parts. */
   pending_deletes?: number;

@@ -152,6 +152,7 @@ export function jobStatusToDict(status: JobStatus): VariantDict {
     cpu_limit_applied: v('b', !status.cpuLimitNotApplied),
     checksum_note: v('s', status.checksumNote ?? ''),
     waiting: v('s', status.waiting),
+    conditions_note: v('s', status.conditionsNote ?? ''),
   };
   if (status.progress) dict.progress = v('a{sv}', progressToDict(status.progress));
   if (status.state.needsApproval) {

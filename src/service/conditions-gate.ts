@@ -48,6 +48,8 @@ export interface ConditionsGate {
   attach(scheduler: Scheduler): void;
   /** After a config commit: re-arm the window timer, say once which conditions this machine cannot tell. */
   configChanged(): void;
+  /** The unavailable-conditions line last said for the job (its status shows it), undefined when none. */
+  noteOf(job: string): string | undefined;
   close(): void;
 }
 
@@ -199,6 +201,8 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
       if (ready) sayAllUnavailable();
       armWindowTimer();
     },
+
+    noteOf: (job) => saidUnavailable.get(job),
 
     close() {
       closed = true;

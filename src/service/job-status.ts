@@ -34,6 +34,8 @@ export interface StatusViewDeps {
   globalSnoozedUntilMs?: (() => number) | undefined;
   /** When the job was first seen, kept across restarts (first-seen.ts); default: when this view first saw it. */
   firstSeenMs?: ((job: string) => number | undefined) | undefined;
+  /** Which run conditions cannot be judged here (conditions-gate.ts); default: none. */
+  conditionsNote?: ((job: string) => string | undefined) | undefined;
 }
 
 export interface StatusView {
@@ -118,6 +120,7 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       healthReason: verdict.reason,
       snoozedUntilMs: snoozeOf(info.name),
       waiting: info.waiting,
+      conditionsNote: deps.conditionsNote?.(info.name),
     };
   }
 

@@ -168,6 +168,7 @@ export function createService(deps: ServiceDeps): Service {
     snoozedUntilMs: (job) => snoozes.untilOf(job),
     globalSnoozedUntilMs: () => snoozes.globalUntil(),
     firstSeenMs: (job) => firstSeen.of(job),
+    conditionsNote: (job) => conditions.noteOf(job),
   });
   const knownJob = (name: string): JobScheduleInfo => view.knownJob(name);
 

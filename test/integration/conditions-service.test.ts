@@ -98,5 +98,9 @@ test('no system bus at all: a job asking for metered and power runs (counted as 
   const said = w.daemonOutput().match(/run conditions not available here \(counted as met\): metered \(NetworkManager is not on the system bus\), power \(UPower is not on the system bus\)/g) ?? [];
   assert.equal(said.length, 1, w.daemonOutput());
   assert.equal(await w.waiting(), '');
+  const note = 'run conditions not available here (counted as met): metered (NetworkManager is not on the system bus), power (UPower is not on the system bus)';
+  assert.equal((await w.client.status()).jobs.find((j) => j.name === JOB)?.conditions_note, note, 'Status() says which and why');
+  const one = await w.rbmctl(['status', JOB]);
+  assert.ok(one.stdout.split('\n').some((line) => /^conditions: +/.test(line) && line.endsWith(note)), one.stdout);
   w.assertConverged('without a system bus');
 });

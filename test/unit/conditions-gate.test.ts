@@ -240,6 +240,7 @@ test('no system bus at all: conditions count as met and the log says once which 
   await flush();
   assert.equal(h.runs.length, 2);
   assert.equal(warnings.length, 1, 'said once');
+  assert.equal(gate.noteOf('docs'), warnings[0], 'the status carries the same line');
 });
 
 test('before the system bus answered, a job with a metered condition waits ("checking"), then runs', async () => {
