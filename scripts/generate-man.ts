@@ -84,7 +84,7 @@ export const PAGES: ManPage[] = [
             items: [
               ['`status` [<JOB>]', 'the service (version, state, config, running and queued runs) and a table of the jobs with their last and next run; with <JOB>, that job in detail'],
               ['`jobs`', 'the configured jobs: active, schedule, local and remote side'],
-              ['`sync` [<JOB>...]', 'queue a sync now (no names: every active job) and print the run ids. `--wait` follows the runs and exits with their outcome; `--resync` runs as rclone --resync (needed after a lockout; files that differ keep both versions); `--force-bisync` runs the named jobs with --force once; `--standalone` runs once in this process, without the service'],
+              ['`sync` [<JOB>...]', 'queue a sync now (no names: every active job) and print the run ids. `--wait` follows the runs and exits with their outcome; `--resync` runs as rclone --resync (needed after a lockout; files that differ keep both versions); `--force-bisync` runs the named jobs with --force once; `--standalone` runs once in this process, without the service; `--respect-conditions` waits for the job\'s run conditions (metered, battery, time window) like a scheduled run (`status` shows why it waits)'],
               ['`add-sync` <JOB>...', 'pick up jobs just added to the config file and sync them now'],
               ['`add-job` <NAME> `--local` <DIR> `--remote` <REMOTE:PATH> `--schedule` <CRON>', 'write a new job into the config file (comments stay), schedule it and run its first sync'],
               ['`remove-job` <JOB>', 'remove a job from the config file and the schedule'],
