@@ -8,9 +8,8 @@
 //   createScheduler({ …, mayStart: gate.mayStart });  gate.attach(scheduler);
 //   gate.configChanged() after each config commit;  gate.close() at shutdown.
 import type { JobConfig, RcloneCapabilities } from '../config/types.js';
-import { evaluateConditions, factsMatter, hasConditions, midRunDecision, unavailableText } from '../conditions/evaluate.js';
+import { earliestWindowChangeMs, evaluateConditions, factsMatter, hasConditions, midRunDecision, unavailableText } from '../conditions/evaluate.js';
 import type { ConditionFacts, RunConditions } from '../conditions/types.js';
-import { earliestWindowChangeMs } from '../conditions/evaluate.js';
 import type { SystemMonitor } from '../platform/system-monitor.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import type { RunRequest } from '../run/types.js';
@@ -20,6 +19,9 @@ import type { EventHub } from './events.js';
 
 /** Shown while the system bus's first answers are awaited (a few seconds at most: the monitor's calls time out). */
 export const CHECKING_TEXT = 'checking its run conditions on the system bus';
+
+/** An rclone whose version is not known yet is treated like one that cannot stop gracefully: letting it finish is safe. */
+const UNKNOWN_RCLONE: Pick<RcloneCapabilities, 'version'> = Object.freeze({ version: '0.0.0' });
 
 /** No system bus at all: NetworkManager and UPower unavailable, so every condition that needs them counts as met. */
 const NO_SYSTEM_FACTS: ConditionFacts = Object.freeze({
@@ -108,10 +110,8 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
       if (!info?.running || info.runRequest === undefined || !respectsConditions(info.runRequest)) continue;
       if (decided.get(job.name) === info.currentRunId) continue;
       const verdict = verdictOf(job);
-      const caps = deps.caps();
       const resync = info.runRequest.resync === true || operations.get(job.name)?.operation === 'resync';
-      // An unknown rclone is treated like one that cannot stop gracefully: letting it finish is always safe.
-      const decision = caps === undefined ? (verdict.met ? { action: 'continue' as const } : { action: 'finish' as const, reason: verdict.waiting }) : midRunDecision(job.runConditions, verdict, caps, { resync });
+      const decision = midRunDecision(job.runConditions, verdict, deps.caps() ?? UNKNOWN_RCLONE, { resync });
       if (decision.action === 'continue') continue;
       decided.set(job.name, info.currentRunId);
       if (decision.action === 'finish') {
