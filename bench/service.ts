@@ -20,6 +20,8 @@ export interface JobSpec {
   active?: boolean;
   /** false writes `checksum_compare: false` (the default compares checksums where it can). */
   checksumCompare?: boolean;
+  /** YAML lines under the job, indented by the caller (e.g. its run_conditions). */
+  extraLines?: readonly string[];
 }
 
 export interface World {
@@ -73,6 +75,7 @@ export function configText(syncRoot: string, jobs: readonly JobSpec[], options: 
     );
     if (job.active === false) lines.push('    active: false');
     if (job.checksumCompare === false) lines.push('    checksum_compare: false');
+    if (job.extraLines) lines.push(...job.extraLines);
   }
   return lines.join('\n') + '\n';
 }

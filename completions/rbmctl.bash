@@ -10,7 +10,7 @@ _rbmctl_commands='status jobs sync add-sync add-job remove-job pause resume canc
 _rbmctl_command_opts() {
   case "$1" in
     status) echo '--short' ;;
-    sync) echo '--resync --force-bisync --wait --standalone' ;;
+    sync) echo '--resync --force-bisync --wait --standalone --respect-conditions' ;;
     add-job) echo '--local --remote --schedule --active --no-active --check-access --auto-resync --filters-file --conflict-resolve' ;;
     history) echo '--limit' ;;
     approve) echo '--all --token --yes' ;;

@@ -90,6 +90,7 @@ complete -c rbmctl -n '__rbmctl_using sync' -l resync -d 'Run as --resync (rebui
 complete -c rbmctl -n '__rbmctl_using sync' -l force-bisync -d 'Run the named jobs with --force once'
 complete -c rbmctl -n '__rbmctl_using sync' -s w -l wait -d 'Follow the runs and exit with their outcome'
 complete -c rbmctl -n '__rbmctl_using sync' -l standalone -d 'Run once in this process, without the service'
+complete -c rbmctl -n '__rbmctl_using sync' -l respect-conditions -d "Wait for the job's run conditions like a scheduled run"
 complete -c rbmctl -n '__rbmctl_using history' -s n -l limit -x -d 'How many runs'
 complete -c rbmctl -n '__rbmctl_using approve' -l all -d 'List every pending delete'
 complete -c rbmctl -n '__rbmctl_using approve' -l token -x -d 'The token printed with the list you reviewed'

@@ -52,6 +52,10 @@ export interface JobStatus {
   snoozedUntilMs: number;
   /** Sync on change: off, starting (the first walk), watching, failed (an inotify limit: the schedule only), root-gone. */
   watch?: JobWatch | undefined;
+  /** Why a queued run waits for the job's run conditions ("on battery", "metered connection"); '' when not waiting. */
+  waiting: string;
+  /** Which of the job's run conditions this machine cannot judge (counted as met), and why; absent when none. */
+  conditionsNote?: string | undefined;
 }
 
 /** The service-level half of the status: cheap whatever the number of jobs (manager properties, STATUS=). */

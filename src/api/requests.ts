@@ -59,6 +59,7 @@ export interface RunOptionsInput {
   resync?: unknown;
   force?: unknown;
   dryRun?: unknown;
+  respectConditions?: unknown;
 }
 
 /** How each caller names the arguments in its messages (D-Bus `options.force`, rbmctl `--force-bisync`). */
@@ -67,10 +68,11 @@ export interface RunRequestArguments {
   resync: string;
   force: string;
   dryRun: string;
+  respectConditions: string;
 }
 
-export const DBUS_RUN_ARGUMENTS: RunRequestArguments = { jobs: 'jobs', resync: 'options.resync', force: 'options.force', dryRun: 'options.dry_run' };
-export const RBMCTL_RUN_ARGUMENTS: RunRequestArguments = { jobs: 'jobs', resync: '--resync', force: '--force-bisync', dryRun: '--dry-run' };
+export const DBUS_RUN_ARGUMENTS: RunRequestArguments = { jobs: 'jobs', resync: 'options.resync', force: 'options.force', dryRun: 'options.dry_run', respectConditions: 'options.respect_conditions' };
+export const RBMCTL_RUN_ARGUMENTS: RunRequestArguments = { jobs: 'jobs', resync: '--resync', force: '--force-bisync', dryRun: '--dry-run', respectConditions: '--respect-conditions' };
 
 function parseFlag(value: unknown, argument: string): boolean {
   if (value === undefined) return false;
@@ -84,6 +86,7 @@ export function parseRunRequest(options: RunOptionsInput, args: RunRequestArgume
   if (parseFlag(options.resync, args.resync)) request.resync = true;
   if (parseFlag(options.force, args.force)) request.force = true;
   if (parseFlag(options.dryRun, args.dryRun)) request.dryRun = true;
+  if (parseFlag(options.respectConditions, args.respectConditions)) request.respectConditions = true;
   return request;
 }
 

@@ -124,6 +124,7 @@ export function formatStatus(status: StatusView, now: number): string {
     ),
   );
   for (const j of status.jobs) if (j.progress) lines.push(`${j.name}: ${formatProgress(j.progress)}`);
+  for (const j of status.jobs) if (j.waiting) lines.push(`${j.name}: waiting: ${j.waiting}`);
   const notes = healthNotes(status, status.jobs, now);
   notes.push(...status.jobs.map(jobAttention).filter((x): x is string => x !== undefined));
   for (const j of status.jobs) if (j.checksum_note) notes.push(`${j.name}: ${j.checksum_note}`);
@@ -151,6 +152,8 @@ export function formatJob(job: JobView, now: number, globalSnoozeUsec = 0n): str
   if (job.progress) rows.push(['progress', formatProgress(job.progress)]);
   if (job.checksum_note) rows.push(['note', job.checksum_note]);
   if (job.watch !== undefined && job.watch !== 'off') rows.push(['watch', job.watch_message ? `${job.watch}: ${job.watch_message}` : job.watch]);
+  if (job.waiting) rows.push(['waiting', job.waiting]);
+  if (job.conditions_note) rows.push(['conditions', job.conditions_note]);
   if (job.needs_approval && job.pending_deletes !== undefined) rows.push(['waiting', pendingSummary(job.pending_deletes, job.pending_overwrites ?? 0)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`);

@@ -157,8 +157,8 @@ export async function main(argv: readonly string[], io: CliIo, overrides: Partia
       'sync [jobs..]',
       'Sync now (default: every active job)',
       syncBuilder,
-      handle((ctx, a: { jobs: string[]; resync: boolean; forceBisync: boolean; wait: boolean; standalone: boolean }) =>
-        syncCommand(ctx, { jobs: a.jobs, resync: a.resync, forceBisync: a.forceBisync, wait: a.wait, standalone: a.standalone }),
+      handle((ctx, a: { jobs: string[]; resync: boolean; forceBisync: boolean; wait: boolean; standalone: boolean; respectConditions: boolean }) =>
+        syncCommand(ctx, { jobs: a.jobs, resync: a.resync, forceBisync: a.forceBisync, wait: a.wait, standalone: a.standalone, respectConditions: a.respectConditions }),
       ),
     )
     .command('add-sync <jobs..>', 'Pick up jobs just added to the config file and sync them now', jobsBuilder, handle((ctx, a: { jobs: string[] }) => addSyncCommand(ctx, a.jobs)))

@@ -55,6 +55,10 @@ export interface JobView {
   cpu_limit_applied: boolean;
   /** Empty when same-size edits within the modtime precision are detected (or that is not known); absent from older services. */
   checksum_note?: string;
+  /** Why a queued run waits for the job's run conditions; empty or absent (older services) when not waiting. */
+  waiting?: string;
+  /** Which run conditions this machine cannot judge (counted as met); empty or absent when none. */
+  conditions_note?: string;
   progress?: ProgressView;
   /** Sync on change (absent from older services): off, starting, watching, failed, root-gone; and why, when not watching. */
   watch?: string;
@@ -120,6 +124,8 @@ export interface SyncOptions {
   resync?: boolean;
   force?: boolean;
   dryRun?: boolean;
+  /** Wait for the job's run conditions like a scheduled run (`--respect-conditions`). */
+  respectConditions?: boolean;
 }
 
 export type ManagerSignal =
@@ -197,6 +203,7 @@ function toRunOptions(options: SyncOptions): Record<string, dbus.Variant> {
   if (options.resync) out.resync = new dbus.Variant('b', true);
   if (options.force) out.force = new dbus.Variant('b', true);
   if (options.dryRun) out.dry_run = new dbus.Variant('b', true);
+  if (options.respectConditions === true) out.respect_conditions = new dbus.Variant('b', true);
   return out;
 }
 

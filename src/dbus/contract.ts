@@ -74,6 +74,7 @@ export const JOB_PROPERTIES = {
   HealthReason: 's',
   SnoozedUntilUsec: 't',
   Watch: 's',
+  Waiting: 's',
 } as const satisfies Record<string, string>;
 
 export const OBJECT_MANAGER_METHODS = {

@@ -69,6 +69,7 @@ class JobInterface extends Interface {
   get HealthReason(): string { return this.current().HealthReason; }
   get SnoozedUntilUsec(): bigint { return this.current().SnoozedUntilUsec; }
   get Watch(): string { return this.current().Watch; }
+  get Waiting(): string { return this.current().Waiting; }
 
   Sync(options: unknown): Promise<bigint> {
     return this.deps.guard('Job.Sync', async () => {

@@ -104,6 +104,7 @@ export type JobProperties = {
   HealthReason: string;
   SnoozedUntilUsec: bigint;
   Watch: string;
+  Waiting: string;
 };
 
 export function jobProperties(status: JobStatus): JobProperties {
@@ -129,6 +130,7 @@ export function jobProperties(status: JobStatus): JobProperties {
     HealthReason: printable(status.healthReason),
     SnoozedUntilUsec: msToUsec(status.snoozedUntilMs),
     Watch: status.watch?.state ?? 'off',
+    Waiting: status.waiting,
   };
 }
 
@@ -162,6 +164,8 @@ export function jobStatusToDict(status: JobStatus): VariantDict {
     snoozed_until_usec: v('t', msToUsec(status.snoozedUntilMs)),
     watch: v('s', status.watch?.state ?? 'off'),
     watch_message: v('s', status.watch?.message ?? ''),
+    waiting: v('s', status.waiting),
+    conditions_note: v('s', status.conditionsNote ?? ''),
   };
   if (status.progress) dict.progress = v('a{sv}', progressToDict(status.progress));
   if (status.state.needsApproval) {
@@ -294,17 +298,17 @@ export function readDict(value: unknown, argument: string, schema: Readonly<Reco
 }
 
 /** Keys of the options dict of Sync (manager and job). */
-export const RUN_OPTION_SCHEMA = { resync: 'b', force: 'b', dry_run: 'b' } as const satisfies Record<string, FieldType>;
+export const RUN_OPTION_SCHEMA = { resync: 'b', force: 'b', dry_run: 'b', respect_conditions: 'b' } as const satisfies Record<string, FieldType>;
 
 /** The options dict of Sync as the flags api/requests.ts parses (variant types checked here). */
 export function readRunOptions(value: unknown, argument: string): RunOptionsInput {
   const dict = readDict(value, argument, RUN_OPTION_SCHEMA);
-  return { resync: dict.resync, force: dict.force, dryRun: dict.dry_run };
+  return { resync: dict.resync, force: dict.force, dryRun: dict.dry_run, respectConditions: dict.respect_conditions };
 }
 
 /** The options of Job.Sync (one job, named by the object): a run request. */
 export function readRunRequest(value: unknown, argument: string): RunRequest {
-  return parseRunRequest(readRunOptions(value, argument), { jobs: 'jobs', resync: `${argument}.resync`, force: `${argument}.force`, dryRun: `${argument}.dry_run` });
+  return parseRunRequest(readRunOptions(value, argument), { jobs: 'jobs', resync: `${argument}.resync`, force: `${argument}.force`, dryRun: `${argument}.dry_run`, respectConditions: `${argument}.respect_conditions` });
 }
 
 /** Keys of AddJob's definition: the keys of a `sync_jobs.<name>` entry in the config file. */

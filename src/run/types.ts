@@ -18,6 +18,8 @@ export interface RunRequest {
    * proceeds with --force only when every delete is in that list (run/rules/approval.ts).
    */
   approvalToken?: string;
+  /** A manual run that waits for the job's run conditions like a scheduled one (`rbmctl sync --respect-conditions`). */
+  respectConditions?: boolean;
   /** Why the run was started, for logs and history ('network', 'resume': a catch-up, src/scheduler/catch-up.ts; 'watch': a local change, service/watching.ts). */
   trigger?: 'schedule' | 'manual' | 'startup' | 'missed' | 'retry' | 'add-job' | 'network' | 'resume' | 'watch';
 }

@@ -1,6 +1,7 @@
 // The runs a job has queued while it is busy: at most one real run and one dry run, each merged only with triggers
 // of its own kind, so a dry request's flags never reach a real run and every caller gets the run it asked for. Pure.
 import type { RunRequest } from '../run/types.js';
+import { mergedRespectsConditions } from './run-gate.js';
 
 export interface PendingRun {
   runId: number;
@@ -31,6 +32,8 @@ export function mergeSameKind(a: RunRequest, b: RunRequest): RunRequest {
   if (isDryRequest(a)) merged.dryRun = true;
   const trigger = explicitTrigger(a) || !explicitTrigger(b) ? a.trigger : b.trigger;
   if (trigger !== undefined) merged.trigger = trigger;
+  // An explicit trigger that waits for the run conditions keeps waiting only when every merged request does.
+  if (merged.trigger !== undefined && explicitTrigger(merged) && mergedRespectsConditions(a, b)) merged.respectConditions = true;
   return merged;
 }
 

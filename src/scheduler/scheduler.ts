@@ -12,6 +12,7 @@ import { DEFAULT_TIMEZONE, nextRunAfter } from './next-run.js';
 import { addPendingRun, type PendingRun } from './pending-runs.js';
 import { afterRefusal, afterStart, type RefusedRetry } from './refused-retry.js';
 import { isCatchUpTrigger, missedSlot } from './catch-up.js';
+import { pickStartable, type MayStart } from './run-gate.js';
 
 export type StartRun = (job: JobConfig, request: RunRequest, runId: number, signal: AbortSignal) => Promise<RunRecord>;
 
@@ -36,6 +37,11 @@ export interface SchedulerDeps {
    * Default UTC, so no slot ever depends on the process's TZ.
    */
   timezone?: string;
+  /**
+   * Asked before a queued run that respects the run conditions starts (every trigger but a manual one): true, or why
+   * it waits. A waiting run stays queued; recheck() starts what became allowed (issue 17). Default: always true.
+   */
+  mayStart?: MayStart;
 }
 
 export type SchedulerEvent =
@@ -61,6 +67,10 @@ export interface JobScheduleInfo {
   removed: boolean;
   /** The job's persisted state as last read (on load, after each run, and on refreshState). */
   state: JobState;
+  /** Why its queued run waits for a run condition ("on battery"); '' when it does not. */
+  waiting: string;
+  /** The running run's request (its trigger and flags), undefined when nothing runs. */
+  runRequest: RunRequest | undefined;
 }
 
 export interface StartupOptions {
@@ -96,6 +106,13 @@ export interface Scheduler {
   idle(): Promise<void>;
   /** Re-read a job's persisted state (after something outside the scheduler changed it). */
   refreshState(job: string): void;
+  /** Ask the run gate again for every queued run (the run conditions changed) and start what it now allows. */
+  recheck(): void;
+  /**
+   * Stop the running run (like cancel) and queue its request again, so it runs when the conditions allow (a window
+   * that ended, a metered connection). Returns whether a run was stopped.
+   */
+  stopAndRequeue(job: string, why: string): boolean;
   info(job: string): JobScheduleInfo | undefined;
   /** Jobs in config order (removed-but-running ones last). */
   jobs(): JobScheduleInfo[];
@@ -126,6 +143,8 @@ interface Entry {
   /** Runs the job lock refused, to be retried (refused-retry.ts). */
   refusedRetries: RefusedRetry[];
   run: ActiveRun | undefined;
+  /** Why its queued run waits for a run condition; '' when none does (run-gate.ts). */
+  waiting: string;
   /** Memo of nextRunAfter(schedule, lastSlotMs). */
   dueCache: { schedule: string; from: number; due: number | undefined } | undefined;
 }
@@ -233,6 +252,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       running: e.run !== undefined,
       queued: e.pending.length > 0,
       removed: e.removed,
+      waiting: e.waiting,
+      runRequest: e.run?.request,
     };
   }
 
@@ -244,6 +265,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const dropped = e.pending;
     if (dropped.length === 0) return;
     e.pending = [];
+    e.waiting = '';
     const at = queue.indexOf(e.config.name);
     if (at >= 0) queue.splice(at, 1);
     for (const pending of dropped) {
@@ -278,13 +300,27 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (!e || e.pending.length === 0 || e.run) continue;
       // Overlapping jobs wait for each other; a blocked job does not hold up the ones behind it.
       if (overlapsRunning(e.config) !== undefined) continue;
+      // A run waiting for its run conditions stays queued and does not hold up the ones behind it either.
+      const { index, waiting } = pickStartable(e.config, e.pending, deps.mayStart);
+      if (index < 0) {
+        setWaiting(e, waiting);
+        continue;
+      }
       queue.splice(queue.indexOf(name), 1);
-      launch(e);
+      setWaiting(e, '', false);
+      launch(e, index);
     }
   }
 
-  function launch(e: Entry): void {
-    const pending = e.pending.shift();
+  function setWaiting(e: Entry, waiting: string, announce = true): void {
+    if (e.waiting === waiting) return;
+    if (waiting !== '') logger.info('run waits for its run conditions', { job: e.config.name, waiting });
+    e.waiting = waiting;
+    if (announce) emit({ type: 'job-changed', job: e.config.name });
+  }
+
+  function launch(e: Entry, index = 0): void {
+    const [pending] = e.pending.splice(index, 1);
     if (!pending) return;
     // Its other kind of run (dry or real) waits for this one, behind the jobs already queued.
     if (e.pending.length > 0) queue.push(e.config.name);
@@ -439,7 +475,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       for (const job of jobs) {
         const e = previous.get(job.name);
         if (e === undefined) {
-          entries.set(job.name, { config: job, state: readState(job.name), paused: false, removed: false, lastSlotMs: now, retryHandledMs: 0, pending: [], refusedRetries: [], run: undefined, dueCache: undefined });
+          entries.set(job.name, { config: job, state: readState(job.name), paused: false, removed: false, lastSlotMs: now, retryHandledMs: 0, pending: [], refusedRetries: [], run: undefined, waiting: '', dueCache: undefined });
           added.push(job.name);
           continue;
         }
@@ -555,6 +591,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       e.state = readState(name);
       emit({ type: 'job-changed', job: name });
       rearm();
+    },
+
+    recheck() {
+      dispatch();
+    },
+
+    stopAndRequeue(name, why) {
+      const e = entries.get(name);
+      if (!e?.run || e.run.controller.signal.aborted || stopped) return false;
+      logger.info('stopping the run for its run conditions; it runs again when they are met', { job: name, runId: e.run.runId, why });
+      e.run.controller.abort();
+      // Queued again under its own trigger, so the gate holds it until the conditions are met.
+      enqueue(e, e.run.request);
+      return true;
     },
 
     info(name) {

@@ -13,7 +13,7 @@ import type { Alerts } from './alerts.js';
 import { createService, type ConfigEditor, type Service } from './service.js';
 import type { FirstSeenStore } from './first-seen.js';
 import type { SnoozeStore } from './snoozes.js';
-import type { SystemWatch } from './system-watch.js';
+import type { ServiceSystem } from './system-watch.js';
 import { describeFacts } from '../sysbus/facts.js';
 
 /** What the D-Bus adapter gives back once it owns the bus name. */
@@ -56,7 +56,7 @@ export interface DaemonPlatform {
   /** Desktop notifications and the on_attention hook (issue 15); without it the service announces nothing. */
   createAlerts?(deps: { api: ControlApi; logger: Logger; detailsCommand: () => readonly string[] }): Alerts;
   /** The one system-bus monitor of the service process, built after READY (catch-up runs, run conditions); without it the service follows no system bus. */
-  createSystemMonitor?(logger: Logger): SystemWatch & { readonly ready: Promise<void>; close(): Promise<void> };
+  createSystemMonitor?(logger: Logger): ServiceSystem & { close(): Promise<void> };
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -77,6 +77,8 @@ export interface ServiceParts {
   watchPlatform?: WatchPlatform;
   /** Only looks (rbmctl status/history without the service): the runner creates and reserves nothing. */
   readOnly?: boolean;
+  /** The system-bus monitor (run conditions); none in rbmctl's in-process service. */
+  system?: ServiceSystem;
 }
 
 /** The service over the platform's runner: the one place its dependencies are put together. */
@@ -102,6 +104,7 @@ export function createServiceFrom(platform: DaemonPlatform, parts: ServiceParts)
     ...(parts.snoozes ? { snoozes: parts.snoozes } : {}),
     ...(parts.firstSeen ? { firstSeen: parts.firstSeen } : {}),
     ...(parts.watchPlatform ? { watchPlatform: parts.watchPlatform } : {}),
+    ...(parts.system ? { system: parts.system } : {}),
   });
 }
 
@@ -240,7 +243,11 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
     });
     // The details command of the last config that loaded (the alerts' default action opens it).
     let detailsCommand: readonly string[] = [];
+    // The one system-bus monitor of this process, before the service: start-up runs already wait for their run
+    // conditions. It connects in the background (nothing waits for its first reading); catch-up runs attach after READY.
+    const system = platform.createSystemMonitor?.(logger);
     const service = createServiceFrom(platform, {
+      ...(system ? { system } : {}),
       configPath,
       dryRun: args.dryRun,
       logger,
@@ -259,13 +266,12 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
     });
     let bus: BusHandle | undefined;
     let alerts: Alerts | undefined;
-    let systemMonitor: (SystemWatch & { close(): Promise<void> }) | undefined;
     teardown = async () => {
       reload = undefined;
       reloadChangedFile = undefined;
       watcher.close();
       await service.shutdown();
-      await systemMonitor?.close();
+      await system?.close();
       await alerts?.stop();
       if (bus) {
         const closing = bus.close();
@@ -318,11 +324,9 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       // How long start-up took (since the process started) and its CPU time: the first thing to look at when a start feels slow.
       logger.info('ready', { jobs: service.status().jobs.length, status: service.statusLine(), startupMs: Math.round(performance.now()), startupCpuMs: Math.round((cpu.user + cpu.system) / 1000) });
       // After READY: the system bus's first reading (up to its call timeouts) never delays start-up.
-      const monitor = platform.createSystemMonitor?.(logger);
-      if (monitor) {
-        systemMonitor = monitor;
-        service.attachSystem(monitor);
-        void monitor.ready.then(() => logger.debug('system bus read', { facts: describeFacts(monitor.facts()) }));
+      if (system) {
+        service.attachSystem(system);
+        void system.ready.then(() => logger.debug('system bus read', { facts: describeFacts(system.facts()) }));
       }
     }
     const code = await exited;

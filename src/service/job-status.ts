@@ -38,6 +38,8 @@ export interface StatusViewDeps {
   firstSeenMs?: ((job: string) => number | undefined) | undefined;
   /** Sync on change of each job (watching.ts); default: off. */
   watchOf?: ((job: string) => JobWatch) | undefined;
+  /** Which run conditions cannot be judged here (conditions-gate.ts); default: none. */
+  conditionsNote?: ((job: string) => string | undefined) | undefined;
 }
 
 export interface StatusView {
@@ -124,6 +126,8 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
       healthReason: verdict.reason,
       snoozedUntilMs: snoozeOf(info.name),
       watch: deps.watchOf?.(info.name) ?? WATCH_OFF,
+      waiting: info.waiting,
+      conditionsNote: deps.conditionsNote?.(info.name),
     };
   }
 

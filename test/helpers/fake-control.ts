@@ -106,6 +106,7 @@ export function createFakeControl(options: { jobs?: readonly string[]; configPat
       health: job.health,
       healthReason: job.healthReason,
       snoozedUntilMs: Math.max(job.snoozedUntilMs, globalSnoozeMs),
+      waiting: '',
     };
   }
 

@@ -2,7 +2,7 @@
 import type { JobConfig } from '../../src/config/types.js';
 import type { JobState, RunRecord, RunRequest } from '../../src/run/types.js';
 import { nullLogger } from '../../src/ports.js';
-import { createScheduler, type Scheduler, type SchedulerEvent } from '../../src/scheduler/scheduler.js';
+import { createScheduler, type Scheduler, type SchedulerDeps, type SchedulerEvent } from '../../src/scheduler/scheduler.js';
 import { FakeClock } from './fake-clock.js';
 import { deferred, flush, makeRecord, makeState } from './scheduler-fixtures.js';
 
@@ -41,6 +41,8 @@ export interface HarnessOptions {
   start?: boolean;
   /** The zone the cron fields are read in (the scheduler's default when left out). */
   timezone?: string;
+  /** The run gate (run conditions); default: every run may start. */
+  mayStart?: SchedulerDeps['mayStart'];
 }
 
 export function createHarness(options: HarnessOptions): Harness {
@@ -58,6 +60,7 @@ export function createHarness(options: HarnessOptions): Harness {
     readState: (name) => states.get(name) ?? makeState(),
     ...(options.maxSleepMs === undefined ? {} : { maxSleepMs: options.maxSleepMs }),
     ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
+    ...(options.mayStart === undefined ? {} : { mayStart: options.mayStart }),
     startRun: (config, request, runId, signal) => {
       const d = deferred<RunRecord>();
       const run: FakeRun = {

@@ -45,7 +45,7 @@ test('the note: 1.60 and a remote without a common hash say so; supported, unkno
 
 test('status: checksum_note in the job dict, and rbmctl status / rbmctl status JOB print it', () => {
   const note = "same-size edits within the remote's modtime precision are not detected: rclone 1.60.1 cannot compare checksums (needs rclone >= 1.66)";
-  const status = { name: 'docs', config: makeJob({ name: 'docs' }), activity: 'idle' as const, paused: false, state: initialJobState(), nextRunMs: 0, currentRunId: 0, progress: undefined, cpuLimitNotApplied: false, health: 'ok' as const, healthReason: '', snoozedUntilMs: 0 };
+  const status = { name: 'docs', config: makeJob({ name: 'docs' }), activity: 'idle' as const, paused: false, state: initialJobState(), nextRunMs: 0, currentRunId: 0, progress: undefined, cpuLimitNotApplied: false, health: 'ok' as const, healthReason: '', snoozedUntilMs: 0, waiting: '' };
   assert.deepEqual(jobStatusToDict({ ...status, checksumNote: note }).checksum_note?.value, note);
   assert.equal(jobStatusToDict(status).checksum_note?.value, '');
 

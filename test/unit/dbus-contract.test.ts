@@ -34,7 +34,9 @@ test('run options: known keys with the right types only', () => {
   assert.deepEqual(readRunRequest({ dry_run: V('b', true), force: V('b', false) }, 'options'), { trigger: 'manual', dryRun: true });
   assert.deepEqual(readRunRequest({}, 'options'), { trigger: 'manual' });
   invalidArgs(() => readRunRequest({ dry_run: V('s', 'true') }, 'options'), /^options\.dry_run: expected type 'b' \(boolean\), got 's'$/);
-  invalidArgs(() => readRunRequest({ dryrun: V('b', true) }, 'options'), /^options: unknown key "dryrun" \(known keys: resync, force, dry_run\)$/);
+  invalidArgs(() => readRunRequest({ dryrun: V('b', true) }, 'options'), /^options: unknown key "dryrun" \(known keys: resync, force, dry_run, respect_conditions\)$/);
+  assert.deepEqual(readRunRequest({ respect_conditions: V('b', true) }, 'options'), { trigger: 'manual', respectConditions: true });
+  invalidArgs(() => readRunRequest({ respect_conditions: V('s', 'yes') }, 'options'), /^options\.respect_conditions: expected type 'b' \(boolean\), got 's'$/);
   invalidArgs(() => readRunRequest({ resync: true }, 'options'), /options\.resync: expected a variant/);
   const poisoned: Record<string, unknown> = {};
   Object.setPrototypeOf(poisoned, V('b', true));

@@ -195,7 +195,7 @@ test('D-Bus: the job object and Status() carry the state, the reason and the pat
   const failure = { side: 'local' as const, path: '/home/u/photos/archive', missing: ['mount'], filesLastSeen: 3, filesNow: 0, residue: [] };
   const words = describeSideCheck(failure, 'photos');
   const state = makeState({ lastOutcome: 'check-failed', lastMessage: words.message, lastError: words.errorText, sideCheck: failure });
-  const status = { name: 'photos', config: makeJob('photos'), activity: 'check-failed' as const, paused: false, state, nextRunMs: T0, currentRunId: 0, progress: undefined, cpuLimitNotApplied: false, health: 'attention' as const, healthReason: 'x', snoozedUntilMs: 0 };
+  const status = { name: 'photos', config: makeJob('photos'), activity: 'check-failed' as const, paused: false, state, nextRunMs: T0, currentRunId: 0, progress: undefined, cpuLimitNotApplied: false, health: 'attention' as const, healthReason: 'x', snoozedUntilMs: 0, waiting: '' };
   const props = jobProperties(status);
   assert.equal(props.State, 'check-failed');
   assert.equal(props.LastResult, 'check-failed');

@@ -21,6 +21,8 @@ export interface SyncArgs {
   forceBisync: boolean;
   wait: boolean;
   standalone: boolean;
+  /** Wait for the job's run conditions (metered, battery, window) like a scheduled run. */
+  respectConditions?: boolean;
 }
 
 /** Lines that redraw in place on a terminal; elsewhere, throttled plain lines. */
@@ -159,8 +161,9 @@ export async function syncAndWait(ctx: Ctx, client: RbmClient, jobs: readonly st
 const SYNC_STANDALONE_NOTE = 'rbmctl: the service is not running; syncing once in this process';
 
 export async function syncCommand(ctx: Ctx, a: SyncArgs): Promise<number> {
-  parseSyncRequest(a.jobs, { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun }, RBMCTL_RUN_ARGUMENTS);
-  const options: SyncOptions = { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun };
+  const respectConditions = a.respectConditions === true;
+  parseSyncRequest(a.jobs, { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun, respectConditions }, RBMCTL_RUN_ARGUMENTS);
+  const options: SyncOptions = { resync: a.resync, force: a.forceBisync, dryRun: ctx.args.dryRun, ...(respectConditions ? { respectConditions } : {}) };
   return ctx.withClientOrStandalone(
     async (client, where) => {
       // In this process the runs end with rbmctl, so it always waits for them.
@@ -181,5 +184,6 @@ export function syncBuilder<T>(y: Argv<T>) {
     .option('resync', { type: 'boolean', default: false, describe: 'Run as --resync (rebuild the listings; needed after a lockout)' })
     .option('force-bisync', { type: 'boolean', default: false, describe: 'Run the named jobs with --force once, without showing the deletes (rbmctl approve shows them first)' })
     .option('wait', { alias: 'w', type: 'boolean', default: false, describe: 'Follow the runs with live progress and exit with their outcome' })
-    .option('standalone', { type: 'boolean', default: false, describe: 'Run once in this process, without the service' });
+    .option('standalone', { type: 'boolean', default: false, describe: 'Run once in this process, without the service' })
+    .option('respect-conditions', { type: 'boolean', default: false, describe: "Wait for the job's run conditions (metered, battery, time window) like a scheduled run" });
 }
