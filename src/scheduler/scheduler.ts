@@ -602,8 +602,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (!e?.run || e.run.controller.signal.aborted || stopped) return false;
       logger.info('stopping the run for its run conditions; it runs again when they are met', { job: name, runId: e.run.runId, why });
       e.run.controller.abort();
-      // Queued again under its own trigger, so the gate holds it until the conditions are met.
-      enqueue(e, e.run.request);
+      // Queued again under its own trigger, so the gate holds it until the conditions are met; a job the user paused,
+      // switched off or removed meanwhile is only stopped (pause promises no new run).
+      if (!e.paused && !e.removed && e.config.active) enqueue(e, e.run.request);
       return true;
     },
 

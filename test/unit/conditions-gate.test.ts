@@ -268,3 +268,19 @@ test('a resume judges the windows again from the wall clock (timers stood still 
   await flush();
   assert.equal(h.runs.length, 1, 'runs at the resume, inside the window');
 });
+
+test('a job paused during a run that its conditions then stop is only stopped, not queued again (pause promises no new run)', async () => {
+  const job = makeJob('docs', { schedule: never, runConditions: conditions({ metered: 'avoid' }) });
+  const { h, monitor } = await world([job]);
+  h.scheduler.trigger('docs', { trigger: 'schedule' });
+  await flush();
+  h.scheduler.pause('docs');
+  monitor!.set(metered(onAc, true));
+  await flush();
+  assert.equal(h.runs[0]!.signal.aborted, true, 'the run is stopped for its conditions');
+  await h.runs[0]!.finish({ outcome: 'cancelled' });
+  monitor!.set(metered(onAc, false));
+  await flush();
+  assert.equal(h.runs.length, 1, 'no second run while paused');
+  assert.equal(h.scheduler.info('docs')!.queued, false);
+});
