@@ -54,6 +54,8 @@ interface JobWatchEntry {
   status: JobWatch;
   collector: LocalWritesCollector | undefined;
   running: boolean;
+  /** The run the bookkeeping belongs to: only its own run-finished ends it (a cancel first drops a queued run). */
+  runId: number;
 }
 
 /** Everything a watch is built from: a change in any of it rebuilds the watch. */
@@ -100,7 +102,7 @@ export function createWatching(deps: WatchingDeps): Watching {
     const filtersText = filtersFile === undefined ? undefined : platform.readText(filtersFile);
     const rules = jobFilterRules({ filtersFileText: filtersText, options: { ...job.bisyncOptions, ...job.rcloneOptions } });
     const trigger = createWatchTrigger({ clock, timing: { delayMs: job.watch.delayMs, maxWaitMs: job.watch.maxWaitMs }, trigger: (paths, cause) => queueRun(name, paths, cause) });
-    const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true };
+    const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true, runId: scheduler.info(name)?.currentRunId ?? 0 };
     // A run going now: what it writes is unknown to this new watch, so its end gives one follow-up at most.
     if (entry.running) trigger.runStarted();
     entries.set(name, entry);
@@ -166,14 +168,17 @@ export function createWatching(deps: WatchingDeps): Watching {
         const entry = entries.get(event.job);
         if (!entry) break;
         const info = scheduler.info(event.job);
+        // A dry run writes nothing and must not swallow the changes waiting for a real run.
+        if (info?.runRequest?.dryRun === true || info?.config.dryRun === true) break;
         entry.running = true;
+        entry.runId = event.runId;
         entry.collector = collectLocalWrites(info?.config.local ?? '');
         entry.trigger.runStarted();
         break;
       }
       case 'run-finished': {
         const entry = entries.get(event.record.job);
-        if (!entry?.running) break; // a queued run dropped before it started
+        if (!entry?.running || event.record.runId !== entry.runId) break; // a queued run dropped before it started, or a dry run
         entry.running = false;
         const writes = entry.collector?.writes() ?? { paths: new Set<string>(), complete: false };
         entry.collector = undefined;
