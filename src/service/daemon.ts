@@ -295,6 +295,7 @@ export async function runDaemon(argv: readonly string[], platform: DaemonPlatfor
       logger.error(`cannot own ${BUS_NAME} on the session bus; another instance is running, or the bus is unreachable`, { error: text });
       platform.stderr(`rclone-bisync-manager: cannot own ${BUS_NAME} on the session bus: ${text}\nIs another instance running? Check with: rbmctl status\n`);
       watcher.close();
+      await system?.close(); // its connection would otherwise hold the process until its first reading ends
       removeHandlers();
       return EXIT_BUS;
     }
