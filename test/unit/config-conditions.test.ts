@@ -4,27 +4,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { DEFINITION_FILE, parseConfig, parseJobDefinition } from '../../src/config/parse.js';
+import { DEFINITION_FILE, parseJobDefinition } from '../../src/config/parse.js';
 import { NO_CONDITIONS } from '../../src/conditions/evaluate.js';
 import { ConfigError, formatIssue } from '../../src/errors.js';
-import type { Config } from '../../src/config/types.js';
 
-const FILE = '/home/u/.config/rclone-bisync-manager/config.yaml';
-const parse = (text: string): Config => parseConfig(text, { file: FILE, home: '/home/u' });
-
-/** Line 1 is local_base_path; `top` starts at line 2; the job's own keys start at line 8 + the lines of `top`. */
-const config = (top = '', jobBody = ''): string =>
-  `local_base_path: /home/u/Sync\n${top}sync_jobs:\n  docs:\n    local: docs\n    rclone_remote: gdrive\n    remote: Documents\n    schedule: "*/15 * * * *"\n${jobBody}  photos:\n    local: photos\n    rclone_remote: gdrive\n    remote: Photos\n    schedule: "0 3 * * *"\n`;
-
-function issuesOf(text: string): string[] {
-  try {
-    parse(text);
-  } catch (e: unknown) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.issues.map(formatIssue);
-  }
-  assert.fail('the config was accepted');
-}
+import { FILE, config, issuesOf, parse } from '../helpers/config-keys.js';
 
 test('defaults: no conditions for anyone; a window end stops where rclone can', () => {
   const c = parse(config());

@@ -2,27 +2,10 @@
 // wins); defaults, fractions of a second, and every bad value reported with file:line:col and the key's path.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfig, parseJobDefinition } from '../../src/config/parse.js';
+import { parseJobDefinition } from '../../src/config/parse.js';
 import { parseDurationMs, parseDurationSeconds } from '../../src/api/duration.js';
-import { ConfigError, formatIssue } from '../../src/errors.js';
-import type { Config } from '../../src/config/types.js';
 
-const FILE = '/home/u/.config/rclone-bisync-manager/config.yaml';
-const parse = (text: string): Config => parseConfig(text, { file: FILE, home: '/home/u' });
-
-/** Line 1 is local_base_path; `top` starts at line 2; the job's own keys follow its schedule line. */
-const config = (top = '', jobBody = ''): string =>
-  `local_base_path: /home/u/Sync\n${top}sync_jobs:\n  docs:\n    local: docs\n    rclone_remote: gdrive\n    remote: Documents\n    schedule: "*/15 * * * *"\n${jobBody}  photos:\n    local: photos\n    rclone_remote: gdrive\n    remote: Photos\n    schedule: "0 3 * * *"\n`;
-
-function issuesOf(text: string): string[] {
-  try {
-    parse(text);
-  } catch (e: unknown) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.issues.map(formatIssue);
-  }
-  assert.fail('the config was accepted');
-}
+import { config, issuesOf, parse } from '../helpers/config-keys.js';
 
 test('defaults: off, 1 s quiet period, 10 s max wait', () => {
   const c = parse(config());
