@@ -353,7 +353,7 @@ test('every error code of the table crosses the bus under its own name; others b
 test('bad arguments are InvalidArgs naming the argument', { skip }, async () => {
   const cases: [string[], RegExp][] = [
     [['Sync', 'asa{sv}', '1', 'photos', '1', 'dry_run', 's', 'yes'], /options\.dry_run: expected type 'b' \(boolean\), got 's'/],
-    [['Sync', 'asa{sv}', '1', 'photos', '1', 'colour', 'b', 'true'], /options: unknown key "colour" \(known keys: resync, force, dry_run\)/],
+    [['Sync', 'asa{sv}', '1', 'photos', '1', 'colour', 'b', 'true'], /options: unknown key "colour" \(known keys: resync, force, dry_run, respect_conditions\)/],
     [['Sync', 'asa{sv}', '1', 'bad/name', '0'], /jobs\[0\]: invalid job name "bad\/name"/],
     [['Sync', 's', 'photos'], /Sync expects arguments of type 'asa\{sv\}', got 's'/],
     [['AddJob', 'sa{sv}', 'new', '1', 'remote', 'u', '5'], /definition\.remote: expected type 's' \(string\), got 'u'/],
