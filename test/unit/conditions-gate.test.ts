@@ -85,12 +85,28 @@ interface World {
   monitor: ReturnType<typeof fakeMonitor> | undefined;
 }
 
-async function world(jobs: JobConfig[], options: { facts?: SystemFacts; noSystem?: boolean; caps?: RcloneCapabilities; logger?: Logger; ready?: Promise<void> } = {}): Promise<World> {
+interface WorldOptions {
+  facts?: SystemFacts;
+  noSystem?: boolean;
+  /** The rclone each run reports when it starts (the runner's RunHooks.onStarted); default 1.75. */
+  caps?: RcloneCapabilities;
+  /** false: the test reports the runs' starts itself (gate.runStarted), as the runner does after preparing a run. */
+  reportStarts?: boolean;
+  logger?: Logger;
+  ready?: Promise<void>;
+}
+
+async function world(jobs: JobConfig[], options: WorldOptions = {}): Promise<World> {
   const monitor = options.noSystem === true ? undefined : fakeMonitor(options.facts ?? onAc, options.ready);
   // The scheduler asks the gate only once a run is queued, after the gate below exists.
   const h = createHarness({ startMs: MON_NOON, jobs, timezone: 'UTC', mayStart: (job, request) => gate.mayStart(job, request) });
   const events = createEventHub(nullLogger);
-  const gate = createConditionsGate({ clock: h.clock, logger: options.logger ?? nullLogger, timezone: 'UTC', system: monitor?.monitor, events, jobs: () => jobs, caps: () => options.caps ?? MODERN });
+  const gate = createConditionsGate({ clock: h.clock, logger: options.logger ?? nullLogger, timezone: 'UTC', system: monitor?.monitor, events, jobs: () => jobs });
+  // Every run the scheduler starts reports its rclone at once, as the runner's onStarted does (service/scheduling.ts).
+  h.scheduler.on((e) => {
+    if (e.type === 'run-started' && options.reportStarts !== false) gate.runStarted(e.job, e.runId, h.scheduler.info(e.job)?.runRequest?.resync === true ? 'resync' : 'bisync', options.caps ?? MODERN);
+    if (e.type === 'run-finished') events.emit('jobFinished', e.record);
+  });
   gate.attach(h.scheduler);
   gate.configChanged();
   await flush();
