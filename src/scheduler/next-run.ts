@@ -2,15 +2,17 @@
 // The scheduler owns the single timer; this module answers "when is the next slot after t?".
 // The zone is always an explicit input: the core never reads the process's TZ by accident.
 import { Cron, type CronOptions } from 'croner';
+import { LOCAL_TIMEZONE } from '../conditions/zone.js';
 
 /** The zone when a caller names none: fixed, so a slot never depends on the process's TZ. */
 export const DEFAULT_TIMEZONE = 'UTC';
 /**
- * The host's wall clock (the process's TZ, from /etc/localtime), chosen explicitly by the composition root for the
+ * LOCAL_TIMEZONE (src/conditions/zone.ts, the one definition: the windows of run conditions read the same clock) is the
+ * host's wall clock (the process's TZ, from /etc/localtime), chosen explicitly by the composition root for the
  * service: croner then reads the Date's local fields, and no ICU time zone data is loaded (a named zone costs the
- * service ~10 MB of RSS, a sixth of its idle memory; docs/decisions.md).
+ * service ~10 MB of RSS, a sixth of its idle memory; docs/decisions.md). Re-exported for the scheduler's callers.
  */
-export const LOCAL_TIMEZONE = 'local';
+export { LOCAL_TIMEZONE };
 
 /** croner's options for a zone: UTC and the host's zone need no ICU data; a named zone uses Intl. */
 function zoneOptions(timezone: string): CronOptions {
