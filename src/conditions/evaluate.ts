@@ -1,12 +1,13 @@
 // Judging a job's run conditions against the machine's facts (pure). A condition whose fact is not available counts
-// as met and is listed, so a server without NetworkManager or UPower still syncs. Imports only the version comparison
-// from src/rclone/caps.ts. How the service uses it (no polling):
+// as met and is listed, so a server without NetworkManager or UPower still syncs. Imports only the rule "this rclone
+// stops gracefully" from src/rclone/caps.ts (the stop policy's own). How the service uses it (no polling):
 //   - a trigger falls: hasConditions(job.runConditions) ? evaluateConditions(…, facts, clock now, the service's zone)
 //     : run. Not met → keep the trigger pending and show `waiting: ${verdict.waiting}`; log unavailableText once;
 //   - the system-bus monitor reports new facts: judge again the jobs for which factsMatter(conditions, before, after);
 //   - one timer at earliestWindowChangeMs(all jobs' conditions, now, zone): judge the jobs with windows, re-arm;
-//   - a job is running when its verdict changes: midRunDecision(conditions, verdict, caps, { resync }) → stop (the
-//     stop policy's graceful SIGTERM; the trigger stays pending for the next window), finish, or continue.
+//   - a job is running when its verdict changes: midRunDecision(conditions, verdict, the running rclone's caps,
+//     { resync }) → stop (the stop policy's graceful SIGTERM; the trigger stays pending for the next window), finish,
+//     or continue.
 
 import { stopsGracefully } from '../rclone/caps.js';
 import type { RcloneCapabilities } from '../config/types.js';
