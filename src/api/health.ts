@@ -13,7 +13,10 @@ export interface HealthFacts {
   state: Pick<JobState, 'consecutiveFailures' | 'lastMessage' | 'lastSuccessMs' | 'trackedSinceMs' | 'needsResync' | 'needsApproval' | 'sideCheck' | 'pendingDeleteCount' | 'pendingOverwriteCount'>;
   /** Failed or retryable runs in a row before the job is failing (alerts.failuresBeforeAlert). */
   failuresBeforeAlert: number;
-  /** How long without a successful run makes the job stale. */
+  /**
+   * How long without a successful run makes the job stale: its stale_after, else the default of its schedule and its
+   * run-condition windows (scheduler/next-run.ts defaultStaleAfterMs: a windowed job runs only inside them).
+   */
   staleAfterMs: number;
   /** When this service first saw the job: the reference for a job that has no recorded run at all. */
   knownSinceMs: number;

@@ -31,7 +31,7 @@ export const OUTCOMES = Object.freeze({
   locked: { meaning: "another rclone holds the pair's lock", error: 'AlreadyRunning', severity: 3, attention: undefined },
   retryable: { meaning: 'remote unreachable or a transient error, nothing changed: retried with backoff', error: 'Retryable', severity: 1, attention: undefined },
   failed: { meaning: 'any other error', error: 'RunFailed', severity: 7, attention: 'failed' },
-  cancelled: { meaning: 'stopped by the user or a shutdown', error: 'Cancelled', severity: 2, attention: undefined },
+  cancelled: { meaning: 'stopped by the user, a shutdown, or its run conditions (a window that ended, a metered connection: the message says which, and the run waits for them); a graceful stop, not a failure', error: 'Cancelled', severity: 2, attention: undefined },
   'dry-run': { meaning: 'nothing changed, on purpose', error: undefined, severity: 0, attention: undefined },
   'check-failed': {
     meaning: 'a side looked unmounted or emptied (or the check-access test failed): nothing ran, nothing changed; the job runs normally at its next trigger once the check passes (run/rules/side-check.ts)',

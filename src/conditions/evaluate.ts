@@ -1,17 +1,18 @@
 // Judging a job's run conditions against the machine's facts (pure). A condition whose fact is not available counts
-// as met and is listed, so a server without NetworkManager or UPower still syncs. Imports only the version comparison
-// from src/rclone/caps.ts. How the service uses it (no polling):
+// as met and is listed, so a server without NetworkManager or UPower still syncs. Imports only the rule "this rclone
+// stops gracefully" from src/rclone/caps.ts (the stop policy's own). How the service uses it (no polling):
 //   - a trigger falls: hasConditions(job.runConditions) ? evaluateConditions(…, facts, clock now, the service's zone)
 //     : run. Not met → keep the trigger pending and show `waiting: ${verdict.waiting}`; log unavailableText once;
 //   - the system-bus monitor reports new facts: judge again the jobs for which factsMatter(conditions, before, after);
 //   - one timer at earliestWindowChangeMs(all jobs' conditions, now, zone): judge the jobs with windows, re-arm;
-//   - a job is running when its verdict changes: midRunDecision(conditions, verdict, caps, { resync }) → stop (the
-//     stop policy's graceful SIGTERM; the trigger stays pending for the next window), finish, or continue.
+//   - a job is running when its verdict changes: midRunDecision(conditions, verdict, the running rclone's caps,
+//     { resync }) → stop (the stop policy's graceful SIGTERM; the trigger stays pending for the next window), finish,
+//     or continue.
 
-import { atLeast } from '../rclone/caps.js';
+import { stopsGracefully } from '../rclone/caps.js';
 import type { RcloneCapabilities } from '../config/types.js';
 import { formatWallClock, insideWindows, nextWindowChangeMs } from './windows.js';
-import type { ConditionFacts, ConditionsVerdict, MidRunPolicy, RunConditions, UnavailableCondition, UnmetCondition } from './types.js';
+import type { ConditionFacts, ConditionName, ConditionsVerdict, MidRunPolicy, RunConditions, UnavailableCondition, UnmetCondition } from './types.js';
 
 /** No condition: a job that says nothing runs whenever it is triggered; a window end lets a 1.60 run finish. */
 export const NO_CONDITIONS: RunConditions = Object.freeze({ metered: 'allow', power: Object.freeze({ kind: 'any' }), network: 'any', windows: Object.freeze([]), midRun: 'stop' });
@@ -78,9 +79,6 @@ export function unavailableText(unavailable: readonly UnavailableCondition[]): s
   return `run conditions not available here (counted as met): ${unavailable.map((u) => `${u.condition} (${u.why})`).join(', ')}`;
 }
 
-/** rclone from this version stops gracefully on one SIGTERM and the next run is a plain bisync (rclone-bisync.md §3). */
-export const GRACEFUL_STOP_SINCE = '1.66';
-
 /**
  * What a window end or a metered switch does to a running sync. `stop` (the default) stops it gracefully where rclone
  * can (>= 1.66: one SIGTERM, transfers in flight finish, the listings are saved) and lets it finish where a stop would
@@ -89,29 +87,67 @@ export const GRACEFUL_STOP_SINCE = '1.66';
  */
 export function midRunAction(policy: MidRunPolicy, caps: Pick<RcloneCapabilities, 'version'>, run: { resync?: boolean } = {}): 'stop' | 'finish' {
   if (policy === 'finish' || run.resync === true) return 'finish';
-  return atLeast(caps, GRACEFUL_STOP_SINCE) ? 'stop' : 'finish';
+  return stopsGracefully(caps) ? 'stop' : 'finish';
 }
 
-/** The conditions whose change stops a run (issue 17): the window's end and a metered connection. */
-const STOPPING: ReadonlySet<string> = new Set(['window', 'metered']);
+/**
+ * The conditions whose change stops a run (issue 17): the window's end and a metered connection, with what the run's
+ * record says it was stopped for ("stopped for its run conditions (its time window ended)").
+ */
+const STOPPING: Readonly<Partial<Record<ConditionName, string>>> = Object.freeze({ window: 'its time window ended', metered: 'metered connection' });
 
 export type MidRunDecision = { action: 'continue' } | { action: 'finish'; reason: string } | { action: 'stop'; reason: string };
 
 /**
  * What the service does with a running sync after the conditions were judged again (`verdict`) during it: `continue`
  * when nothing that stops runs is unmet (a battery or a lost connection does not stop a run: rclone fails by itself
- * without a network), else `stop` or `finish` per midRunAction; `reason` is the unmet condition's text for the log.
+ * without a network), else `stop` or `finish` per midRunAction. `caps` are those of the rclone running the run (the
+ * runner reports them when rclone starts). `reason` names the condition ("its time window ended", "metered
+ * connection") for the log and the run's record.
  */
 export function midRunDecision(conditions: RunConditions, verdict: ConditionsVerdict, caps: Pick<RcloneCapabilities, 'version'>, run: { resync?: boolean } = {}): MidRunDecision {
   if (verdict.met) return { action: 'continue' };
-  const stopping = verdict.unmet.find((u) => STOPPING.has(u.condition));
+  const stopping = verdict.unmet.find((u) => STOPPING[u.condition] !== undefined);
   if (stopping === undefined) return { action: 'continue' };
-  return { action: midRunAction(conditions.midRun, caps, run), reason: stopping.text };
+  return { action: midRunAction(conditions.midRun, caps, run), reason: STOPPING[stopping.condition]! };
+}
+
+/**
+ * The one table of which conditions a job asks for and which change of the facts concerns each (the window reads
+ * only the clock). hasConditions, needsSystemFacts and factsMatter all read it.
+ */
+const CONDITIONS: Readonly<Record<ConditionName, { asked: (c: RunConditions) => boolean; changed?: (before: ConditionFacts, after: ConditionFacts, c: RunConditions) => boolean }>> = Object.freeze({
+  window: { asked: (c) => c.windows.length > 0 },
+  network: {
+    asked: (c) => c.network !== 'any',
+    changed: (b, a) => b.network.available !== a.network.available || b.network.connectivity !== a.network.connectivity,
+  },
+  metered: {
+    asked: (c) => c.metered !== 'allow',
+    changed: (b, a) => b.network.available !== a.network.available || b.network.metered !== a.network.metered,
+  },
+  power: {
+    asked: (c) => c.power.kind !== 'any',
+    // A battery percentage moving matters only to battery_above_N; `ac` reads OnBattery alone.
+    changed: (b, a, c) => b.power.available !== a.power.available || b.power.onBattery !== a.power.onBattery || (c.power.kind === 'battery-above' && b.power.batteryPercent !== a.power.batteryPercent),
+  },
+});
+
+const CONDITION_NAMES = Object.keys(CONDITIONS) as ConditionName[];
+
+/** The conditions the job asks for, in the order they are judged. */
+export function askedConditions(conditions: RunConditions): ConditionName[] {
+  return CONDITION_NAMES.filter((name) => CONDITIONS[name].asked(conditions));
 }
 
 /** True when the job asks for any condition (a job without any is never judged, waits for nothing, and lists nothing). */
 export function hasConditions(conditions: RunConditions): boolean {
-  return conditions.metered !== 'allow' || conditions.power.kind !== 'any' || conditions.network !== 'any' || conditions.windows.length > 0;
+  return askedConditions(conditions).length > 0;
+}
+
+/** True when a condition of the job needs NetworkManager or UPower (a window needs only the clock). */
+export function needsSystemFacts(conditions: RunConditions): boolean {
+  return askedConditions(conditions).some((name) => CONDITIONS[name].changed !== undefined);
 }
 
 /**
@@ -119,18 +155,7 @@ export function hasConditions(conditions: RunConditions): boolean {
  * again only the jobs a PropertiesChanged concerns (a battery percentage moving matters only to battery_above_N).
  */
 export function factsMatter(conditions: RunConditions, before: ConditionFacts, after: ConditionFacts): boolean {
-  const [b, a] = [before.network, after.network];
-  const network = b.available !== a.available || b.connectivity !== a.connectivity;
-  const metered = b.available !== a.available || b.metered !== a.metered;
-  const [p, q] = [before.power, after.power];
-  const power = p.available !== q.available || p.onBattery !== q.onBattery;
-  const charge = power || p.batteryPercent !== q.batteryPercent;
-  return (
-    (conditions.network === 'full' && network) ||
-    (conditions.metered === 'avoid' && metered) ||
-    (conditions.power.kind === 'ac' && power) ||
-    (conditions.power.kind === 'battery-above' && charge)
-  );
+  return askedConditions(conditions).some((name) => CONDITIONS[name].changed?.(before, after, conditions) === true);
 }
 
 /** The one instant the service's window timer is armed for: the earliest window change of any job, or undefined. */

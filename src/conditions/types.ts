@@ -1,6 +1,7 @@
 // The vocabulary of run conditions (issue 17), pure: what a job asks for (parsed from the config by src/config/parse.ts),
 // the facts of the machine they are judged against, and the verdict. The facts are a structural subset of the system-bus
 // monitor's SystemFacts, so the service hands those over as they are.
+import type { NetworkFacts, PowerFacts } from '../sysbus/facts.js';
 
 /** `avoid`: no run while NetworkManager says the connection is metered (yes or guess-yes; unknown is not metered). */
 export type MeteredPolicy = 'allow' | 'avoid';
@@ -32,27 +33,13 @@ export interface RunConditions {
   midRun: MidRunPolicy;
 }
 
-/** NetworkManager's view (src/sysbus/facts.ts NetworkFacts). */
-export interface NetworkConditionFacts {
-  /** NetworkManager answers on the system bus. */
-  available: boolean;
-  connectivity: 'unknown' | 'none' | 'portal' | 'limited' | 'full';
-  /** yes/guess-yes → true, no/guess-no → false, unknown → undefined. */
-  metered: boolean | undefined;
-}
-
-/** UPower's view (src/sysbus/facts.ts PowerFacts). */
-export interface PowerConditionFacts {
-  /** UPower answers on the system bus. */
-  available: boolean;
-  onBattery: boolean;
-  /** 0–100; undefined when the display device is not a present battery. */
-  batteryPercent: number | undefined;
-}
-
+/**
+ * The facts the conditions read: the system-bus monitor's own (src/sysbus/facts.ts, the one definition), of which the
+ * network's state is not needed, so the service hands SystemFacts over as they are.
+ */
 export interface ConditionFacts {
-  network: NetworkConditionFacts;
-  power: PowerConditionFacts;
+  network: Pick<NetworkFacts, 'available' | 'connectivity' | 'metered'>;
+  power: PowerFacts;
 }
 
 /** The conditions, in the order they are judged (and the first unmet one is the `waiting` text). */

@@ -149,6 +149,14 @@ export function nextWindowChangeMs(windows: readonly TimeWindow[], nowMs: number
   return undefined;
 }
 
+/**
+ * When a run that falls due at `ms` can start: then, inside the windows (or without any), else when they next open (a
+ * trigger outside them waits, src/scheduler/run-gate.ts). Undefined when they never open.
+ */
+export function runnableFromMs(windows: readonly TimeWindow[], ms: number, timezone: string): number | undefined {
+  return insideWindows(windows, ms, timezone) ? ms : nextWindowChangeMs(windows, ms, timezone);
+}
+
 /** "Mon 22:00": a moment as the zone's wall clock shows it, for "next opens …". */
 export function formatWallClock(ms: number, timezone: string): string {
   const { weekday, minute } = wallClock(ms, timezone);

@@ -2,7 +2,7 @@
 // as in src/scheduler/next-run.ts: LOCAL_TIMEZONE (the host's clock, what the service uses: no ICU zone data is
 // loaded), 'UTC', or an IANA name such as "Europe/Berlin" (through Intl). Imports nothing.
 
-/** The host's wall clock; the same value as the scheduler's LOCAL_TIMEZONE (src/scheduler/next-run.ts). */
+/** The host's wall clock: what the service reads cron schedules (src/scheduler/next-run.ts) and time windows in. */
 export const LOCAL_TIMEZONE = 'local';
 
 const MINUTE_MS = 60_000;

@@ -79,6 +79,17 @@ export function atLeast(caps: Pick<RcloneCapabilities, 'version'>, version: stri
   return compareVersions(caps.version, version) >= 0;
 }
 
+/**
+ * The first rclone whose bisync stops gracefully on one SIGTERM: transfers in flight finish, the listings are saved and
+ * the next run is a plain bisync (rclone-bisync.md §3). Before it, any SIGTERM/SIGINT forces a resync.
+ */
+export const GRACEFUL_STOP_SINCE = '1.66';
+
+/** The one rule for "this rclone can be stopped without forcing a resync" (the stop policy and the run conditions ask it). */
+export function stopsGracefully(caps: Pick<RcloneCapabilities, 'version'>): boolean {
+  return atLeast(caps, GRACEFUL_STOP_SINCE);
+}
+
 export interface ParseHelpOptions {
   /**
    * Skip the first `Flags:` section. In `rclone help flags` that section lists the flags of the help

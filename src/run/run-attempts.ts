@@ -19,6 +19,7 @@ import { resyncPlan, type RunPlan } from './rules/plan.js';
 import { isOkOutcome } from '../api/outcomes.js';
 import { withKeptVersions, type KeptVersion } from './rules/resync-guard.js';
 import { classifySetupFailure } from './rules/setup-failure.js';
+import { conditionsStopOf } from './rules/stop-policy.js';
 import { seedPair } from './seed.js';
 import { backupListings, restoreListings } from './side-check.js';
 import type { Operation } from './types.js';
@@ -65,7 +66,7 @@ function argvFor(run: RunInput, prepared: PreparedRun, plan: Pick<RunPlan, 'oper
 }
 
 function classify(run: RunInput, plan: RunPlan, attempt: Attempt, dryRun: boolean): Classification {
-  return classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun, cancelled: attempt.cancelled, paths: { local: run.job.local, remote: run.job.path2 } });
+  return classifyRun(attempt.exit, attempt.summary, { operation: plan.operation, dryRun, cancelled: attempt.cancelled, stoppedFor: conditionsStopOf(run.hooks.signal?.reason), paths: { local: run.job.local, remote: run.job.path2 } });
 }
 
 /** 1.60 renames its listings -err on a failed check-access test (a lockout): the copy taken before the run goes back. */
@@ -104,7 +105,7 @@ async function attemptOnce(core: RunnerCore, run: RunInput, prepared: PreparedRu
   if (loop.keepListings) backupListings(paths.workdir, paths.listingsBackup);
   loop.compare = planCompare(prepared.checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
   loop.argv = argvFor(run, prepared, plan, loop.compare.compare, { dryRun: plan.dryRun, force: plan.force });
-  run.hooks.onStarted?.(run.runId, plan.operation);
+  run.hooks.onStarted?.(run.runId, plan.operation, prepared.caps);
   loop.ctx = rcloneContextFor(prepared.baseCtx, job, plan.operation);
   const roots = { path1: job.local, path2: job.path2 };
   if (plan.operation === 'resync') {

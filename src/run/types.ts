@@ -1,7 +1,7 @@
 // Shared vocabulary of the engine: what a run is asked to do, what it did, and what a job remembers.
 // Plain data only, so it crosses the D-Bus adapter and the history file unchanged.
 
-import type { GlobalSettings, JobConfig } from '../config/types.js';
+import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
 import type { LocalMounts, SideCheckFailure } from './rules/side-check.js';
 import type { PendingOverwrite } from './rules/approval.js';
 import type { Outcome } from '../api/outcomes.js';
@@ -124,8 +124,11 @@ export interface Progress {
 
 /** Hooks a caller passes to one run. */
 export interface RunHooks {
-  /** rclone has been spawned (or the run otherwise really started). */
-  onStarted?: (runId: number, operation: Operation) => void;
+  /**
+   * rclone is about to be spawned for an attempt (or the run otherwise really started); `rclone` is the binary's
+   * capabilities the attempt runs with (the ones its stop policy uses: the run conditions decide a mid-run stop on them).
+   */
+  onStarted?: (runId: number, operation: Operation, rclone: RcloneCapabilities) => void;
   /** Throttled by the engine to at most a few per second. */
   onProgress?: (progress: Progress) => void;
   /** Aborting asks the engine to stop rclone the way that is safe for its version; the run ends `cancelled`. */

@@ -2,9 +2,10 @@
 // slot or wait out a retry backoff run at once instead of at their next timer. Pure: the time and the random
 // numbers are passed in; the service (src/service/catch-up.ts) listens to the system bus and arms the timers.
 import type { JobConfig } from '../config/types.js';
-import type { JobState, RunRecord, RunRequest } from '../run/types.js';
+import type { JobState, RunRequest } from '../run/types.js';
 import { waitingOutcome } from '../api/job-attention.js';
 import { nextRunAfter } from './next-run.js';
+import { isRetryableOutcome } from '../run/rules/retry.js';
 
 /** What brought the world back: NetworkManager says online again, or logind's PrepareForSleep(false). */
 export type CatchUpTrigger = Extract<NonNullable<RunRequest['trigger']>, 'network' | 'resume'>;
@@ -61,10 +62,8 @@ export function missedSlot(schedule: string, state: Pick<JobState, 'lastSchedule
   return slot !== undefined && slot <= nowMs;
 }
 
-/** A retry may cure this outcome (the runs the backoff is for). */
-export function isRetryableOutcome(outcome: JobState['lastOutcome'] | RunRecord['outcome']): boolean {
-  return outcome === 'retryable' || outcome === 'locked';
-}
+/** A retry may cure this outcome: the one rule is run/rules/retry.ts's (re-exported for the service's catch-up). */
+export { isRetryableOutcome };
 
 /**
  * The last run failed in a way a retry may cure and its retry has not run yet: a backoff being waited out, or one

@@ -1,7 +1,7 @@
 // The runs a job has queued while it is busy: at most one real run and one dry run, each merged only with triggers
 // of its own kind, so a dry request's flags never reach a real run and every caller gets the run it asked for. Pure.
 import type { RunRequest } from '../run/types.js';
-import { mergedRespectsConditions } from './run-gate.js';
+import { explicitTrigger, mergedRespectsConditions } from './run-gate.js';
 
 export interface PendingRun {
   runId: number;
@@ -11,10 +11,6 @@ export interface PendingRun {
 /** A dry run and a real run are different things to ask for: they never share a pending run. */
 export function isDryRequest(request: RunRequest): boolean {
   return request.dryRun === true;
-}
-
-function explicitTrigger(request: RunRequest): boolean {
-  return request.trigger === 'manual' || request.trigger === 'add-job';
 }
 
 /**

@@ -7,7 +7,8 @@ import type { RunRequest } from '../run/types.js';
 /** The scheduler asks this before starting a run that respects the conditions: true, or why it waits ("on battery"). */
 export type MayStart = (job: JobConfig, request: RunRequest) => true | string;
 
-function explicitTrigger(request: RunRequest): boolean {
+/** A trigger the user gave by hand (rbmctl sync, Approve, AddJob's first run); every other one is automatic. */
+export function explicitTrigger(request: RunRequest): boolean {
   return request.trigger === 'manual' || request.trigger === 'add-job';
 }
 

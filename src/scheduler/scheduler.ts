@@ -3,6 +3,7 @@
 import type { JobConfig } from '../config/types.js';
 import { refusedRecordOf } from '../run/rules/run-refused.js';
 import { buildRunRecord } from '../run/rules/run-record.js';
+import { conditionsStop } from '../run/rules/stop-policy.js';
 import type { JobState, RunRecord, RunRequest } from '../run/types.js';
 import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Clock, Logger, Timer } from '../ports.js';
@@ -292,22 +293,30 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return n;
   }
 
+  /** Why none of `pending` may start for the job's run conditions ('' when one may: it waits at most for a slot). */
+  function waitingOf(job: JobConfig, pending: readonly PendingRun[]): string {
+    if (pending.length === 0) return '';
+    const { index, waiting } = pickStartable(job, pending, deps.mayStart);
+    return index < 0 ? waiting : '';
+  }
+
   function dispatch(): void {
     if (!started || stopped) return;
     for (const name of [...queue]) {
-      if (runningCount() >= maxParallel) return;
       const e = entries.get(name);
-      if (!e || e.pending.length === 0 || e.run) continue;
-      // Overlapping jobs wait for each other; a blocked job does not hold up the ones behind it.
-      if (overlapsRunning(e.config) !== undefined) continue;
+      if (!e || e.pending.length === 0) continue;
+      // A job held by a slot, an overlapping job or its own run is judged too, so its `waiting` never keeps a reason
+      // that no longer holds (a condition gone by a reload, a window that opened meanwhile); nothing starts from here.
+      const blocked = e.run !== undefined || runningCount() >= maxParallel || overlapsRunning(e.config) !== undefined;
       // A run waiting for its run conditions stays queued and does not hold up the ones behind it either.
       const { index, waiting } = pickStartable(e.config, e.pending, deps.mayStart);
-      if (index < 0) {
-        setWaiting(e, waiting);
+      if (blocked || index < 0) {
+        setWaiting(e, index < 0 ? waiting : '');
         continue;
       }
       queue.splice(queue.indexOf(name), 1);
-      setWaiting(e, '', false);
+      // Its other kind of run (dry or real) may still wait for the conditions: say so, not the started one's ''.
+      setWaiting(e, waitingOf(e.config, e.pending.filter((_, i) => i !== index)), false);
       launch(e, index);
     }
   }
@@ -601,10 +610,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const e = entries.get(name);
       if (!e?.run || e.run.controller.signal.aborted || stopped) return false;
       logger.info('stopping the run for its run conditions; it runs again when they are met', { job: name, runId: e.run.runId, why });
-      e.run.controller.abort();
+      // The reason reaches the runner: the record says what stopped the run and that it runs again by itself.
+      e.run.controller.abort(conditionsStop(why));
       // Queued again under its own trigger, so the gate holds it until the conditions are met; a job the user paused,
       // switched off or removed meanwhile is only stopped (pause promises no new run).
       if (!e.paused && !e.removed && e.config.active) enqueue(e, e.run.request);
+      dispatch(); // its `waiting` says at once what the queued run waits for
       return true;
     },
 

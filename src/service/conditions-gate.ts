@@ -4,30 +4,33 @@
 // pure (src/conditions/); this file holds the facts, the timer and the calls.
 //
 // Usage (service.ts):
-//   const gate = createConditionsGate({ clock, logger, timezone, system, events, jobs, caps });
-//   createScheduler({ …, mayStart: gate.mayStart });  gate.attach(scheduler);
+//   const gate = createConditionsGate({ clock, logger, timezone, system, events, jobs });
+//   createScheduler({ …, mayStart: gate.mayStart, runStarted: gate.runStarted });  gate.attach(scheduler);
 //   gate.configChanged() after each config commit;  gate.close() at shutdown.
+//
+// A stop mid-run is decided with the capabilities of the rclone that runs the run, as the runner reports them when it
+// starts rclone (the same ones its stop policy uses), never with the service's own probe: rclone upgraded under a
+// running service, or rclone_binary changed by a reload, would make those two differ (docs/decisions.md).
 import type { JobConfig, RcloneCapabilities } from '../config/types.js';
-import { earliestWindowChangeMs, evaluateConditions, factsMatter, hasConditions, midRunDecision, unavailableText } from '../conditions/evaluate.js';
-import type { ConditionFacts, RunConditions } from '../conditions/types.js';
+import { askedConditions, earliestWindowChangeMs, evaluateConditions, factsMatter, hasConditions, midRunDecision, needsSystemFacts, unavailableText } from '../conditions/evaluate.js';
+import type { ConditionFacts, ConditionName, UnavailableCondition } from '../conditions/types.js';
 import type { ServiceSystem } from './system-watch.js';
 import type { Clock, Logger, Timer } from '../ports.js';
-import type { RunRequest } from '../run/types.js';
+import type { Operation, RunRequest } from '../run/types.js';
 import { respectsConditions } from '../scheduler/run-gate.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { UNKNOWN_FACTS } from '../sysbus/facts.js';
 import type { EventHub } from './events.js';
 
 /** Shown while the system bus's first answers are awaited (a few seconds at most: the monitor's calls time out). */
 export const CHECKING_TEXT = 'checking its run conditions on the system bus';
 
-/** An rclone whose version is not known yet is treated like one that cannot stop gracefully: letting it finish is safe. */
-const UNKNOWN_RCLONE: Pick<RcloneCapabilities, 'version'> = Object.freeze({ version: '0.0.0' });
-
-/** No system bus at all: NetworkManager and UPower unavailable, so every condition that needs them counts as met. */
-const NO_SYSTEM_FACTS: ConditionFacts = Object.freeze({
-  network: Object.freeze({ available: false, connectivity: 'unknown' as const, metered: undefined }),
-  power: Object.freeze({ available: false, onBattery: false, batteryPercent: undefined }),
-});
+/** What the runner reported when it started rclone for a run: the decision mid-run is taken for this rclone. */
+interface StartedRun {
+  runId: number;
+  operation: Operation;
+  rclone: Pick<RcloneCapabilities, 'version'>;
+}
 
 export interface ConditionsGateDeps {
   clock: Clock;
@@ -39,25 +42,24 @@ export interface ConditionsGateDeps {
   events: EventHub;
   /** The jobs of the config in force. */
   jobs: () => readonly JobConfig[];
-  /** The rclone in use (a window end stops a run only where rclone stops gracefully); undefined when unknown. */
-  caps: () => RcloneCapabilities | undefined;
 }
 
 export interface ConditionsGate {
   /** SchedulerDeps.mayStart: true, or why the run waits. */
   mayStart(job: JobConfig, request: RunRequest): true | string;
+  /**
+   * The runner started rclone for a run (RunHooks.onStarted): the operation and the capabilities of the rclone that
+   * runs it. A run is judged mid-run only from here on, with these capabilities (a window end stops a run only where
+   * that rclone stops gracefully); it is judged at once, for a condition that ended while the run was being prepared.
+   */
+  runStarted(job: string, runId: number, operation: Operation, rclone: Pick<RcloneCapabilities, 'version'>): void;
   /** Listen to the monitor and arm the window timer for this scheduler. */
   attach(scheduler: Scheduler): void;
   /** After a config commit: re-arm the window timer, say once which conditions this machine cannot tell. */
   configChanged(): void;
-  /** The unavailable-conditions line last said for the job (its status shows it), undefined when none. */
+  /** The job's conditions this machine cannot tell, as one line (its status shows it), undefined when none. */
   noteOf(job: string): string | undefined;
   close(): void;
-}
-
-/** Conditions that need NetworkManager or UPower (a window needs only the clock). */
-function needsSystemFacts(conditions: RunConditions): boolean {
-  return conditions.metered !== 'allow' || conditions.power.kind !== 'any' || conditions.network !== 'any';
 }
 
 export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
@@ -67,14 +69,19 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
   let closed = false;
   let timer: Timer | undefined;
   const unsubscribes: (() => void)[] = [];
-  /** The unavailable-conditions line last logged per job: said once, again only when it changes. */
-  const saidUnavailable = new Map<string, string>();
+  /** The unavailable-conditions line of each job now, for its status. */
+  const notes = new Map<string, string>();
+  /**
+   * Why each condition of each job was last said to be unavailable (a WARN): said once per job and condition, again
+   * only when the reason changes. NetworkManager's Metered flipping between unknown and known is no new reason.
+   */
+  const said = new Map<string, Map<ConditionName, string>>();
   /** Runs already judged mid-run per job (a stop or finish is decided once per run). */
   const decided = new Map<string, number>();
-  /** The operation of each running job's run (a resync always finishes). */
-  const operations = new Map<string, { runId: number; operation: 'bisync' | 'resync' }>();
+  /** Each running job's run as the runner reported it at rclone's start (a resync always finishes). */
+  const started = new Map<string, StartedRun>();
 
-  const facts = (): ConditionFacts => system?.facts() ?? NO_SYSTEM_FACTS;
+  const facts = (): ConditionFacts => system?.facts() ?? UNKNOWN_FACTS;
 
   function conditioned(): JobConfig[] {
     return deps.jobs().filter((job) => hasConditions(job.runConditions));
@@ -82,17 +89,32 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
 
   function verdictOf(job: JobConfig) {
     const verdict = evaluateConditions(job.runConditions, facts(), clock.now(), timezone);
-    if (ready) sayUnavailable(job.name, unavailableText(verdict.unavailable));
+    if (ready) noteUnavailable(job.name, verdict.unavailable);
     return verdict;
   }
 
-  function sayUnavailable(job: string, text: string | undefined): void {
-    if ((saidUnavailable.get(job) ?? '') === (text ?? '')) return;
-    if (text === undefined) saidUnavailable.delete(job);
-    else {
-      saidUnavailable.set(job, text);
-      logger.warn(text, { job });
+  /** The status line follows the facts; the log says each condition's reason once (a WARN per real change). */
+  function noteUnavailable(job: string, unavailable: readonly UnavailableCondition[]): void {
+    const text = unavailableText(unavailable);
+    if (text === undefined) notes.delete(job);
+    else notes.set(job, text);
+    const whys = said.get(job) ?? new Map<ConditionName, string>();
+    said.set(job, whys);
+    const fresh = unavailable.filter((u) => whys.get(u.condition) !== u.why);
+    for (const u of fresh) whys.set(u.condition, u.why);
+    const line = unavailableText(fresh);
+    if (line !== undefined) logger.warn(line, { job });
+  }
+
+  /** Forget what was said about jobs that left the config and conditions a job no longer asks for. */
+  function forgetSaid(): void {
+    const jobs = new Map(deps.jobs().map((job) => [job.name, new Set(askedConditions(job.runConditions))]));
+    for (const [name, whys] of [...said]) {
+      const asked = jobs.get(name);
+      if (asked === undefined) said.delete(name);
+      else for (const condition of [...whys.keys()]) if (!asked.has(condition)) whys.delete(condition);
     }
+    for (const name of [...notes.keys()]) if (!jobs.has(name)) notes.delete(name);
   }
 
   function mayStart(job: JobConfig, request: RunRequest): true | string {
@@ -109,9 +131,12 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
       const info = scheduler.info(job.name);
       if (!info?.running || info.runRequest === undefined || !respectsConditions(info.runRequest)) continue;
       if (decided.get(job.name) === info.currentRunId) continue;
+      // Not started yet (the runner is preparing it): judged when it reports which rclone runs it (runStarted).
+      const run = started.get(job.name);
+      if (run?.runId !== info.currentRunId) continue;
       const verdict = verdictOf(job);
-      const resync = info.runRequest.resync === true || operations.get(job.name)?.operation === 'resync';
-      const decision = midRunDecision(job.runConditions, verdict, deps.caps() ?? UNKNOWN_RCLONE, { resync });
+      const resync = info.runRequest.resync === true || run.operation === 'resync';
+      const decision = midRunDecision(job.runConditions, verdict, run.rclone, { resync });
       if (decision.action === 'continue') continue;
       decided.set(job.name, info.currentRunId);
       if (decision.action === 'finish') {
@@ -125,6 +150,8 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
   function onFactsChanged(after: ConditionFacts, before: ConditionFacts): void {
     const touched = conditioned().filter((job) => factsMatter(job.runConditions, before, after));
     if (touched.length === 0) return;
+    // The status line of every concerned job follows the facts, queued or not (Metered known again: no line).
+    if (ready) for (const job of touched) verdictOf(job);
     scheduler?.recheck();
     judgeRunning(touched);
   }
@@ -162,20 +189,25 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
 
   function watchRuns(): void {
     unsubscribes.push(
-      deps.events.on('jobStarted', (job, runId, operation) => operations.set(job, { runId, operation })),
       deps.events.on('jobFinished', (record) => {
-        if (operations.get(record.job)?.runId === record.runId) operations.delete(record.job);
+        if (started.get(record.job)?.runId === record.runId) started.delete(record.job);
         if (decided.get(record.job) === record.runId) decided.delete(record.job);
       }),
     );
   }
 
   function sayAllUnavailable(): void {
-    for (const job of conditioned()) sayUnavailable(job.name, unavailableText(evaluateConditions(job.runConditions, facts(), clock.now(), timezone).unavailable));
+    for (const job of conditioned()) verdictOf(job);
   }
 
   return {
     mayStart,
+
+    runStarted(job, runId, operation, rclone) {
+      started.set(job, { runId, operation, rclone });
+      const config = conditioned().find((c) => c.name === job);
+      if (config !== undefined) judgeRunning([config]);
+    },
 
     attach(s) {
       scheduler = s;
@@ -196,13 +228,14 @@ export function createConditionsGate(deps: ConditionsGateDeps): ConditionsGate {
     },
 
     configChanged() {
-      const names = new Set(deps.jobs().map((job) => job.name));
-      for (const name of [...saidUnavailable.keys()]) if (!names.has(name)) saidUnavailable.delete(name);
+      forgetSaid();
+      // A job whose conditions are all gone has no line any more (it is no longer judged).
+      for (const job of deps.jobs()) if (!hasConditions(job.runConditions)) notes.delete(job.name);
       if (ready) sayAllUnavailable();
       armWindowTimer();
     },
 
-    noteOf: (job) => saidUnavailable.get(job),
+    noteOf: (job) => notes.get(job),
 
     close() {
       closed = true;

@@ -65,11 +65,17 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
   /** When this service first saw each job: the staleness reference of a job with no recorded run. */
   const knownSince = new Map<string, number>();
 
-  /** A schedule's default stale_after, worked out once per schedule (health is asked for on every status change). */
+  /**
+   * A job's default stale_after, worked out once per schedule and run-condition windows (health is asked for on every
+   * status change); the windows count: a job runs only inside them (docs/decisions.md, session 6).
+   */
   const staleAfterBySchedule = new Map<string, number>();
-  function defaultStaleAfter(schedule: string, nowMs: number): number {
-    let ms = staleAfterBySchedule.get(schedule);
-    if (ms === undefined) staleAfterBySchedule.set(schedule, (ms = defaultStaleAfterMs(schedule, nowMs, deps.timezone)));
+  function defaultStaleAfter(job: JobConfig, nowMs: number): number {
+    const { schedule } = job;
+    const windows = job.runConditions.windows;
+    const key = JSON.stringify([schedule, windows.map((w) => w.text)]);
+    let ms = staleAfterBySchedule.get(key);
+    if (ms === undefined) staleAfterBySchedule.set(key, (ms = defaultStaleAfterMs(schedule, nowMs, deps.timezone, windows)));
     return ms;
   }
 
@@ -77,7 +83,7 @@ export function createStatusView(deps: StatusViewDeps): StatusView {
     let since = deps.firstSeenMs?.(info.name) ?? knownSince.get(info.name);
     if (since === undefined) knownSince.set(info.name, (since = nowMs));
     const alerts = info.config.alerts;
-    const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config.schedule, nowMs);
+    const staleAfterMs = alerts.staleAfterSec !== undefined ? alerts.staleAfterSec * 1000 : defaultStaleAfter(info.config, nowMs);
     // Every run is a dry run when a run with no --dry-run of its own is one (the job's, the global or the service's).
     const global = deps.globalSettings();
     const dryRunOnly = global !== undefined ? isDryRun(info.config, global, {}) : info.config.dryRun;

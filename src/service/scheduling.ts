@@ -1,7 +1,7 @@
 // The service's scheduler: each run it starts goes to the job runner (with the global --dry-run applied), and what
 // the scheduler reports becomes ControlApi events, run logs and live progress.
-import type { Config } from '../config/types.js';
-import type { JobRunner, Progress, RunRecord, RunRequest } from '../run/types.js';
+import type { Config, RcloneCapabilities } from '../config/types.js';
+import type { JobRunner, Operation, Progress, RunRecord, RunRequest } from '../run/types.js';
 import { RbmError } from '../errors.js';
 import type { Clock, Logger } from '../ports.js';
 import { createScheduler, type JobScheduleInfo, type Scheduler, type SchedulerEvent } from '../scheduler/scheduler.js';
@@ -29,6 +29,8 @@ export interface ServiceSchedulerDeps {
   rcloneMessageHook?: ((job: string) => ((message: { text: string }) => void) | undefined) | undefined;
   /** See SchedulerDeps.mayStart (the run conditions). */
   mayStart?: MayStart | undefined;
+  /** The runner started rclone for a run, with these capabilities (the run conditions decide a stop mid-run on them). */
+  runStarted?: ((job: string, runId: number, operation: Operation, rclone: RcloneCapabilities) => void) | undefined;
 }
 
 export function createServiceScheduler(deps: ServiceSchedulerDeps): Scheduler {
@@ -51,9 +53,10 @@ export function createServiceScheduler(deps: ServiceSchedulerDeps): Scheduler {
       return runner.run(job, global, effective, runId, {
         signal,
         ...(onRcloneMessage ? { onRcloneMessage } : {}),
-        onStarted: (id, operation) => {
+        onStarted: (id, operation, rclone) => {
           // The runner has recorded the run's start in the job state: take it in before telling anyone.
           scheduler.refreshState(job.name);
+          deps.runStarted?.(job.name, id, operation, rclone);
           emit('jobStarted', job.name, id, operation);
         },
         onProgress: (p) => {

@@ -151,9 +151,10 @@ export function createService(deps: ServiceDeps): Service {
   }
 
   // Run conditions (issue 17): the scheduler asks the gate before a non-manual run starts (conditions-gate.ts).
-  const conditions = createConditionsGate({ clock, logger, timezone: deps.timezone ?? DEFAULT_TIMEZONE, system: deps.system, events, jobs: () => configs.current()?.jobs ?? [], caps: () => configs.caps() });
+  const conditions = createConditionsGate({ clock, logger, timezone: deps.timezone ?? DEFAULT_TIMEZONE, system: deps.system, events, jobs: () => configs.current()?.jobs ?? [] });
   const scheduler = createServiceScheduler({
     mayStart: (job, request) => conditions.mayStart(job, request),
+    runStarted: (job, runId, operation, rclone) => conditions.runStarted(job, runId, operation, rclone),
     clock,
     logger,
     runner,

@@ -18,7 +18,7 @@ import { createLogger, type ClosableLogger } from '../log/logger.js';
 import { systemClock } from '../platform/clock.js';
 import { probeRclone } from '../platform/rclone-probe.js';
 import { createSpawner } from '../platform/spawner.js';
-import { LOCAL_TIMEZONE } from '../scheduler/next-run.js';
+import { LOCAL_TIMEZONE } from '../conditions/zone.js';
 import type { ControlApi } from '../api/control-api.js';
 import type { Clock, Logger } from '../ports.js';
 import { nullLogger } from '../ports.js';

@@ -2,7 +2,7 @@
 import { DEFAULT_ALERTS, DEFAULT_DETAILS_COMMAND, JOB_DEFAULTS } from '../../src/config/parse.js';
 import { NO_CONDITIONS } from '../../src/conditions/evaluate.js';
 import { DEFAULT_WATCH } from '../../src/config/watch-settings.js';
-import type { Config, GlobalSettings, JobConfig } from '../../src/config/types.js';
+import type { Config, GlobalSettings, JobConfig, RcloneCapabilities } from '../../src/config/types.js';
 import type { JobRunner, JobState, RunHooks, RunRecord, RunRequest } from '../../src/run/types.js';
 import { deferred, makeRecord, makeState } from './scheduler-fixtures.js';
 
@@ -20,6 +20,8 @@ export class FakeRunner implements JobRunner {
   runs: FakeRunnerRun[] = [];
   states = new Map<string, JobState>();
   records: RunRecord[] = [];
+  /** The rclone each run reports it started (RunHooks.onStarted); a test sets an older one. */
+  rclone: RcloneCapabilities = { binary: 'rclone', version: '1.75.2', major: 1, minor: 75, patch: 2, flags: new Set() };
   private id = 0;
 
   nextRunId(): number {
@@ -45,7 +47,7 @@ export class FakeRunner implements JobRunner {
     };
     hooks?.signal?.addEventListener('abort', () => run.finish({ outcome: 'cancelled' }));
     this.runs.push(run);
-    hooks?.onStarted?.(runId, request.resync === true ? 'resync' : 'bisync');
+    hooks?.onStarted?.(runId, request.resync === true ? 'resync' : 'bisync', this.rclone);
     return d.promise;
   }
 

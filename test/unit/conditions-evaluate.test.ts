@@ -3,7 +3,9 @@
 // on each rclone version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { earliestWindowChangeMs, evaluateConditions, factsMatter, hasConditions, midRunAction, midRunDecision, NO_CONDITIONS, unavailableText } from '../../src/conditions/evaluate.js';
+import { askedConditions, earliestWindowChangeMs, evaluateConditions, factsMatter, hasConditions, midRunAction, midRunDecision, needsSystemFacts, NO_CONDITIONS, unavailableText } from '../../src/conditions/evaluate.js';
+import { stopsGracefully } from '../../src/rclone/caps.js';
+import { stopPolicyFor } from '../../src/run/rules/stop-policy.js';
 import { parseWindow } from '../../src/conditions/windows.js';
 import type { ConditionFacts, ConditionsVerdict, RunConditions, TimeWindow } from '../../src/conditions/types.js';
 
@@ -154,12 +156,31 @@ test('mid-run decision: a window end or a metered switch stops (or finishes); ba
   const inWindow = Date.UTC(2026, 2, 2, 23, 0);
   const afterWindow = Date.UTC(2026, 2, 3, 6, 0);
   assert.deepEqual(midRunDecision(night, judge(night, GOOD, inWindow), V175), { action: 'continue' });
-  assert.deepEqual(midRunDecision(night, judge(night, GOOD, afterWindow), V175), { action: 'stop', reason: 'outside its time window (next opens Tue 22:00)' });
-  assert.deepEqual(midRunDecision(night, judge(night, GOOD, afterWindow), V160), { action: 'finish', reason: 'outside its time window (next opens Tue 22:00)' });
+  assert.deepEqual(midRunDecision(night, judge(night, GOOD, afterWindow), V175), { action: 'stop', reason: 'its time window ended' });
+  assert.deepEqual(midRunDecision(night, judge(night, GOOD, afterWindow), V160), { action: 'finish', reason: 'its time window ended' });
   assert.deepEqual(midRunDecision(night, judge(night, facts({ metered: true }), inWindow), V175), { action: 'stop', reason: 'metered connection' });
   assert.deepEqual(midRunDecision({ ...night, midRun: 'finish' }, judge(night, facts({ metered: true }), inWindow), V175), { action: 'finish', reason: 'metered connection' });
   assert.deepEqual(midRunDecision(night, judge(night, facts({ connectivity: 'limited' }, { onBattery: true }), inWindow), V175), { action: 'continue' });
   assert.deepEqual(midRunDecision(night, judge(night, facts({ metered: true }), inWindow), V175, { resync: true }), { action: 'finish', reason: 'metered connection' });
+});
+
+test('one rule for "rclone stops gracefully": the stop policy sends SIGTERM exactly where a window end stops the run', () => {
+  for (const caps of [V160, V165, V166, V175]) {
+    const graceful = stopsGracefully(caps);
+    assert.equal(stopPolicyFor(caps).signal === 'SIGTERM', graceful, caps.version);
+    assert.equal(midRunAction('stop', caps), graceful ? 'stop' : 'finish', caps.version);
+  }
+  assert.deepEqual([V160, V165, V166, V175].map(stopsGracefully), [false, false, true, true]);
+});
+
+test('askedConditions / needsSystemFacts: a window needs only the clock, the others the system bus', () => {
+  assert.deepEqual(askedConditions(EVERY), ['window', 'network', 'metered', 'power']);
+  assert.deepEqual(askedConditions(NO_CONDITIONS), []);
+  assert.equal(needsSystemFacts(conditions({ windows: [window('Sat,Sun')] })), false);
+  assert.equal(needsSystemFacts(NO_CONDITIONS), false);
+  for (const own of [{ metered: 'avoid' }, { power: { kind: 'battery-above', percent: 40 } }, { network: 'full' }] as Partial<RunConditions>[]) {
+    assert.equal(needsSystemFacts(conditions(own)), true, JSON.stringify(own));
+  }
 });
 
 test('hasConditions: only a job that asks for something is judged', () => {

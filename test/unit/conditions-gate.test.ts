@@ -19,6 +19,11 @@ import { CHECKING_TEXT, createConditionsGate, type ConditionsGate } from '../../
 import { createEventHub } from '../../src/service/events.js';
 import { UNKNOWN_FACTS, type SystemFacts } from '../../src/sysbus/facts.js';
 import { createHarness, type Harness } from '../helpers/scheduler-harness.js';
+import { conditionsStopOf } from '../../src/run/rules/stop-policy.js';
+import { createService } from '../../src/service/service.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeRunner, makeConfig } from '../helpers/fake-runner.js';
+import { quietNotifier } from '../helpers/health-world.js';
 import { flush, makeJob } from '../helpers/scheduler-fixtures.js';
 
 /** Monday 2024-01-01 12:00 UTC. */
@@ -85,12 +90,29 @@ interface World {
   monitor: ReturnType<typeof fakeMonitor> | undefined;
 }
 
-async function world(jobs: JobConfig[], options: { facts?: SystemFacts; noSystem?: boolean; caps?: RcloneCapabilities; logger?: Logger; ready?: Promise<void> } = {}): Promise<World> {
+interface WorldOptions {
+  facts?: SystemFacts;
+  noSystem?: boolean;
+  /** The rclone each run reports when it starts (the runner's RunHooks.onStarted); default 1.75. */
+  caps?: RcloneCapabilities;
+  /** false: the test reports the runs' starts itself (gate.runStarted), as the runner does after preparing a run. */
+  reportStarts?: boolean;
+  logger?: Logger;
+  ready?: Promise<void>;
+  maxParallel?: number;
+}
+
+async function world(jobs: JobConfig[], options: WorldOptions = {}): Promise<World> {
   const monitor = options.noSystem === true ? undefined : fakeMonitor(options.facts ?? onAc, options.ready);
   // The scheduler asks the gate only once a run is queued, after the gate below exists.
-  const h = createHarness({ startMs: MON_NOON, jobs, timezone: 'UTC', mayStart: (job, request) => gate.mayStart(job, request) });
+  const h = createHarness({ startMs: MON_NOON, jobs, timezone: 'UTC', mayStart: (job, request) => gate.mayStart(job, request), ...(options.maxParallel === undefined ? {} : { maxParallel: options.maxParallel }) });
   const events = createEventHub(nullLogger);
-  const gate = createConditionsGate({ clock: h.clock, logger: options.logger ?? nullLogger, timezone: 'UTC', system: monitor?.monitor, events, jobs: () => jobs, caps: () => options.caps ?? MODERN });
+  const gate = createConditionsGate({ clock: h.clock, logger: options.logger ?? nullLogger, timezone: 'UTC', system: monitor?.monitor, events, jobs: () => jobs });
+  // Every run the scheduler starts reports its rclone at once, as the runner's onStarted does (service/scheduling.ts).
+  h.scheduler.on((e) => {
+    if (e.type === 'run-started' && options.reportStarts !== false) gate.runStarted(e.job, e.runId, h.scheduler.info(e.job)?.runRequest?.resync === true ? 'resync' : 'bisync', options.caps ?? MODERN);
+    if (e.type === 'run-finished') events.emit('jobFinished', e.record);
+  });
   gate.attach(h.scheduler);
   gate.configChanged();
   await flush();
@@ -283,4 +305,149 @@ test('a job paused during a run that its conditions then stop is only stopped, n
   await flush();
   assert.equal(h.runs.length, 1, 'no second run while paused');
   assert.equal(h.scheduler.info('docs')!.queued, false);
+});
+
+test('a run is judged mid-run only once the runner reported which rclone runs it, and at once then', async () => {
+  const job = makeJob('docs', { schedule: never, runConditions: conditions({ metered: 'avoid' }) });
+  const { h, gate, monitor } = await world([job], { reportStarts: false });
+  h.scheduler.trigger('docs', { trigger: 'schedule' });
+  await flush();
+  monitor!.set(metered(onAc, true)); // while the runner still prepares the run: its rclone is not known yet
+  await flush();
+  assert.equal(h.runs[0]!.signal.aborted, false, 'no decision without the running rclone');
+  gate.runStarted('docs', h.runs[0]!.runId, 'bisync', MODERN);
+  assert.equal(h.runs[0]!.signal.aborted, true, 'judged when rclone starts: the connection is metered, 1.75 stops gracefully');
+  assert.equal(conditionsStopOf(h.runs[0]!.signal.reason), 'metered connection', 'the stop carries what ended the conditions to the record');
+  assert.equal(h.scheduler.info('docs')!.waiting, 'metered connection', 'the queued run says at once what it waits for');
+});
+
+/** The service on a fake clock and a fake monitor: the service probes one rclone, the runner reports another. */
+async function serviceWorld(probed: RcloneCapabilities, running: RcloneCapabilities) {
+  const job = makeJob('docs', { schedule: never, runConditions: conditions({ metered: 'avoid' }) });
+  const monitor = fakeMonitor(onAc);
+  const runner = new FakeRunner();
+  runner.rclone = running;
+  const clock = new FakeClock(MON_NOON);
+  const service = createService({
+    configPath: '/home/u/.config/rclone-bisync-manager/config.yaml',
+    clock,
+    logger: nullLogger,
+    runner,
+    notifier: quietNotifier,
+    editor: { addJob: () => Promise.resolve(), removeJob: () => Promise.resolve() },
+    version: '9.9.9',
+    timezone: 'UTC',
+    loadConfig: () => Promise.resolve(makeConfig([job])),
+    probeCaps: () => Promise.resolve(probed),
+    system: monitor.monitor,
+  });
+  await service.start();
+  await flush();
+  return { service, runner, monitor };
+}
+
+test('review finding 2: the mid-run decision is taken for the rclone running the run, not the one the service probed', async () => {
+  // rclone_binary changed by a reload, or rclone replaced under the service: the service's probe says 1.75, the run's 1.60.
+  {
+    const { service, runner, monitor } = await serviceWorld(MODERN, OLD);
+    await service.sync(['docs'], { trigger: 'manual', respectConditions: true });
+    await flush();
+    assert.equal(runner.runs.length, 1);
+    monitor.set(metered(onAc, true));
+    await flush();
+    assert.equal(runner.runs[0]!.hooks?.signal?.aborted, false, 'rclone 1.60 runs it: a signal would force a resync, so it finishes');
+    runner.runs[0]!.finish();
+    await service.shutdown();
+  }
+  // rclone upgraded under a running service (the runner probes the new file; the service keeps its first probe).
+  {
+    const { service, runner, monitor } = await serviceWorld(OLD, MODERN);
+    await service.sync(['docs'], { trigger: 'manual', respectConditions: true });
+    await flush();
+    monitor.set(metered(onAc, true));
+    await flush();
+    assert.equal(runner.runs[0]!.hooks?.signal?.aborted, true, 'rclone 1.75 runs it: stopped gracefully');
+    assert.equal(conditionsStopOf(runner.runs[0]!.hooks?.signal?.reason), 'metered connection');
+    assert.equal(service.jobStatus('docs').waiting, 'metered connection');
+    await service.shutdown();
+  }
+});
+
+test('stale waiting text: a reload that removes the condition while a slot holds the job clears it at once', async () => {
+  const jobs = [makeJob('busy', { schedule: never, local: '/data/busy', path2: 'remote:busy' }), makeJob('docs', { schedule: never, runConditions: conditions({ metered: 'avoid' }) })];
+  const { h, gate } = await world(jobs, { facts: metered(onAc, true), maxParallel: 1 });
+  h.scheduler.trigger('docs', { trigger: 'schedule' });
+  h.scheduler.trigger('busy', { trigger: 'manual' });
+  await flush();
+  assert.equal(h.scheduler.info('docs')!.waiting, 'metered connection');
+  assert.deepEqual(h.runs.map((r) => r.job), ['busy']);
+  jobs[1] = makeJob('docs', { schedule: never }); // the reload drops run_conditions
+  h.scheduler.applyConfig(jobs);
+  gate.configChanged();
+  await flush();
+  assert.equal(h.scheduler.info('docs')!.waiting, '', 'it waits for a free slot now, not for a metered connection');
+  assert.equal(h.scheduler.info('docs')!.activity, 'queued');
+  await h.runs[0]!.finish();
+  assert.deepEqual(h.runs.map((r) => r.job), ['busy', 'docs']);
+});
+
+test('stale waiting text: the window opening while another job holds the only slot replaces "next opens …"', async () => {
+  const jobs = [makeJob('busy', { schedule: never, local: '/data/busy', path2: 'remote:busy' }), makeJob('docs', { schedule: never, runConditions: conditions({ windows: windows('22:00-06:00') }) })];
+  const { h } = await world(jobs, { maxParallel: 1 });
+  h.scheduler.trigger('docs', { trigger: 'schedule' });
+  await flush();
+  assert.equal(h.scheduler.info('docs')!.waiting, 'outside its time window (next opens Mon 22:00)');
+  await h.advance(9 * HOUR); // 21:00
+  h.scheduler.trigger('busy', { trigger: 'manual' });
+  await flush();
+  await h.advance(HOUR + 30 * 60_000); // 22:30: the window is open, busy still runs
+  assert.equal(h.scheduler.info('docs')!.waiting, '', 'no "next opens Mon 22:00" at 22:30');
+  await h.runs[0]!.finish();
+  assert.deepEqual(h.runs.map((r) => r.job), ['busy', 'docs']);
+});
+
+test('stale waiting text: a manual dry run starting does not hide that the real run still waits; pause and removal clear it', async () => {
+  const jobs = [makeJob('docs', { schedule: never, runConditions: conditions({ metered: 'avoid' }) })];
+  const { h } = await world(jobs, { facts: metered(onAc, true) });
+  h.scheduler.trigger('docs', { trigger: 'schedule' });
+  h.scheduler.trigger('docs', { trigger: 'manual', dryRun: true });
+  await flush();
+  assert.deepEqual(h.runs.map((r) => r.request.dryRun === true), [true], 'the manual dry run runs anyway');
+  assert.equal(h.scheduler.info('docs')!.waiting, 'metered connection', 'the scheduled real run still waits, and says so');
+  await h.runs[0]!.finish();
+  assert.equal(h.scheduler.info('docs')!.waiting, 'metered connection');
+  h.scheduler.pause('docs');
+  assert.equal(h.scheduler.info('docs')!.waiting, '', 'paused: nothing waits');
+  h.scheduler.resume('docs');
+  h.scheduler.trigger('docs', { trigger: 'schedule' });
+  await flush();
+  assert.equal(h.scheduler.info('docs')!.waiting, 'metered connection');
+  h.scheduler.applyConfig([]);
+  assert.equal(h.scheduler.info('docs'), undefined, 'removed with its waiting run');
+});
+
+test("Metered flipping between unknown and known: the WARN is said once per job and condition, again only when the reason changes; the status follows the facts", async () => {
+  const { logger, warnings } = recordingLogger();
+  const job = makeJob('docs', { schedule: never, runConditions: conditions({ metered: 'avoid' }) });
+  const { h, gate, monitor } = await world([job], { facts: metered(onAc, undefined), logger });
+  const unknown = 'run conditions not available here (counted as met): metered (NetworkManager does not know whether the connection is metered)';
+  assert.deepEqual(warnings, [unknown]);
+  for (let flip = 0; flip < 3; flip++) {
+    // Each phase is judged at the gate too (a scheduled run starts: met, or counted as met).
+    monitor!.set(metered(onAc, false));
+    h.scheduler.trigger('docs', { trigger: 'schedule' });
+    await flush();
+    assert.equal(gate.noteOf('docs'), undefined, 'known again: the status has no line');
+    await h.runs.at(-1)!.finish();
+    monitor!.set(metered(onAc, undefined));
+    h.scheduler.trigger('docs', { trigger: 'schedule' });
+    await flush();
+    assert.equal(gate.noteOf('docs'), unknown);
+    await h.runs.at(-1)!.finish();
+  }
+  assert.equal(h.runs.length, 6);
+  assert.deepEqual(warnings, [unknown], 'no WARN per flip');
+  monitor!.set({ ...onAc, network: { available: false, state: 'unknown', connectivity: 'unknown', metered: undefined } });
+  await flush();
+  assert.deepEqual(warnings, [unknown, 'run conditions not available here (counted as met): metered (NetworkManager is not on the system bus)'], 'a real change is said once');
 });

@@ -12,6 +12,11 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { flush, makeState } from '../helpers/scheduler-fixtures.js';
 import { DAY, HOUR, MINUTE, YEARLY, alertJob, makeConfig, makeJob, startHealthWorld } from '../helpers/health-world.js';
+import { NO_CONDITIONS } from '../../src/conditions/evaluate.js';
+import { parseWindow } from '../../src/conditions/windows.js';
+
+/** Hourly: the default stale_after is 3 h without a window. */
+const HOURLY = '0 * * * *';
 
 process.env.TZ = 'UTC';
 
@@ -223,4 +228,20 @@ test('dry-run jobs are never stale: the job\'s dry_run, the global one, and the 
   const forced = await startHealthWorld(makeConfig(jobs), { clock, runner, forceDryRun: true });
   assert.deepEqual(forced.service.status().jobs.map((j) => [j.name, j.health]), [['own', 'ok'], ['real', 'ok']]);
   await forced.service.shutdown();
+});
+
+test('an hourly job with a 22:00-06:00 window is not stale during the day: its default stale_after counts the window (review finding 9)', async () => {
+  const clock = new FakeClock();
+  const start = clock.now();
+  const runner = new FakeRunner();
+  // Its last run was at 05:00 this morning, and nothing can run before 22:00 tonight.
+  runner.states.set('nightly', makeState({ lastSuccessMs: start - 10 * HOUR, trackedSinceMs: start - 90 * DAY }));
+  runner.states.set('hourly', makeState({ lastSuccessMs: start - 10 * HOUR, trackedSinceMs: start - 90 * DAY }));
+  const night = parseWindow('22:00-06:00');
+  assert.ok(night.ok);
+  const jobs = [makeJob('nightly', { schedule: HOURLY, runConditions: { ...NO_CONDITIONS, windows: [night.window] } }), makeJob('hourly', { schedule: HOURLY })];
+  const w = await startHealthWorld(makeConfig(jobs), { clock, runner });
+  assert.deepEqual(w.health('nightly'), ['ok', ''], 'three times 05:00 → 22:00, not three hours');
+  assert.deepEqual(w.health('hourly'), ['stale', 'no successful sync for more than 3 h: see why with rbmctl history hourly'], 'the same schedule without a window');
+  await w.service.shutdown();
 });

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { formatAge, healthChangesAtMs, jobHealth, staleAtMs, type HealthFacts } from '../../src/api/health.js';
 import { parseJobState } from '../../src/run/rules/job-state.js';
 import { defaultStaleAfterMs } from '../../src/scheduler/next-run.js';
+import { parseWindow } from '../../src/conditions/windows.js';
+import type { TimeWindow } from '../../src/conditions/types.js';
 import { makeState } from '../helpers/scheduler-fixtures.js';
 
 const HOUR = 3_600_000;
@@ -133,6 +135,26 @@ test('formatAge: the coarse age a person reads at a glance', () => {
   assert.equal(formatAge(2 * HOUR + 5 * 60_000), '2 h 5 min');
   assert.equal(formatAge(3 * DAY), '3 d');
   assert.equal(formatAge(3 * DAY + 4 * HOUR + 59 * 60_000), '3 d 4 h');
+});
+
+function windows(...texts: string[]): TimeWindow[] {
+  return texts.map((text) => {
+    const parsed = parseWindow(text);
+    assert.ok(parsed.ok, text);
+    return parsed.window;
+  });
+}
+
+test('default stale_after with run-condition windows: the gaps between the moments its runs can start (review finding 9)', () => {
+  const night = windows('22:00-06:00');
+  for (let hour = 0; hour < 24; hour += 5) {
+    assert.equal(defaultStaleAfterMs('0 * * * *', NOW + hour * HOUR, 'UTC', night), 3 * 17 * HOUR, `hourly in 22:00-06:00, asked at +${hour} h: three times 05:00 → 22:00, not 3 h`);
+  }
+  assert.equal(defaultStaleAfterMs('0 12 * * *', NOW, 'UTC', night), 3 * DAY, 'daily at noon, outside the window: it runs at 22:00 every day');
+  assert.equal(defaultStaleAfterMs('0 * * * *', NOW, 'UTC', windows('Sat,Sun')), 3 * (5 * DAY + HOUR), 'hourly on weekends only: Sunday 23:00 → Saturday 00:00');
+  assert.equal(defaultStaleAfterMs('* * * * *', NOW, 'UTC', windows('Mon-Fri 09:00-17:00')), 3 * (2 * DAY + 16 * HOUR + 60_000), 'every minute in office hours: Friday 16:59 → Monday 09:00');
+  assert.equal(defaultStaleAfterMs('0 9 * * 1-5', NOW, 'UTC', windows('08:00-18:00')), 9 * DAY, 'a window that holds every slot changes nothing');
+  assert.equal(defaultStaleAfterMs('0 * * * *', NOW, 'UTC', []), 3 * HOUR, 'no windows: the schedule alone');
 });
 
 test('default stale_after: three schedule periods, at least an hour; a weekdays job is not stale over a weekend', () => {

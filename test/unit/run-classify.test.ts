@@ -2,17 +2,17 @@
 // (test/fixtures/rclone-logs/capture.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyRun, HASH_WARNING_HINT } from '../../src/run/rules/classify.js';
+import { classifyRun, CONDITIONS_STOP_HINT, HASH_WARNING_HINT } from '../../src/run/rules/classify.js';
 import { parseOutput } from '../../src/rclone/output.js';
 import type { Progress } from '../../src/run/types.js';
 import { loadLog, type LogVersion } from '../helpers/rclone-logs.js';
 
 const VERSIONS: LogVersion[] = ['1.60', '1.75'];
 
-function classify(version: LogVersion, scenario: string, operation: 'bisync' | 'resync' = 'bisync', extra: { dryRun?: boolean; cancelled?: boolean } = {}) {
+function classify(version: LogVersion, scenario: string, operation: 'bisync' | 'resync' = 'bisync', extra: { dryRun?: boolean; cancelled?: boolean; stoppedFor?: string } = {}) {
   const log = loadLog(version, scenario);
   const summary = parseOutput(log.text);
-  const c = classifyRun(log.exit, summary, { operation, dryRun: extra.dryRun ?? false, cancelled: extra.cancelled ?? false });
+  const c = classifyRun(log.exit, summary, { operation, dryRun: extra.dryRun ?? false, cancelled: extra.cancelled ?? false, stoppedFor: extra.stoppedFor });
   return { log, summary, c };
 }
 
@@ -128,6 +128,21 @@ for (const v of VERSIONS) {
     assert.equal(summary.success, v === '1.75', 'the 1.75 fixture is a graceful stop that completed');
   });
 }
+
+test('a stop for the run conditions says what stopped the run and that it runs again when they are met; still cancelled, no retry, no lockout', () => {
+  const cut = parseOutput(loadLog('1.75', 'interrupted').lines.slice(0, 3).join('\n'));
+  const c = classifyRun({ code: 143, signal: null }, cut, { operation: 'bisync', dryRun: false, cancelled: true, stoppedFor: 'metered connection' });
+  assert.deepEqual([c.outcome, c.retryable, c.lockout, c.followUp], ['cancelled', false, false, 'none']);
+  assert.equal(c.message, 'the bisync was stopped for its run conditions (metered connection) before it finished');
+  assert.equal(c.hint, CONDITIONS_STOP_HINT);
+  assert.equal(c.errorText, 'stopped for its run conditions (metered connection)');
+  const byHand = classifyRun({ code: 143, signal: null }, cut, { operation: 'bisync', dryRun: false, cancelled: true });
+  assert.equal(byHand.hint, 'It runs again on its next schedule, or now with rbmctl sync JOB.', 'a stop by a person keeps its own words');
+  // 1.75 finished during its graceful shutdown: what it achieved, and why a stop was asked for.
+  const done = classify('1.75', 'interrupted', 'bisync', { cancelled: true, stoppedFor: 'its time window ended' }).c;
+  assert.equal(done.outcome, 'success');
+  assert.match(done.message, /\(a stop was requested for its run conditions \(its time window ended\): rclone wrapped up cleanly;/);
+});
 
 test('1.60: an emptied side is a lockout (Must run --resync)', () => {
   const { c, summary } = classify('1.60', 'empty-side');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../../src/config/types.js';
 import { initialJobState } from '../../src/run/rules/job-state.js';
+import { conditionsStop } from '../../src/run/rules/stop-policy.js';
 import { createJobRunner, filtersFileHash, pairKeyOf } from '../../src/run/runner.js';
 import { jobPaths } from '../../src/state/paths.js';
 import { createStateStore } from '../../src/state/state-store.js';
@@ -284,6 +285,34 @@ test('cancel on 1.60: SIGKILL at once (a signal would force a resync); the run e
   assert.equal(record.outcome, 'cancelled');
   assert.deepEqual(s.spawner.bisyncCalls()[0]?.signals, ['SIGKILL']);
   assert.equal(s.runner.readState(s.job.name).interrupted, false);
+});
+
+test('a stop for the run conditions: onStarted reports the rclone the run uses; one SIGTERM; the record says what stopped it and that it runs again when they are met (still a graceful cancelled)', async (t) => {
+  const s = setup(t, [{ hang: true, lines: loadLog('1.75', 'interrupted').lines.slice(0, 3), onSignal: () => ({ code: 143, signal: null }) }]);
+  markSynced(s);
+  const controller = new AbortController();
+  const reported: string[] = [];
+  let resolveStarted: () => void = () => {};
+  const started = new Promise<void>((r) => (resolveStarted = r));
+  const running = s.runner.run(s.job, s.global, { trigger: 'schedule' }, 2, {
+    signal: controller.signal,
+    onStarted: (_id, operation, rclone) => {
+      reported.push(`${operation} ${rclone.version}`);
+      resolveStarted();
+    },
+  });
+  await started;
+  assert.deepEqual(reported, [`bisync ${CAPS_175.version}`], 'the capabilities the attempt and its stop policy use');
+  await new Promise((r) => setImmediate(r));
+  controller.abort(conditionsStop('its time window ended'));
+  const record = await running;
+  assert.deepEqual(s.spawner.bisyncCalls()[0]?.signals, ['SIGTERM'], 'the graceful stop of 1.66+');
+  assert.equal(record.outcome, 'cancelled', 'a graceful stop: not a failure, no retry, no alert');
+  assert.equal(record.message, 'the bisync was stopped for its run conditions (its time window ended) before it finished');
+  assert.equal(record.hint, `It runs again by itself when its run conditions are met (rbmctl status ${s.job.name} shows what it waits for), or now with rbmctl sync ${s.job.name}.`);
+  const state = s.runner.readState(s.job.name);
+  assert.deepEqual([state.needsResync, state.retryAtMs, state.consecutiveFailures, state.lastMessage], [false, 0, 0, record.message]);
+  assert.equal(s.runner.history(s.job.name, 1)[0]?.message, record.message, 'the history says it too');
 });
 
 test('one run per job: a second run while the first holds the job lock is AlreadyRunning', async (t) => {

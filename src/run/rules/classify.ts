@@ -6,6 +6,9 @@ import type { OutputSummary } from '../../rclone/output.js';
 import { describePermanentFailure } from '../../rclone/permanent-errors.js';
 import type { Operation, Outcome } from '../types.js';
 
+/** A run its conditions stopped (a window's end, a metered connection) is not lost: its trigger waits for them. */
+export const CONDITIONS_STOP_HINT = 'It runs again by itself when its run conditions are met (rbmctl status JOB shows what it waits for), or now with rbmctl sync JOB.';
+
 export const HASH_WARNING_HINT =
   'rclone compared checksums against listings without hashes. Keep compare flags identical on every run and run rbmctl sync JOB --resync after changing them.';
 
@@ -26,6 +29,8 @@ export interface ClassifyContext {
   dryRun: boolean;
   /** The run was stopped on purpose (AbortSignal). */
   cancelled: boolean;
+  /** It was stopped for its run conditions: what ended them ("its time window ended"; stop-policy.ts conditionsStopOf). */
+  stoppedFor?: string | undefined;
   /** The pair's roots, to name the side that ran out of space (optional: tests of other cases omit it). */
   paths?: { local: string; remote: string };
 }
@@ -79,14 +84,19 @@ function classifyCore(exit: ExitStatus, s: OutputSummary, ctx: ClassifyContext):
   const code = exit.code;
   const firstError = s.failure || s.criticalError || s.errors[0] || '';
 
+  const forConditions = ctx.stoppedFor === undefined ? '' : ` for its run conditions (${ctx.stoppedFor})`;
   if (ctx.cancelled && s.success) {
     // rclone finished the run before the stop took effect (1.75 graceful shutdown): record what it achieved.
-    const done = classifyCore(exit.code === 0 ? exit : { code: 0, signal: null }, s, { ...ctx, cancelled: false });
-    done.message += ' (a stop was requested: rclone wrapped up cleanly; whatever it had not started syncs on the next run)';
+    const done = classifyCore(exit.code === 0 ? exit : { code: 0, signal: null }, s, { ...ctx, cancelled: false, stoppedFor: undefined });
+    done.message += ` (a stop was requested${forConditions}: rclone wrapped up cleanly; whatever it had not started syncs on the next run)`;
     return done;
   }
   if (ctx.cancelled) {
-    const c = base('cancelled', `the ${ctx.operation} was stopped before it finished`, 'It runs again on its next schedule, or now with rbmctl sync JOB.', 'cancelled');
+    // Still `cancelled` (a graceful stop: no failure, no retry, no alert), but the words say what stopped it and when it runs again.
+    const c =
+      ctx.stoppedFor === undefined
+        ? base('cancelled', `the ${ctx.operation} was stopped before it finished`, 'It runs again on its next schedule, or now with rbmctl sync JOB.', 'cancelled')
+        : base('cancelled', `the ${ctx.operation} was stopped${forConditions} before it finished`, CONDITIONS_STOP_HINT, `stopped for its run conditions (${ctx.stoppedFor})`);
     // A signalled 1.60 (or an unlucky 1.75) may leave the pair locked out; the next run's --recover or lockout path handles it.
     c.lockout = s.mustResync && !s.gracefulShutdown;
     return c;

@@ -4,7 +4,7 @@
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../../config/types.js';
 import type { RbmError } from '../../errors.js';
 import { hasFlag } from '../../rclone/args.js';
-import { retryDelayMs } from './retry.js';
+import { isRetryableOutcome, retryDelayMs } from './retry.js';
 import type { LocalMounts, SideCheckFailure } from './side-check.js';
 import type { PendingOverwrite } from './approval.js';
 import type { JobState, Operation, RunRecord, RunRequest } from '../types.js';
@@ -160,6 +160,10 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
     return next;
   }
   if (record.hashWarnings > 0) next.hashWarning = true;
+  if (isRetryableOutcome(record.outcome)) {
+    next.consecutiveFailures = state.consecutiveFailures + 1;
+    next.retryAtMs = record.finishedMs + retryDelayMs(next.consecutiveFailures);
+  }
   switch (record.outcome) {
     case 'needs-approval':
       next.needsApproval = true;
@@ -181,9 +185,7 @@ export function applyRunResult(state: JobState, record: RunRecord, facts: RunRes
       break;
     case 'locked':
     case 'retryable':
-      next.consecutiveFailures = state.consecutiveFailures + 1;
-      next.retryAtMs = record.finishedMs + retryDelayMs(next.consecutiveFailures);
-      break;
+      break; // backoff above (isRetryableOutcome)
     case 'failed':
       next.consecutiveFailures = state.consecutiveFailures + 1;
       next.retryAtMs = 0;
