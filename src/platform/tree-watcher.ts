@@ -14,14 +14,21 @@
 //                     released everything: fall back to the schedule. 'root-gone': the root no longer exists (removed,
 //                     or its mount went away); the watcher polls for it every `rootPollMs` (the one poll, only while
 //                     it is gone) and calls onReady again once it is back.
+//   w.settled()       resolves once every event that happened before the call has reached onChange: the run's
+//                     last writes are reported before its bookkeeping ends (see "The barrier" below).
 //   w.close()         releases every FSWatcher and timer; no callback fires afterwards. Watches are `persistent` by
 //                     default (they keep the process alive, like the config watcher's): close them on shutdown.
-// Ignored: `*.partial` (rclone 1.63+ copies into `<name>.<hash>.partial` then renames; 1.60 writes in place), the
-// job's workdir when it lies inside the root (not even watched), and whatever the caller's `ignore` says.
+// Ignored: the job's workdir when it lies inside the root (not even watched), and whatever the caller's `ignore`
+// says (the job's rclone filters, with the engine's `- *.partial` for rclone's temporary copies: filter-match.ts).
+// The barrier: libuv reads every fs.watch of a process from one inotify descriptor, and the kernel queues events in
+// the order they happen. settled() writes a file named for the call into `barrierDir` (a private folder outside the
+// root, watched too) and waits for that file's event: every earlier event of the tree has been read by then. It then
+// waits for the lstat/walk work those earlier events started, and reports what is pending at once.
 // inotify drops events silently when its queue overflows: keep a periodic full bisync (the schedule) anyway.
 
-import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, watch, writeFileSync, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Clock, Timer } from '../ports.js';
 import { systemClock } from './clock.js';
@@ -46,27 +53,26 @@ export interface TreeWatcherOptions {
   rootPollMs?: number;
   /** Keep the process alive while watching (fs.watch `persistent`). Default true. */
   persistent?: boolean;
+  /** A private folder outside the root for settled()'s barrier files (created if missing). Default: a temporary
+   * folder of its own, made at the first settled() and removed by close(). */
+  barrierDir?: string;
 }
 
 export interface TreeWatcher {
   /** Directories watched now. */
   watchedDirs(): number;
+  /** Resolves once every change that happened before the call has been reported (see "The barrier"). */
+  settled(): Promise<void>;
   close(): void;
 }
 
 export const DEFAULT_ROOT_POLL_MS = 5000;
-/** rclone's temporary copy names (`--partial-suffix`, default `.partial`, 1.63+). */
-const PARTIAL = /\.partial$/;
+const BARRIER_NAME = /^barrier-(\d+)$/;
 
 interface DirWatch {
   rel: string;
   ino: number;
   watcher: FSWatcher;
-}
-
-/** Is `rel` one of rclone's own temporary names (never a trigger)? */
-export function isRcloneTemporary(rel: string): boolean {
-  return PARTIAL.test(rel);
 }
 
 function toPosix(path: string): string {
@@ -129,6 +135,9 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   let stopped = false; // a limit was hit: for good
   // Bumped whenever every watch is dropped (root gone, limit, close): async work of an older generation is void.
   let generation = 0;
+  // The lstat/walk work events started and that may still report: settled() waits for what was started before it.
+  const inFlight = new Set<Promise<unknown>>();
+  const barrier = createBarrier();
 
   function insideRoot(path: string): string | undefined {
     const rel = relative(root, path);
@@ -143,7 +152,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
 
   function ignored(rel: string): boolean {
     if (rel === '') return false;
-    return isRcloneTemporary(rel) || underWorkdir(rel) || (options.ignore?.(rel) ?? false);
+    return underWorkdir(rel) || (options.ignore?.(rel) ?? false);
   }
 
   function report(rel: string): void {
@@ -231,6 +240,11 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     if (announce && gen === generation) report(rel); // last: by now the whole new subtree is watched
   }
 
+  function track(work: Promise<unknown>): void {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  }
+
   function onEvent(dirRel: string, event: string, filename: string | Buffer | null): void {
     if (closed || stopped) return;
     if (filename === null) {
@@ -240,11 +254,94 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     const name = typeof filename === 'string' ? filename : filename.toString();
     const rel = joinRel(dirRel, name);
     if (event === 'change') {
-      if (name === basename(dirRel === '' ? root : join(root, dirRel))) void onSelfOrChildChange(dirRel, rel);
+      if (name === basename(dirRel === '' ? root : join(root, dirRel))) track(onSelfOrChildChange(dirRel, rel));
       else report(rel);
       return;
     }
-    void onRename(dirRel, name, rel);
+    track(onRename(dirRel, name, rel));
+  }
+
+  /** settled()'s barrier files in a folder of their own, watched on the same inotify descriptor as the tree. */
+  function createBarrier() {
+    let dir: string | undefined;
+    let ownDir = false;
+    let watcher: FSWatcher | undefined;
+    let sequence = 0;
+    const waiting = new Map<number, (earlierWork: Promise<unknown>[]) => void>();
+
+    function open(): boolean {
+      if (watcher) return true;
+      try {
+        if (options.barrierDir === undefined) {
+          dir ??= mkdtempSync(join(tmpdir(), 'rbm-watch-barrier-'));
+          ownDir = true;
+        } else {
+          dir = options.barrierDir;
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+        }
+        watcher = watch(dir, { persistent }, (_event, filename) => onBarrierEvent(filename));
+        watcher.on('error', () => releaseAll());
+        return true;
+      } catch {
+        return false; // no barrier (an inotify limit, a read-only state dir): settled() only waits for the work in flight
+      }
+    }
+
+    function onBarrierEvent(filename: string | Buffer | null): void {
+      const n = Number(BARRIER_NAME.exec(filename === null ? '' : filename.toString())?.[1] ?? 0);
+      if (n === 0) return;
+      // Every event before this one has been dispatched: the work they started is what the waiters wait for.
+      const earlier = [...inFlight];
+      for (const [seq, resolveWaiter] of [...waiting]) {
+        if (seq > n) continue;
+        waiting.delete(seq);
+        resolveWaiter(earlier);
+        try {
+          unlinkSync(join(dir!, `barrier-${seq}`));
+        } catch {
+          // gone already
+        }
+      }
+    }
+
+    function releaseAll(): void {
+      for (const [seq, resolveWaiter] of [...waiting]) {
+        waiting.delete(seq);
+        resolveWaiter([...inFlight]);
+      }
+    }
+
+    return {
+      /** Resolves with the work in flight when the barrier's event came (at once when no barrier can be set). */
+      pass(): Promise<Promise<unknown>[]> {
+        if (!open()) return Promise.resolve([...inFlight]);
+        const seq = ++sequence;
+        const passed = new Promise<Promise<unknown>[]>((resolveWaiter) => waiting.set(seq, resolveWaiter));
+        try {
+          writeFileSync(join(dir!, `barrier-${seq}`), '');
+        } catch {
+          waiting.delete(seq);
+          return Promise.resolve([...inFlight]);
+        }
+        return passed;
+      },
+      close(): void {
+        releaseAll();
+        watcher?.close();
+        watcher = undefined;
+        if (ownDir && dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async function settled(): Promise<void> {
+    if (closed || stopped) return;
+    const earlierWork = await barrier.pass();
+    await Promise.allSettled(earlierWork);
+    // Report now what is pending instead of at the next turn: the caller decides right after this.
+    flushTimer?.cancel();
+    flushTimer = undefined;
+    flush();
   }
 
   // libuv names a folder's own events (its mtime set, its attributes) by the folder's base name, like a child of
@@ -295,7 +392,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
 
   function onWatchError(rel: string): void {
     if (rel === '') {
-      void checkRoot();
+      track(checkRoot());
       return;
     }
     dirs.get(rel)?.watcher.close();
@@ -351,9 +448,11 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
 
   return {
     watchedDirs: () => dirs.size,
+    settled,
     close(): void {
       if (closed) return;
       closed = true;
+      barrier.close();
       dropAll();
       flushTimer?.cancel();
       pollTimer?.cancel();
