@@ -10,6 +10,7 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_WATCH } from '../../src/config/watch-settings.js';
 import { createTreeWatcher } from '../../src/platform/tree-watcher.js';
+import { filteredOutPredicate, jobFilterRules, runFilterSources } from '../../src/rclone/filter-match.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { collectLocalWrites, createWatchTrigger, type FollowUpDecision, type WatchTriggerCause } from '../../src/run/rules/watch-debounce.js';
 import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles, type EngineEnv } from './engine-env.js';
@@ -60,6 +61,8 @@ async function harness(t: TestContext, rclone: string, kind: RemoteKind): Promis
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   const watcher = createTreeWatcher({
     root: env.local,
+    // The job's filters as the service builds them: rclone's own `.partial` copies among them.
+    ignore: filteredOutPredicate(jobFilterRules(runFilterSources(env.job, env.global, undefined))),
     onChange: (paths) => trigger.changed(paths),
     onFailure: (f) => failures.push(f.message),
     onReady: () => ready(),
