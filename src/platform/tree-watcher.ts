@@ -5,7 +5,7 @@
 // @parcel/watcher).
 //
 // Interface (for the wiring):
-//   const w = createTreeWatcher({ root, onChange, onFailure, onReady, ignore, workdir, clock });
+//   const w = createTreeWatcher({ root, onChange, onFailure, onReady, ignore, workdir, barrierDir, clock });
 //   onChange(paths)   relative POSIX paths ('' = the root itself) that changed, a batch per event-loop turn; the
 //                     caller debounces (src/run/rules/watch-debounce.ts). A new folder reports itself and every
 //                     entry found in it (they may have been created before its watch was in place).
@@ -18,11 +18,12 @@
 //                     last writes are reported before its bookkeeping ends (see "The barrier" below).
 //   w.close()         releases every FSWatcher and timer; no callback fires afterwards. Watches are `persistent` by
 //                     default (they keep the process alive, like the config watcher's): close them on shutdown.
-// Ignored: the job's workdir when it lies inside the root (not even watched), and whatever the caller's `ignore`
-// says (the job's rclone filters, with the engine's `- *.partial` for rclone's temporary copies: filter-match.ts).
+// Ignored: the job's workdir and the barrier's folder when they lie inside the root (not even watched), and whatever
+// the caller's `ignore` says (the job's rclone filters, with the argv's `- *.partial` for rclone's temporary copies:
+// rclone/filter-match.ts).
 // The barrier: libuv reads every fs.watch of a process from one inotify descriptor, and the kernel queues events in
-// the order they happen. settled() writes a file named for the call into `barrierDir` (a private folder outside the
-// root, watched too) and waits for that file's event: every earlier event of the tree has been read by then. It then
+// the order they happen. settled() writes a file named for the call into `barrierDir` (a private folder, watched
+// too) and waits for that file's event: every earlier event of the tree has been read by then. It then
 // waits for the lstat/walk work those earlier events started, and reports what is pending at once.
 // inotify drops events silently when its queue overflows: keep a periodic full bisync (the schedule) anyway.
 
@@ -125,7 +126,8 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   const clock = options.clock ?? systemClock;
   const pollMs = options.rootPollMs ?? DEFAULT_ROOT_POLL_MS;
   const persistent = options.persistent ?? true;
-  const workdirRel = options.workdir === undefined ? undefined : insideRoot(resolve(options.workdir));
+  // Our own folders inside the root (rclone's workdir, the barrier's folder) are never watched nor reported.
+  const privateRels = [options.workdir, options.barrierDir].flatMap((dir) => (dir === undefined ? [] : [insideRoot(resolve(dir))])).filter((rel): rel is string => rel !== undefined);
   const dirs = new Map<string, DirWatch>();
   let pending = new Set<string>();
   let flushTimer: Timer | undefined;
@@ -146,8 +148,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   }
 
   function underWorkdir(rel: string): boolean {
-    if (workdirRel === undefined) return false;
-    return workdirRel === '' || rel === workdirRel || rel.startsWith(`${workdirRel}/`);
+    return privateRels.some((own) => own === '' || rel === own || rel.startsWith(`${own}/`));
   }
 
   function ignored(rel: string): boolean {

@@ -15,6 +15,7 @@ import type { TreeWatcher, TreeWatcherOptions } from '../platform/tree-watcher.j
 import type { Clock, Logger } from '../ports.js';
 import { filteredOutPredicate, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
 import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
+import { isDryRun } from '../run/rules/plan.js';
 import type { RunRequest } from '../run/types.js';
 import { isRetryableOutcome } from '../scheduler/catch-up.js';
 import type { JobScheduleInfo, Scheduler, SchedulerEvent } from '../scheduler/scheduler.js';
@@ -194,7 +195,8 @@ export function createWatching(deps: WatchingDeps): Watching {
         if (!entry) break;
         const info = scheduler.info(event.job);
         // A dry run writes nothing and must not swallow the changes waiting for a real run.
-        if (info?.runRequest?.dryRun === true || info?.config.dryRun === true) break;
+        const global = deps.globalSettings();
+        if (info && global && isDryRun(info.config, global, info.runRequest ?? {})) break;
         entry.running = true;
         entry.runId = event.runId;
         entry.collector = collectLocalWrites(info?.config.local ?? '');

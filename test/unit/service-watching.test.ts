@@ -116,6 +116,16 @@ test('a dry run does not swallow a change waiting for its quiet period: the watc
   assert.equal(h.runs[1]!.request.trigger, 'watch');
 });
 
+test('under the service\'s global dry run (-d) a run is a dry run too: it does not swallow a waiting change', async () => {
+  const { h, watcher } = watchedWorld({ global: { dryRun: true } });
+  watcher().options.onChange(['notes.txt']);
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  assert.equal(h.runs.length, 1);
+  await h.runs[0]!.finish({ dryRun: true, outcome: 'dry-run' });
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch'], 'the change still gets its own run');
+});
+
 test('what the running run still writes after a cancel dropped the queued run is its own write, not a change to sync', async () => {
   const { h, watching, watcher, log } = watchedWorld();
   h.scheduler.trigger('docs', { trigger: 'manual' });
