@@ -21,18 +21,17 @@
 // Ignored: the job's workdir and the barrier's folder when they lie inside the root (not even watched), and whatever
 // the caller's `ignore` says (the job's rclone filters, with the argv's `- *.partial` for rclone's temporary copies:
 // rclone/filter-match.ts).
-// The barrier: libuv reads every fs.watch of a process from one inotify descriptor, and the kernel queues events in
-// the order they happen. settled() writes a file named for the call into `barrierDir` (a private folder, watched
-// too) and waits for that file's event: every earlier event of the tree has been read by then. It then
-// waits for the lstat/walk work those earlier events started, and reports what is pending at once.
+// The barrier (platform/watch-barrier.ts): settled() writes a file into `barrierDir` (a private folder watched on the
+// same inotify descriptor) and waits for its event: every earlier event of the tree has been dispatched by then. It
+// then waits for the lstat/walk work those earlier events started, and reports what is pending at once.
 // inotify drops events silently when its queue overflows: keep a periodic full bisync (the schedule) anyway.
 
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, watch, writeFileSync, type FSWatcher, type Stats } from 'node:fs';
+import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Clock, Timer } from '../ports.js';
 import { systemClock } from './clock.js';
+import { createEventBarrier } from './watch-barrier.js';
 
 export type TreeWatchFailure =
   | { kind: 'limit'; code: 'ENOSPC' | 'EMFILE'; message: string }
@@ -68,7 +67,6 @@ export interface TreeWatcher {
 }
 
 export const DEFAULT_ROOT_POLL_MS = 5000;
-const BARRIER_NAME = /^barrier-(\d+)$/;
 
 interface DirWatch {
   rel: string;
@@ -139,7 +137,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   let generation = 0;
   // The lstat/walk work events started and that may still report: settled() waits for what was started before it.
   const inFlight = new Set<Promise<unknown>>();
-  const barrier = createBarrier();
+  const barrier = createEventBarrier({ dir: options.barrierDir, persistent, clock });
 
   function insideRoot(path: string): string | undefined {
     const rel = relative(root, path);
@@ -262,82 +260,10 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     track(onRename(dirRel, name, rel));
   }
 
-  /** settled()'s barrier files in a folder of their own, watched on the same inotify descriptor as the tree. */
-  function createBarrier() {
-    let dir: string | undefined;
-    let ownDir = false;
-    let watcher: FSWatcher | undefined;
-    let sequence = 0;
-    const waiting = new Map<number, (earlierWork: Promise<unknown>[]) => void>();
-
-    function open(): boolean {
-      if (watcher) return true;
-      try {
-        if (options.barrierDir === undefined) {
-          dir ??= mkdtempSync(join(tmpdir(), 'rbm-watch-barrier-'));
-          ownDir = true;
-        } else {
-          dir = options.barrierDir;
-          mkdirSync(dir, { recursive: true, mode: 0o700 });
-        }
-        watcher = watch(dir, { persistent }, (_event, filename) => onBarrierEvent(filename));
-        watcher.on('error', () => releaseAll());
-        return true;
-      } catch {
-        return false; // no barrier (an inotify limit, a read-only state dir): settled() only waits for the work in flight
-      }
-    }
-
-    function onBarrierEvent(filename: string | Buffer | null): void {
-      const n = Number(BARRIER_NAME.exec(filename === null ? '' : filename.toString())?.[1] ?? 0);
-      if (n === 0) return;
-      // Every event before this one has been dispatched: the work they started is what the waiters wait for.
-      const earlier = [...inFlight];
-      for (const [seq, resolveWaiter] of [...waiting]) {
-        if (seq > n) continue;
-        waiting.delete(seq);
-        resolveWaiter(earlier);
-        try {
-          unlinkSync(join(dir!, `barrier-${seq}`));
-        } catch {
-          // gone already
-        }
-      }
-    }
-
-    function releaseAll(): void {
-      for (const [seq, resolveWaiter] of [...waiting]) {
-        waiting.delete(seq);
-        resolveWaiter([...inFlight]);
-      }
-    }
-
-    return {
-      /** Resolves with the work in flight when the barrier's event came (at once when no barrier can be set). */
-      pass(): Promise<Promise<unknown>[]> {
-        if (!open()) return Promise.resolve([...inFlight]);
-        const seq = ++sequence;
-        const passed = new Promise<Promise<unknown>[]>((resolveWaiter) => waiting.set(seq, resolveWaiter));
-        try {
-          writeFileSync(join(dir!, `barrier-${seq}`), '');
-        } catch {
-          waiting.delete(seq);
-          return Promise.resolve([...inFlight]);
-        }
-        return passed;
-      },
-      close(): void {
-        releaseAll();
-        watcher?.close();
-        watcher = undefined;
-        if (ownDir && dir !== undefined) rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-
   async function settled(): Promise<void> {
     if (closed || stopped) return;
-    const earlierWork = await barrier.pass();
+    // At the barrier's event every earlier event has been dispatched: the work they started is what to wait for.
+    const earlierWork = await barrier.pass(() => [...inFlight]);
     await Promise.allSettled(earlierWork);
     // Report now what is pending instead of at the next turn: the caller decides right after this.
     flushTimer?.cancel();

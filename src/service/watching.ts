@@ -63,6 +63,8 @@ interface JobWatchEntry {
   running: boolean;
   /** The run the bookkeeping belongs to: only its own run-finished ends it (a cancel first drops a queued run). */
   runId: number;
+  /** The last run that ended: its follow-up is decided once the watcher settled, unless a later end came first. */
+  endedRunId: number;
 }
 
 /** Everything a watch is built from: a change in any of it rebuilds the watch. */
@@ -128,7 +130,7 @@ export function createWatching(deps: WatchingDeps): Watching {
     const name = job.name;
     const rules = jobFilterRules(filters);
     const trigger = createWatchTrigger({ clock, timing: { delayMs: job.watch.delayMs, maxWaitMs: job.watch.maxWaitMs }, trigger: (paths, cause) => queueRun(name, paths, cause) });
-    const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true, runId: scheduler.info(name)?.currentRunId ?? 0 };
+    const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true, runId: scheduler.info(name)?.currentRunId ?? 0, endedRunId: 0 };
     // A run going now: what it writes is unknown to this new watch, so its end gives one follow-up at most.
     if (entry.running) trigger.runStarted();
     entries.set(name, entry);
@@ -209,6 +211,7 @@ export function createWatching(deps: WatchingDeps): Watching {
         entry.running = false;
         const writes = entry.collector?.writes() ?? { paths: new Set<string>(), complete: false };
         entry.collector = undefined;
+        entry.endedRunId = event.record.runId;
         entry.trigger.runEnded(writes);
         void decideAfterEchoes(event.record.job, event.record.runId, entry);
         break;
@@ -220,6 +223,7 @@ export function createWatching(deps: WatchingDeps): Watching {
   async function decideAfterEchoes(name: string, runId: number, entry: JobWatchEntry): Promise<void> {
     await entry.watcher?.settled();
     if (entries.get(name) !== entry) return; // rebuilt or closed meanwhile: its new watch starts afresh
+    if (entry.endedRunId !== runId) return; // a later run ended first: its end decided this one (trigger.runEnded)
     const decision = entry.trigger.echoesSettled();
     if (!decision) return;
     logger.info('after the run', { job: name, runId, followUp: decision.kind, reason: decision.kind === 'none' ? decision.reason : undefined, unexplained: decision.unexplained.slice(0, 5) });

@@ -199,3 +199,24 @@ test('the global rclone options filter the watch; a reload that adds a global ex
   assert.equal(watchers[0]!.closed, true);
   assert.equal(watcher().options.ignore?.('build/out.o'), true, 'the new global filter applies');
 });
+
+test('a run that ends before the previous run\'s watcher settled decides both: one decision line, the later run\'s', async () => {
+  const { h, watching, watcher, log } = watchedWorld({ releaseBarriers: false });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  h.scheduler.trigger('docs', { trigger: 'schedule' }); // queued behind it: starts as soon as the first one ends
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/first.txt' });
+  await h.runs[0]!.finish();
+  assert.equal(h.runs.length, 2, 'the queued run started at once');
+  watcher().options.onChange(['first.txt']); // the first run's echo, late
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/second.txt' });
+  watcher().options.onChange(['second.txt']);
+  await h.runs[1]!.finish();
+  const [first, second] = watcher().barriers;
+  first!();
+  second!();
+  const line = await log.next('after the run');
+  assert.deepEqual(line.meta, { component: 'watch', job: 'docs', runId: 2, followUp: 'none', reason: 'own-writes', unexplained: [] });
+  await h.advance(60_000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'schedule'], 'no follow-up for either run');
+  assert.equal(log.entries.filter((e) => e.message === 'after the run').length, 1);
+});
