@@ -213,7 +213,7 @@ export function createWatching(deps: WatchingDeps): Watching {
         entry.collector = undefined;
         entry.endedRunId = event.record.runId;
         entry.trigger.runEnded(writes);
-        void decideAfterEchoes(event.record.job, event.record.runId, entry);
+        decideAfterEchoes(event.record.job, event.record.runId, entry).catch((error: unknown) => logger.error('cannot decide what follows the run', { job: event.record.job, runId: event.record.runId, error: String(error) }));
         break;
       }
     }
