@@ -5,6 +5,7 @@
 import type { ErrorObject } from 'ajv';
 import { validate as validateConfigValue } from './schema-validator.generated.js';
 import { WINDOW_EXPECTED } from '../conditions/windows.js';
+import { WATCH_KEYS, type WatchKey } from './watch-settings.js';
 
 const bool = { type: 'boolean', description: 'true or false' } as const;
 const optionalPath = { type: ['string', 'null'], minLength: 1, description: 'a file path (absolute, ~/…, or relative to the config file)' } as const;
@@ -70,8 +71,7 @@ const runConditions = {
 } as const;
 // Sync on change keys (issue 16): global and per job; a job's own value wins. Ranges are checked in watch-settings.ts.
 const watchDuration = { type: ['number', 'string'], minimum: 0, description: 'a duration such as "1s", "500ms" or 0.5 (seconds)' } as const;
-export const WATCH_SCHEMA_KEYS = ['watch', 'watch_delay', 'watch_max_wait'] as const;
-const watchProperties = { watch: bool, watch_delay: watchDuration, watch_max_wait: watchDuration } as const;
+const watchProperties = { watch: bool, watch_delay: watchDuration, watch_max_wait: watchDuration } as const satisfies Record<WatchKey, unknown>;
 
 /** Job keys that may also be set at the top level as the default of every job (the job's own value wins). */
 export const JOB_DEFAULT_KEYS = ['check_access', 'checksum_compare', 'conflict_resolve', 'conflict_loser', 'conflict_suffix'] as const;
@@ -96,7 +96,7 @@ export const JOB_KEYS = [
   'conflict_suffix',
   ...ALERT_KEYS,
   'run_conditions',
-  ...WATCH_SCHEMA_KEYS,
+  ...WATCH_KEYS,
   'filters_file',
   'rclone_options',
   'bisync_options',
@@ -152,7 +152,7 @@ export const TOP_LEVEL_KEYS = [
   'dry_run',
   ...JOB_DEFAULT_KEYS,
   ...ALERT_KEYS,
-  ...WATCH_SCHEMA_KEYS,
+  ...WATCH_KEYS,
   'notification_details_command',
   'run_conditions',
   'rclone_options',

@@ -5,7 +5,7 @@
 // @parcel/watcher).
 //
 // Interface (for the wiring):
-//   const w = createTreeWatcher({ root, onChange, onFailure, onReady, ignore, workdir, clock });
+//   const w = createTreeWatcher({ root, onChange, onFailure, onReady, ignore, workdir, barrierDir, clock });
 //   onChange(paths)   relative POSIX paths ('' = the root itself) that changed, a batch per event-loop turn; the
 //                     caller debounces (src/run/rules/watch-debounce.ts). A new folder reports itself and every
 //                     entry found in it (they may have been created before its watch was in place).
@@ -14,10 +14,16 @@
 //                     released everything: fall back to the schedule. 'root-gone': the root no longer exists (removed,
 //                     or its mount went away); the watcher polls for it every `rootPollMs` (the one poll, only while
 //                     it is gone) and calls onReady again once it is back.
+//   w.settled()       resolves once every event that happened before the call has reached onChange: the run's
+//                     last writes are reported before its bookkeeping ends (see "The barrier" below).
 //   w.close()         releases every FSWatcher and timer; no callback fires afterwards. Watches are `persistent` by
 //                     default (they keep the process alive, like the config watcher's): close them on shutdown.
-// Ignored: `*.partial` (rclone 1.63+ copies into `<name>.<hash>.partial` then renames; 1.60 writes in place), the
-// job's workdir when it lies inside the root (not even watched), and whatever the caller's `ignore` says.
+// Ignored: the job's workdir and the barrier's folder when they lie inside the root (not even watched), and whatever
+// the caller's `ignore` says (the job's rclone filters, with the argv's `- *.partial` for rclone's temporary copies:
+// rclone/filter-match.ts).
+// The barrier (platform/watch-barrier.ts): settled() writes a file into `barrierDir` (a private folder watched on the
+// same inotify descriptor) and waits for its event: every earlier event of the tree has been dispatched by then. It
+// then waits for the lstat/walk work those earlier events started, and reports what is pending at once.
 // inotify drops events silently when its queue overflows: keep a periodic full bisync (the schedule) anyway.
 
 import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
@@ -25,6 +31,7 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Clock, Timer } from '../ports.js';
 import { systemClock } from './clock.js';
+import { createEventBarrier } from './watch-barrier.js';
 
 export type TreeWatchFailure =
   | { kind: 'limit'; code: 'ENOSPC' | 'EMFILE'; message: string }
@@ -46,27 +53,25 @@ export interface TreeWatcherOptions {
   rootPollMs?: number;
   /** Keep the process alive while watching (fs.watch `persistent`). Default true. */
   persistent?: boolean;
+  /** A private folder outside the root for settled()'s barrier files (created if missing). Default: a temporary
+   * folder of its own, made at the first settled() and removed by close(). */
+  barrierDir?: string;
 }
 
 export interface TreeWatcher {
   /** Directories watched now. */
   watchedDirs(): number;
+  /** Resolves once every change that happened before the call has been reported (see "The barrier"). */
+  settled(): Promise<void>;
   close(): void;
 }
 
 export const DEFAULT_ROOT_POLL_MS = 5000;
-/** rclone's temporary copy names (`--partial-suffix`, default `.partial`, 1.63+). */
-const PARTIAL = /\.partial$/;
 
 interface DirWatch {
   rel: string;
   ino: number;
   watcher: FSWatcher;
-}
-
-/** Is `rel` one of rclone's own temporary names (never a trigger)? */
-export function isRcloneTemporary(rel: string): boolean {
-  return PARTIAL.test(rel);
 }
 
 function toPosix(path: string): string {
@@ -119,7 +124,8 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   const clock = options.clock ?? systemClock;
   const pollMs = options.rootPollMs ?? DEFAULT_ROOT_POLL_MS;
   const persistent = options.persistent ?? true;
-  const workdirRel = options.workdir === undefined ? undefined : insideRoot(resolve(options.workdir));
+  // Our own folders inside the root (rclone's workdir, the barrier's folder) are never watched nor reported.
+  const privateRels = [options.workdir, options.barrierDir].flatMap((dir) => (dir === undefined ? [] : [insideRoot(resolve(dir))])).filter((rel): rel is string => rel !== undefined);
   const dirs = new Map<string, DirWatch>();
   let pending = new Set<string>();
   let flushTimer: Timer | undefined;
@@ -129,6 +135,9 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   let stopped = false; // a limit was hit: for good
   // Bumped whenever every watch is dropped (root gone, limit, close): async work of an older generation is void.
   let generation = 0;
+  // The lstat/walk work events started and that may still report: settled() waits for what was started before it.
+  const inFlight = new Set<Promise<unknown>>();
+  const barrier = createEventBarrier({ dir: options.barrierDir, persistent, clock });
 
   function insideRoot(path: string): string | undefined {
     const rel = relative(root, path);
@@ -137,13 +146,12 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   }
 
   function underWorkdir(rel: string): boolean {
-    if (workdirRel === undefined) return false;
-    return workdirRel === '' || rel === workdirRel || rel.startsWith(`${workdirRel}/`);
+    return privateRels.some((own) => own === '' || rel === own || rel.startsWith(`${own}/`));
   }
 
   function ignored(rel: string): boolean {
     if (rel === '') return false;
-    return isRcloneTemporary(rel) || underWorkdir(rel) || (options.ignore?.(rel) ?? false);
+    return underWorkdir(rel) || (options.ignore?.(rel) ?? false);
   }
 
   function report(rel: string): void {
@@ -231,6 +239,11 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     if (announce && gen === generation) report(rel); // last: by now the whole new subtree is watched
   }
 
+  function track(work: Promise<unknown>): void {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  }
+
   function onEvent(dirRel: string, event: string, filename: string | Buffer | null): void {
     if (closed || stopped) return;
     if (filename === null) {
@@ -240,11 +253,22 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
     const name = typeof filename === 'string' ? filename : filename.toString();
     const rel = joinRel(dirRel, name);
     if (event === 'change') {
-      if (name === basename(dirRel === '' ? root : join(root, dirRel))) void onSelfOrChildChange(dirRel, rel);
+      if (name === basename(dirRel === '' ? root : join(root, dirRel))) track(onSelfOrChildChange(dirRel, rel));
       else report(rel);
       return;
     }
-    void onRename(dirRel, name, rel);
+    track(onRename(dirRel, name, rel));
+  }
+
+  async function settled(): Promise<void> {
+    if (closed || stopped) return;
+    // At the barrier's event every earlier event has been dispatched: the work they started is what to wait for.
+    const earlierWork = await barrier.pass(() => [...inFlight]);
+    await Promise.allSettled(earlierWork);
+    // Report now what is pending instead of at the next turn: the caller decides right after this.
+    flushTimer?.cancel();
+    flushTimer = undefined;
+    flush();
   }
 
   // libuv names a folder's own events (its mtime set, its attributes) by the folder's base name, like a child of
@@ -295,7 +319,7 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
 
   function onWatchError(rel: string): void {
     if (rel === '') {
-      void checkRoot();
+      track(checkRoot());
       return;
     }
     dirs.get(rel)?.watcher.close();
@@ -351,9 +375,11 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
 
   return {
     watchedDirs: () => dirs.size,
+    settled,
     close(): void {
       if (closed) return;
       closed = true;
+      barrier.close();
       dropAll();
       flushTimer?.cancel();
       pollTimer?.cancel();

@@ -4,7 +4,7 @@
 import { flagName, mergeOptionMaps } from './flags.js';
 import { setupOptionMaps } from './option-scope.js';
 import { supportsFlag } from './caps.js';
-import type { GlobalSettings, JobConfig, OptionMap, RcloneCapabilities } from '../config/types.js';
+import type { GlobalSettings, JobConfig, OptionMap, OptionValue, RcloneCapabilities } from '../config/types.js';
 import { RbmError } from '../errors.js';
 import { secretOptionProblem, splitSecretOptions } from './secret-options.js';
 import type { Operation } from '../run/types.js';
@@ -71,6 +71,16 @@ export function optionMapsFor(input: Pick<RunArgvInput, 'job' | 'global' | 'oper
   return maps;
 }
 
+/**
+ * The options of one run merged as rclone receives them (flag names, the winning value of each), and whether the
+ * argv adds the engine's `--filter=- *.partial` (first among the --filter rules) because the user's options do not
+ * mention `.partial`. The argv and the watch's filters (rclone/filter-match.ts) both read this.
+ */
+export function mergedRunOptions(input: Pick<RunArgvInput, 'job' | 'global' | 'operation' | 'callOptions'>): { merged: Map<string, OptionValue>; partialFilter: boolean } {
+  const merged = mergeOptionMaps(...optionMapsFor(input));
+  return { merged, partialFilter: !mentionsPartial(merged) };
+}
+
 /** Job settings this rclone cannot honour (they are left out of the argv and reported). */
 export function unsupportedSettings(job: JobConfig, caps: RcloneCapabilities): string[] {
   const out: string[] = [];
@@ -95,14 +105,14 @@ export function buildRunArgv(input: RunArgvInput): string[] {
   checkPaths(job);
   const maps = optionMapsFor(input);
   checkOptionKeys(maps);
-  const merged = mergeOptionMaps(...maps);
+  const { merged, partialFilter } = mergedRunOptions(input);
   const userHas = (name: string): boolean => merged.has(flagName(name));
 
   const argv = ['bisync', job.local, job.path2, `--workdir=${input.workdir}`, '--use-json-log'];
   if (hasFlag(caps, 'color')) argv.push('--color=NEVER');
   if (!userHas('log-level') && !userHas('verbose') && !userHas('quiet') && !userHas('v') && !userHas('q')) argv.push('-v');
   argv.push('--stats=1s');
-  if (!mentionsPartial(merged)) argv.push(`--filter=${PARTIAL_FILTER}`);
+  if (partialFilter) argv.push(`--filter=${PARTIAL_FILTER}`);
   if (hasFlag(caps, 'recover')) argv.push('--recover');
   if (hasFlag(caps, 'resilient')) argv.push('--resilient');
   if (hasFlag(caps, 'max-lock') && !userHas('max-lock')) argv.push(`--max-lock=${DEFAULT_MAX_LOCK}`);

@@ -4,7 +4,13 @@
 // files after any include. Globs as rclone reads them: `*` and `?` do not cross `/`, `**` does, `[…]` classes,
 // `{a,b}` alternatives, `\x` a literal x; a leading `/` anchors at the root, else the pattern matches the end of the
 // path; a trailing `/` matches directories only. A rule we do not model (a `{{regex}}`, `!`, a line without + or -)
-// makes every path it could decide count as synced: in doubt, trigger a run.
+// makes every path it could decide count as synced: in doubt, trigger a run. The options are the run's own, merged
+// as the argv merges them (global, then per operation, then per job: rclone/args.ts mergedRunOptions), with the
+// engine's `- *.partial` filter when the argv adds it: the watch leaves out exactly what the run leaves out.
+
+import type { GlobalSettings, JobConfig } from '../config/types.js';
+import { mergedRunOptions, PARTIAL_FILTER } from './args.js';
+import { flagName } from './flags.js';
 
 export interface FilterRule {
   action: 'include' | 'exclude' | 'unknown';
@@ -107,8 +113,16 @@ function listOf(value: unknown): string[] {
 export interface FilterSources {
   /** The text of the filters file in force (the job's filters_file, else the global exclusion_rules_file). */
   filtersFileText?: string | undefined;
-  /** The job's option maps merged (rclone_options over bisync_options): `include`, `exclude`, `filter`. */
-  options?: Readonly<Record<string, unknown>>;
+  /** The run's options merged by flag name (args.ts mergedRunOptions): `include`, `exclude`, `filter`, `*-from`. */
+  options?: ReadonlyMap<string, unknown>;
+  /** The argv adds `--filter=- *.partial` before the user's --filter rules. */
+  partialFilter?: boolean;
+}
+
+/** The filter inputs of a job's bisync runs, from the same merge as its argv (every input the watch's rules depend on). */
+export function runFilterSources(job: JobConfig, global: GlobalSettings, filtersFileText: string | undefined): FilterSources {
+  const { merged, partialFilter } = mergedRunOptions({ job, global, operation: 'bisync' });
+  return { filtersFileText, options: merged, partialFilter };
 }
 
 /** Option keys that name filter files we do not read (treated as unknown rules). */
@@ -116,13 +130,14 @@ const UNREAD_FILTER_OPTIONS = ['include_from', 'exclude_from', 'filter_from', 'f
 
 /** The job's rules in rclone's order: --include, --exclude, --filter, then the filters file. */
 export function jobFilterRules(sources: FilterSources): FilterRules {
-  const options = sources.options ?? {};
-  const option = (key: string): string[] => listOf(options[key] ?? options[key.replace(/_/g, '-')]);
+  const options = sources.options ?? new Map<string, unknown>();
+  const option = (key: string): string[] => listOf(options.get(flagName(key)));
   const rules: FilterRule[] = [];
   const includes = option('include');
   for (const p of includes) rules.push(ruleOf('include', p));
   for (const p of option('exclude')) rules.push(ruleOf('exclude', p));
-  for (const f of option('filter')) rules.push(...rulesFromFilterLines(f));
+  const filters = sources.partialFilter === true ? [PARTIAL_FILTER, ...option('filter')] : option('filter');
+  for (const f of filters) rules.push(...rulesFromFilterLines(f));
   for (const key of UNREAD_FILTER_OPTIONS) if (option(key).length > 0) rules.push(UNKNOWN);
   if (sources.filtersFileText !== undefined) rules.push(...rulesFromFilterLines(sources.filtersFileText));
   return { rules, excludeUnmatchedFiles: includes.length > 0 };

@@ -2,24 +2,31 @@
 // `watch: true`. Started once the service is ready (start-up time unchanged), rebuilt when a job's paths, filters or
 // watch keys change, closed on pause, removal, `active: false` and shutdown. A due watch run is queued through the
 // scheduler with trigger 'watch' (it coalesces with a running or queued run like any trigger); the rclone lines of
-// each run feed collectLocalWrites so that the job's own downloads never retrigger it (run/rules/watch-debounce.ts).
+// each run feed collectLocalWrites so that the job's own downloads never retrigger it (run/rules/watch-debounce.ts);
+// the follow-up is decided once the tree watcher has delivered every event from before the run's end (settled()).
+// Changes do not queue a run while the job waits for a person (a resync, an approval, a side check) nor before the
+// retry time of a retryable failure (the retry is that run).
 // At an inotify limit the job falls back to its schedule and its status says which sysctl to raise; a root that
 // went away is reported and watched again when it is back (platform/tree-watcher.ts).
 import type { Config, JobConfig } from '../config/types.js';
 import { WATCH_OFF, type JobWatch } from '../api/control-api.js';
-import { isLockedOut } from '../api/job-attention.js';
+import { isLockedOut, waitingOutcome } from '../api/job-attention.js';
 import type { TreeWatcher, TreeWatcherOptions } from '../platform/tree-watcher.js';
 import type { Clock, Logger } from '../ports.js';
-import { filteredOutPredicate, jobFilterRules } from '../rclone/filter-match.js';
+import { filteredOutPredicate, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
 import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
+import { isDryRun } from '../run/rules/plan.js';
 import type { RunRequest } from '../run/types.js';
-import type { Scheduler, SchedulerEvent } from '../scheduler/scheduler.js';
+import { isRetryableOutcome } from '../scheduler/catch-up.js';
+import type { JobScheduleInfo, Scheduler, SchedulerEvent } from '../scheduler/scheduler.js';
 
 /** What the watch needs from the machine (the daemon's wiring gives the real ones). */
 export interface WatchPlatform {
   createTreeWatcher: (options: TreeWatcherOptions) => TreeWatcher;
   /** The job's rclone workdir (never watched when it lies inside the root). */
   workdirOf: (job: string) => string;
+  /** A private folder of the job's, outside its root, for the tree watcher's settled() barrier. */
+  barrierDirOf: (job: string) => string;
   /** A filters file's text; undefined when it cannot be read (then the rules it holds are not applied: in doubt, trigger). */
   readText: (path: string) => string | undefined;
 }
@@ -56,11 +63,26 @@ interface JobWatchEntry {
   running: boolean;
   /** The run the bookkeeping belongs to: only its own run-finished ends it (a cancel first drops a queued run). */
   runId: number;
+  /** The last run that ended: its follow-up is decided once the watcher settled, unless a later end came first. */
+  endedRunId: number;
 }
 
 /** Everything a watch is built from: a change in any of it rebuilds the watch. */
-function watchKey(job: JobConfig, global: Config['global'], filtersText: string | undefined): string {
-  return JSON.stringify([job.local, job.watch.delayMs, job.watch.maxWaitMs, job.filtersFile ?? global.exclusionRulesFile, filtersText, job.rcloneOptions, job.bisyncOptions]);
+function watchKey(job: JobConfig, filtersFile: string | undefined, filters: FilterSources): string {
+  return JSON.stringify([job.local, job.watch.delayMs, job.watch.maxWaitMs, filtersFile, filters.filtersFileText, [...(filters.options ?? [])], filters.partialFilter]);
+}
+
+/** Why changes do not queue a run now, or undefined when they do. */
+function whyChangesWait(info: JobScheduleInfo, request: RunRequest, nowMs: number): string | undefined {
+  if (isLockedOut(info.config, info.state, request)) return 'the job needs a resync';
+  // A person decides first (no run per saved file meanwhile); the job's schedule still looks again, so an approval
+  // heals by itself once the deletes are gone, and a side that came back is checked.
+  const waiting = waitingOutcome(info.state);
+  if (waiting === 'needs-approval') return 'the job waits for an approval';
+  if (waiting === 'check-failed') return 'the job waits for its side check to pass';
+  // A retryable failure (offline) backs off: the retry is the next run, and it syncs these changes too.
+  if (isRetryableOutcome(info.state.lastOutcome) && info.state.retryAtMs > nowMs) return 'the job waits for its retry';
+  return undefined;
 }
 
 function wantsWatch(job: JobConfig, paused: boolean, removed: boolean): boolean {
@@ -84,8 +106,9 @@ export function createWatching(deps: WatchingDeps): Watching {
     const info = scheduler.info(name);
     if (!info || info.removed || info.paused || !info.config.active) return;
     const request: RunRequest = { trigger: 'watch' };
-    if (isLockedOut(info.config, info.state, request)) {
-      logger.debug('changes seen, but the job waits for a resync', { job: name, changes: paths.length });
+    const why = whyChangesWait(info, request, clock.now());
+    if (why !== undefined) {
+      logger.info('local changes seen; no sync queued: ' + why, { job: name, changes: paths.length, first: paths.slice(0, 5) });
       return;
     }
     try {
@@ -96,13 +119,18 @@ export function createWatching(deps: WatchingDeps): Watching {
     }
   }
 
-  function open(job: JobConfig, global: Config['global'], key: string): JobWatchEntry {
-    const name = job.name;
+  /** What the job's watch is built from now: its key and its filter inputs. */
+  function watchInputs(job: JobConfig, global: Config['global']): { key: string; filters: FilterSources } {
     const filtersFile = job.filtersFile ?? global.exclusionRulesFile;
-    const filtersText = filtersFile === undefined ? undefined : platform.readText(filtersFile);
-    const rules = jobFilterRules({ filtersFileText: filtersText, options: { ...job.bisyncOptions, ...job.rcloneOptions } });
+    const filters = runFilterSources(job, global, filtersFile === undefined ? undefined : platform.readText(filtersFile));
+    return { key: watchKey(job, filtersFile, filters), filters };
+  }
+
+  function open(job: JobConfig, key: string, filters: FilterSources): JobWatchEntry {
+    const name = job.name;
+    const rules = jobFilterRules(filters);
     const trigger = createWatchTrigger({ clock, timing: { delayMs: job.watch.delayMs, maxWaitMs: job.watch.maxWaitMs }, trigger: (paths, cause) => queueRun(name, paths, cause) });
-    const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true, runId: scheduler.info(name)?.currentRunId ?? 0 };
+    const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true, runId: scheduler.info(name)?.currentRunId ?? 0, endedRunId: 0 };
     // A run going now: what it writes is unknown to this new watch, so its end gives one follow-up at most.
     if (entry.running) trigger.runStarted();
     entries.set(name, entry);
@@ -110,6 +138,7 @@ export function createWatching(deps: WatchingDeps): Watching {
       root: job.local,
       clock,
       workdir: platform.workdirOf(name),
+      barrierDir: platform.barrierDirOf(name),
       ignore: filteredOutPredicate(rules),
       onChange: (paths) => entry.trigger.changed(paths),
       onReady: ({ dirs }) => {
@@ -145,12 +174,11 @@ export function createWatching(deps: WatchingDeps): Watching {
       for (const info of scheduler.jobs()) {
         if (!wantsWatch(info.config, info.paused, info.removed)) continue;
         wanted.add(info.name);
-        const filtersFile = info.config.filtersFile ?? global.exclusionRulesFile;
-        const key = watchKey(info.config, global, filtersFile === undefined ? undefined : platform.readText(filtersFile));
+        const { key, filters } = watchInputs(info.config, global);
         const entry = entries.get(info.name);
         if (entry?.key === key && !(retryFailed && entry.status.state === 'failed')) continue;
         if (entry) closeEntry(info.name);
-        open(info.config, global, key);
+        open(info.config, key, filters);
         deps.changed(info.name);
       }
     }
@@ -169,7 +197,8 @@ export function createWatching(deps: WatchingDeps): Watching {
         if (!entry) break;
         const info = scheduler.info(event.job);
         // A dry run writes nothing and must not swallow the changes waiting for a real run.
-        if (info?.runRequest?.dryRun === true || info?.config.dryRun === true) break;
+        const global = deps.globalSettings();
+        if (info && global && isDryRun(info.config, global, info.runRequest ?? {})) break;
         entry.running = true;
         entry.runId = event.runId;
         entry.collector = collectLocalWrites(info?.config.local ?? '');
@@ -182,11 +211,22 @@ export function createWatching(deps: WatchingDeps): Watching {
         entry.running = false;
         const writes = entry.collector?.writes() ?? { paths: new Set<string>(), complete: false };
         entry.collector = undefined;
-        const decision = entry.trigger.runEnded(writes);
-        logger.info('after the run', { job: event.record.job, runId: event.record.runId, followUp: decision.kind, reason: decision.kind === 'none' ? decision.reason : undefined, unexplained: decision.unexplained.slice(0, 5) });
+        entry.endedRunId = event.record.runId;
+        entry.trigger.runEnded(writes);
+        decideAfterEchoes(event.record.job, event.record.runId, entry).catch((error: unknown) => logger.error('cannot decide what follows the run', { job: event.record.job, runId: event.record.runId, error: String(error) }));
         break;
       }
     }
+  }
+
+  /** The run's last events reach the watch before its follow-up is decided (finding: a late echo made one extra run). */
+  async function decideAfterEchoes(name: string, runId: number, entry: JobWatchEntry): Promise<void> {
+    await entry.watcher?.settled();
+    if (entries.get(name) !== entry) return; // rebuilt or closed meanwhile: its new watch starts afresh
+    if (entry.endedRunId !== runId) return; // a later run ended first: its end decided this one (trigger.runEnded)
+    const decision = entry.trigger.echoesSettled();
+    if (!decision) return;
+    logger.info('after the run', { job: name, runId, followUp: decision.kind, reason: decision.kind === 'none' ? decision.reason : undefined, unexplained: decision.unexplained.slice(0, 5) });
   }
 
   scheduler.on(onSchedulerEvent);

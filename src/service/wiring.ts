@@ -163,7 +163,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     pausedJobs,
     snoozes,
     firstSeen,
-    watchPlatform: { createTreeWatcher, workdirOf: (name) => jobPaths(stateDir, name).workdir, readText: readTextOrUndefined },
+    watchPlatform: { createTreeWatcher, workdirOf: (name) => jobPaths(stateDir, name).workdir, barrierDirOf: (name) => `${jobPaths(stateDir, name).dir}/watch-barrier`, readText: readTextOrUndefined },
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
     // Schedules are the user's wall clock: the host's zone, named explicitly (TZ= in a unit drop-in changes it).
     timezone: LOCAL_TIMEZONE,

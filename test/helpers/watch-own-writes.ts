@@ -1,24 +1,26 @@
 // Issue 16 "a run that downloads 50 files does not loop", with the real engine and the real rclone of the caller
 // (test/integration on 1.75, test/compat on 1.60), local↔local and local↔sftp on 127.0.0.1: the tree watcher on the local root, the watch trigger around the
-// run, the run's local writes read from rclone's own lines. The events the download causes are exactly its writes:
-// no follow-up. A user edit during the run gets exactly one follow-up, which then uploads it and stops.
+// run, the run's local writes read from rclone's own lines, and the end of the run as the service does it
+// (src/service/watching.ts): runEnded, then the watcher's settled() barrier, then the decision. The events the
+// download causes are exactly its writes: no follow-up. A user edit during the run gets exactly one follow-up, which
+// then uploads it and stops.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_WATCH } from '../../src/config/watch-settings.js';
 import { createTreeWatcher } from '../../src/platform/tree-watcher.js';
+import { filteredOutPredicate, jobFilterRules, runFilterSources } from '../../src/rclone/filter-match.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { collectLocalWrites, createWatchTrigger, type FollowUpDecision, type WatchTriggerCause } from '../../src/run/rules/watch-debounce.js';
 import { createEngineEnv, hashOf, tempDir, treeHashes, writeFiles, type EngineEnv } from './engine-env.js';
 import { startSftpServer } from './sftp-server.js';
 
-const SENTINEL = 'zz-watch-sentinel';
-
 interface Harness {
   env: EngineEnv;
   remote: string;
   fired: { paths: string[]; cause: WatchTriggerCause }[];
-  /** One run as the service would do it: runStarted, the run, its writes, every event it caused, runEnded. */
+  /** One run as the service does it: runStarted, the run, its writes, runEnded, the watcher settled, the decision. */
   watchedRun(during?: () => void): Promise<{ decision: FollowUpDecision; localWrites: number }>;
   nextFire(): Promise<void>;
   /** Close the watch and check it never failed. */
@@ -48,21 +50,20 @@ async function harness(t: TestContext, rclone: string, kind: RemoteKind): Promis
   let fireWaiter: (() => void) | undefined;
   const trigger = createWatchTrigger({
     clock: systemClock,
+    timing: DEFAULT_WATCH,
     trigger: (paths, cause) => {
       fired.push({ paths, cause });
       fireWaiter?.();
     },
   });
-  let sentinelSeen: (() => void) | undefined;
   const failures: string[] = [];
   let ready: () => void = () => {};
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   const watcher = createTreeWatcher({
     root: env.local,
-    onChange: (paths) => {
-      if (paths.includes(SENTINEL)) sentinelSeen?.();
-      trigger.changed(paths.filter((p) => p !== SENTINEL));
-    },
+    // The job's filters as the service builds them: rclone's own `.partial` copies among them.
+    ignore: filteredOutPredicate(jobFilterRules(runFilterSources(env.job, env.global, undefined))),
+    onChange: (paths) => trigger.changed(paths),
     onFailure: (f) => failures.push(f.message),
     onReady: () => ready(),
   });
@@ -90,13 +91,12 @@ async function harness(t: TestContext, rclone: string, kind: RemoteKind): Promis
       during?.();
       const collector = collectLocalWrites(env.local);
       for (const entry of env.logger.entries.slice(from)) if (entry.meta.source === 'rclone') collector.message({ text: entry.message });
-      // inotify delivers in order: once the sentinel is reported, every event of the run has been seen.
-      const seen = new Promise<void>((resolve) => (sentinelSeen = resolve));
-      writeFileSync(join(env.local, SENTINEL), 's');
-      await seen;
-      unlinkSync(join(env.local, SENTINEL));
       const writes = collector.writes();
-      return { decision: trigger.runEnded(writes), localWrites: writes.paths.size };
+      trigger.runEnded(writes);
+      await watcher.settled(); // what the service waits for before it decides
+      const decision = trigger.echoesSettled();
+      assert.ok(decision, 'a run was ending');
+      return { decision, localWrites: writes.paths.size };
     },
     nextFire() {
       const count = fired.length;

@@ -1,15 +1,17 @@
 // The tree watcher (src/platform/tree-watcher.ts) on real directories and real inotify: create, modify, delete,
-// rename (files and folders), a new subfolder with files in it, ignored paths, a burst of 200 files through the
-// debounce, the root removed and re-created, and the inotify limits (ENOSPC, EMFILE) in a user namespace with
-// lowered limits (desktop-integration reference §7). Every wait is on an event; none on time.
+// rename (files and folders), a new subfolder with files in it, ignored paths, 200 files moved in at once through
+// the debounce, the settled() barrier, close(), the root removed and re-created, and the inotify limits (ENOSPC,
+// EMFILE) in a user namespace with lowered limits (desktop-integration reference §7). Every wait is on an event;
+// none on time. "Nothing was reported" is proved by a later event that was reported (inotify keeps the order).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createTreeWatcher, type TreeWatchFailure, type TreeWatcherOptions } from '../../src/platform/tree-watcher.js';
 import { createWatchTrigger, type WatchTriggerCause } from '../../src/run/rules/watch-debounce.js';
+import { DEFAULT_WATCH } from '../../src/config/watch-settings.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { tempDir, writeFiles } from '../helpers/engine-env.js';
 import { requireProgram } from '../helpers/tools.js';
@@ -157,10 +159,10 @@ test('a root that is a symlink to a folder is watched as that folder', async (t)
   assert.deepEqual(w.failures, []);
 });
 
-test('rclone temporaries, the workdir inside the root and what the caller ignores never report', async (t) => {
+test('the workdir inside the root and what the caller ignores (the job\'s filters, rclone\'s .partial) never report', async (t) => {
   const root = join(tempDir(t, 'rbm-watch-'), 'root');
   writeFiles(root, { '.rbm-work/listing.lst': 'l', 'keep.txt': 'k' });
-  const w = watchTree(t, root, { workdir: join(root, '.rbm-work'), ignore: (p) => p.endsWith('.tmp') || p === 'cache' || p.startsWith('cache/') });
+  const w = watchTree(t, root, { workdir: join(root, '.rbm-work'), barrierDir: join(root, '.rbm-barrier'), ignore: (p) => p.endsWith('.tmp') || p.endsWith('.partial') || p === 'cache' || p.startsWith('cache/') });
   await w.until('ready', () => w.readies.length === 1);
   assert.equal(w.watcher.watchedDirs(), 1, 'the workdir is not even watched');
 
@@ -171,39 +173,67 @@ test('rclone temporaries, the workdir inside the root and what the caller ignore
   writeFileSync(join(root, 'scratch.tmp'), 't');
   mkdirSync(join(root, 'cache'));
   writeFileSync(join(root, 'cache/blob'), 'b');
+  await w.watcher.settled(); // its barrier folder lies inside the root here: never reported either
   // inotify delivers in order: once the sentinel is reported, every event before it has been seen.
   writeFileSync(join(root, 'sentinel.txt'), 's');
   await w.until('sentinel', has(w, 'sentinel.txt'));
   assert.deepEqual([...w.seen].sort(), ['sentinel.txt']);
 });
 
-test('200 files written in a burst give one or two runs with the default watch_delay, carrying all 200 paths', async (t) => {
-  const root = join(tempDir(t, 'rbm-watch-'), 'root');
+test('200 files moved in at once (a folder renamed into the root) give one run with the default watch_delay, carrying all 200 paths', async (t) => {
+  const dir = tempDir(t, 'rbm-watch-');
+  const root = join(dir, 'root');
   mkdirSync(root, { recursive: true });
   const fired: { paths: string[]; cause: WatchTriggerCause }[] = [];
-  const triggered = new Set<string>();
   let onFire = (): void => {};
   const trigger = createWatchTrigger({
     clock: systemClock,
+    timing: DEFAULT_WATCH,
     trigger: (paths, cause) => {
       fired.push({ paths, cause });
-      for (const p of paths) triggered.add(p);
       onFire();
     },
   });
   t.after(() => trigger.dispose());
   const w = watchTree(t, root, { onChange: (paths) => trigger.changed(paths) });
   await w.until('ready', () => w.readies.length === 1);
+  // Written outside the root, however slowly the machine goes, then one rename: one event, one walk of the folder.
   const names = Array.from({ length: 200 }, (_, i) => `burst/file-${String(i).padStart(3, '0')}.txt`);
-  mkdirSync(join(root, 'burst'));
-  for (const name of names) writeFileSync(join(root, name), name);
-  await new Promise<void>((resolve) => {
-    onFire = () => {
-      if (names.every((n) => triggered.has(n))) resolve();
-    };
-  });
-  assert.ok(fired.length >= 1 && fired.length <= 2, `${fired.length} runs`);
+  mkdirSync(join(dir, 'burst'));
+  for (const name of names) writeFileSync(join(dir, name), name);
+  const firstFire = new Promise<void>((resolve) => (onFire = resolve));
+  renameSync(join(dir, 'burst'), join(root, 'burst'));
+  await firstFire;
+  // A marker written after the first run was due: the next run carries only the marker (nothing of the burst was left).
+  const secondFire = new Promise<void>((resolve) => (onFire = resolve));
+  writeFileSync(join(root, 'marker.txt'), 'm');
+  await secondFire;
+  assert.equal(fired.length, 2);
+  assert.deepEqual(fired[0]!.paths.sort(), ['burst', ...names].sort(), 'one run for the whole folder');
+  assert.deepEqual(fired[1], { paths: ['marker.txt'], cause: 'watch' });
   assert.ok(fired.every((f) => f.cause === 'watch'));
+});
+
+test('settled() resolves only once every change made before it has been reported, a new folder\'s walk included', async (t) => {
+  const dir = tempDir(t, 'rbm-watch-');
+  const root = join(dir, 'root');
+  writeFiles(root, { 'keep.txt': 'k' });
+  const barrierDir = join(dir, 'barrier');
+  const w = watchTree(t, root, { barrierDir });
+  await w.until('ready', () => w.readies.length === 1);
+  const names = Array.from({ length: 50 }, (_, i) => `moved/sub/f${i}.txt`);
+  writeFiles(join(dir, 'staging'), Object.fromEntries(names.map((n) => [n, n])));
+  renameSync(join(dir, 'staging/moved'), join(root, 'moved'));
+  writeFileSync(join(root, 'keep.txt'), 'k2');
+  await w.watcher.settled();
+  // No other wait: the barrier is what made these visible.
+  for (const p of ['moved', 'moved/sub', 'keep.txt', ...names]) assert.ok(w.seen.has(p), `${p} reported before settled() resolved`);
+  assert.deepEqual(readdirSync(barrierDir), [], 'the barrier files are removed');
+  assert.ok(![...w.seen].some((p) => p.includes('barrier')), 'the barrier never reports as a change');
+  w.reset();
+  await w.watcher.settled();
+  assert.deepEqual([...w.seen], [], 'nothing changed since');
+  assert.deepEqual(w.failures, []);
 });
 
 test('the root removed: root-gone, everything released; re-created: watched again', async (t) => {
@@ -249,13 +279,18 @@ test('close() releases every FSWatcher and fires nothing afterwards', async (t) 
   const w = watchTree(t, root);
   await w.until('ready', () => w.readies.length === 1);
   assert.equal(fsHandles() - before, 5);
+  // A second watcher of the same tree sees the writes after the close: the proof that they were there to see.
+  const witness = watchTree(t, root);
+  await witness.until('ready', () => witness.readies.length === 1);
   w.watcher.close();
   await settle();
-  assert.equal(fsHandles(), before);
+  assert.equal(fsHandles() - before, 5, 'only the witness\'s watches are left');
   assert.equal(w.watcher.watchedDirs(), 0);
   writeFileSync(join(root, 'a/after-close'), 'x');
-  await nextTurn();
-  assert.equal(w.batches.length, 0);
+  writeFileSync(join(root, 'sentinel'), 's');
+  await witness.until('the witness saw both writes', has(witness, 'a/after-close', 'sentinel'));
+  await witness.watcher.settled(); // a full loop turn after those events: the closed watcher's batch would be out by now
+  assert.equal(w.batches.length, 0, 'the closed watcher reported nothing');
 });
 
 interface ProbeLine {

@@ -2,7 +2,7 @@
 // twin of the core case is test/compat/watch-service.test.ts; the watch-limit fallback is in watch-limit.test.ts.
 import { test } from 'node:test';
 import { serviceSuite } from '../helpers/service-env.js';
-import { burstOf200, download50, editNewDeleteRename, excludedPath } from '../helpers/watch-service.js';
+import { burstOf200, deletesBeyondMaxDelete, download50, editNewDeleteRename, excludedPath, globalExclude } from '../helpers/watch-service.js';
 
 const suite = serviceSuite();
 const { skip } = suite;
@@ -13,6 +13,12 @@ for (const kind of ['local', 'sftp'] as const) {
   test(`watch, ${kind}: a run that downloads 50 files does not loop`, { skip }, (t) => download50(t, suite, kind));
 }
 
-test('watch, local: 200 files written in a burst give one or two runs', { skip }, (t) => burstOf200(t, suite, 'local'));
+test('watch, local: 200 files arriving at once give one run', { skip }, (t) => burstOf200(t, suite, 'local'));
 
 test('watch, local: a path the filters exclude does not trigger the job', { skip }, (t) => excludedPath(t, suite, 'local'));
+
+test('watch, local: a global exclude does not trigger the job; a reload that adds one stops a path from triggering', { skip }, (t) =>
+  globalExclude(t, suite, 'local'));
+
+test('watch, local: deletes beyond max_delete stop the watch run for approval; changes while it waits start nothing', { skip }, (t) =>
+  deletesBeyondMaxDelete(t, suite, 'local'));

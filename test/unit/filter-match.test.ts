@@ -2,10 +2,15 @@
 // conservative answer (not filtered out: trigger) for rules it does not model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { globToRegExp, isFilteredOut, jobFilterRules, rulesFromFilterLines } from '../../src/rclone/filter-match.js';
+import { globToRegExp, isFilteredOut, jobFilterRules, rulesFromFilterLines, runFilterSources } from '../../src/rclone/filter-match.js';
+import { buildRunArgv } from '../../src/rclone/args.js';
+import { mergeOptionMaps } from '../../src/rclone/flags.js';
+import type { OptionMap } from '../../src/config/types.js';
+import { makeGlobal, makeJob } from '../helpers/job.js';
+import { CAPS_175 } from '../helpers/caps.js';
 
-const out = (filtersFileText: string, options: Record<string, unknown> = {}) => {
-  const rules = jobFilterRules({ filtersFileText, options });
+const out = (filtersFileText: string, options: OptionMap = {}) => {
+  const rules = jobFilterRules({ filtersFileText, options: mergeOptionMaps(options) });
   return (rel: string): boolean => isFilteredOut(rules, rel);
 };
 
@@ -90,4 +95,41 @@ test('rules it does not model count as synced (trigger), from where they stand',
 test('no rules: nothing is filtered out; the root never is', () => {
   assert.equal(out('')('anything/at/all'), false);
   assert.equal(out('- **\n')(''), false);
+});
+
+/** The watch's predicate for a job under a global config, built as the service builds it. */
+const watchOut = (job: Parameters<typeof makeJob>[0], global: Parameters<typeof makeGlobal>[0], filtersFileText?: string) => {
+  const rules = jobFilterRules(runFilterSources(makeJob(job), makeGlobal(global), filtersFileText));
+  return (rel: string): boolean => isFilteredOut(rules, rel);
+};
+
+test('the global rclone_options and bisync_options filter the watch as they filter the run', () => {
+  const f = watchOut({}, { rcloneOptions: { exclude: ['*.tmp'] }, bisyncOptions: { exclude: 'build/' } });
+  assert.equal(f('a.tmp'), false, 'the global bisync exclude replaces the global rclone one, as in the argv');
+  assert.equal(f('build/x.o'), true);
+  const g = watchOut({}, { rcloneOptions: { exclude: ['*.tmp', 'cache/**'] } });
+  assert.equal(g('sub/a.tmp'), true);
+  assert.equal(g('cache/blob'), true);
+  assert.equal(g('notes.txt'), false);
+  const filterFrom = watchOut({}, { rcloneOptions: { filter_from: '/etc/somewhere' } });
+  assert.equal(filterFrom('a.tmp'), false, 'a --filter-from we do not read: in doubt, trigger');
+});
+
+test('a job\'s own option wins over the global one by flag name, as in the argv', () => {
+  const job = { rcloneOptions: { exclude: ['*.log'] } };
+  const global = { rcloneOptions: { exclude: ['*.tmp'] } };
+  const f = watchOut(job, global);
+  assert.equal(f('a.log'), true);
+  assert.equal(f('a.tmp'), false);
+  const argv = buildRunArgv({ job: makeJob(job), global: makeGlobal(global), caps: CAPS_175, operation: 'bisync', workdir: '/w', filtersFile: undefined, dryRun: false, force: false });
+  assert.deepEqual(argv.filter((a) => a.startsWith('--exclude')), ['--exclude=*.log'], 'the argv the watch mirrors');
+});
+
+test('rclone\'s temporary copies (*.partial) never trigger: the argv\'s own filter, unless the user\'s options mention .partial', () => {
+  const f = watchOut({}, {});
+  assert.equal(f('big.iso.3f2a9c1d.partial'), true);
+  assert.equal(f('sub/doc.txt.0a1b2c3d.partial'), true);
+  assert.equal(f('doc.txt'), false);
+  const own = watchOut({ rcloneOptions: { filter: ['+ *.partial'] } }, {});
+  assert.equal(own('keep.partial'), false, 'the user\'s rules decide: the argv adds no .partial filter then');
 });

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../helpers/fake-clock.js';
 import {
+  MAX_TRACKED_PATHS,
   collectLocalWrites,
   createWatchTrigger,
   explainedByWrites,
@@ -16,12 +17,17 @@ import {
 
 const timing = { delayMs: 1000, maxWaitMs: 10_000 };
 
-function harness() {
+function harness(maxSeen?: number) {
   const clock = new FakeClock();
   const fired: { paths: string[]; cause: WatchTriggerCause; at: number }[] = [];
   const start = clock.now();
-  const trigger = createWatchTrigger({ clock, timing, trigger: (paths, cause) => fired.push({ paths: [...paths].sort(), cause, at: clock.now() - start }) });
-  return { clock, fired, trigger };
+  const trigger = createWatchTrigger({ clock, timing, maxSeen, trigger: (paths, cause) => fired.push({ paths: [...paths].sort(), cause, at: clock.now() - start }) });
+  /** The run ends and (no event left on its way) its follow-up is decided. */
+  const endRun = (w: RunWrites) => {
+    trigger.runEnded(w);
+    return trigger.echoesSettled();
+  };
+  return { clock, fired, trigger, endRun };
 }
 
 const writes = (paths: string[], complete = true): RunWrites => ({ paths: new Set(paths), complete });
@@ -68,31 +74,31 @@ test('a folder that never stops changing runs at watch_max_wait, then again afte
 });
 
 test('a run that starts for another reason takes the pending changes with it', () => {
-  const { clock, fired, trigger } = harness();
+  const { clock, fired, trigger, endRun } = harness();
   trigger.changed(['a.txt']);
   clock.advance(500);
   trigger.runStarted(); // the schedule, or the user
   assert.equal(trigger.pendingPaths(), 0);
-  assert.deepEqual(trigger.runEnded(NO_WRITES), { kind: 'none', reason: 'no-changes', unexplained: [] });
+  assert.deepEqual(endRun(NO_WRITES), { kind: 'none', reason: 'no-changes', unexplained: [] });
   clock.advance(60_000);
   assert.deepEqual(fired, []);
 });
 
 test('the changes a run wrote itself (files, their folders, the root) trigger nothing', () => {
-  const { clock, fired, trigger } = harness();
+  const { clock, fired, trigger, endRun } = harness();
   trigger.runStarted();
   trigger.changed(['', 'new', 'new/sub', 'new/sub/f1', 'top.txt', 'gone.txt']);
-  const decision = trigger.runEnded(writes(['new/sub/f1', 'top.txt', 'gone.txt']));
+  const decision = endRun(writes(['new/sub/f1', 'top.txt', 'gone.txt']));
   assert.deepEqual(decision, { kind: 'none', reason: 'own-writes', unexplained: [] });
   clock.advance(60_000);
   assert.deepEqual(fired, []);
 });
 
 test('a change the run did not write gives one follow-up run after the quiet period', () => {
-  const { clock, fired, trigger } = harness();
+  const { clock, fired, trigger, endRun } = harness();
   trigger.runStarted();
   trigger.changed(['downloaded.txt', 'edited-by-user.txt']);
-  const decision = trigger.runEnded(writes(['downloaded.txt']));
+  const decision = endRun(writes(['downloaded.txt']));
   assert.deepEqual(decision, { kind: 'follow-up', unexplained: ['edited-by-user.txt'] });
   clock.advance(999);
   assert.deepEqual(fired, []);
@@ -101,15 +107,15 @@ test('a change the run did not write gives one follow-up run after the quiet per
 });
 
 test('the follow-up of a run that wrote locally gets no follow-up of its own; later changes trigger as usual', () => {
-  const { clock, fired, trigger } = harness();
+  const { clock, fired, trigger, endRun } = harness();
   trigger.runStarted();
   trigger.changed(['a', 'echo']);
-  assert.equal(trigger.runEnded(writes(['a'])).kind, 'follow-up');
+  assert.equal(endRun(writes(['a']))?.kind, 'follow-up');
   clock.advance(1000);
   assert.equal(fired.length, 1);
   trigger.runStarted(); // the follow-up
   trigger.changed(['b', 'echo']);
-  assert.deepEqual(trigger.runEnded(writes(['b'])), { kind: 'none', reason: 'chain-limit', unexplained: ['echo'] });
+  assert.deepEqual(endRun(writes(['b'])), { kind: 'none', reason: 'chain-limit', unexplained: ['echo'] });
   clock.advance(60_000);
   assert.equal(fired.length, 1, 'no second follow-up');
   trigger.changed(['user-edit']);
@@ -194,4 +200,78 @@ test('text log lines (no --use-json-log) and decoded messages give the same writ
   messages.message({ text: '- Path1    Queue delete                        - /r/p1/old.txt' });
   assert.deepEqual(text.writes(), { paths: new Set(['sub/a.txt', 'old.txt']), complete: true });
   assert.deepEqual(messages.writes(), text.writes());
+});
+
+test('a late event of the run\'s own write (it reaches the watch after the run ended) gives no follow-up', () => {
+  const { clock, fired, trigger } = harness();
+  trigger.runStarted();
+  trigger.changed(['incoming', 'incoming/f1.txt']);
+  trigger.runEnded(writes(['incoming/f1.txt', 'incoming/f2.txt']));
+  trigger.changed(['incoming/f2.txt', 'incoming']); // inotify and the watcher's lstat were still on their way
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'none', reason: 'own-writes', unexplained: [] });
+  clock.advance(60_000);
+  assert.deepEqual(fired, []);
+  assert.equal(trigger.echoesSettled(), undefined, 'decided once');
+});
+
+test('a change the run did not write, seen between its end and the settling, is its one follow-up', () => {
+  const { clock, fired, trigger } = harness();
+  trigger.runStarted();
+  trigger.runEnded(writes(['a.txt']));
+  trigger.changed(['a.txt', 'typed.txt']);
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'follow-up', unexplained: ['typed.txt'] });
+  clock.advance(1000);
+  assert.deepEqual(fired, [{ paths: ['typed.txt'], cause: 'watch-follow-up', at: 1000 }]);
+});
+
+test('a run that starts before the last one settled: the old run\'s echoes stay the old run\'s, the rest goes to the new run', () => {
+  const { clock, fired, trigger } = harness();
+  trigger.runStarted();
+  trigger.runEnded(writes(['old.txt']));
+  trigger.runStarted(); // a queued run starts at once
+  trigger.changed(['old.txt', 'during-new.txt']);
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'none', reason: 'own-writes', unexplained: [] });
+  trigger.runEnded(writes(['new.txt']));
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'follow-up', unexplained: ['during-new.txt'] });
+  clock.advance(1000);
+  assert.deepEqual(fired.map((f) => f.paths), [['during-new.txt']]);
+});
+
+test('the old run\'s follow-up decided while a new run goes joins the new run\'s changes', () => {
+  const { clock, fired, trigger } = harness();
+  trigger.runStarted();
+  trigger.changed(['typed.txt']);
+  trigger.runEnded(writes(['old.txt']));
+  trigger.runStarted();
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'follow-up', unexplained: ['typed.txt'] });
+  clock.advance(60_000);
+  assert.equal(fired.length, 0, 'nothing queued while the new run goes');
+  trigger.runEnded(NO_WRITES);
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'follow-up', unexplained: ['typed.txt'] });
+  clock.advance(1000);
+  assert.deepEqual(fired.map((f) => [f.paths, f.cause]), [[['typed.txt'], 'watch-follow-up']]);
+});
+
+test('the changes kept during a run are capped: past the cap the run gets its one follow-up, even for its own writes', () => {
+  const { clock, fired, trigger } = harness(3);
+  trigger.runStarted();
+  trigger.changed(['a', 'b', 'c']);
+  trigger.changed(['a', 'c']); // already kept: no overflow
+  assert.deepEqual(trigger.echoesSettled(), undefined);
+  trigger.runEnded(writes(['a', 'b', 'c']));
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'none', reason: 'own-writes', unexplained: [] }, 'at the cap, nothing lost');
+  trigger.runStarted();
+  trigger.changed(['a', 'b', 'c', 'd']);
+  trigger.runEnded(writes(['a', 'b', 'c', 'd']));
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'follow-up', unexplained: ['a', 'b', 'c'] }, 'a change past the cap cannot be matched');
+  clock.advance(1000);
+  assert.equal(fired.length, 1);
+  assert.equal(fired[0]!.cause, 'watch-follow-up');
+  assert.equal(MAX_TRACKED_PATHS, 20_000, 'the default cap is the write list\'s');
+});
+
+test('an overflowing list of changes is one follow-up at most: the follow-up of a writing run gets none of its own', () => {
+  const overflow = { seen: ['a'], seenOverflow: true, writes: writes(['a']) };
+  assert.deepEqual(followUpAfterRun({ ...overflow, afterFollowUpOfWritingRun: false }), { kind: 'follow-up', unexplained: ['a'] });
+  assert.deepEqual(followUpAfterRun({ ...overflow, afterFollowUpOfWritingRun: true }), { kind: 'none', reason: 'chain-limit', unexplained: ['a'] });
 });

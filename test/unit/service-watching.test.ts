@@ -1,70 +1,222 @@
 // The service half of sync on change (src/service/watching.ts) against the real scheduler on a fake clock and a fake
-// tree watcher: a dry run neither swallows the changes waiting for a real run nor counts as the job's own writes, and
-// only the running run's own end closes its bookkeeping (a cancel first drops a queued run).
+// tree watcher whose settled() barrier the test releases: a dry run neither swallows the changes waiting for a real
+// run nor counts as the job's own writes; only the running run's own end closes its bookkeeping; the run's late
+// events (after its end, before the barrier) are its own; changes wait for a retry's backoff and for an approval; the
+// global rclone options filter the watch, and a reload that changes them rebuilds it. Every wait is on an event: the
+// scheduler's, or the service's own log line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { GlobalSettings } from '../../src/config/types.js';
 import type { TreeWatcherOptions } from '../../src/platform/tree-watcher.js';
-import { nullLogger } from '../../src/ports.js';
+import type { Logger, LogMeta } from '../../src/ports.js';
 import { createWatching } from '../../src/service/watching.js';
+import type { JobState } from '../../src/run/types.js';
 import { createHarness } from '../helpers/scheduler-harness.js';
-import { flush, makeJob } from '../helpers/scheduler-fixtures.js';
+import { deferred, makeJob } from '../helpers/scheduler-fixtures.js';
 import { makeGlobal } from '../helpers/job.js';
 
 const never = '0 0 1 1 *';
+const START = Date.UTC(2024, 0, 1, 12);
 
-function watchedWorld() {
+interface LogEntry {
+  message: string;
+  meta: LogMeta;
+}
+
+/** A logger whose lines a test can wait for (the service's own "after the run" decision, "no sync queued"). */
+function waitableLogger() {
+  const entries: LogEntry[] = [];
+  const waiters: { match: (e: LogEntry) => boolean; resolve: (e: LogEntry) => void }[] = [];
+  const make = (base: LogMeta): Logger => {
+    const add = (message: string, meta: LogMeta = {}): void => {
+      const entry = { message, meta: { ...base, ...meta } };
+      entries.push(entry);
+      for (const w of [...waiters]) {
+        if (!w.match(entry)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(entry);
+      }
+    };
+    return { debug: add, info: add, warn: add, error: add, child: (meta) => make({ ...base, ...meta }) };
+  };
+  return {
+    logger: make({}),
+    entries,
+    /** The first line (already written or still to come) whose message starts with `prefix`, after `from` lines. */
+    next(prefix: string, from = 0): Promise<LogEntry> {
+      const found = entries.slice(from).find((e) => e.message.startsWith(prefix));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ match: (e) => e.message.startsWith(prefix), resolve }));
+    },
+  };
+}
+
+interface FakeWatcher {
+  options: TreeWatcherOptions;
+  /** settled() calls not yet released. */
+  barriers: (() => void)[];
+  closed: boolean;
+}
+
+function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<GlobalSettings>; releaseBarriers?: boolean } = {}) {
   const job = makeJob('docs', { schedule: never, watch: { enabled: true, delayMs: 1000, maxWaitMs: 10_000 } });
-  const h = createHarness({ startMs: Date.UTC(2024, 0, 1, 12), jobs: [job] });
-  const watchers: TreeWatcherOptions[] = [];
+  const h = createHarness({ startMs: START, jobs: [job], ...(options.state ? { states: { docs: options.state } } : {}) });
+  const watchers: FakeWatcher[] = [];
+  const log = waitableLogger();
+  let global = makeGlobal(options.global);
   const watching = createWatching({
     clock: h.clock,
-    logger: nullLogger,
+    logger: log.logger,
     scheduler: h.scheduler,
     platform: {
-      createTreeWatcher: (options) => {
-        watchers.push(options);
-        return { watchedDirs: () => 1, close: () => undefined };
+      createTreeWatcher: (watcherOptions) => {
+        const fake: FakeWatcher = { options: watcherOptions, barriers: [], closed: false };
+        watchers.push(fake);
+        return {
+          watchedDirs: () => 1,
+          settled: () => {
+            if (options.releaseBarriers !== false) return Promise.resolve();
+            const d = deferred<void>();
+            fake.barriers.push(() => d.resolve());
+            return d.promise;
+          },
+          close: () => {
+            fake.closed = true;
+          },
+        };
       },
       workdirOf: () => '/state/jobs/docs/workdir',
+      barrierDirOf: () => '/state/jobs/docs/watch-barrier',
       readText: () => undefined,
     },
-    globalSettings: () => makeGlobal(),
+    globalSettings: () => global,
     changed: () => undefined,
   });
   watching.start();
   watching.reconcile();
-  const watcher = (): TreeWatcherOptions => {
+  const watcher = (): FakeWatcher => {
     const w = watchers.at(-1);
     assert.ok(w, 'the job is watched');
     return w;
   };
-  return { h, watching, watcher };
+  const setGlobal = (next: Partial<GlobalSettings>): void => {
+    global = makeGlobal(next);
+  };
+  return { h, watching, watcher, watchers, log, setGlobal };
 }
 
 test('a dry run does not swallow a change waiting for its quiet period: the watch run still comes', async () => {
   const { h, watcher } = watchedWorld();
-  watcher().onChange(['notes.txt']);
+  watcher().options.onChange(['notes.txt']);
   h.scheduler.trigger('docs', { trigger: 'manual', dryRun: true });
-  await flush();
-  assert.equal(h.runs.length, 1);
+  assert.equal(h.runs.length, 1, 'the dry run started at once');
   await h.runs[0]!.finish({ dryRun: true, outcome: 'dry-run' });
   await h.advance(1000);
   assert.equal(h.runs.length, 2, 'the change still starts a real run');
   assert.equal(h.runs[1]!.request.trigger, 'watch');
 });
 
-test('what the running run still writes after a cancel dropped the queued run is its own write, not a change to sync', async () => {
-  const { h, watching, watcher } = watchedWorld();
+test('under the service\'s global dry run (-d) a run is a dry run too: it does not swallow a waiting change', async () => {
+  const { h, watcher } = watchedWorld({ global: { dryRun: true } });
+  watcher().options.onChange(['notes.txt']);
   h.scheduler.trigger('docs', { trigger: 'manual' });
-  await flush();
+  assert.equal(h.runs.length, 1);
+  await h.runs[0]!.finish({ dryRun: true, outcome: 'dry-run' });
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch'], 'the change still gets its own run');
+});
+
+test('what the running run still writes after a cancel dropped the queued run is its own write, not a change to sync', async () => {
+  const { h, watching, watcher, log } = watchedWorld();
+  h.scheduler.trigger('docs', { trigger: 'manual' });
   assert.equal(h.runs.length, 1, 'running');
   h.scheduler.trigger('docs', { trigger: 'manual' }); // queued behind the running one
   h.scheduler.cancel('docs'); // drops the queued run first: its run-finished comes before the running run's end
-  await flush();
   // rclone >= 1.66 lets transfers in flight finish after the stop: the download lands, and inotify reports it.
   watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/downloaded.txt' });
-  watcher().onChange(['downloaded.txt']);
+  watcher().options.onChange(['downloaded.txt']);
   await h.runs[0]!.finish({ outcome: 'cancelled' });
+  assert.deepEqual((await log.next('after the run')).meta, { component: 'watch', job: 'docs', runId: 1, followUp: 'none', reason: 'own-writes', unexplained: [] });
   await h.advance(1000);
   assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual'], 'no watch run for the run\'s own download');
+});
+
+test('the run\'s last events, reported after its end but before the watcher settled, are its own writes: no follow-up', async () => {
+  const { h, watching, watcher, log } = watchedWorld({ releaseBarriers: false });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  const hook = watching.messageHook('docs');
+  for (let i = 0; i < 50; i++) hook({ text: `- Path2    Queue copy to Path1       - /data/docs/incoming/f${i}.txt` });
+  watcher().options.onChange(['incoming', ...Array.from({ length: 30 }, (_, i) => `incoming/f${i}.txt`)]);
+  await h.runs[0]!.finish();
+  assert.equal(watcher().barriers.length, 1, 'the service waits for the watcher to settle');
+  // inotify and the watcher's lstat were still on their way when the run ended:
+  watcher().options.onChange(['incoming', ...Array.from({ length: 20 }, (_, i) => `incoming/f${30 + i}.txt`)]);
+  watcher().barriers[0]!();
+  assert.deepEqual((await log.next('after the run')).meta, { component: 'watch', job: 'docs', runId: 1, followUp: 'none', reason: 'own-writes', unexplained: [] });
+  await h.advance(60_000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual'], 'no extra run for the late echo');
+});
+
+test('a change while a retryable failure backs off queues no run before the retry time: the retry is that run', async () => {
+  const retryAtMs = START + 5 * 60_000;
+  const { h, watcher, log } = watchedWorld({ state: { lastOutcome: 'retryable', consecutiveFailures: 1, retryAtMs } });
+  watcher().options.onChange(['edited-offline.txt']);
+  await h.advance(1000);
+  const held = await log.next('local changes seen; no sync queued');
+  assert.equal(held.message, 'local changes seen; no sync queued: the job waits for its retry');
+  assert.deepEqual(held.meta.first, ['edited-offline.txt']);
+  assert.equal(h.runs.length, 0, 'no run before the retry time');
+  watcher().options.onChange(['edited-again.txt']);
+  await h.advance(retryAtMs - h.clock.now());
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['retry'], 'the retry runs at its time, and only it');
+  h.states.set('docs', { ...h.states.get('docs')!, lastOutcome: 'success', consecutiveFailures: 0, retryAtMs: 0 });
+  await h.runs[0]!.finish();
+  await log.next('after the run');
+  watcher().options.onChange(['after-the-retry.txt']);
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['retry', 'watch'], 'once the retry succeeded, a change runs again');
+});
+
+test('a job waiting for an approval is not run by changes (no run per saved file); its log says why', async () => {
+  const { h, watcher, log } = watchedWorld({ state: { needsApproval: true, lastOutcome: 'needs-approval' } });
+  watcher().options.onChange(['still-editing.txt']);
+  await h.advance(1000);
+  assert.equal((await log.next('local changes seen; no sync queued')).message, 'local changes seen; no sync queued: the job waits for an approval');
+  await h.advance(60_000);
+  assert.equal(h.runs.length, 0);
+});
+
+test('the global rclone options filter the watch; a reload that adds a global exclude rebuilds the watch with it', () => {
+  const { watching, watcher, watchers, setGlobal } = watchedWorld({ global: { rcloneOptions: { exclude: ['*.tmp'] } } });
+  assert.equal(watcher().options.ignore?.('scratch.tmp'), true, 'the global exclude applies');
+  assert.equal(watcher().options.ignore?.('build/out.o'), false);
+  assert.equal(watcher().options.ignore?.('big.iso.3f2a9c1d.partial'), true, 'rclone\'s temporaries, from the argv\'s own filter');
+  watching.reconcile(true); // a reload with nothing changed keeps the watch
+  assert.equal(watchers.length, 1);
+  setGlobal({ rcloneOptions: { exclude: ['*.tmp'] }, bisyncOptions: { filter: ['- build/**'] } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 2, 'rebuilt');
+  assert.equal(watchers[0]!.closed, true);
+  assert.equal(watcher().options.ignore?.('build/out.o'), true, 'the new global filter applies');
+});
+
+test('a run that ends before the previous run\'s watcher settled decides both: one decision line, the later run\'s', async () => {
+  const { h, watching, watcher, log } = watchedWorld({ releaseBarriers: false });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  h.scheduler.trigger('docs', { trigger: 'schedule' }); // queued behind it: starts as soon as the first one ends
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/first.txt' });
+  await h.runs[0]!.finish();
+  assert.equal(h.runs.length, 2, 'the queued run started at once');
+  watcher().options.onChange(['first.txt']); // the first run's echo, late
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/second.txt' });
+  watcher().options.onChange(['second.txt']);
+  await h.runs[1]!.finish();
+  const [first, second] = watcher().barriers;
+  first!();
+  second!();
+  const line = await log.next('after the run');
+  assert.deepEqual(line.meta, { component: 'watch', job: 'docs', runId: 2, followUp: 'none', reason: 'own-writes', unexplained: [] });
+  await h.advance(60_000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'schedule'], 'no follow-up for either run');
+  assert.equal(log.entries.filter((e) => e.message === 'after the run').length, 1);
 });

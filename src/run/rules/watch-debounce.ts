@@ -8,10 +8,14 @@
 //   watcher onChange(paths)          → t.changed(paths)
 //   the job's run starts (any cause) → t.runStarted()        changes seen so far are in that run
 //   rclone output lines of the run   → a LocalWritesCollector (collectLocalWrites) → its writes()
-//   the run ends                     → t.runEnded(writes)    returns the FollowUpDecision (for the log)
+//   the run ends                     → t.runEnded(writes)    the run's events may still be on their way: changes
+//                                                            its writes explain keep counting as its own
+//   the watcher has delivered every event from before the end (tree watcher's settled())
+//                                    → t.echoesSettled()     returns the FollowUpDecision (for the log)
 //   trigger(paths, cause)            called when a run is due: `cause` 'watch' (quiet period over or max wait
 //                                    reached) or 'watch-follow-up' (changes during a run it did not write).
-// Clock injected; no timers of its own.
+// Clock injected; no timers of its own. The defaults of watch_delay and watch_max_wait live with the config keys
+// (src/config/watch-settings.ts).
 
 import type { Clock, Timer } from '../../ports.js';
 import { decodeJsonLine, parseDeltaLine, type RcloneMessage } from '../../rclone/output.js';
@@ -23,9 +27,8 @@ export interface WatchTiming {
   maxWaitMs: number;
 }
 
-export const DEFAULT_WATCH_DELAY_MS = 1000;
-export const DEFAULT_WATCH_MAX_WAIT_MS = 10_000;
-export const DEFAULT_WATCH_TIMING: WatchTiming = Object.freeze({ delayMs: DEFAULT_WATCH_DELAY_MS, maxWaitMs: DEFAULT_WATCH_MAX_WAIT_MS });
+/** The most paths one run's bookkeeping keeps (its writes, the changes seen during it); beyond, the list is "incomplete". */
+export const MAX_TRACKED_PATHS = 20_000;
 
 /** When a burst whose first change came at `firstMs` and last at `lastMs` is due to run. */
 export function watchRunDueAt(firstMs: number, lastMs: number, timing: WatchTiming): number {
@@ -65,11 +68,13 @@ export function explainedByWrites(path: string, writes: RunWrites, folders: Read
  * exactly its own writes. A follow-up of a run that wrote locally gets no follow-up of its own (`chain-limit`):
  * that bounds any echo we failed to model to one extra run; later changes trigger as usual.
  */
-export function followUpAfterRun(input: { seen: readonly string[]; writes: RunWrites; afterFollowUpOfWritingRun: boolean }): FollowUpDecision {
+export function followUpAfterRun(input: { seen: readonly string[]; seenOverflow?: boolean; writes: RunWrites; afterFollowUpOfWritingRun: boolean }): FollowUpDecision {
   const { seen, writes } = input;
   if (seen.length === 0) return { kind: 'none', reason: 'no-changes', unexplained: [] };
   const folders = foldersAbove(writes);
-  const unexplained = writes.complete ? seen.filter((p) => !explainedByWrites(p, writes, folders)) : [...seen];
+  // Too many changes to keep them all: the ones left out cannot be matched, so the run gets its one follow-up.
+  const matchable = writes.complete && input.seenOverflow !== true;
+  const unexplained = matchable ? seen.filter((p) => !explainedByWrites(p, writes, folders)) : [...seen];
   if (unexplained.length === 0) return { kind: 'none', reason: 'own-writes', unexplained };
   const wroteLocally = writes.paths.size > 0 || !writes.complete;
   if (wroteLocally && input.afterFollowUpOfWritingRun) return { kind: 'none', reason: 'chain-limit', unexplained };
@@ -93,7 +98,7 @@ const TEXT_PREFIX = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? (?:[A-Z]+\
  * `Queue copy to Path1 - <path>`, `Queue delete` on Path1, `Renaming Path1 copy` and the conflicted path itself.
  * Subjects are full paths starting with `localRoot` as passed to rclone. A resync lists no paths: incomplete.
  */
-export function collectLocalWrites(localRoot: string, maxPaths = 20_000): LocalWritesCollector {
+export function collectLocalWrites(localRoot: string, maxPaths = MAX_TRACKED_PATHS): LocalWritesCollector {
   const prefix = localRoot.replace(/\/+$/, '') + '/';
   const paths = new Set<string>();
   let complete = true;
@@ -131,9 +136,11 @@ export type WatchTriggerCause = 'watch' | 'watch-follow-up';
 
 export interface WatchTriggerOptions {
   clock: Clock;
-  timing?: WatchTiming;
+  timing: WatchTiming;
   /** A run is due (the caller queues it; it coalesces with the schedule and a running job). */
   trigger: (paths: string[], cause: WatchTriggerCause) => void;
+  /** Most changes kept per run (default MAX_TRACKED_PATHS); more make the run's list incomplete: one follow-up. */
+  maxSeen?: number | undefined;
 }
 
 export interface WatchTrigger {
@@ -141,27 +148,59 @@ export interface WatchTrigger {
   changed(paths: readonly string[]): void;
   /** The job's run started, whatever its cause: changes so far are in it; changes from now on are checked against its writes. */
   runStarted(): void;
-  /** The run ended: decide on a follow-up (queued through the quiet period, so a user still saving is waited for). */
-  runEnded(writes: RunWrites): FollowUpDecision;
+  /**
+   * The run ended with these local writes. Its last events may still be on their way (inotify, the watcher's own
+   * lstat): until echoesSettled(), a change its writes explain still counts as seen during it.
+   */
+  runEnded(writes: RunWrites): void;
+  /**
+   * Every event from before the run's end has been delivered (the tree watcher's settled()): decide on a follow-up
+   * (queued through the quiet period, so a user still saving is waited for). Undefined when no run was ending.
+   */
+  echoesSettled(): FollowUpDecision | undefined;
   /** Paths waiting for the quiet period (for status and tests). */
   pendingPaths(): number;
   dispose(): void;
 }
 
+/** The changes seen during one run, capped. */
+interface SeenChanges {
+  paths: Set<string>;
+  overflow: boolean;
+}
+
+/** A run that ended and whose last events may still come. */
+interface EndingRun {
+  seen: SeenChanges;
+  writes: RunWrites;
+  folders: Set<string>;
+  afterFollowUpOfWritingRun: boolean;
+}
+
 export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
-  const { clock } = options;
-  const timing = options.timing ?? DEFAULT_WATCH_TIMING;
+  const { clock, timing } = options;
+  const maxSeen = options.maxSeen ?? MAX_TRACKED_PATHS;
   let pending = new Set<string>();
   let firstMs = 0;
   let lastMs = 0;
   let timer: Timer | undefined;
   let cause: WatchTriggerCause = 'watch';
   let running = false;
-  let seenDuringRun = new Set<string>();
+  let seenDuringRun = noneSeen();
+  let ending: EndingRun | undefined;
   // The run now going was queued as the follow-up of a run that wrote locally.
   let runIsFollowUpOfWritingRun = false;
   let nextIsFollowUpOfWritingRun = false;
   let disposed = false;
+
+  function noneSeen(): SeenChanges {
+    return { paths: new Set(), overflow: false };
+  }
+
+  function see(into: SeenChanges, path: string): void {
+    if (into.paths.size < maxSeen) into.paths.add(path);
+    else if (!into.paths.has(path)) into.overflow = true;
+  }
 
   function arm(): void {
     timer?.cancel();
@@ -189,16 +228,39 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
     arm();
   }
 
+  /** Decide the ending run's follow-up (its events are all in). */
+  function settle(): FollowUpDecision | undefined {
+    const run = ending;
+    if (!run) return undefined;
+    ending = undefined;
+    const decision = followUpAfterRun({ seen: [...run.seen.paths], seenOverflow: run.seen.overflow, writes: run.writes, afterFollowUpOfWritingRun: run.afterFollowUpOfWritingRun });
+    if (decision.kind === 'follow-up' && !disposed) {
+      // A run started meanwhile: it ends with its own decision, which these changes join (it may have listed before them).
+      if (running) for (const p of decision.unexplained) see(seenDuringRun, p);
+      else {
+        nextIsFollowUpOfWritingRun = run.writes.paths.size > 0 || !run.writes.complete;
+        addPending(decision.unexplained, 'watch-follow-up');
+      }
+    }
+    return decision;
+  }
+
   return {
     changed(paths: readonly string[]): void {
       if (disposed) return;
-      if (running) for (const p of paths) seenDuringRun.add(p);
-      else addPending(paths, 'watch');
+      const idle: string[] = [];
+      for (const p of paths) {
+        // A late event of the run that just ended: its own write, or (no run going) a change decided with its end.
+        if (ending && (!running || explainedByWrites(p, ending.writes, ending.folders))) see(ending.seen, p);
+        else if (running) see(seenDuringRun, p);
+        else idle.push(p);
+      }
+      addPending(idle, 'watch');
     },
     runStarted(): void {
       if (disposed) return;
       running = true;
-      seenDuringRun = new Set();
+      seenDuringRun = noneSeen();
       runIsFollowUpOfWritingRun = nextIsFollowUpOfWritingRun; // fired, or absorbed by this run
       nextIsFollowUpOfWritingRun = false;
       // The run lists the tree after it starts: what changed before is in it.
@@ -207,18 +269,14 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
       pending = new Set();
       cause = 'watch';
     },
-    runEnded(writes: RunWrites): FollowUpDecision {
+    runEnded(writes: RunWrites): void {
+      settle(); // an earlier end never settled (no barrier came): decide it with what it saw
       running = false;
-      const seen = [...seenDuringRun];
-      seenDuringRun = new Set();
-      const decision = followUpAfterRun({ seen, writes, afterFollowUpOfWritingRun: runIsFollowUpOfWritingRun });
+      ending = { seen: seenDuringRun, writes, folders: foldersAbove(writes), afterFollowUpOfWritingRun: runIsFollowUpOfWritingRun };
+      seenDuringRun = noneSeen();
       runIsFollowUpOfWritingRun = false;
-      if (decision.kind === 'follow-up' && !disposed) {
-        nextIsFollowUpOfWritingRun = writes.paths.size > 0 || !writes.complete;
-        addPending(decision.unexplained, 'watch-follow-up');
-      }
-      return decision;
     },
+    echoesSettled: settle,
     pendingPaths: () => pending.size,
     dispose(): void {
       disposed = true;
