@@ -62,8 +62,6 @@ export function missedSlot(schedule: string, state: Pick<JobState, 'lastSchedule
   return slot !== undefined && slot <= nowMs;
 }
 
-/** A retry may cure this outcome: the one rule is run/rules/retry.ts's (re-exported for the service's catch-up). */
-export { isRetryableOutcome };
 
 /**
  * The last run failed in a way a retry may cure and its retry has not run yet: a backoff being waited out, or one

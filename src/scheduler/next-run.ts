@@ -8,13 +8,10 @@ import { LOCAL_TIMEZONE } from '../conditions/zone.js';
 
 /** The zone when a caller names none: fixed, so a slot never depends on the process's TZ. */
 export const DEFAULT_TIMEZONE = 'UTC';
-/**
- * LOCAL_TIMEZONE (src/conditions/zone.ts, the one definition: the windows of run conditions read the same clock) is the
- * host's wall clock (the process's TZ, from /etc/localtime), chosen explicitly by the composition root for the
- * service: croner then reads the Date's local fields, and no ICU time zone data is loaded (a named zone costs the
- * service ~10 MB of RSS, a sixth of its idle memory; docs/decisions.md). Re-exported for the scheduler's callers.
- */
-export { LOCAL_TIMEZONE };
+// LOCAL_TIMEZONE (src/conditions/zone.ts, the one definition: the windows of run conditions read the same clock) is the
+// host's wall clock (the process's TZ, from /etc/localtime), chosen explicitly by the composition root for the
+// service: croner then reads the Date's local fields, and no ICU time zone data is loaded (a named zone costs the
+// service ~10 MB of RSS, a sixth of its idle memory; docs/decisions.md).
 
 /** croner's options for a zone: UTC and the host's zone need no ICU data; a named zone uses Intl. */
 function zoneOptions(timezone: string): CronOptions {

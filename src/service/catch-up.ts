@@ -6,7 +6,8 @@
 import { errorText } from '../errors.js';
 import type { Clock, Logger, Timer } from '../ports.js';
 import { networkCameBack } from '../sysbus/facts.js';
-import { CATCH_UP_JITTER_MS, catchUpReason, isRetryableOutcome, planCatchUp, type CatchUpTrigger } from '../scheduler/catch-up.js';
+import { CATCH_UP_JITTER_MS, catchUpReason, planCatchUp, type CatchUpTrigger } from '../scheduler/catch-up.js';
+import { isRetryableOutcome } from '../run/rules/retry.js';
 import type { JobScheduleInfo, Scheduler } from '../scheduler/scheduler.js';
 import type { SystemWatch } from './system-watch.js';
 

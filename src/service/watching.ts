@@ -17,7 +17,7 @@ import { filteredOutPredicate, jobFilterRules, runFilterSources, type FilterSour
 import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
 import { isDryRun } from '../run/rules/plan.js';
 import type { RunRequest } from '../run/types.js';
-import { isRetryableOutcome } from '../scheduler/catch-up.js';
+import { isRetryableOutcome } from '../run/rules/retry.js';
 import type { JobScheduleInfo, Scheduler, SchedulerEvent } from '../scheduler/scheduler.js';
 
 /** What the watch needs from the machine (the daemon's wiring gives the real ones). */

@@ -2,7 +2,8 @@
 // the same schedule gives different instants in different zones and never depends on the process's TZ.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LOCAL_TIMEZONE, nextRunAfter } from '../../src/scheduler/next-run.js';
+import { LOCAL_TIMEZONE } from '../../src/conditions/zone.js';
+import { nextRunAfter } from '../../src/scheduler/next-run.js';
 import { createHarness, HOUR, MINUTE } from '../helpers/scheduler-harness.js';
 import { makeJob } from '../helpers/scheduler-fixtures.js';
 
