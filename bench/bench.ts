@@ -23,7 +23,8 @@ import { renderMarkdown, renderText, section } from './report.js';
 import type { SectionResult } from './report.js';
 import { measureScale } from './scale.js';
 import { measureStartup } from './startup.js';
-import { measureWatchCost } from './watchers.js';
+import { measureWatchCost } from './watch-cost.js';
+import { measureWatchLatency } from './watch-latency.js';
 
 const MEASURES: readonly { id: string; title: string; run: (ctx: BenchContext) => Promise<SectionResult> }[] = [
   { id: 'overhead', title: '1. Service overhead per sync', run: measureOverhead },
@@ -35,6 +36,7 @@ const MEASURES: readonly { id: string; title: string; run: (ctx: BenchContext) =
   { id: 'scale', title: '7. Scale', run: measureScale },
   { id: 'checksum', title: '8. Checksum compare', run: measureChecksum },
   { id: 'watch', title: '9. Watch cost', run: measureWatchCost },
+  { id: 'latency', title: '10. Propagation latency (sync on change)', run: measureWatchLatency },
 ];
 
 const USAGE = `usage: node dist/bench/bench.js [--quick] [--json] [--rclone PATH] [--only ID,ID] [--markdown FILE] [--keep]

@@ -68,3 +68,20 @@ export async function connectClient(address: string): Promise<BusClient> {
     close: () => bus.disconnect(),
   };
 }
+
+/** The value inside a dbus-next Variant (or the value itself). */
+export function variantValue(v: unknown): unknown {
+  return typeof v === 'object' && v !== null && 'value' in v ? v.value : v;
+}
+
+/** A job's Watch state and whether any run is going or queued, from one Status() call. */
+export async function jobStatus(client: BusClient, job: string): Promise<{ watch: string; busy: boolean }> {
+  const [raw] = await client.call('Status', '', []);
+  const status = raw as Record<string, unknown>;
+  const jobs = (variantValue(status.jobs) ?? []) as Record<string, unknown>[];
+  const entry = jobs.find((j) => variantValue(j.name) === job) ?? {};
+  const running = (variantValue(status.running_jobs) ?? []) as string[];
+  const queued = (variantValue(status.queued_jobs) ?? []) as string[];
+  const watch = variantValue(entry.watch);
+  return { watch: typeof watch === 'string' ? watch : 'off', busy: running.length > 0 || queued.length > 0 };
+}

@@ -1,7 +1,7 @@
 // One timed `Sync` over the bus: from just before the call to the receipt of the matching JobFinished signal,
 // with JobStarted's receipt as a split (what happens before rclone is spawned).
 
-import type { BusClient } from './client.js';
+import { variantValue, type BusClient } from './client.js';
 
 export interface TimedSync {
   /** Sync call → JobFinished received, ms. */
@@ -10,10 +10,6 @@ export interface TimedSync {
   startedMs: number;
   result: string;
   details: Record<string, unknown>;
-}
-
-function variantValue(v: unknown): unknown {
-  return typeof v === 'object' && v !== null && 'value' in v ? v.value : v;
 }
 
 export async function timedSync(client: BusClient, job: string, timeoutMs = 600_000): Promise<TimedSync> {

@@ -1,205 +1,219 @@
-// Sync on change, propagation latency (issue 16): the real service with `watch: true` and default settings on a
-// private session bus, a 10,000-file tree (100 folders × 100) synced local↔local; 20 edits, each timed from the write
-// to the new content on the other side, one after the other (the next edit once the job is idle again).
-// And the watch cost on the service: RSS and CPU time over 10 s idle (after 40 s of rest, so V8 has given back the
-// walk's heap) with a 100,000-file tree in 10,000 folders, `watch: true` against `watch: false`.
-// Run: node --import tsx bench/watch-latency.ts RCLONE [EDITS] [sftp]   or   … RCLONE cost   (not yet part of `npm run bench`).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Measure 10: sync on change, propagation latency (issue 16). The real service with `watch: true` and the default
+// settings, a 10,000-file tree (100 folders × 100 files of 1 KiB), local↔local and local↔sftp (`rclone serve sftp`
+// on 127.0.0.1). Each edit is timed from the write to the new content on the other side, one after the other (the
+// next edit once the job is idle again), and split at the JobStarted signal (rclone spawned): before it, the quiet
+// period and the service's work before rclone; after it, rclone up to the copy. In the same session, next to it: the
+// service's own bisync argv for the job run directly after a one-file edit (plain rclone, the floor of a watch run),
+// so that the figure reads as quiet period + k × plain rclone. Two more variants show what moves it: watch_delay 0.5 s
+// locally, and over sftp without the checksum compare (1 s modtimes: the default compares checksums there).
+
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { connectClient, type RbmClient } from '../src/dbus/client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchContext } from './context.js';
+import { connectClient, jobStatus, type BusClient } from './client.js';
+import { copyTree, FILES_PER_DIR, makeTree } from './fixtures.js';
+import { toJson } from './json.js';
+import { isBisync, readSpawnRecords, runDirect, writeSpawnWrapper } from './rclone.js';
+import { goalAtMost, rowFrom, rowValue, section, type SectionResult } from './report.js';
+import { farSchedule, type JobSpec, type World } from './service.js';
+import { summarize } from './stats.js';
+import { timedSync } from './sync-call.js';
 
-const FOLDERS = 100;
-const FILES_PER_FOLDER = 100;
+const GOOD = new Set(['success', 'no-changes']);
+/** The default quiet period (src/config/watch-settings.ts DEFAULT_WATCH). */
+const DEFAULT_DELAY_MS = 1000;
+const EDIT_TIMEOUT_MS = 300_000;
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+interface Variant {
+  /** Row label. */
+  label: string;
+  edits: number;
+  delayMs: number;
+  checksumCompare: boolean;
+  goal: boolean;
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 300_000, stepMs = 5): Promise<void> {
+interface Pair {
+  name: string;
+  world: World;
+  job: JobSpec;
+  path1: string;
+  /** The other side as a local directory (the sftp server's own folder for sftp). */
+  otherSide: string;
+  files: number;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(stepMs);
+    await sleep(stepMs);
   }
 }
 
-function startBus(dir: string): Promise<{ address: string; child: ChildProcess }> {
-  const socket = join(dir, 'bus.sock');
-  const child = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', `--address=unix:path=${socket}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout.once('data', (chunk: Buffer) => resolve({ address: chunk.toString().trim(), child }));
-    child.once('exit', (code) => reject(new Error(`dbus-daemon exited (${code})`)));
-  });
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
-
-async function idle(client: RbmClient): Promise<void> {
-  await until('the job to be idle', async () => {
-    const s = await client.status();
-    return s.running_jobs.length === 0 && s.queued_jobs.length === 0;
-  }, 300_000, 20);
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A real `rclone serve sftp` on 127.0.0.1 over `root`, and an rclone config naming it `box`. */
-async function startSftp(rclone: string, dir: string, root: string): Promise<{ child: ChildProcess; configPath: string }> {
-  const port = 20_000 + (process.pid % 20_000);
-  const pass = 'rbm-bench-pass';
-  const child = spawn(rclone, ['serve', 'sftp', root, `--addr=127.0.0.1:${port}`, '--user=rbm', `--pass=${pass}`, '--authorized-keys=', '--dir-cache-time=1ms'], { stdio: 'ignore' });
-  await until('the sftp server', () => portOpen(port), 30_000, 50);
-  const configPath = join(dir, 'rclone.conf');
-  const obscured = execFileSync(rclone, ['obscure', pass], { encoding: 'utf8' }).trim();
-  writeFileSync(configPath, `[box]\ntype = sftp\nhost = 127.0.0.1\nport = ${port}\nuser = rbm\npass = ${obscured}\nknown_hosts_file = \n`, { mode: 0o600 });
-  return { child, configPath };
-}
-
-async function main(): Promise<void> {
-  const rclone = process.argv[2];
-  const edits = Number(process.argv[3] ?? 20);
-  const sftp = process.argv[4] === 'sftp';
-  if (!rclone) throw new Error('usage: watch-latency.ts RCLONE [EDITS]');
-  const dir = mkdtempSync(join(tmpdir(), 'rbm-watch-latency-'));
-  const local = join(dir, 'local', 'docs');
-  const remote = sftp ? join(dir, 'sftp-root', 'share') : join(dir, 'remote', 'docs');
-  for (let d = 0; d < FOLDERS; d++) {
-    mkdirSync(join(local, `d${d}`), { recursive: true });
-    for (let f = 0; f < FILES_PER_FOLDER; f++) writeFileSync(join(local, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`);
-  }
-  mkdirSync(remote, { recursive: true });
-  const home = join(dir, 'home');
-  const configDir = join(home, '.config', 'rclone-bisync-manager');
-  mkdirSync(configDir, { recursive: true });
-  const config = join(configDir, 'config.yaml');
-  const server = sftp ? await startSftp(rclone, dir, join(dir, 'sftp-root')) : undefined;
-  const path2 = sftp ? '    rclone_remote: box\n    remote: share\n' : `    rclone_remote: ""\n    remote: ${remote}\n`;
-  writeFileSync(config, `local_base_path: ${join(dir, 'local')}\nrclone_binary: ${rclone}\nwatch: true\nsync_jobs:\n  docs:\n    local: docs\n${path2}    schedule: "0 0 1 1 *"\n`);
-  const bus = await startBus(dir);
-  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state'), DBUS_SESSION_BUS_ADDRESS: bus.address, ...(server ? { RCLONE_CONFIG: server.configPath } : {}) };
-  const daemon = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src', 'bin', 'daemon.ts'), '--config', config], { env, stdio: 'ignore' });
-  let client: RbmClient | undefined;
+function readOr(path: string): string {
   try {
-    await until('the service on the bus', async () => {
-      try {
-        client ??= await connectClient({ busAddress: bus.address, timeoutMs: 25_000, autoStart: false });
-        return (await client.status()).jobs[0]?.watch === 'watching';
-      } catch {
-        return false;
-      }
-    }, 120_000, 100);
-    await client!.sync(['docs']);
-    await until('the first sync', () => {
-      try {
-        return readFileSync(join(remote, `d${FOLDERS - 1}`, `f${FILES_PER_FOLDER - 1}.txt`), 'utf8') !== '';
-      } catch {
-        return false;
-      }
-    });
-    await idle(client!);
-    const latencies: number[] = [];
-    for (let i = 0; i < edits; i++) {
-      const rel = join(`d${(i * 7) % FOLDERS}`, `f${(i * 13) % FILES_PER_FOLDER}.txt`);
-      const text = `edit ${i} at ${Date.now()}\n`;
-      const start = performance.now();
-      writeFileSync(join(local, rel), text);
-      await until(`edit ${i} on the other side`, () => {
-        try {
-          return readFileSync(join(remote, rel), 'utf8') === text;
-        } catch {
-          return false;
-        }
-      });
-      latencies.push(performance.now() - start);
-      await idle(client!);
-    }
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-    process.stdout.write(`${JSON.stringify({ remote: sftp ? 'sftp' : 'local', edits, files: FOLDERS * FILES_PER_FOLDER, medianMs: Math.round(quantile(sorted, 0.5)), p99Ms: Math.round(quantile(sorted, 0.99)), minMs: Math.round(sorted[0]!), latenciesMs: latencies.map(Math.round) })}\n`);
-    process.stdout.write(`median ${fmt(quantile(sorted, 0.5))}, p99 ${fmt(quantile(sorted, 0.99))}, min ${fmt(sorted[0]!)}\n`);
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The edited file of edit `i`: spread over the folders of the fixture tree (fixtures.ts names). */
+function editedFile(files: number, i: number): string {
+  const index = (i * 7919) % files;
+  return join(`d${String(Math.floor(index / FILES_PER_DIR)).padStart(4, '0')}`, `f${String(index).padStart(6, '0')}.txt`);
+}
+
+async function syncOk(client: BusClient, job: string): Promise<void> {
+  const r = await timedSync(client, job);
+  if (!GOOD.has(r.result)) throw new Error(`Sync ${job} finished with ${r.result}: ${toJson(r.details)}`);
+}
+
+function jobLines(variant: Pick<Variant, 'delayMs' | 'checksumCompare'>, watch: boolean): string[] {
+  const lines = [`    watch: ${watch}`];
+  if (variant.delayMs !== DEFAULT_DELAY_MS) lines.push(`    watch_delay: ${variant.delayMs}ms`);
+  if (!variant.checksumCompare) lines.push('    checksum_compare: false');
+  return lines;
+}
+
+/** Resync and one bisync through a spawn-recording wrapper (watch off): the bisync argv the service uses for the job. */
+async function learnArgv(ctx: BenchContext, pair: Pair, variant: Variant): Promise<string[]> {
+  const spawnLog = join(pair.world.dir, 'spawns.log');
+  pair.world.writeConfig([{ ...pair.job, extraLines: jobLines(variant, false) }], { rcloneBinary: writeSpawnWrapper(pair.world.dir, ctx.rclone.path, spawnLog) });
+  const svc = pair.world.start();
+  await svc.ready();
+  const client = await connectClient(ctx.bus.address);
+  try {
+    ctx.progress(`latency: ${pair.name}: first runs (resync, bisync)`);
+    await syncOk(client, pair.job.name);
+    await syncOk(client, pair.job.name);
   } finally {
-    client?.close();
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
-    bus.child.kill('SIGTERM');
-    server?.child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    client.close();
+    await svc.stop();
   }
+  const argv = readSpawnRecords(spawnLog).filter((r) => isBisync(r) && r.argv[1] === pair.path1).at(-1)?.argv;
+  if (!argv || argv.includes('--resync')) throw new Error(`no plain bisync recorded for ${pair.name}`);
+  return argv;
 }
 
-/** VmRSS in KiB and utime+stime in clock ticks of a process. */
-function procStats(pid: number): { rssKiB: number; ticks: number } {
-  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { rssKiB: Number(rss?.[1] ?? 0), ticks: Number(fields[11]) + Number(fields[12]) };
+interface EditTimes {
+  total: number[];
+  beforeRclone: number[];
+  rclone: number[];
 }
 
-async function cost(rclone: string): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'rbm-watch-cost-'));
-  const local = join(dir, 'local', 'docs');
-  for (let a = 0; a < 100; a++) {
-    for (let b = 0; b < 100; b++) {
-      const folder = join(local, `a${a}`, `b${b}`);
-      mkdirSync(folder, { recursive: true });
-      for (let f = 0; f < 10; f++) writeFileSync(join(folder, `f${f}`), '');
-    }
-  }
-  mkdirSync(join(dir, 'remote', 'docs'), { recursive: true });
-  const bus = await startBus(dir);
-  const results: Record<string, { rssMiB: number; idleCpuMs: number; readyMs: number }> = {};
+/** `variant.edits` edits, each timed from the write to the new content on the other side. */
+async function timeEdits(ctx: BenchContext, pair: Pair, variant: Variant, round: { next: number }): Promise<EditTimes> {
+  pair.world.writeConfig([{ ...pair.job, extraLines: jobLines(variant, true) }], { rcloneBinary: ctx.rclone.path });
+  const svc = pair.world.start();
+  await svc.ready();
+  const client = await connectClient(ctx.bus.address);
+  const started: { at: number; runId: bigint }[] = [];
+  const finished = new Set<bigint>();
+  const offStarted = client.onSignal('JobStarted', (args) => started.push({ at: performance.now(), runId: args[2] as bigint }));
+  const offFinished = client.onSignal('JobFinished', (args) => finished.add(args[2] as bigint));
+  const times: EditTimes = { total: [], beforeRclone: [], rclone: [] };
   try {
-    for (const watch of [false, true]) {
-      const home = join(dir, `home-${watch}`);
-      const configDir = join(home, '.config', 'rclone-bisync-manager');
-      mkdirSync(configDir, { recursive: true });
-      const config = join(configDir, 'config.yaml');
-      writeFileSync(config, `local_base_path: ${join(dir, 'local')}\nrclone_binary: ${rclone}\nwatch: ${watch}\nsync_jobs:\n  docs:\n    local: docs\n    rclone_remote: ""\n    remote: ${join(dir, 'remote', 'docs')}\n    schedule: "0 0 1 1 *"\n`);
-      const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state'), DBUS_SESSION_BUS_ADDRESS: bus.address };
-      const started = performance.now();
-      const daemon = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src', 'bin', 'daemon.ts'), '--config', config], { env, stdio: 'ignore' });
-      let client: RbmClient | undefined;
-      try {
-        await until('the service', async () => {
-          try {
-            client ??= await connectClient({ busAddress: bus.address, timeoutMs: 25_000, autoStart: false });
-            return (await client.status()).jobs[0]?.watch === (watch ? 'watching' : 'off');
-          } catch {
-            return false;
-          }
-        }, 120_000, 50);
-        const readyMs = performance.now() - started;
-        client?.close();
-        await delay(40_000);
-        const before = procStats(daemon.pid!);
-        await delay(10_000);
-        const after = procStats(daemon.pid!);
-        results[watch ? 'watching' : 'not watching'] = { rssMiB: Math.round(after.rssKiB / 102.4) / 10, idleCpuMs: (after.ticks - before.ticks) * 10, readyMs: Math.round(readyMs) };
-      } finally {
-        daemon.kill('SIGTERM');
-        await new Promise((resolve) => daemon.once('exit', resolve));
-      }
+    await until(`the watch of ${pair.name}`, async () => (await jobStatus(client, pair.job.name)).watch === 'watching', 120_000, 50);
+    for (let i = 0; i < variant.edits; i++) {
+      const rel = editedFile(pair.files, round.next++);
+      const text = `edit ${round.next} at ${Date.now()}\n`;
+      const from = started.length;
+      const t0 = performance.now();
+      writeFileSync(join(pair.path1, rel), text);
+      await until(`edit ${i} of ${variant.label} on the other side`, () => readOr(join(pair.otherSide, rel)) === text, EDIT_TIMEOUT_MS, 5);
+      const t1 = performance.now();
+      const run = started[from];
+      if (run === undefined) throw new Error(`${variant.label}: the edit arrived without a run`);
+      times.total.push(t1 - t0);
+      times.beforeRclone.push(run.at - t0);
+      times.rclone.push(t1 - run.at);
+      // The next edit once this run has ended and nothing else runs or waits.
+      await until(`the run of edit ${i} to end`, async () => finished.has(run.runId) && !(await jobStatus(client, pair.job.name)).busy, EDIT_TIMEOUT_MS, 20);
     }
   } finally {
-    bus.child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    offStarted();
+    offFinished();
+    client.close();
+    await svc.stop();
   }
-  process.stdout.write(`${JSON.stringify(results)}\n`);
+  return times;
 }
 
-if (process.argv[3] === 'cost') await cost(process.argv[2] ?? 'rclone');
-else await main();
+/** The job's bisync argv run directly (service stopped, so no watch), each after a one-file edit: plain rclone. */
+async function timePlain(ctx: BenchContext, pair: Pair, argv: readonly string[], runs: number, round: { next: number }): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    writeFileSync(join(pair.path1, editedFile(pair.files, round.next++)), `direct ${round.next} at ${Date.now()}\n`);
+    const r = await runDirect(ctx.rclone.path, argv, pair.world.env);
+    if (r.code !== 0) throw new Error(`direct rclone for ${pair.name} exited with ${r.code}`);
+    samples.push(r.ms);
+  }
+  return samples;
+}
+
+function report(s: SectionResult, variant: Variant, times: EditTimes, plain: number[], plainArgvHasChecksum: boolean): void {
+  const { label } = variant;
+  s.rows.push(
+    rowFrom(`${label}: edit → file on the other side`, 'ms', times.total, { percentiles: true }),
+    rowFrom(`${label}: edit → JobStarted (quiet period, the service's work before rclone)`, 'ms', times.beforeRclone, { percentiles: true }),
+    rowFrom(`${label}: JobStarted → file on the other side (rclone)`, 'ms', times.rclone, { percentiles: true }),
+    rowFrom(`${label}: plain rclone bisync, one file changed${plainArgvHasChecksum ? ' (with --compare checksum, as the service)' : ''}`, 'ms', plain),
+  );
+  const total = summarize(times.total);
+  const plainMedian = summarize(plain).median;
+  s.rows.push(rowValue(`${label}: (median − watch_delay) ÷ plain rclone`, 'ratio', (total.median - variant.delayMs) / plainMedian, `${variant.delayMs} ms + ${((total.median - variant.delayMs) / plainMedian).toFixed(2)} × ${plainMedian.toFixed(0)} ms`));
+  if (variant.goal) {
+    s.goals.push(goalAtMost(`propagation latency median, ${label}`, total.median, 1500, 'ms'));
+    s.goals.push(goalAtMost(`propagation latency p99, ${label}`, total.p99, 3000, 'ms'));
+  }
+}
+
+export async function measureWatchLatency(ctx: BenchContext): Promise<SectionResult> {
+  const s = section('latency', '10. Sync on change: propagation latency, local edit → file on the other side');
+  const files = ctx.quick ? 150 : 10_000;
+  const edits = ctx.quick ? 3 : 20;
+  const extraEdits = ctx.quick ? 0 : 10;
+  const plainRuns = ctx.quick ? 1 : 5;
+  const sftp = await ctx.sftp();
+  const schedule = farSchedule();
+  const round = { next: 1 };
+  const pairs: { pair: Pair; variants: Variant[] }[] = [];
+  const count = files.toLocaleString('en-US');
+  {
+    const world = ctx.world('latency-local');
+    const job: JobSpec = { name: 'll', local: 'll', path2: join(world.dir, 'remote', 'll'), schedule };
+    const pair = { name: 'local↔local', world, job, path1: join(world.syncRoot, 'll'), otherSide: job.path2, files };
+    pairs.push({ pair, variants: [
+      { label: `${count} files local↔local, default settings`, edits, delayMs: DEFAULT_DELAY_MS, checksumCompare: true, goal: true },
+      ...(extraEdits > 0 ? [{ label: `${count} files local↔local, watch_delay 0.5 s`, edits: extraEdits, delayMs: 500, checksumCompare: true, goal: false }] : []),
+    ] });
+  }
+  {
+    const world = ctx.world('latency-sftp', { rcloneConfig: sftp.rcloneConfig });
+    const job: JobSpec = { name: 'ls', local: 'ls', remote: sftp.remote, path2: 'latency-ls', schedule };
+    const pair = { name: 'local↔sftp', world, job, path1: join(world.syncRoot, 'ls'), otherSide: join(sftp.root, 'latency-ls'), files };
+    pairs.push({ pair, variants: [
+      { label: `${count} files local↔sftp, default settings`, edits, delayMs: DEFAULT_DELAY_MS, checksumCompare: true, goal: true },
+      ...(extraEdits > 0 ? [{ label: `${count} files local↔sftp, checksum_compare: false`, edits: extraEdits, delayMs: DEFAULT_DELAY_MS, checksumCompare: false, goal: false }] : []),
+    ] });
+  }
+  for (const { pair, variants } of pairs) {
+    ctx.progress(`latency: ${pair.name}: building a ${count}-file tree`);
+    makeTree(pair.path1, files);
+    copyTree(pair.path1, pair.otherSide);
+    for (const variant of variants) {
+      const argv = await learnArgv(ctx, pair, variant);
+      ctx.progress(`latency: ${variant.label}: ${variant.edits} edits`);
+      const times = await timeEdits(ctx, pair, variant, round);
+      ctx.progress(`latency: ${variant.label}: ${plainRuns} plain rclone runs`);
+      const plain = await timePlain(ctx, pair, argv, plainRuns, round);
+      report(s, variant, times, plain, argv.some((a) => a.startsWith('--compare') && a.includes('checksum')));
+    }
+  }
+  s.notes.push('Each edit rewrites one 1 KiB file with new content; the next edit waits until the job is idle again. JobStarted is sent once rclone is spawned.');
+  s.notes.push('plain rclone = the bisync argv the service spawns for the job (learned through a recording wrapper), run directly after a one-file edit with the service stopped, output discarded.');
+  return s;
+}

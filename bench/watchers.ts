@@ -7,7 +7,7 @@
 // By hand: node --import tsx bench/watchers.ts [--candidates DIR] [--only ours,fs-recursive,chokidar,parcel]
 //          [--files 100000] [--dirs 10000] [--markdown FILE]
 // where DIR holds `npm install chokidar@4 @parcel/watcher` (a scratch directory outside the repository; without
-// it only `ours` and `fs-recursive` run). `npm run bench` runs `measureWatchCost`: ours against bare Node.
+// it only `ours` and `fs-recursive` run). `npm run bench` measures the watch on the service (bench/watch-cost.ts).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -16,9 +16,8 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BenchContext } from './context.js';
 import { sampleProcess } from './proc-stats.js';
-import { goalAtMost, renderMarkdown, renderText, rowValue, section, type SectionResult } from './report.js';
+import { renderMarkdown, renderText, rowValue, section, type SectionResult } from './report.js';
 
 export type WatcherImpl = 'ours' | 'fs-recursive' | 'chokidar' | 'parcel' | 'none';
 
@@ -220,39 +219,6 @@ function comparisonSection(results: readonly WatcherResult[], files: number, dir
     const failed = Object.entries(r.checks).filter(([, ok]) => !ok).map(([name]) => name);
     s.notes.push(`${r.impl}: ${Object.keys(r.checks).length - failed.length}/${Object.keys(r.checks).length} checks${failed.length ? ` (missed: ${failed.join('; ')})` : ''}${r.errors.length ? `; errors: ${r.errors.join(' | ')}` : ''}`);
   }
-  return s;
-}
-
-/** `npm run bench` section: the watch cost of our watcher against bare Node on the same tree (issue 16 "must show"). */
-export async function measureWatchCost(ctx: BenchContext): Promise<SectionResult> {
-  const files = ctx.quick ? 2000 : 100_000;
-  const dirs = ctx.quick ? 200 : 10_000;
-  const s = section('watch', `9. Watch cost: ${files} files in ${dirs} folders, our watcher vs bare Node`);
-  const root = join(ctx.tmp, 'watch-tree');
-  ctx.progress(`watch: building ${files} files in ${dirs} folders`);
-  buildTree(root, files, dirs);
-  const idleSeconds = ctx.quick ? 2 : IDLE_SECONDS;
-  const settleSeconds = ctx.quick ? 1 : SETTLE_SECONDS;
-  ctx.progress('watch: bare Node');
-  const bare = await measureWatcher('none', root, { idleSeconds, settleSeconds, checks: false });
-  ctx.progress('watch: our watcher');
-  const ours = await measureWatcher('ours', root, { idleSeconds, settleSeconds });
-  const growth = ours.rssIdleMiB - bare.rssIdleMiB;
-  s.rows.push(
-    rowValue('watching: start-up to ready', 'ms', ours.startupMs),
-    rowValue('watching: RSS', 'MiB', ours.rssIdleMiB),
-    rowValue('bare Node: RSS', 'MiB', bare.rssIdleMiB),
-    rowValue('RSS added by the watch', 'MiB', growth),
-    rowValue(`watching: idle CPU over ${idleSeconds} s`, 'ms', ours.idleCpuMs),
-    rowValue(`bare Node: idle CPU over ${idleSeconds} s`, 'ms', bare.idleCpuMs),
-    rowValue('inotify watches (one per folder)', 'count', ours.watches),
-  );
-  s.goals.push(goalAtMost('RSS added by watching the tree', growth, 30, 'MiB'));
-  s.goals.push(goalAtMost(`idle CPU added over ${idleSeconds} s`, ours.idleCpuMs - bare.idleCpuMs, 5, 'ms'));
-  const failed = Object.entries(ours.checks).filter(([, ok]) => !ok);
-  s.notes.push(`correctness: ${Object.keys(ours.checks).length - failed.length}/${Object.keys(ours.checks).length} checks${failed.length ? ` (missed ${failed.map(([n]) => n).join(', ')})` : ''}`);
-  s.notes.push('measured on a process holding only the watcher; re-measure on the service once the watch is wired');
-  rmSync(root, { recursive: true, force: true });
   return s;
 }
 

@@ -1,7 +1,9 @@
 // Whether a run compares checksums (`--compare=size,modtime,checksum`), and how an existing job switches to it (pure).
 // Without checksums, a same-size edit whose mtime stays within the remote's modtime precision (1 s on sftp, Dropbox,
-// OneDrive…) looks unchanged to bisync for good. The facts (rclone version, hash types, listing contents) come in
-// as arguments: src/run/compare-mode.ts gathers them.
+// OneDrive…) looks unchanged to bisync for good. Where both sides keep modtimes finer than a millisecond (local disks),
+// the modtime already tells such an edit apart and checksums add nothing but the cost of hashing every file on every
+// run. The facts (rclone version, hash types, precisions, listing contents) come in as arguments:
+// src/run/compare-mode.ts gathers them.
 
 import { atLeast } from './caps.js';
 import type { JobConfig, RcloneCapabilities } from '../config/types.js';
@@ -15,7 +17,7 @@ export type RemoteHashes = readonly string[] | 'all';
 
 export type ChecksumSupport =
   | { ok: true }
-  | { ok: false; reason: 'off' | 'rclone-too-old' | 'no-common-hash' | 'unknown-hashes' | 'user-compare' };
+  | { ok: false; reason: 'off' | 'rclone-too-old' | 'no-common-hash' | 'unknown-hashes' | 'user-compare' | 'fine-modtimes' };
 
 /** What the listings in the job's workdir say: none yet, every file entry with a hash, or some without. */
 export type ListingHashes = 'none' | 'hashed' | 'unhashed';
@@ -39,11 +41,15 @@ export function hasCommonHash(hashes: RemoteHashes): boolean {
   return hashes === 'all' || hashes.length > 0;
 }
 
-/** Whether this job can compare checksums with this rclone and these hash types (undefined: not detected). */
-export function checksumSupport(job: Pick<JobConfig, 'checksumCompare'>, caps: RcloneCapabilities, hashes: RemoteHashes | undefined, userCompare: boolean): ChecksumSupport {
+/**
+ * Whether this job compares checksums with this rclone and these hash types (undefined: not detected); not where
+ * `modtimesFine` (modtimesTellEditsApart): the modtimes already tell every edit apart.
+ */
+export function checksumSupport(job: Pick<JobConfig, 'checksumCompare'>, caps: RcloneCapabilities, hashes: RemoteHashes | undefined, userCompare: boolean, modtimesFine = false): ChecksumSupport {
   if (userCompare) return { ok: false, reason: 'user-compare' };
   if (!job.checksumCompare) return { ok: false, reason: 'off' };
   if (!atLeast(caps, COMPARE_MIN_VERSION)) return { ok: false, reason: 'rclone-too-old' };
+  if (modtimesFine) return { ok: false, reason: 'fine-modtimes' };
   if (hashes === undefined) return { ok: false, reason: 'unknown-hashes' };
   return hasCommonHash(hashes) ? { ok: true } : { ok: false, reason: 'no-common-hash' };
 }
@@ -56,27 +62,84 @@ export function planCompare(support: ChecksumSupport, operation: 'bisync' | 'res
   return { compare: undefined, settle: !dryRun };
 }
 
+// A file entry without a hash: `- <size, padded> - - <mtime> "<name>"` (directories start with `d`, the header with `#`;
+// names are quoted with escapes, so no entry spans two lines). One regex pass instead of splitting 10,000 lines.
+const UNHASHED_FILE_LINE = /^- +-?\d+ - /m;
+
 /** One listing file's text: does every file entry carry a hash? Lines are `- <size> <hash|-> - <mtime> "<name>"`. */
 export function listingHashed(text: string): boolean {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('- ')) continue; // header, directories (`d`), blank lines
-    const fields = line.split(' ').filter((f) => f !== '');
-    if (fields[2] === '-') return false;
+  return !UNHASHED_FILE_LINE.test(text);
+}
+
+/**
+ * Precisions at or under this tell a same-size edit apart by its modtime alone (short of two writes within one tick of
+ * the kernel's clock, with a listing between them: docs/decisions.md, "Session 6: propagation latency").
+ */
+export const FINE_MODTIME_NS = 1_000_000;
+
+/**
+ * Options (as flag names, and as their RCLONE_* environment variables) that widen rclone's modtime window, stop it
+ * comparing sizes or modtimes, or stop modtimes being kept: with any of them set, checksums stay on.
+ */
+export const MODTIME_OPTIONS: readonly string[] = ['modify-window', 'size-only', 'ignore-size', 'ignore-times', 'use-server-modtime', 'no-update-modtime', 'local-no-set-modtime', 'checksum'];
+
+/** What decides whether the modtimes alone tell every edit apart. */
+export interface ModtimeFacts {
+  /** rclone's modtime precision of each side in ns (`Precision` of `rclone backend features`); undefined: not known. */
+  path1PrecisionNs: number | undefined;
+  path2PrecisionNs: number | undefined;
+  /**
+   * Every file system under the local roots keeps modtimes finer than a millisecond (seen on the file systems
+   * themselves: rclone measures the local precision on its temp directory, not on the roots).
+   */
+  localFilesystemsFine: boolean;
+  /** The MODTIME_OPTIONS in force for the job (options or environment). */
+  modtimeOptions: readonly string[];
+}
+
+/** Both sides keep modtimes at FINE_MODTIME_NS or finer and nothing widens or bypasses rclone's modtime compare. */
+export function modtimesTellEditsApart(facts: ModtimeFacts): boolean {
+  const fine = (ns: number | undefined): boolean => ns !== undefined && ns > 0 && ns <= FINE_MODTIME_NS;
+  return facts.modtimeOptions.length === 0 && facts.localFilesystemsFine && fine(facts.path1PrecisionNs) && fine(facts.path2PrecisionNs);
+}
+
+/**
+ * A directory's modtime or change time (ns since the epoch) with digits under the millisecond: its file system keeps
+ * times finer than FINE_MODTIME_NS. A file system that keeps whole seconds (ext4 with small inodes, sshfs), 2 s
+ * (FAT) or 10 ms (exFAT) can never show such digits; the change time is set by the kernel's clock, never copied from
+ * elsewhere, so on a fine file system it shows them.
+ */
+export function showsFineTimes(...timesNs: readonly bigint[]): boolean {
+  return timesNs.some((ns) => ns % BigInt(FINE_MODTIME_NS) !== BigInt(0));
+}
+
+/** The env variable rclone reads a flag from: `modify-window` → `RCLONE_MODIFY_WINDOW`. */
+export function rcloneEnvName(flag: string): string {
+  return `RCLONE_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function featuresJson(stdout: string): { Hashes?: unknown; Precision?: unknown } | undefined {
+  const start = stdout.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(stdout.slice(start)) as { Hashes?: unknown; Precision?: unknown };
+  } catch {
+    return undefined;
   }
-  return true;
 }
 
 /** `Hashes` from the JSON printed by `rclone backend features REMOTE:`; undefined when it is not that JSON. */
 export function parseFeatureHashes(stdout: string): string[] | undefined {
-  const start = stdout.indexOf('{');
-  if (start < 0) return undefined;
-  try {
-    const parsed = JSON.parse(stdout.slice(start)) as { Hashes?: unknown };
-    if (!Array.isArray(parsed.Hashes)) return parsed.Hashes === null ? [] : undefined;
-    return parsed.Hashes.filter((h): h is string => typeof h === 'string');
-  } catch {
-    return undefined;
-  }
+  const parsed = featuresJson(stdout);
+  if (parsed === undefined) return undefined;
+  if (!Array.isArray(parsed.Hashes)) return parsed.Hashes === null ? [] : undefined;
+  return parsed.Hashes.filter((h): h is string => typeof h === 'string');
+}
+
+/** `Precision` (ns) from the same JSON; undefined when absent. "Not supported" is a huge value (100 years). */
+export function parseFeaturePrecision(stdout: string): number | undefined {
+  const precision = featuresJson(stdout)?.Precision;
+  return typeof precision === 'number' && Number.isFinite(precision) ? precision : undefined;
 }
 
 /**
@@ -94,6 +157,7 @@ export function checksumNote(support: ChecksumSupport, caps: Pick<RcloneCapabili
     case 'unknown-hashes': // not detected yet (the next run does): nothing known to report
     case 'off':
     case 'user-compare':
+    case 'fine-modtimes': // the modtimes tell them apart
       return undefined;
   }
 }

@@ -91,6 +91,11 @@ async function seedIfNew(core: RunnerCore, run: RunInput, prepared: PreparedRun,
   return { attempt: { exit, summary, cancelled: false }, c: classifySetupFailure(command, exit, summary, plan.operation) };
 }
 
+/** The run's --compare; rclone's listings (two files of ~100 bytes per synced file) are read only when checksums are compared. */
+function comparePlan(prepared: PreparedRun, operation: Operation, workdir: string, dryRun: boolean): ComparePlan {
+  return planCompare(prepared.checksums, operation, prepared.checksums.ok ? listingHashes(workdir) : 'none', dryRun);
+}
+
 /** One pass of the loop: seed, guard, bisync; the attempt and its classification. */
 async function attemptOnce(core: RunnerCore, run: RunInput, prepared: PreparedRun, loop: Loop): Promise<{ attempt: Attempt; c: Classification; stop: boolean }> {
   const { plan } = loop;
@@ -103,7 +108,7 @@ async function attemptOnce(core: RunnerCore, run: RunInput, prepared: PreparedRu
   removeStaleRcloneLocks(paths.workdir, log);
   loop.keepListings = job.checkAccess && plan.operation === 'bisync' && !plan.dryRun && !hasFlag(prepared.caps, 'resilient');
   if (loop.keepListings) backupListings(paths.workdir, paths.listingsBackup);
-  loop.compare = planCompare(prepared.checksums, plan.operation, listingHashes(paths.workdir), plan.dryRun);
+  loop.compare = comparePlan(prepared, plan.operation, paths.workdir, plan.dryRun);
   loop.argv = argvFor(run, prepared, plan, loop.compare.compare, { dryRun: plan.dryRun, force: plan.force });
   run.hooks.onStarted?.(run.runId, plan.operation, prepared.caps);
   loop.ctx = rcloneContextFor(prepared.baseCtx, job, plan.operation);
@@ -186,7 +191,7 @@ async function followGoodRun(core: RunnerCore, run: RunInput, prepared: Prepared
   const then = afterGoodRun({ plan: loop.plan, ok, aborted: run.hooks.signal?.aborted === true, hasRecover: hasFlag(prepared.caps, 'recover'), settle: loop.compare.settle });
   const bisync = { operation: 'bisync' as const, resyncMode: undefined };
   if (then.backupBisync) {
-    const followCompare = planCompare(prepared.checksums, 'bisync', listingHashes(paths.workdir), false).compare;
+    const followCompare = comparePlan(prepared, 'bisync', paths.workdir, false).compare;
     const follow = await journaled(core, prepared, argvFor(run, prepared, bisync, followCompare, { dryRun: false, force: false }), 'bisync', rcloneContextFor(prepared.baseCtx, run.job, 'bisync'));
     if (follow.exit.code !== 0) log.warn('the bisync after the resync did not succeed; the next run retries', { code: follow.exit.code, error: follow.summary.failure || follow.summary.errors[0] });
   }

@@ -222,6 +222,6 @@ export async function prepareRun(core: RunnerCore, run: RunInput): Promise<Prepa
   } catch (e: unknown) {
     return { kind: 'finished', record: await repairFailedRecord(core, run, state, wasInterrupted, e) };
   }
-  const checksums = await checksumSupportFor({ spawner: core.spawner, clock: core.clock, stateDir: core.stateDir }, { job, global, caps, operation: plan.operation, env: helperEnv, log, signal: run.hooks.signal });
+  const checksums = await checksumSupportFor({ spawner: core.spawner, clock: core.clock, stateDir: core.stateDir, readMountInfo: core.readMountInfo }, { job, global, caps, operation: plan.operation, env: helperEnv, log, signal: run.hooks.signal });
   return { kind: 'ready', run: { state, plan, filtersFile, ...facts, wasInterrupted, notes, runSpawner: marked.runSpawner, baseCtx, runJournal, checksums } };
 }

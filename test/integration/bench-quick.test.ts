@@ -10,7 +10,7 @@ import { requireProgram, testRclone } from '../helpers/tools.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BENCH = join(ROOT, 'dist', 'bench', 'bench.js');
-const SECTIONS = ['overhead', 'lateness', 'startup', 'idle', 'control', 'reload', 'scale', 'checksum', 'watch'];
+const SECTIONS = ['overhead', 'lateness', 'startup', 'idle', 'control', 'reload', 'scale', 'checksum', 'watch', 'latency'];
 
 /** What `bench --json` prints (the bench's own result types, read back from the child's output). */
 interface Output {

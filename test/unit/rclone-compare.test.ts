@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRunArgv } from '../../src/rclone/args.js';
-import { CHECKSUM_COMPARE, checksumNote, checksumSupport, listingHashed, parseFeatureHashes, planCompare } from '../../src/rclone/compare.js';
+import { CHECKSUM_COMPARE, checksumNote, checksumSupport, listingHashed, modtimesTellEditsApart, parseFeatureHashes, parseFeaturePrecision, planCompare, showsFineTimes } from '../../src/rclone/compare.js';
 import { CAPS_160, CAPS_175 } from '../helpers/caps.js';
 import { makeGlobal, makeJob } from '../helpers/job.js';
 
@@ -33,6 +33,42 @@ test('listings: every file line needs a hash; headers and directories do not cou
   assert.equal(listingHashed(hashed), true);
   assert.equal(listingHashed(`${hashed}-       13 - - 2026-12-04T21:47:09.000000000+0000 "c.txt"\n`), false);
   assert.equal(listingHashed('# bisync listing v1 from 2026-12-04T21:47:10Z\n'), true);
+  assert.equal(listingHashed(`${hashed}-       -1 - - 2026-12-04T21:47:09.000000000+0000 "unknown size"\n`), false, 'an unknown size (-1)');
+  assert.equal(listingHashed(`${hashed}- 1234567890 - - 2026-12-04T21:47:09.000000000+0000 "big"\n`), false, 'no padding');
+  assert.equal(listingHashed(`${hashed.replace('"a b.txt"', '"- 13 - - x"')}`), true, 'a name that looks like an entry is not one');
+});
+
+test('modtimes: both sides at 1 ms or finer, fine local file systems and no option that widens the window', () => {
+  const fine = { path1PrecisionNs: 1, path2PrecisionNs: 1, localFilesystemsFine: true, modtimeOptions: [] };
+  assert.equal(modtimesTellEditsApart(fine), true, 'local↔local: 1 ns');
+  assert.equal(modtimesTellEditsApart({ ...fine, path2PrecisionNs: 1_000_000 }), true, '1 ms (Google Drive)');
+  assert.equal(modtimesTellEditsApart({ ...fine, path2PrecisionNs: 1_000_000_000 }), false, 'sftp: 1 s');
+  assert.equal(modtimesTellEditsApart({ ...fine, path2PrecisionNs: 10_000_000 }), false, '10 ms');
+  assert.equal(modtimesTellEditsApart({ ...fine, path2PrecisionNs: 3_153_600_000_000_000_000 }), false, 'no modtimes at all');
+  assert.equal(modtimesTellEditsApart({ ...fine, path1PrecisionNs: undefined }), false, 'not known');
+  assert.equal(modtimesTellEditsApart({ ...fine, path2PrecisionNs: 0 }), false);
+  assert.equal(modtimesTellEditsApart({ ...fine, localFilesystemsFine: false }), false, 'rclone measures its temp dir, not the root');
+  assert.equal(modtimesTellEditsApart({ ...fine, modtimeOptions: ['modify-window'] }), false);
+});
+
+test('support: fine modtimes leave checksums out, after the user\'s choice and the version', () => {
+  assert.deepEqual(checksumSupport(on, CAPS_175, 'all', false, true), { ok: false, reason: 'fine-modtimes' });
+  assert.deepEqual(checksumSupport(on, CAPS_175, [], false, true), { ok: false, reason: 'fine-modtimes' }, 'no common hash needed then');
+  assert.deepEqual(checksumSupport(on, CAPS_175, 'all', false, false), { ok: true });
+  assert.deepEqual(checksumSupport(on, CAPS_175, 'all', true, true), { ok: false, reason: 'user-compare' });
+  assert.deepEqual(checksumSupport(makeJob({ checksumCompare: false }), CAPS_175, 'all', false, true), { ok: false, reason: 'off' });
+  assert.deepEqual(checksumSupport(on, CAPS_160, 'all', false, true), { ok: false, reason: 'rclone-too-old' });
+  assert.equal(checksumNote({ ok: false, reason: 'fine-modtimes' }, CAPS_175), undefined, 'nothing goes unnoticed');
+  assert.deepEqual(planCompare({ ok: false, reason: 'fine-modtimes' }, 'bisync', 'hashed', false), { compare: undefined, settle: false }, 'hashed listings need no switch back');
+});
+
+test('file system times: digits under the millisecond show a fine file system; whole seconds, 2 s and 10 ms do not', () => {
+  const second = 1_733_000_000n * 1_000_000_000n;
+  assert.equal(showsFineTimes(second, second + 2_000_000_000n), false, 'whole seconds (ext4 with 128-byte inodes, sshfs), FAT');
+  assert.equal(showsFineTimes(second + 10_000_000n, second + 990_000_000n), false, 'exFAT: 10 ms');
+  assert.equal(showsFineTimes(second + 123_456_789n, second), true, 'a fine modtime');
+  assert.equal(showsFineTimes(second, second + 4_000_001n), true, 'a fine change time');
+  assert.equal(showsFineTimes(), false);
 });
 
 test('features JSON: Hashes read, anything else is unknown', () => {
@@ -41,6 +77,10 @@ test('features JSON: Hashes read, anything else is unknown', () => {
   assert.deepEqual(parseFeatureHashes('{"Name": "crypt", "Hashes": []}'), []);
   assert.equal(parseFeatureHashes('Failed to create file system'), undefined);
   assert.equal(parseFeatureHashes('{"Name": "x"}'), undefined);
+  assert.equal(parseFeaturePrecision('{\n\t"Name": "box",\n\t"Hashes": ["md5"],\n\t"Precision": 1000000000\n}'), 1_000_000_000);
+  assert.equal(parseFeaturePrecision('{"Name": "local", "Precision": 1}'), 1);
+  assert.equal(parseFeaturePrecision('{"Name": "x"}'), undefined);
+  assert.equal(parseFeaturePrecision('Failed to create file system'), undefined);
 });
 
 test('notes say when same-size edits go unnoticed, and nothing when the user chose so', () => {
