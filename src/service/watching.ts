@@ -27,6 +27,9 @@ export interface WatchPlatform {
   workdirOf: (job: string) => string;
   /** A private folder of the job's, outside its root, for the tree watcher's settled() barrier. */
   barrierDirOf: (job: string) => string;
+  /** The service's own folders (state with logs and histories, config): never watched, even inside a root (a root
+   * of ~ would otherwise see each run's bookkeeping as a change, and run again forever). */
+  serviceDirs: readonly string[];
   /** A filters file's text; undefined when it cannot be read (then the rules it holds are not applied: in doubt, trigger). */
   readText: (path: string) => string | undefined;
 }
@@ -139,6 +142,7 @@ export function createWatching(deps: WatchingDeps): Watching {
       clock,
       workdir: platform.workdirOf(name),
       barrierDir: platform.barrierDirOf(name),
+      privateDirs: platform.serviceDirs,
       ignore: filteredOutPredicate(rules),
       onChange: (paths) => entry.trigger.changed(paths),
       onReady: ({ dirs }) => {

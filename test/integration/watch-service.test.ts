@@ -2,7 +2,7 @@
 // twin of the core case is test/compat/watch-service.test.ts; the watch-limit fallback is in watch-limit.test.ts.
 import { test } from 'node:test';
 import { serviceSuite } from '../helpers/service-env.js';
-import { burstOf200, deletesBeyondMaxDelete, download50, editNewDeleteRename, excludedPath, globalExclude } from '../helpers/watch-service.js';
+import { burstOf200, deletesBeyondMaxDelete, download50, editNewDeleteRename, excludedPath, globalExclude, serviceFoldersInsideRoot } from '../helpers/watch-service.js';
 
 const suite = serviceSuite();
 const { skip } = suite;
@@ -22,3 +22,6 @@ test('watch, local: a global exclude does not trigger the job; a reload that add
 
 test('watch, local: deletes beyond max_delete stop the watch run for approval; changes while it waits start nothing', { skip }, (t) =>
   deletesBeyondMaxDelete(t, suite, 'local'));
+
+test('watch, local: a root holding the service\'s own state and config folders (a job syncing ~) does not loop', { skip }, (t) =>
+  serviceFoldersInsideRoot(t, suite, 'local'));

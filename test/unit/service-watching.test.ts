@@ -87,6 +87,7 @@ function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<Glo
       },
       workdirOf: () => '/state/jobs/docs/workdir',
       barrierDirOf: () => '/state/jobs/docs/watch-barrier',
+      serviceDirs: ['/state', '/config'],
       readText: () => undefined,
     },
     globalSettings: () => global,
