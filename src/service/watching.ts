@@ -12,7 +12,7 @@ import type { Config, JobConfig } from '../config/types.js';
 import { WATCH_OFF, type JobWatch } from '../api/control-api.js';
 import { isLockedOut, waitingOutcome } from '../api/job-attention.js';
 import type { TreeWatcher, TreeWatcherOptions } from '../platform/tree-watcher.js';
-import type { Clock, Logger } from '../ports.js';
+import type { Clock, Logger, Timer } from '../ports.js';
 import { filteredOutPredicate, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
 import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
 import { isDryRun } from '../run/rules/plan.js';
@@ -69,6 +69,9 @@ interface JobWatchEntry {
   /** The last run that ended: its follow-up is decided once the watcher settled, unless a later end came first. */
   endedRunId: number;
 }
+
+/** The longest a run's follow-up waits for the tree watcher's settled() (its barrier alone gives up after about 5 s). */
+export const SETTLE_LIMIT_MS = 10_000;
 
 /** Everything a watch is built from: a change in any of it rebuilds the watch. */
 function watchKey(job: JobConfig, filtersFile: string | undefined, filters: FilterSources): string {
@@ -223,9 +226,25 @@ export function createWatching(deps: WatchingDeps): Watching {
     }
   }
 
-  /** The run's last events reach the watch before its follow-up is decided (finding: a late echo made one extra run). */
+  /**
+   * The run's last events reach the watch before its follow-up is decided (a late echo made one extra run), but never
+   * wait without bound: an lstat on a hung mount inside the root never returns, and a watch still waiting would
+   * never trigger again. At SETTLE_LIMIT_MS, or if settled() fails, the decision is made with what was seen.
+   */
   async function decideAfterEchoes(name: string, runId: number, entry: JobWatchEntry): Promise<void> {
-    await entry.watcher?.settled();
+    let limit: Timer | undefined;
+    try {
+      const timedOut = new Promise<'timed-out'>((resolve) => (limit = clock.setTimer(SETTLE_LIMIT_MS, () => resolve('timed-out'))));
+      if ((await Promise.race([entry.watcher?.settled(), timedOut])) === 'timed-out') logger.info('the watcher did not settle in time; deciding with the changes seen', { job: name, runId, waitedMs: SETTLE_LIMIT_MS });
+    } catch (error) {
+      logger.warn('the watcher could not settle; deciding with the changes seen', { job: name, runId, error: String(error) });
+    } finally {
+      limit?.cancel();
+      decide(name, runId, entry);
+    }
+  }
+
+  function decide(name: string, runId: number, entry: JobWatchEntry): void {
     if (entries.get(name) !== entry) return; // rebuilt or closed meanwhile: its new watch starts afresh
     if (entry.endedRunId !== runId) return; // a later run ended first: its end decided this one (trigger.runEnded)
     const decision = entry.trigger.echoesSettled();

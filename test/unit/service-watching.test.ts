@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { GlobalSettings } from '../../src/config/types.js';
 import type { TreeWatcherOptions } from '../../src/platform/tree-watcher.js';
 import type { Logger, LogMeta } from '../../src/ports.js';
-import { createWatching } from '../../src/service/watching.js';
+import { createWatching, SETTLE_LIMIT_MS } from '../../src/service/watching.js';
 import type { JobState } from '../../src/run/types.js';
 import { createHarness } from '../helpers/scheduler-harness.js';
 import { deferred, makeJob } from '../helpers/scheduler-fixtures.js';
@@ -58,7 +58,7 @@ interface FakeWatcher {
   closed: boolean;
 }
 
-function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<GlobalSettings>; releaseBarriers?: boolean } = {}) {
+function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<GlobalSettings>; releaseBarriers?: boolean; settleFails?: boolean } = {}) {
   const job = makeJob('docs', { schedule: never, watch: { enabled: true, delayMs: 1000, maxWaitMs: 10_000 } });
   const h = createHarness({ startMs: START, jobs: [job], ...(options.state ? { states: { docs: options.state } } : {}) });
   const watchers: FakeWatcher[] = [];
@@ -75,6 +75,7 @@ function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<Glo
         return {
           watchedDirs: () => 1,
           settled: () => {
+            if (options.settleFails === true) return Promise.reject(new Error('EIO: the barrier folder went away'));
             if (options.releaseBarriers !== false) return Promise.resolve();
             const d = deferred<void>();
             fake.barriers.push(() => d.resolve());
@@ -220,4 +221,47 @@ test('a run that ends before the previous run\'s watcher settled decides both: o
   await h.advance(60_000);
   assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'schedule'], 'no follow-up for either run');
   assert.equal(log.entries.filter((e) => e.message === 'after the run').length, 1);
+});
+
+test('review finding 2: a watcher that never settles (an lstat on a hung mount) does not stop the watch: the run is decided at the limit', async () => {
+  const { h, watching, watcher, log } = watchedWorld({ releaseBarriers: false });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/downloaded.txt' });
+  watcher().options.onChange(['downloaded.txt', 'typed-during-the-run.txt']);
+  await h.runs[0]!.finish();
+  assert.equal(watcher().barriers.length, 1, 'the service waits for the watcher to settle');
+  await h.advance(SETTLE_LIMIT_MS - 1);
+  assert.equal(log.entries.filter((e) => e.message === 'after the run').length, 0, 'not before the limit');
+  await h.advance(1);
+  assert.equal((await log.next('the watcher did not settle in time')).meta.runId, 1);
+  assert.deepEqual((await log.next('after the run')).meta, { component: 'watch', job: 'docs', runId: 1, followUp: 'follow-up', reason: undefined, unexplained: ['typed-during-the-run.txt'] });
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch'], 'the user\'s change is synced');
+  await h.runs[1]!.finish(); // its barrier never passes either
+  const decided = log.entries.length;
+  await h.advance(SETTLE_LIMIT_MS);
+  await log.next('after the run', decided);
+  for (let i = 0; i < 3; i++) {
+    watcher().options.onChange([`user-edit-${i}.txt`]);
+    await h.advance(1000);
+    assert.equal(h.runs.length, 3 + i, `edit ${i} starts a run`);
+    await h.runs.at(-1)!.finish();
+    await h.advance(SETTLE_LIMIT_MS);
+  }
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch', 'watch', 'watch', 'watch']);
+});
+
+test('review finding 2: a settled() that fails is logged and the run is decided with what was seen; the watch goes on', async () => {
+  const { h, watcher, log } = watchedWorld({ settleFails: true });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watcher().options.onChange(['typed-during-the-run.txt']);
+  await h.runs[0]!.finish();
+  assert.match(String((await log.next('the watcher could not settle')).meta.error), /EIO/);
+  assert.equal((await log.next('after the run')).meta.followUp, 'follow-up');
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch']);
+  await h.runs[1]!.finish();
+  watcher().options.onChange(['later.txt']);
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch', 'watch'], 'later changes still run');
 });
