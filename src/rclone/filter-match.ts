@@ -128,6 +128,17 @@ export function runFilterSources(job: JobConfig, global: GlobalSettings, filters
 /** Option keys that name filter files we do not read (treated as unknown rules). */
 const UNREAD_FILTER_OPTIONS = ['include_from', 'exclude_from', 'filter_from', 'files_from', 'files_from_raw'];
 
+/** Every option key the watch's rules read. */
+const FILTER_OPTIONS = ['include', 'exclude', 'filter', ...UNREAD_FILTER_OPTIONS];
+
+/** The filter options among the run's merged options (flag name, value): the only options the watch depends on. */
+export function filterOptionsOf(sources: FilterSources): [string, unknown][] {
+  return FILTER_OPTIONS.flatMap((key): [string, unknown][] => {
+    const value = sources.options?.get(flagName(key));
+    return value === undefined ? [] : [[flagName(key), value]];
+  });
+}
+
 /** The job's rules in rclone's order: --include, --exclude, --filter, then the filters file. */
 export function jobFilterRules(sources: FilterSources): FilterRules {
   const options = sources.options ?? new Map<string, unknown>();

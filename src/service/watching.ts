@@ -13,7 +13,7 @@ import { WATCH_OFF, type JobWatch } from '../api/control-api.js';
 import { isLockedOut, waitingOutcome } from '../api/job-attention.js';
 import type { TreeWatcher, TreeWatcherOptions } from '../platform/tree-watcher.js';
 import type { Clock, Logger, Timer } from '../ports.js';
-import { filteredOutPredicate, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
+import { filteredOutPredicate, filterOptionsOf, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
 import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
 import { isDryRun } from '../run/rules/plan.js';
 import type { RunRequest } from '../run/types.js';
@@ -73,9 +73,19 @@ interface JobWatchEntry {
 /** The longest a run's follow-up waits for the tree watcher's settled() (its barrier alone gives up after about 5 s). */
 export const SETTLE_LIMIT_MS = 10_000;
 
-/** Everything a watch is built from: a change in any of it rebuilds the watch. */
+/** Everything a watch is built from: a change in any of it rebuilds the watch (other options, such as transfers
+ * or bwlimit, leave it as it is). */
 function watchKey(job: JobConfig, filtersFile: string | undefined, filters: FilterSources): string {
-  return JSON.stringify([job.local, job.watch.delayMs, job.watch.maxWaitMs, filtersFile, filters.filtersFileText, [...(filters.options ?? [])], filters.partialFilter]);
+  return JSON.stringify([job.local, job.watch.delayMs, job.watch.maxWaitMs, filtersFile, filters.filtersFileText, filterOptionsOf(filters), filters.partialFilter]);
+}
+
+/** What a rebuilt watch takes over from the one it replaces, so that no change is dropped. */
+interface CarriedOver {
+  /** Changes not synced yet (waiting for their quiet period, seen during a run, or a follow-up just decided). */
+  owed: string[];
+  /** The run going, and what it has written so far. */
+  runId: number;
+  collector: LocalWritesCollector | undefined;
 }
 
 /** Why changes do not queue a run now, or undefined when they do. */
@@ -132,13 +142,20 @@ export function createWatching(deps: WatchingDeps): Watching {
     return { key: watchKey(job, filtersFile, filters), filters };
   }
 
-  function open(job: JobConfig, key: string, filters: FilterSources): JobWatchEntry {
+  function open(job: JobConfig, key: string, filters: FilterSources, carried?: CarriedOver): JobWatchEntry {
     const name = job.name;
     const rules = jobFilterRules(filters);
+    const ignore = filteredOutPredicate(rules);
     const trigger = createWatchTrigger({ clock, timing: { delayMs: job.watch.delayMs, maxWaitMs: job.watch.maxWaitMs }, trigger: (paths, cause) => queueRun(name, paths, cause) });
     const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true, runId: scheduler.info(name)?.currentRunId ?? 0, endedRunId: 0 };
-    // A run going now: what it writes is unknown to this new watch, so its end gives one follow-up at most.
-    if (entry.running) trigger.runStarted();
+    if (entry.running) {
+      // A run going now: the old watch's list of its writes goes on; without one (a new watch), what it writes is
+      // unknown, so the changes seen during it give a follow-up.
+      if (carried?.runId === entry.runId) entry.collector = carried.collector;
+      trigger.runStarted();
+    }
+    // The old watch's unsynced changes are this one's (those the new filters leave out excepted).
+    if (carried) trigger.changed(carried.owed.filter((path) => !ignore(path)));
     entries.set(name, entry);
     entry.watcher = platform.createTreeWatcher({
       root: job.local,
@@ -146,7 +163,7 @@ export function createWatching(deps: WatchingDeps): Watching {
       workdir: platform.workdirOf(name),
       barrierDir: platform.barrierDirOf(name),
       privateDirs: platform.serviceDirs,
-      ignore: filteredOutPredicate(rules),
+      ignore,
       onChange: (paths) => entry.trigger.changed(paths),
       onReady: ({ dirs }) => {
         logger.info('watching for local changes', { job: name, local: job.local, folders: dirs });
@@ -165,13 +182,15 @@ export function createWatching(deps: WatchingDeps): Watching {
     return entry;
   }
 
-  function closeEntry(name: string): void {
+  /** Close the job's watch; what it still owes (for a rebuild to take over). */
+  function closeEntry(name: string): CarriedOver | undefined {
     const entry = entries.get(name);
-    if (!entry) return;
+    if (!entry) return undefined;
     entries.delete(name);
     entry.watcher?.close();
-    entry.trigger.dispose();
+    const owed = entry.trigger.dispose();
     if (entry.status.state !== 'off') deps.changed(name);
+    return { owed, runId: entry.running ? entry.runId : 0, collector: entry.running ? entry.collector : undefined };
   }
 
   function reconcile(retryFailed = false): void {
@@ -184,8 +203,7 @@ export function createWatching(deps: WatchingDeps): Watching {
         const { key, filters } = watchInputs(info.config, global);
         const entry = entries.get(info.name);
         if (entry?.key === key && !(retryFailed && entry.status.state === 'failed')) continue;
-        if (entry) closeEntry(info.name);
-        open(info.config, key, filters);
+        open(info.config, key, filters, entry ? closeEntry(info.name) : undefined);
         deps.changed(info.name);
       }
     }

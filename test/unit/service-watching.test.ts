@@ -265,3 +265,55 @@ test('review finding 2: a settled() that fails is logged and the run is decided 
   await h.advance(1000);
   assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch', 'watch'], 'later changes still run');
 });
+
+test('review finding 3: a reload that changes only options outside the filters (transfers) keeps the watch and its waiting change', async () => {
+  const { h, watching, watchers, watcher, setGlobal } = watchedWorld({ global: { rcloneOptions: { transfers: 4 } } });
+  watcher().options.onChange(['notes.txt']);
+  await h.advance(500);
+  setGlobal({ rcloneOptions: { transfers: 8, bwlimit: '1M' } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 1, 'not rebuilt');
+  await h.advance(500);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['watch'], 'the change runs at the end of its quiet period');
+});
+
+test('review finding 3: a reload that changes the filters rebuilds the watch; the changes waiting go on to the new one', async () => {
+  const { h, watching, watchers, watcher, setGlobal, log } = watchedWorld();
+  watcher().options.onChange(['notes.txt', 'build.log']);
+  await h.advance(500);
+  setGlobal({ rcloneOptions: { exclude: ['*.log'] } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 2, 'rebuilt');
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['watch'], 'the waiting change still runs');
+  assert.deepEqual((await log.next('local changes: sync queued')).meta.first, ['notes.txt'], 'the path the new filters leave out is dropped, the other kept');
+});
+
+test('review finding 3: a rebuild during a run keeps the changes seen during it and its list of writes: one follow-up for the user\'s change only', async () => {
+  const { h, watching, watchers, watcher, setGlobal, log } = watchedWorld();
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/downloaded.txt' });
+  watcher().options.onChange(['downloaded.txt', 'typed.txt']);
+  setGlobal({ rcloneOptions: { exclude: ['*.log'] } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 2, 'rebuilt while the run goes');
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/second.txt' });
+  watcher().options.onChange(['second.txt']);
+  await h.runs[0]!.finish();
+  assert.deepEqual((await log.next('after the run')).meta, { component: 'watch', job: 'docs', runId: 1, followUp: 'follow-up', reason: undefined, unexplained: ['typed.txt'] });
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch']);
+});
+
+test('review finding 3: a rebuild while a run is ending keeps its follow-up', async () => {
+  const { h, watching, watchers, watcher, setGlobal } = watchedWorld({ releaseBarriers: false });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watcher().options.onChange(['typed.txt']);
+  await h.runs[0]!.finish(); // its barrier has not passed yet
+  setGlobal({ rcloneOptions: { exclude: ['*.log'] } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 2, 'rebuilt while the run ends');
+  watchers[0]!.barriers[0]!();
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch'], 'the change seen during the run is synced');
+});

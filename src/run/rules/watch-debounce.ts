@@ -163,7 +163,11 @@ export interface WatchTrigger {
   echoesSettled(): FollowUpDecision | undefined;
   /** Paths waiting for the quiet period (for status and tests). */
   pendingPaths(): number;
-  dispose(): void;
+  /**
+   * Stop for good. Returns the changes no run has synced yet, for a watch that replaces this one: those waiting for
+   * their quiet period, those seen during the run going, and the follow-up of a run still ending (decided now).
+   */
+  dispose(): string[];
 }
 
 /** The changes seen during one run, capped. */
@@ -232,12 +236,16 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
     arm();
   }
 
+  function decideEnding(run: EndingRun): FollowUpDecision {
+    return followUpAfterRun({ seen: [...run.seen.paths], seenOverflow: run.seen.overflow, writes: run.writes, followedWrites: run.followedWrites });
+  }
+
   /** Decide the ending run's follow-up (its events are all in). */
   function settle(): FollowUpDecision | undefined {
     const run = ending;
     if (!run) return undefined;
     ending = undefined;
-    const decision = followUpAfterRun({ seen: [...run.seen.paths], seenOverflow: run.seen.overflow, writes: run.writes, followedWrites: run.followedWrites });
+    const decision = decideEnding(run);
     if (decision.kind === 'follow-up' && !disposed) {
       // A run started meanwhile: it ends with its own decision, which these changes join (it may have listed before them).
       if (running) for (const p of decision.unexplained) see(seenDuringRun, p);
@@ -283,11 +291,18 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
     },
     echoesSettled: settle,
     pendingPaths: () => pending.size,
-    dispose(): void {
+    dispose(): string[] {
+      if (disposed) return [];
+      const owed = new Set(pending);
+      const decision = ending && decideEnding(ending);
+      if (decision?.kind === 'follow-up') for (const p of decision.unexplained) owed.add(p);
+      if (running) for (const p of seenDuringRun.paths) owed.add(p);
       disposed = true;
+      ending = undefined;
       timer?.cancel();
       timer = undefined;
       pending = new Set();
+      return [...owed];
     },
   };
 }
