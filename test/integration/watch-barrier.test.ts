@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, watch } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { createEventBarrier } from '../../src/platform/watch-barrier.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -30,6 +30,17 @@ test('a barrier passes after every event that happened before it, and removes it
   assert.equal(await barrier.pass(() => 'again'), 'again', 'a second barrier passes too');
 });
 
+/** A barrier on a fake clock (retry after 1000), its folder made and watched by a first pass. */
+async function readyBarrier(t: TestContext) {
+  const dir = tempDir(t, 'rbm-barrier-');
+  const barrierDir = join(dir, 'barrier');
+  const clock = new FakeClock();
+  const barrier = createEventBarrier({ dir: barrierDir, persistent: true, clock, retryMs: 1000 });
+  t.after(() => barrier.close());
+  assert.equal(await barrier.pass(() => 'ready'), 'ready');
+  return { dir, barrierDir, clock, barrier };
+}
+
 /** inotify's queue length: more events than this, unread, and the next ones are dropped (IN_Q_OVERFLOW). */
 const MAX_QUEUED = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8').trim());
 
@@ -46,12 +57,7 @@ async function drain(): Promise<void> {
 }
 
 test('a lost barrier event (inotify\'s queue overflowed): a new barrier is written after retryMs and passes the waiting one; after a few tries it gives up', async (t) => {
-  const dir = tempDir(t, 'rbm-barrier-');
-  const barrierDir = join(dir, 'barrier');
-  const clock = new FakeClock();
-  const barrier = createEventBarrier({ dir: barrierDir, persistent: true, clock, retryMs: 1000 });
-  t.after(() => barrier.close());
-  assert.equal(await barrier.pass(() => 'ready'), 'ready'); // the folder is made and watched
+  const { dir, barrierDir, clock, barrier } = await readyBarrier(t);
   const flood = join(dir, 'flood');
   mkdirSync(flood);
   writeFileSync(join(flood, 'a'), '');
@@ -88,12 +94,7 @@ test('a lost barrier event (inotify\'s queue overflowed): a new barrier is writt
 });
 
 test('review finding 5: a barrier folder replaced or removed is watched afresh at the next pass (no retry needed)', async (t) => {
-  const dir = tempDir(t, 'rbm-barrier-');
-  const barrierDir = join(dir, 'barrier');
-  const clock = new FakeClock(); // never advanced: no retry ever fires
-  const barrier = createEventBarrier({ dir: barrierDir, persistent: true, clock, retryMs: 1000 });
-  t.after(() => barrier.close());
-  assert.equal(await barrier.pass(() => 'ready'), 'ready');
+  const { dir, barrierDir, barrier } = await readyBarrier(t); // its clock never advanced: no retry ever fires
   renameSync(barrierDir, join(dir, 'old-barrier'));
   mkdirSync(barrierDir);
   assert.equal(await barrier.pass(() => 'replaced'), 'replaced', 'the new folder\'s event passes it');
@@ -105,12 +106,7 @@ test('review finding 5: a barrier folder replaced or removed is watched afresh a
 });
 
 test('review finding 5: a retry\'s barrier file whose waiter an earlier barrier passed is removed', async (t) => {
-  const dir = tempDir(t, 'rbm-barrier-');
-  const barrierDir = join(dir, 'barrier');
-  const clock = new FakeClock();
-  const barrier = createEventBarrier({ dir: barrierDir, persistent: true, clock, retryMs: 1000 });
-  t.after(() => barrier.close());
-  assert.equal(await barrier.pass(() => 'ready'), 'ready');
+  const { barrierDir, clock, barrier } = await readyBarrier(t);
   const slow = barrier.pass(() => 'slow');
   clock.advance(1000); // before its event was read: a retry barrier is written too
   assert.equal(readdirSync(barrierDir).length, 2);
