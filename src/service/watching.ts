@@ -16,6 +16,7 @@ import type { Clock, Logger, Timer } from '../ports.js';
 import { filteredOutPredicate, filterOptionsOf, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
 import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
 import { isDryRun } from '../run/rules/plan.js';
+import { filtersFileOf } from '../rclone/args.js';
 import type { RunRequest } from '../run/types.js';
 import { isRetryableOutcome } from '../run/rules/retry.js';
 import type { JobScheduleInfo, Scheduler, SchedulerEvent } from '../scheduler/scheduler.js';
@@ -137,7 +138,7 @@ export function createWatching(deps: WatchingDeps): Watching {
 
   /** What the job's watch is built from now: its key and its filter inputs. */
   function watchInputs(job: JobConfig, global: Config['global']): { key: string; filters: FilterSources } {
-    const filtersFile = job.filtersFile ?? global.exclusionRulesFile;
+    const filtersFile = filtersFileOf(job, global);
     const filters = runFilterSources(job, global, filtersFile === undefined ? undefined : platform.readText(filtersFile));
     return { key: watchKey(job, filtersFile, filters), filters };
   }
