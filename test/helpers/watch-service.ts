@@ -237,6 +237,33 @@ export async function burstOf200(t: TestContext, suite: Suite, kind: RemoteKind)
   assert.equal((await w.svc.stop()).code, 0);
 }
 
+/**
+ * Issue 16 as written (review finding 10): 200 files written in place into the root, one after the other, give one
+ * run (two at most), and all 200 reach the other side. A watch_delay of 5 s (and a maximum wait of a minute) holds
+ * the burst however slowly the machine writes it: a pause longer than that between two writes starts the run early,
+ * and the files written during it are its one follow-up, so two runs is the most a slow machine can give.
+ */
+export async function burstOf200InPlace(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
+  const w = await watchWorld(t, suite, kind, { extra: '    watch_delay: 5s\n    watch_max_wait: 60s' });
+  const start = w.lastRunId();
+  const burst: Record<string, string> = {};
+  for (let i = 0; i < 200; i++) burst[`burst/f${String(i).padStart(3, '0')}.txt`] = `burst file ${i}\n`;
+  w.put(burst); // each file written (and its mtime set) in the watched root itself
+  const runs: RunView[] = [await w.nextWatchRun(start)];
+  let decision = await w.decisionAfter(runs[0]!.run_id);
+  if (decision.includes('"followUp":"follow-up"')) {
+    runs.push(await w.nextWatchRun(runs[0]!.run_id));
+    decision = await w.decisionAfter(runs[1]!.run_id);
+  }
+  assert.match(decision, /"followUp":"none","reason":"no-changes"/, 'the burst is synced in one run, two at most');
+  assert.match(await w.queuedLine(runs[0]!.run_id), /^local changes: sync queued \{"component":"watch","changes":\d+,/);
+  w.assertTrees('the 200 files written in place');
+  const last = runs.at(-1)!;
+  assert.deepEqual((await w.runsAfter(start)).map((r) => r.run_id), runs.map((r) => r.run_id), 'no other run');
+  await markerIsNextRun(w, last.run_id, 'after the burst written in place');
+  assert.equal((await w.svc.stop()).code, 0);
+}
+
 /** Issue 16: a run that downloads 50 files does not loop (its own writes are no change), then the watch goes on. */
 export async function download50(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
   const w = await watchWorld(t, suite, kind);

@@ -2,7 +2,7 @@
 // twin of the core case is test/compat/watch-service.test.ts; the watch-limit fallback is in watch-limit.test.ts.
 import { test } from 'node:test';
 import { serviceSuite } from '../helpers/service-env.js';
-import { burstOf200, deletesBeyondMaxDelete, download50, editNewDeleteRename, excludedPath, globalExclude, serviceFoldersInsideRoot } from '../helpers/watch-service.js';
+import { burstOf200, burstOf200InPlace, deletesBeyondMaxDelete, download50, editNewDeleteRename, excludedPath, globalExclude, serviceFoldersInsideRoot } from '../helpers/watch-service.js';
 
 const suite = serviceSuite();
 const { skip } = suite;
@@ -14,6 +14,9 @@ for (const kind of ['local', 'sftp'] as const) {
 }
 
 test('watch, local: 200 files arriving at once give one run', { skip }, (t) => burstOf200(t, suite, 'local'));
+
+test('watch, local: 200 files written in place, one after the other, give one run (two at most) and all reach the other side', { skip }, (t) =>
+  burstOf200InPlace(t, suite, 'local'));
 
 test('watch, local: a path the filters exclude does not trigger the job', { skip }, (t) => excludedPath(t, suite, 'local'));
 
