@@ -21,8 +21,8 @@
 // Ignored: the job's workdir, the barrier's folder and the service's own folders (its state folder with the logs and
 // every job's history, its config folder: `privateDirs`) when they lie inside the root (not even watched: a root of
 // ~ would otherwise see each run's own bookkeeping as a change and run again, forever), and whatever
-// the caller's `ignore` says (the job's rclone filters, with the argv's `- *.partial` for rclone's temporary copies:
-// rclone/filter-match.ts).
+// the caller's `ignore` says (the job's rclone filters, with `- *.partial` for rclone's temporary copies unless an
+// include of the user's names them: rclone/filter-match.ts).
 // The barrier (platform/watch-barrier.ts): settled() writes a file into `barrierDir` (a private folder watched on the
 // same inotify descriptor) and waits for its event: every earlier event of the tree has been dispatched by then. It
 // then waits for the lstat/walk work those earlier events started, and reports what is pending at once.
