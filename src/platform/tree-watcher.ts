@@ -5,7 +5,7 @@
 // @parcel/watcher).
 //
 // Interface (for the wiring):
-//   const w = createTreeWatcher({ root, onChange, onFailure, onReady, ignore, workdir, barrierDir, clock });
+//   const w = createTreeWatcher({ root, onChange, onFailure, onReady, ignore, workdir, barrierDir, privateDirs, clock });
 //   onChange(paths)   relative POSIX paths ('' = the root itself) that changed, a batch per event-loop turn; the
 //                     caller debounces (src/run/rules/watch-debounce.ts). A new folder reports itself and every
 //                     entry found in it (they may have been created before its watch was in place).
@@ -18,9 +18,11 @@
 //                     last writes are reported before its bookkeeping ends (see "The barrier" below).
 //   w.close()         releases every FSWatcher and timer; no callback fires afterwards. Watches are `persistent` by
 //                     default (they keep the process alive, like the config watcher's): close them on shutdown.
-// Ignored: the job's workdir and the barrier's folder when they lie inside the root (not even watched), and whatever
-// the caller's `ignore` says (the job's rclone filters, with the argv's `- *.partial` for rclone's temporary copies:
-// rclone/filter-match.ts).
+// Ignored: the job's workdir, the barrier's folder and the service's own folders (its state folder with the logs and
+// every job's history, its config folder: `privateDirs`) when they lie inside the root (not even watched: a root of
+// ~ would otherwise see each run's own bookkeeping as a change and run again, forever), and whatever
+// the caller's `ignore` says (the job's rclone filters, with `- *.partial` for rclone's temporary copies unless an
+// include of the user's names them: rclone/filter-match.ts).
 // The barrier (platform/watch-barrier.ts): settled() writes a file into `barrierDir` (a private folder watched on the
 // same inotify descriptor) and waits for its event: every earlier event of the tree has been dispatched by then. It
 // then waits for the lstat/walk work those earlier events started, and reports what is pending at once.
@@ -47,6 +49,9 @@ export interface TreeWatcherOptions {
   ignore?: (relPath: string) => boolean;
   /** The job's rclone workdir: never watched nor reported when it lies inside the root. */
   workdir?: string;
+  /** More folders of the service's own (its state folder, its config folder): never watched nor reported when they
+   * lie inside the root (or are the root's ancestors: then nothing of theirs is inside). */
+  privateDirs?: readonly string[];
   /** Default: the system clock. Used for the root poll and the batch turn. */
   clock?: Clock;
   /** How often to look for a root that went away. Default 5 s. */
@@ -124,8 +129,9 @@ export function createTreeWatcher(options: TreeWatcherOptions): TreeWatcher {
   const clock = options.clock ?? systemClock;
   const pollMs = options.rootPollMs ?? DEFAULT_ROOT_POLL_MS;
   const persistent = options.persistent ?? true;
-  // Our own folders inside the root (rclone's workdir, the barrier's folder) are never watched nor reported.
-  const privateRels = [options.workdir, options.barrierDir].flatMap((dir) => (dir === undefined ? [] : [insideRoot(resolve(dir))])).filter((rel): rel is string => rel !== undefined);
+  // Our own folders inside the root (rclone's workdir, the barrier's folder, the service's state and config) are
+  // never watched nor reported.
+  const privateRels = [options.workdir, options.barrierDir, ...(options.privateDirs ?? [])].flatMap((dir) => (dir === undefined ? [] : [insideRoot(resolve(dir))])).filter((rel): rel is string => rel !== undefined);
   const dirs = new Map<string, DirWatch>();
   let pending = new Set<string>();
   let flushTimer: Timer | undefined;

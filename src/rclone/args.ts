@@ -81,6 +81,11 @@ export function mergedRunOptions(input: Pick<RunArgvInput, 'job' | 'global' | 'o
   return { merged, partialFilter: !mentionsPartial(merged) };
 }
 
+/** The filters file in force for a job's runs: its own `filters_file`, else the global `exclusion_rules_file`. */
+export function filtersFileOf(job: Pick<JobConfig, 'filtersFile'>, global: Pick<GlobalSettings, 'exclusionRulesFile'>): string | undefined {
+  return job.filtersFile ?? global.exclusionRulesFile;
+}
+
 /** Job settings this rclone cannot honour (they are left out of the argv and reported). */
 export function unsupportedSettings(job: JobConfig, caps: RcloneCapabilities): string[] {
   const out: string[] = [];

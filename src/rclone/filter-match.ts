@@ -6,7 +6,8 @@
 // path; a trailing `/` matches directories only. A rule we do not model (a `{{regex}}`, `!`, a line without + or -)
 // makes every path it could decide count as synced: in doubt, trigger a run. The options are the run's own, merged
 // as the argv merges them (global, then per operation, then per job: rclone/args.ts mergedRunOptions), with the
-// engine's `- *.partial` filter when the argv adds it: the watch leaves out exactly what the run leaves out.
+// engine's `- *.partial` filter when the argv adds it: the watch leaves out exactly what the run leaves out, and
+// rclone's temporary copies unless an include rule of the user's names them.
 
 import type { GlobalSettings, JobConfig } from '../config/types.js';
 import { mergedRunOptions, PARTIAL_FILTER } from './args.js';
@@ -115,18 +116,40 @@ export interface FilterSources {
   filtersFileText?: string | undefined;
   /** The run's options merged by flag name (args.ts mergedRunOptions): `include`, `exclude`, `filter`, `*-from`. */
   options?: ReadonlyMap<string, unknown>;
-  /** The argv adds `--filter=- *.partial` before the user's --filter rules. */
+  /** The watch leaves out rclone's temporary copies: `- *.partial` before the user's --filter rules, as the argv adds it. */
   partialFilter?: boolean;
 }
 
-/** The filter inputs of a job's bisync runs, from the same merge as its argv (every input the watch's rules depend on). */
+/** The filter inputs of a job's bisync runs, from the same merge as its argv (every input the watch's rules depend on).
+ * The watch leaves out rclone's temporary copies (`- *.partial`, where the argv puts it) whenever the argv does, and
+ * also when the argv leaves its filter out only because an option mentions `.partial` in passing (a path, a
+ * suffix, an exclude): only an include rule naming `.partial` makes them count, or every download would be
+ * followed by a run for its temporary copy. */
 export function runFilterSources(job: JobConfig, global: GlobalSettings, filtersFileText: string | undefined): FilterSources {
   const { merged, partialFilter } = mergedRunOptions({ job, global, operation: 'bisync' });
-  return { filtersFileText, options: merged, partialFilter };
+  return { filtersFileText, options: merged, partialFilter: partialFilter || !includesPartial(merged, filtersFileText) };
+}
+
+/** Does an include rule of the user's (the include option, a `+` line of a filter option or of the filters file) name `.partial`? */
+function includesPartial(options: ReadonlyMap<string, unknown>, filtersFileText: string | undefined): boolean {
+  const plusLines = (text: string): string[] => text.split(/\r?\n/).filter((line) => line.trim().startsWith('+'));
+  const includes = [...listOf(options.get(flagName('include'))), ...listOf(options.get(flagName('filter'))).flatMap(plusLines), ...plusLines(filtersFileText ?? '')];
+  return includes.some((rule) => rule.includes('.partial'));
 }
 
 /** Option keys that name filter files we do not read (treated as unknown rules). */
 const UNREAD_FILTER_OPTIONS = ['include_from', 'exclude_from', 'filter_from', 'files_from', 'files_from_raw'];
+
+/** Every option key the watch's rules read. */
+const FILTER_OPTIONS = ['include', 'exclude', 'filter', ...UNREAD_FILTER_OPTIONS];
+
+/** The filter options among the run's merged options (flag name, value): the only options the watch depends on. */
+export function filterOptionsOf(sources: FilterSources): [string, unknown][] {
+  return FILTER_OPTIONS.flatMap((key): [string, unknown][] => {
+    const value = sources.options?.get(flagName(key));
+    return value === undefined ? [] : [[flagName(key), value]];
+  });
+}
 
 /** The job's rules in rclone's order: --include, --exclude, --filter, then the filters file. */
 export function jobFilterRules(sources: FilterSources): FilterRules {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { GlobalSettings, JobConfig, RcloneCapabilities } from '../config/types.js';
-import { buildRunEnv, hasFlag, optionMapsFor, rcloneOnlyEnv, rcloneOnlyFlags, unsupportedSettings } from '../rclone/args.js';
+import { buildRunEnv, filtersFileOf, hasFlag, optionMapsFor, rcloneOnlyEnv, rcloneOnlyFlags, unsupportedSettings } from '../rclone/args.js';
 import type { ChecksumSupport } from '../rclone/compare.js';
 import { errorText, isRbmError } from '../errors.js';
 import type { Logger, Spawner } from '../ports.js';
@@ -199,7 +199,7 @@ export async function prepareRun(core: RunnerCore, run: RunInput): Promise<Prepa
   if ('outcome' in caps) return { kind: 'finished', record: caps };
   warnAboutSettings(core, run, caps);
   core.recordInterruptedLocked(job.name);
-  const filtersFile = job.filtersFile ?? global.exclusionRulesFile;
+  const filtersFile = filtersFileOf(job, global);
   const facts = { caps, filtersHash: filtersFileHash(filtersFile), pairKey: pairKeyOf(job, paths.workdir) };
   let state = loadState(core, run, facts);
   const plan = planOrRefuse(core, run, state, facts);

@@ -61,11 +61,24 @@ const WINDOWED_MIN_RUNS = 8;
 /** A bound on the slots looked at, whatever the schedule (a minute schedule inside long windows). */
 const WINDOWED_MAX_STEPS = 5_000;
 
-/** The longest gap between the next few slots of the schedule (0 with fewer than two). */
-function longestSlotGapMs(pattern: string, fromMs: number, timezone: string): number {
+/** The slots of the schedule a gap is looked for in: at least `slots` of them and as far as `horizonMs` ahead. */
+interface SlotSpan {
+  slots: number;
+  horizonMs: number;
+}
+
+/** The next few slots: the default stale_after of a schedule without windows. */
+const NEXT_FEW_SLOTS: SlotSpan = { slots: 8, horizonMs: 0 };
+/** As far as the windowed runs are followed: an irregular schedule (weekdays 9-17 every 5 minutes) shows its night. */
+const WINDOWED_SPAN: SlotSpan = { slots: WINDOWED_MIN_RUNS, horizonMs: WINDOWED_HORIZON_MS };
+
+/** The longest gap between the schedule's slots over `span` (0 with fewer than two), looking at most at WINDOWED_MAX_STEPS. */
+function longestSlotGapMs(pattern: string, fromMs: number, timezone: string, span: SlotSpan): number {
   let longest = 0;
-  let previous = nextRunAfter(pattern, fromMs, timezone);
-  for (let i = 0; i < 7 && previous !== undefined; i++) {
+  const first = nextRunAfter(pattern, fromMs, timezone);
+  let previous = first;
+  for (let i = 1; i < WINDOWED_MAX_STEPS && previous !== undefined && first !== undefined; i++) {
+    if (i >= span.slots && previous - first >= span.horizonMs) break;
     const next = nextRunAfter(pattern, previous, timezone);
     if (next === undefined) break;
     longest = Math.max(longest, next - previous);
@@ -115,7 +128,10 @@ function longestWindowedGapMs(pattern: string, fromMs: number, timezone: string,
  * pattern with no next slots falls back to the minimum.
  */
 export function defaultStaleAfterMs(pattern: string, fromMs: number, timezone: string = DEFAULT_TIMEZONE, windows: readonly TimeWindow[] = []): number {
-  const slotGap = longestSlotGapMs(pattern, fromMs, timezone);
-  const longest = windows.length === 0 ? slotGap : Math.max(slotGap, longestWindowedGapMs(pattern, fromMs, timezone, windows, slotGap));
+  if (windows.length === 0) return Math.max(STALE_PERIODS * longestSlotGapMs(pattern, fromMs, timezone, NEXT_FEW_SLOTS), MIN_STALE_AFTER_MS);
+  // The windowed walk skips the slots inside a window up to one slot gap before it closes: that gap must be the
+  // longest over the whole walk, or a night inside a window is skipped (stale too early).
+  const slotGap = longestSlotGapMs(pattern, fromMs, timezone, WINDOWED_SPAN);
+  const longest = Math.max(slotGap, longestWindowedGapMs(pattern, fromMs, timezone, windows, slotGap));
   return Math.max(STALE_PERIODS * longest, MIN_STALE_AFTER_MS);
 }

@@ -3,6 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { jobPathChanges, suspiciousPathChange, type PathChange } from '../config/path-changes.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
+import { filtersFileOf } from '../rclone/args.js';
 import { RbmError, errorText, isRbmError } from '../errors.js';
 import type { Logger } from '../ports.js';
 import { configErrorSummary } from './status-line.js';
@@ -71,8 +72,11 @@ export function createConfigCommit(deps: ConfigCommitDeps): ConfigInForce {
 
   function watchedFiles(): string[] {
     const files = new Set<string>([configPath]);
-    if (config?.global.exclusionRulesFile) files.add(config.global.exclusionRulesFile);
-    for (const job of config?.jobs ?? []) if (job.filtersFile) files.add(job.filtersFile);
+    // The filters files the jobs' runs read (a global exclusion_rules_file no job uses changes no run).
+    for (const job of config?.jobs ?? []) {
+      const filtersFile = config && filtersFileOf(job, config.global);
+      if (filtersFile !== undefined) files.add(filtersFile);
+    }
     return [...files];
   }
 

@@ -12,10 +12,11 @@ import type { Config, JobConfig } from '../config/types.js';
 import { WATCH_OFF, type JobWatch } from '../api/control-api.js';
 import { isLockedOut, waitingOutcome } from '../api/job-attention.js';
 import type { TreeWatcher, TreeWatcherOptions } from '../platform/tree-watcher.js';
-import type { Clock, Logger } from '../ports.js';
-import { filteredOutPredicate, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
+import type { Clock, Logger, Timer } from '../ports.js';
+import { filteredOutPredicate, filterOptionsOf, jobFilterRules, runFilterSources, type FilterSources } from '../rclone/filter-match.js';
 import { collectLocalWrites, createWatchTrigger, type LocalWritesCollector, type WatchTrigger, type WatchTriggerCause } from '../run/rules/watch-debounce.js';
 import { isDryRun } from '../run/rules/plan.js';
+import { filtersFileOf } from '../rclone/args.js';
 import type { RunRequest } from '../run/types.js';
 import { isRetryableOutcome } from '../run/rules/retry.js';
 import type { JobScheduleInfo, Scheduler, SchedulerEvent } from '../scheduler/scheduler.js';
@@ -27,6 +28,9 @@ export interface WatchPlatform {
   workdirOf: (job: string) => string;
   /** A private folder of the job's, outside its root, for the tree watcher's settled() barrier. */
   barrierDirOf: (job: string) => string;
+  /** The service's own folders (state with logs and histories, config): never watched, even inside a root (a root
+   * of ~ would otherwise see each run's bookkeeping as a change, and run again forever). */
+  serviceDirs: readonly string[];
   /** A filters file's text; undefined when it cannot be read (then the rules it holds are not applied: in doubt, trigger). */
   readText: (path: string) => string | undefined;
 }
@@ -67,9 +71,22 @@ interface JobWatchEntry {
   endedRunId: number;
 }
 
-/** Everything a watch is built from: a change in any of it rebuilds the watch. */
+/** The longest a run's follow-up waits for the tree watcher's settled() (its barrier alone gives up after about 5 s). */
+export const SETTLE_LIMIT_MS = 10_000;
+
+/** Everything a watch is built from: a change in any of it rebuilds the watch (other options, such as transfers
+ * or bwlimit, leave it as it is). */
 function watchKey(job: JobConfig, filtersFile: string | undefined, filters: FilterSources): string {
-  return JSON.stringify([job.local, job.watch.delayMs, job.watch.maxWaitMs, filtersFile, filters.filtersFileText, [...(filters.options ?? [])], filters.partialFilter]);
+  return JSON.stringify([job.local, job.watch.delayMs, job.watch.maxWaitMs, filtersFile, filters.filtersFileText, filterOptionsOf(filters), filters.partialFilter]);
+}
+
+/** What a rebuilt watch takes over from the one it replaces, so that no change is dropped. */
+interface CarriedOver {
+  /** Changes not synced yet (waiting for their quiet period, seen during a run, or a follow-up just decided). */
+  owed: string[];
+  /** The run going, and what it has written so far. */
+  runId: number;
+  collector: LocalWritesCollector | undefined;
 }
 
 /** Why changes do not queue a run now, or undefined when they do. */
@@ -121,25 +138,33 @@ export function createWatching(deps: WatchingDeps): Watching {
 
   /** What the job's watch is built from now: its key and its filter inputs. */
   function watchInputs(job: JobConfig, global: Config['global']): { key: string; filters: FilterSources } {
-    const filtersFile = job.filtersFile ?? global.exclusionRulesFile;
+    const filtersFile = filtersFileOf(job, global);
     const filters = runFilterSources(job, global, filtersFile === undefined ? undefined : platform.readText(filtersFile));
     return { key: watchKey(job, filtersFile, filters), filters };
   }
 
-  function open(job: JobConfig, key: string, filters: FilterSources): JobWatchEntry {
+  function open(job: JobConfig, key: string, filters: FilterSources, carried?: CarriedOver): JobWatchEntry {
     const name = job.name;
     const rules = jobFilterRules(filters);
+    const ignore = filteredOutPredicate(rules);
     const trigger = createWatchTrigger({ clock, timing: { delayMs: job.watch.delayMs, maxWaitMs: job.watch.maxWaitMs }, trigger: (paths, cause) => queueRun(name, paths, cause) });
     const entry: JobWatchEntry = { key, watcher: undefined, trigger, status: { state: 'starting', message: '' }, collector: undefined, running: scheduler.info(name)?.running === true, runId: scheduler.info(name)?.currentRunId ?? 0, endedRunId: 0 };
-    // A run going now: what it writes is unknown to this new watch, so its end gives one follow-up at most.
-    if (entry.running) trigger.runStarted();
+    if (entry.running) {
+      // A run going now: the old watch's list of its writes goes on; without one (a new watch), what it writes is
+      // unknown, so the changes seen during it give a follow-up.
+      if (carried?.runId === entry.runId) entry.collector = carried.collector;
+      trigger.runStarted();
+    }
+    // The old watch's unsynced changes are this one's (those the new filters leave out excepted).
+    if (carried) trigger.changed(carried.owed.filter((path) => !ignore(path)));
     entries.set(name, entry);
     entry.watcher = platform.createTreeWatcher({
       root: job.local,
       clock,
       workdir: platform.workdirOf(name),
       barrierDir: platform.barrierDirOf(name),
-      ignore: filteredOutPredicate(rules),
+      privateDirs: platform.serviceDirs,
+      ignore,
       onChange: (paths) => entry.trigger.changed(paths),
       onReady: ({ dirs }) => {
         logger.info('watching for local changes', { job: name, local: job.local, folders: dirs });
@@ -158,13 +183,15 @@ export function createWatching(deps: WatchingDeps): Watching {
     return entry;
   }
 
-  function closeEntry(name: string): void {
+  /** Close the job's watch; what it still owes (for a rebuild to take over). */
+  function closeEntry(name: string): CarriedOver | undefined {
     const entry = entries.get(name);
-    if (!entry) return;
+    if (!entry) return undefined;
     entries.delete(name);
     entry.watcher?.close();
-    entry.trigger.dispose();
+    const owed = entry.trigger.dispose();
     if (entry.status.state !== 'off') deps.changed(name);
+    return { owed, runId: entry.running ? entry.runId : 0, collector: entry.running ? entry.collector : undefined };
   }
 
   function reconcile(retryFailed = false): void {
@@ -177,8 +204,7 @@ export function createWatching(deps: WatchingDeps): Watching {
         const { key, filters } = watchInputs(info.config, global);
         const entry = entries.get(info.name);
         if (entry?.key === key && !(retryFailed && entry.status.state === 'failed')) continue;
-        if (entry) closeEntry(info.name);
-        open(info.config, key, filters);
+        open(info.config, key, filters, entry ? closeEntry(info.name) : undefined);
         deps.changed(info.name);
       }
     }
@@ -219,9 +245,25 @@ export function createWatching(deps: WatchingDeps): Watching {
     }
   }
 
-  /** The run's last events reach the watch before its follow-up is decided (finding: a late echo made one extra run). */
+  /**
+   * The run's last events reach the watch before its follow-up is decided (a late echo made one extra run), but never
+   * wait without bound: an lstat on a hung mount inside the root never returns, and a watch still waiting would
+   * never trigger again. At SETTLE_LIMIT_MS, or if settled() fails, the decision is made with what was seen.
+   */
   async function decideAfterEchoes(name: string, runId: number, entry: JobWatchEntry): Promise<void> {
-    await entry.watcher?.settled();
+    let limit: Timer | undefined;
+    try {
+      const timedOut = new Promise<'timed-out'>((resolve) => (limit = clock.setTimer(SETTLE_LIMIT_MS, () => resolve('timed-out'))));
+      if ((await Promise.race([entry.watcher?.settled(), timedOut])) === 'timed-out') logger.info('the watcher did not settle in time; deciding with the changes seen', { job: name, runId, waitedMs: SETTLE_LIMIT_MS });
+    } catch (error) {
+      logger.warn('the watcher could not settle; deciding with the changes seen', { job: name, runId, error: String(error) });
+    } finally {
+      limit?.cancel();
+      decide(name, runId, entry);
+    }
+  }
+
+  function decide(name: string, runId: number, entry: JobWatchEntry): void {
     if (entries.get(name) !== entry) return; // rebuilt or closed meanwhile: its new watch starts afresh
     if (entry.endedRunId !== runId) return; // a later run ended first: its end decided this one (trigger.runEnded)
     const decision = entry.trigger.echoesSettled();

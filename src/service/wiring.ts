@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
+import { dirname } from 'node:path';
 import { addJobToConfigText, removeJobFromConfigText, writeConfigAtomic } from '../config/edit.js';
 import { createConfigLoader, defaultConfigPath, parseConfigWithRclone } from '../config/load.js';
 import type { Config, RcloneCapabilities } from '../config/types.js';
@@ -163,7 +164,7 @@ export function createRealPlatform(env: Readonly<Record<string, string | undefin
     pausedJobs,
     snoozes,
     firstSeen,
-    watchPlatform: { createTreeWatcher, workdirOf: (name) => jobPaths(stateDir, name).workdir, barrierDirOf: (name) => `${jobPaths(stateDir, name).dir}/watch-barrier`, readText: readTextOrUndefined },
+    watchPlatform: { createTreeWatcher, workdirOf: (name) => jobPaths(stateDir, name).workdir, barrierDirOf: (name) => `${jobPaths(stateDir, name).dir}/watch-barrier`, serviceDirs: [stateDir, dirname(defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }))], readText: readTextOrUndefined },
     defaultConfigPath: () => defaultConfigPath({ HOME: home, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }),
     // Schedules are the user's wall clock: the host's zone, named explicitly (TZ= in a unit drop-in changes it).
     timezone: LOCAL_TIMEZONE,

@@ -88,7 +88,12 @@ async function harness(t: TestContext, rclone: string, kind: RemoteKind): Promis
       const from = env.logger.entries.length;
       const record = await env.run();
       assert.equal(record.outcome, 'success', `${record.message}\n${record.tail.join('\n')}`);
-      during?.();
+      if (during) {
+        during();
+        // The edit is made while the run goes: its event reaches the watch before the run's end is reported (an
+        // edit whose event comes after the end is a change like any other: run-watch-debounce.test.ts).
+        await watcher.settled();
+      }
       const collector = collectLocalWrites(env.local);
       for (const entry of env.logger.entries.slice(from)) if (entry.meta.source === 'rclone') collector.message({ text: entry.message });
       const writes = collector.writes();

@@ -4,8 +4,9 @@
 // Quiet is proved without sleeping: the service logs its follow-up decision after each run of a watched job, and
 // logs the changed paths of each watch run it queues, so a marker edit shows what the next run was queued for.
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { ManagerSignal, RunView } from '../../src/dbus/client.js';
 import { hashOf, treeHashes } from './engine-env.js';
@@ -52,15 +53,23 @@ function stamp(path: string): void {
   utimesSync(path, at, at);
 }
 
-function jobConfig(env: ServiceEnv, kind: RemoteKind, remoteSpec: string, extra: string, globals: string, rclone: string): string {
+/** Where the job's local folder is: `<syncRoot>/local/docs`, or the service's HOME itself (its state and config inside). */
+type LocalPlace = 'sync-root' | 'home';
+
+function localPathOf(env: ServiceEnv, place: LocalPlace): { base: string; local: string; path: string } {
+  return place === 'home' ? { base: dirname(env.home), local: basename(env.home), path: env.home } : { base: join(env.syncRoot, 'local'), local: JOB, path: join(env.syncRoot, 'local', JOB) };
+}
+
+function jobConfig(env: ServiceEnv, kind: RemoteKind, remoteSpec: string, extra: string, globals: string, rclone: string, place: LocalPlace = 'sync-root'): string {
+  const { base, local } = localPathOf(env, place);
   return [
-    `local_base_path: ${join(env.syncRoot, 'local')}`,
+    `local_base_path: ${base}`,
     `rclone_binary: ${rclone}`,
     'max_parallel_jobs: 2',
     globals,
     'sync_jobs:',
     `  ${JOB}:`,
-    `    local: ${JOB}`,
+    `    local: ${local}`,
     `    rclone_remote: ${kind === 'sftp' ? 'box' : '""'}`,
     `    remote: ${remoteSpec}`,
     '    schedule: "0 0 1 1 *"',
@@ -72,10 +81,14 @@ function jobConfig(env: ServiceEnv, kind: RemoteKind, remoteSpec: string, extra:
 }
 
 /** The job `docs` with `watch: true`, its first sync done with `files` (both sides equal), the watch ready. */
-export async function watchWorld(t: TestContext, suite: Suite, kind: RemoteKind, options: { files?: Record<string, string>; extra?: string; globals?: string } = {}): Promise<WatchWorld> {
+export async function watchWorld(t: TestContext, suite: Suite, kind: RemoteKind, options: { files?: Record<string, string>; extra?: string; globals?: string; place?: LocalPlace; unsynced?: readonly string[] } = {}): Promise<WatchWorld> {
   const rclone = suite.rclone!;
   const env = await createServiceEnv(t, { rclone });
-  const local = join(env.syncRoot, 'local', JOB);
+  const place = options.place ?? 'sync-root';
+  const local = localPathOf(env, place).path;
+  // Local folders the job's filters leave out and the service writes into (its state, in a root of ~): not compared.
+  const compared = (tree: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(Object.entries(tree).filter(([rel]) => !(options.unsynced ?? []).some((dir) => rel.startsWith(`${dir}/`))));
   mkdirSync(local, { recursive: true });
   let remote = join(env.syncRoot, 'remote', JOB);
   let remoteSpec = remote;
@@ -87,7 +100,7 @@ export async function watchWorld(t: TestContext, suite: Suite, kind: RemoteKind,
     env.env.RCLONE_CACHE_DIR = server.env.RCLONE_CACHE_DIR;
   }
   mkdirSync(remote, { recursive: true });
-  env.writeConfig(jobConfig(env, kind, remoteSpec, options.extra ?? '', options.globals ?? '', rclone));
+  env.writeConfig(jobConfig(env, kind, remoteSpec, options.extra ?? '', options.globals ?? '', rclone, place));
 
   const expected: Record<string, string> = {};
   const localOnly: Record<string, string> = {};
@@ -129,7 +142,7 @@ export async function watchWorld(t: TestContext, suite: Suite, kind: RemoteKind,
       return run!;
     },
     assertTrees(what) {
-      assert.deepEqual(treeHashes(local), { ...expected, ...localOnly }, `local: ${what}`);
+      assert.deepEqual(compared(treeHashes(local)), { ...expected, ...localOnly }, `local: ${what}`);
       assert.deepEqual(treeHashes(remote), expected, `remote: ${what}`);
     },
     async decisionAfter(runId) {
@@ -221,6 +234,33 @@ export async function burstOf200(t: TestContext, suite: Suite, kind: RemoteKind)
   w.assertTrees('the burst');
   assert.match(await w.decisionAfter(run.run_id), /"followUp":"none","reason":"no-changes"/);
   await markerIsNextRun(w, run.run_id, 'after the burst');
+  assert.equal((await w.svc.stop()).code, 0);
+}
+
+/**
+ * Issue 16 as written (review finding 10): 200 files written in place into the root, one after the other, give one
+ * run (two at most), and all 200 reach the other side. A watch_delay of 5 s (and a maximum wait of a minute) holds
+ * the burst however slowly the machine writes it: a pause longer than that between two writes starts the run early,
+ * and the files written during it are its one follow-up, so two runs is the most a slow machine can give.
+ */
+export async function burstOf200InPlace(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
+  const w = await watchWorld(t, suite, kind, { extra: '    watch_delay: 5s\n    watch_max_wait: 60s' });
+  const start = w.lastRunId();
+  const burst: Record<string, string> = {};
+  for (let i = 0; i < 200; i++) burst[`burst/f${String(i).padStart(3, '0')}.txt`] = `burst file ${i}\n`;
+  w.put(burst); // each file written (and its mtime set) in the watched root itself
+  const runs: RunView[] = [await w.nextWatchRun(start)];
+  let decision = await w.decisionAfter(runs[0]!.run_id);
+  if (decision.includes('"followUp":"follow-up"')) {
+    runs.push(await w.nextWatchRun(runs[0]!.run_id));
+    decision = await w.decisionAfter(runs[1]!.run_id);
+  }
+  assert.match(decision, /"followUp":"none","reason":"no-changes"/, 'the burst is synced in one run, two at most');
+  assert.match(await w.queuedLine(runs[0]!.run_id), /^local changes: sync queued \{"component":"watch","changes":\d+,/);
+  w.assertTrees('the 200 files written in place');
+  const last = runs.at(-1)!;
+  assert.deepEqual((await w.runsAfter(start)).map((r) => r.run_id), runs.map((r) => r.run_id), 'no other run');
+  await markerIsNextRun(w, last.run_id, 'after the burst written in place');
   assert.equal((await w.svc.stop()).code, 0);
 }
 
@@ -316,5 +356,25 @@ export async function excludedPath(t: TestContext, suite: Suite, kind: RemoteKin
   putLocalOnly(w, { 'x.tmp': 'scratch\n', 'sub/y.tmp': 'scratch\n', 'cache/blob.bin': 'cached\n' });
   // The excluded writes came first: had they counted, the marker's run would list them too (markerIsNextRun).
   await markerIsNextRun(w, start, 'after excluded writes'); // the remote holds none of them: rclone left them out too
+  assert.equal((await w.svc.stop()).code, 0);
+}
+
+/**
+ * Review finding 4: a watched root holding the service's own folders (a job syncing ~, with the state folder in
+ * ~/.local/state/rclone-bisync-manager and the config in ~/.config/rclone-bisync-manager) does not loop. The job's
+ * rclone filters leave those folders out through an exclude_from file (a rule the watch cannot read, so only the
+ * watcher's own knowledge of the service's folders keeps their writes out): every run writes its state, history and
+ * log lines there, and each of those used to start the next run.
+ */
+export async function serviceFoldersInsideRoot(t: TestContext, suite: Suite, kind: RemoteKind): Promise<void> {
+  const excludes = join(tmpdir(), `rbm-watch-excludes-${process.pid}-${Date.now()}.txt`);
+  writeFileSync(excludes, '/.local/**\n/.cache/**\n/.config/**\n');
+  t.after(() => rmSync(excludes, { force: true }));
+  const w = await watchWorld(t, suite, kind, { place: 'home', extra: `    rclone_options:\n      exclude_from: ${excludes}`, unsynced: ['.local', '.cache', '.config'] });
+  const first = w.lastRunId();
+  assert.match(await w.decisionAfter(first), /"followUp":"none","reason":"no-changes"/, 'the run\'s own state, history and log writes are no change');
+  const marker = await markerIsNextRun(w, first, 'after the first sync of ~');
+  assert.match(await w.decisionAfter(marker.run_id), /"followUp":"none","reason":"no-changes"/, 'nor after a watch run');
+  await markerIsNextRun(w, marker.run_id, 'after a watch run of ~');
   assert.equal((await w.svc.stop()).code, 0);
 }

@@ -159,12 +159,16 @@ test('a root that is a symlink to a folder is watched as that folder', async (t)
   assert.deepEqual(w.failures, []);
 });
 
-test('the workdir inside the root and what the caller ignores (the job\'s filters, rclone\'s .partial) never report', async (t) => {
+test('the workdir and the service\'s folders inside the root and what the caller ignores (the job\'s filters, rclone\'s .partial) never report', async (t) => {
   const root = join(tempDir(t, 'rbm-watch-'), 'root');
-  writeFiles(root, { '.rbm-work/listing.lst': 'l', 'keep.txt': 'k' });
-  const w = watchTree(t, root, { workdir: join(root, '.rbm-work'), barrierDir: join(root, '.rbm-barrier'), ignore: (p) => p.endsWith('.tmp') || p.endsWith('.partial') || p === 'cache' || p.startsWith('cache/') });
+  writeFiles(root, { '.rbm-work/listing.lst': 'l', 'keep.txt': 'k', '.local/state/rbm/jobs/docs/history.jsonl': 'h', '.config/rbm/config.yaml': 'c' });
+  const w = watchTree(t, root, { workdir: join(root, '.rbm-work'), barrierDir: join(root, '.rbm-barrier'), privateDirs: [join(root, '.local/state/rbm'), join(root, '.config/rbm'), '/elsewhere'], ignore: (p) => p.endsWith('.tmp') || p.endsWith('.partial') || p === 'cache' || p.startsWith('cache/') });
   await w.until('ready', () => w.readies.length === 1);
-  assert.equal(w.watcher.watchedDirs(), 1, 'the workdir is not even watched');
+  assert.equal(w.watcher.watchedDirs(), 4, 'the workdir and the service\'s folders are not even watched (the root, .local, .local/state, .config are)');
+  writeFileSync(join(root, '.local/state/rbm/jobs/docs/history.jsonl'), 'h2');
+  writeFileSync(join(root, '.local/state/rbm/jobs/docs/state.json'), '{}');
+  mkdirSync(join(root, '.local/state/rbm/logs'));
+  writeFileSync(join(root, '.config/rbm/config.yaml'), 'c2');
 
   writeFileSync(join(root, 'keep.txt.3f2a9c1d.partial'), 'partial copy');
   renameSync(join(root, 'keep.txt.3f2a9c1d.partial'), join(root, 'renamed.txt.3f2a9c1d.partial'));

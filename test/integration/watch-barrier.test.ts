@@ -3,9 +3,10 @@
 // stopped process left), a lost event is made up for by a new barrier, and it never waits forever (no folder to
 // write into, close(), an event that never comes).
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, renameSync, writeFileSync, watch } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, watch } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { createEventBarrier } from '../../src/platform/watch-barrier.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -29,37 +30,89 @@ test('a barrier passes after every event that happened before it, and removes it
   assert.equal(await barrier.pass(() => 'again'), 'again', 'a second barrier passes too');
 });
 
-test('a lost barrier event: a new barrier is written after retryMs and passes the waiting one; after a few tries it gives up', async (t) => {
+/** A barrier on a fake clock (retry after 1000), its folder made and watched by a first pass. */
+async function readyBarrier(t: TestContext) {
   const dir = tempDir(t, 'rbm-barrier-');
   const barrierDir = join(dir, 'barrier');
   const clock = new FakeClock();
   const barrier = createEventBarrier({ dir: barrierDir, persistent: true, clock, retryMs: 1000 });
   t.after(() => barrier.close());
-  assert.equal(await barrier.pass(() => 'ready'), 'ready'); // the folder is made and watched
-  // The watched folder moves away and another takes its place: barrier files land where no watch sees them (lost).
-  renameSync(barrierDir, join(dir, 'watched'));
-  mkdirSync(barrierDir);
+  assert.equal(await barrier.pass(() => 'ready'), 'ready');
+  return { dir, barrierDir, clock, barrier };
+}
+
+/** inotify's queue length: more events than this, unread, and the next ones are dropped (IN_Q_OVERFLOW). */
+const MAX_QUEUED = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8').trim());
+
+/** Fill inotify's queue (one per process, shared by every fs.watch) past its length: the next event is lost. */
+function overflowQueue(flood: string): void {
+  const files = [join(flood, 'a'), join(flood, 'b')];
+  // Alternate two files: the kernel merges an event only with an identical one just before it.
+  for (let i = 0; i <= MAX_QUEUED + 100; i++) utimesSync(files[i % 2]!, i, i);
+}
+
+/** Let the event loop read (and so drain) inotify's queue. */
+async function drain(): Promise<void> {
+  for (let i = 0; i < 3; i++) await nextTurn();
+}
+
+test('a lost barrier event (inotify\'s queue overflowed): a new barrier is written after retryMs and passes the waiting one; after a few tries it gives up', async (t) => {
+  const { dir, barrierDir, clock, barrier } = await readyBarrier(t);
+  const flood = join(dir, 'flood');
+  mkdirSync(flood);
+  writeFileSync(join(flood, 'a'), '');
+  writeFileSync(join(flood, 'b'), '');
+  const floodWatch = watch(flood, () => undefined);
+  t.after(() => floodWatch.close());
+  overflowQueue(flood);
   let passed = false;
   const waiting = barrier.pass(() => (passed = true));
-  clock.advance(1000); // a retry, lost too
-  assert.deepEqual(readdirSync(barrierDir).sort(), ['barrier-2', 'barrier-3']);
-  assert.equal(passed, false);
-  // The watched folder comes back: the next retry's event is seen and passes the waiter.
-  renameSync(barrierDir, join(dir, 'lost'));
-  renameSync(join(dir, 'watched'), barrierDir);
-  clock.advance(1000);
+  await drain();
+  assert.equal(passed, false, 'its event was lost');
+  clock.advance(1000); // the queue has drained: the retry's event comes
   await waiting;
   assert.equal(passed, true);
+  await drain();
+  assert.deepEqual(readdirSync(barrierDir), [], 'the lost barrier\'s file is removed too');
 
-  renameSync(barrierDir, join(dir, 'watched-again'));
-  mkdirSync(barrierDir);
   let gaveUp = false;
+  overflowQueue(flood);
   const never = barrier.pass(() => (gaveUp = true));
-  for (let i = 0; i < 4; i++) clock.advance(1000);
+  for (let i = 0; i < 4; i++) {
+    await drain();
+    overflowQueue(flood);
+    clock.advance(1000); // each retry lost too
+  }
+  await drain();
   assert.equal(gaveUp, false, 'four retries');
   clock.advance(1000);
   await never;
   assert.equal(gaveUp, true, 'the fifth gives up: a waiter is never held forever');
+  assert.equal(await barrier.pass(() => 'after giving up'), 'after giving up', 'a fresh watch passes the next barrier');
+  await drain();
+  assert.deepEqual(readdirSync(barrierDir), [], 'no barrier file is left');
+});
+
+test('review finding 5: a barrier folder replaced or removed is watched afresh at the next pass (no retry needed)', async (t) => {
+  const { dir, barrierDir, barrier } = await readyBarrier(t); // its clock never advanced: no retry ever fires
+  renameSync(barrierDir, join(dir, 'old-barrier'));
+  mkdirSync(barrierDir);
+  assert.equal(await barrier.pass(() => 'replaced'), 'replaced', 'the new folder\'s event passes it');
+  rmSync(barrierDir, { recursive: true });
+  rmSync(join(dir, 'old-barrier'), { recursive: true });
+  assert.equal(await barrier.pass(() => 'removed'), 'removed');
+  assert.deepEqual(readdirSync(barrierDir), [], 'the folder is made again, and its barrier file removed');
+  assert.equal(await barrier.pass(() => 'again'), 'again');
+});
+
+test('review finding 5: a retry\'s barrier file whose waiter an earlier barrier passed is removed', async (t) => {
+  const { barrierDir, clock, barrier } = await readyBarrier(t);
+  const slow = barrier.pass(() => 'slow');
+  clock.advance(1000); // before its event was read: a retry barrier is written too
+  assert.equal(readdirSync(barrierDir).length, 2);
+  assert.equal(await slow, 'slow');
+  assert.equal(await barrier.pass(() => 'next'), 'next'); // its event comes after the retry's
+  assert.deepEqual(readdirSync(barrierDir), [], 'the retry\'s file is gone too');
 });
 
 test('no folder to write into, or close(): a barrier resolves at once', async (t) => {

@@ -132,4 +132,15 @@ test('rclone\'s temporary copies (*.partial) never trigger: the argv\'s own filt
   assert.equal(f('doc.txt'), false);
   const own = watchOut({ rcloneOptions: { filter: ['+ *.partial'] } }, {});
   assert.equal(own('keep.partial'), false, 'the user\'s rules decide: the argv adds no .partial filter then');
+  assert.equal(watchOut({ rcloneOptions: { include: ['*.partial', '*.txt'] } }, {})('keep.partial'), false, 'an include option naming them');
+  assert.equal(watchOut({ rcloneOptions: { exclude: ['x.partial.bak'] } }, {}, '+ *.partial\n')('keep.partial'), false, 'a + line of the filters file naming them (the argv adds no filter of its own)');
+});
+
+test('review finding 8: an option that mentions .partial in passing (a backup folder, an exclude) leaves the watch ignoring rclone\'s temporary copies', () => {
+  for (const options of [{ backup_dir: '/srv/old.partial-files' }, { exclude: ['notes.partial.md'] }, { filter: ['- cache/*.partial.bak'] }]) {
+    const f = watchOut({ rcloneOptions: options }, {});
+    assert.equal(f('big.iso.3f2a9c1d.partial'), true, `${JSON.stringify(options)}: a download's temporary copy triggers nothing`);
+    assert.equal(f('doc.txt'), false);
+  }
+  assert.equal(watchOut({}, {}, '- old.partial.txt\n')('big.iso.3f2a9c1d.partial'), true, 'a filters file line that excludes');
 });

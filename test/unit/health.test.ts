@@ -157,6 +157,13 @@ test('default stale_after with run-condition windows: the gaps between the momen
   assert.equal(defaultStaleAfterMs('0 * * * *', NOW, 'UTC', []), 3 * HOUR, 'no windows: the schedule alone');
 });
 
+test('default stale_after with windows and an irregular schedule: a night inside the window is not skipped (session 6 review finding 9)', () => {
+  // Every 5 minutes 09:00-17:55, in a window open Monday to Friday: the next 8 slots are 5 minutes apart, but the
+  // nights are 15 h and the weekend run waits for Monday 00:00: Friday 17:55 → Monday 00:00.
+  assert.equal(defaultStaleAfterMs('*/5 9-17 * * *', NOW, 'UTC', windows('Mon-Fri')), 3 * (2 * DAY + 6 * HOUR + 5 * 60_000));
+  assert.equal(defaultStaleAfterMs('0 9,17 * * *', NOW, 'UTC', windows('Mon-Fri')), 3 * (2 * DAY + 7 * HOUR), 'twice a day: Friday 17:00 → Monday 00:00');
+});
+
 test('default stale_after: three schedule periods, at least an hour; a weekdays job is not stale over a weekend', () => {
   assert.equal(defaultStaleAfterMs('*/15 * * * *', NOW), HOUR, 'every 15 min: 45 min, raised to the 1 h minimum');
   assert.equal(defaultStaleAfterMs('0 * * * *', NOW), 3 * HOUR, 'hourly');

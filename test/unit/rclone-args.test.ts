@@ -1,7 +1,7 @@
 // The argv of a bisync run: version gating, option precedence, and values that can never become flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRunArgv, pendingDeletesArgv, unsupportedSettings, type RunArgvInput } from '../../src/rclone/args.js';
+import { buildRunArgv, filtersFileOf, pendingDeletesArgv, unsupportedSettings, type RunArgvInput } from '../../src/rclone/args.js';
 import { CAPS_160, CAPS_175 } from '../helpers/caps.js';
 import { makeGlobal, makeJob } from '../helpers/job.js';
 
@@ -118,4 +118,11 @@ test('the pending-deletes dry run is the same argv plus --dry-run --force', () =
   const base = argv();
   assert.deepEqual(pendingDeletesArgv(base), [...base, '--dry-run', '--force']);
   assert.deepEqual(pendingDeletesArgv([...base, '--dry-run']), [...base, '--dry-run', '--force']);
+});
+
+test('the filters file in force: the job\'s filters_file, else the global exclusion_rules_file (one helper for the run, the watch and the reload)', () => {
+  const global = makeGlobal({ exclusionRulesFile: '/cfg/global.filters' });
+  assert.equal(filtersFileOf(makeJob({ filtersFile: '/cfg/job.filters' }), global), '/cfg/job.filters');
+  assert.equal(filtersFileOf(makeJob(), global), '/cfg/global.filters');
+  assert.equal(filtersFileOf(makeJob(), makeGlobal()), undefined);
 });

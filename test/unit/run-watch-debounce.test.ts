@@ -1,5 +1,6 @@
 // Sync on change, the pure rules (src/run/rules/watch-debounce.ts): the quiet period and the maximum wait on a fake
-// clock, and the follow-up after a run that wrote locally (none for its own writes, one for anything else, never a chain).
+// clock, and the follow-up after a run that wrote locally (none for its own writes, one for anything else: a user's
+// change is never dropped).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -106,30 +107,54 @@ test('a change the run did not write gives one follow-up run after the quiet per
   assert.deepEqual(fired, [{ paths: ['edited-by-user.txt'], cause: 'watch-follow-up', at: 1000 }]);
 });
 
-test('the follow-up of a run that wrote locally gets no follow-up of its own; later changes trigger as usual', () => {
+test('a change made during a follow-up gets a follow-up of its own; a late echo of the followed run\'s writes does not', () => {
   const { clock, fired, trigger, endRun } = harness();
   trigger.runStarted();
-  trigger.changed(['a', 'echo']);
+  trigger.changed(['a', 'typed']);
   assert.equal(endRun(writes(['a']))?.kind, 'follow-up');
   clock.advance(1000);
   assert.equal(fired.length, 1);
   trigger.runStarted(); // the follow-up
-  trigger.changed(['b', 'echo']);
-  assert.deepEqual(endRun(writes(['b'])), { kind: 'none', reason: 'chain-limit', unexplained: ['echo'] });
+  trigger.changed(['b', 'a', 'typed-during-the-follow-up']);
+  assert.deepEqual(endRun(writes(['b'])), { kind: 'follow-up', unexplained: ['a', 'typed-during-the-follow-up'] }, 'the user\'s change is never dropped');
+  clock.advance(1000);
+  assert.equal(fired.length, 2);
+  trigger.runStarted(); // the follow-up of the follow-up
+  trigger.changed(['c', 'b']); // it wrote c; b is the followed run's write, reported late
+  assert.deepEqual(endRun(writes(['c'])), { kind: 'none', reason: 'chain-limit', unexplained: ['b'] });
   clock.advance(60_000);
-  assert.equal(fired.length, 1, 'no second follow-up');
+  assert.equal(fired.length, 2, 'no run for the followed run\'s own write');
   trigger.changed(['user-edit']);
   clock.advance(1000);
-  assert.deepEqual(fired.map((f) => [f.paths, f.cause]), [[['echo'], 'watch-follow-up'], [['user-edit'], 'watch']]);
+  assert.deepEqual(fired.map((f) => [f.paths, f.cause]), [[['typed'], 'watch-follow-up'], [['a', 'typed-during-the-follow-up'], 'watch-follow-up'], [['user-edit'], 'watch']]);
+});
+
+test('review finding 1: a user edit saved just after a follow-up run ended (before its events settled) is synced at once', () => {
+  const { clock, fired, trigger } = harness();
+  // run 1 downloads x; the user edits u during it
+  trigger.runStarted();
+  trigger.changed(['x', 'u']);
+  trigger.runEnded(writes(['x']));
+  assert.equal(trigger.echoesSettled()?.kind, 'follow-up');
+  clock.advance(1000);
+  // run 2, the follow-up, downloads y; it ends; the user saves z before the watcher settled
+  trigger.runStarted();
+  trigger.changed(['y']);
+  trigger.runEnded(writes(['y']));
+  trigger.changed(['z', 'y']);
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'none', reason: 'own-writes', unexplained: [] }, 'the follow-up\'s own events are its own');
+  assert.equal(trigger.pendingPaths(), 1, 'z waits for its quiet period');
+  clock.advance(1000);
+  assert.deepEqual(fired.map((f) => [f.paths, f.cause]), [[['u'], 'watch-follow-up'], [['z'], 'watch']]);
 });
 
 test('a run that wrote nothing locally gets a follow-up for every change seen during it (they are the user\'s)', () => {
-  assert.deepEqual(followUpAfterRun({ seen: ['x'], writes: NO_WRITES, afterFollowUpOfWritingRun: true }), { kind: 'follow-up', unexplained: ['x'] });
-  assert.deepEqual(followUpAfterRun({ seen: [], writes: writes(['x']), afterFollowUpOfWritingRun: false }), { kind: 'none', reason: 'no-changes', unexplained: [] });
+  assert.deepEqual(followUpAfterRun({ seen: ['x'], writes: NO_WRITES, followedWrites: writes(['y']) }), { kind: 'follow-up', unexplained: ['x'] });
+  assert.deepEqual(followUpAfterRun({ seen: [], writes: writes(['x']) }), { kind: 'none', reason: 'no-changes', unexplained: [] });
 });
 
 test('an incomplete list of writes (a resync, an overflow) explains nothing: one follow-up', () => {
-  assert.deepEqual(followUpAfterRun({ seen: ['a'], writes: writes(['a'], false), afterFollowUpOfWritingRun: false }), { kind: 'follow-up', unexplained: ['a'] });
+  assert.deepEqual(followUpAfterRun({ seen: ['a'], writes: writes(['a'], false) }), { kind: 'follow-up', unexplained: ['a'] });
 });
 
 test('a folder is explained by a write below it, a sibling with a common prefix is not', () => {
@@ -214,14 +239,14 @@ test('a late event of the run\'s own write (it reaches the watch after the run e
   assert.equal(trigger.echoesSettled(), undefined, 'decided once');
 });
 
-test('a change the run did not write, seen between its end and the settling, is its one follow-up', () => {
+test('a change the run did not write, seen between its end and the settling, is a change like any other: its own run', () => {
   const { clock, fired, trigger } = harness();
   trigger.runStarted();
   trigger.runEnded(writes(['a.txt']));
   trigger.changed(['a.txt', 'typed.txt']);
-  assert.deepEqual(trigger.echoesSettled(), { kind: 'follow-up', unexplained: ['typed.txt'] });
+  assert.deepEqual(trigger.echoesSettled(), { kind: 'none', reason: 'own-writes', unexplained: [] });
   clock.advance(1000);
-  assert.deepEqual(fired, [{ paths: ['typed.txt'], cause: 'watch-follow-up', at: 1000 }]);
+  assert.deepEqual(fired, [{ paths: ['typed.txt'], cause: 'watch', at: 1000 }]);
 });
 
 test('a run that starts before the last one settled: the old run\'s echoes stay the old run\'s, the rest goes to the new run', () => {
@@ -270,8 +295,8 @@ test('the changes kept during a run are capped: past the cap the run gets its on
   assert.equal(MAX_TRACKED_PATHS, 20_000, 'the default cap is the write list\'s');
 });
 
-test('an overflowing list of changes is one follow-up at most: the follow-up of a writing run gets none of its own', () => {
+test('an overflowing list of changes is a follow-up, also after a follow-up: the changes left out may be the user\'s', () => {
   const overflow = { seen: ['a'], seenOverflow: true, writes: writes(['a']) };
-  assert.deepEqual(followUpAfterRun({ ...overflow, afterFollowUpOfWritingRun: false }), { kind: 'follow-up', unexplained: ['a'] });
-  assert.deepEqual(followUpAfterRun({ ...overflow, afterFollowUpOfWritingRun: true }), { kind: 'none', reason: 'chain-limit', unexplained: ['a'] });
+  assert.deepEqual(followUpAfterRun(overflow), { kind: 'follow-up', unexplained: ['a'] });
+  assert.deepEqual(followUpAfterRun({ ...overflow, followedWrites: writes(['a', 'b']) }), { kind: 'follow-up', unexplained: ['a'] });
 });

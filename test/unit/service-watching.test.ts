@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { GlobalSettings } from '../../src/config/types.js';
 import type { TreeWatcherOptions } from '../../src/platform/tree-watcher.js';
 import type { Logger, LogMeta } from '../../src/ports.js';
-import { createWatching } from '../../src/service/watching.js';
+import { createWatching, SETTLE_LIMIT_MS } from '../../src/service/watching.js';
 import type { JobState } from '../../src/run/types.js';
 import { createHarness } from '../helpers/scheduler-harness.js';
 import { deferred, makeJob } from '../helpers/scheduler-fixtures.js';
@@ -58,7 +58,7 @@ interface FakeWatcher {
   closed: boolean;
 }
 
-function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<GlobalSettings>; releaseBarriers?: boolean } = {}) {
+function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<GlobalSettings>; releaseBarriers?: boolean; settleFails?: boolean } = {}) {
   const job = makeJob('docs', { schedule: never, watch: { enabled: true, delayMs: 1000, maxWaitMs: 10_000 } });
   const h = createHarness({ startMs: START, jobs: [job], ...(options.state ? { states: { docs: options.state } } : {}) });
   const watchers: FakeWatcher[] = [];
@@ -75,6 +75,7 @@ function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<Glo
         return {
           watchedDirs: () => 1,
           settled: () => {
+            if (options.settleFails === true) return Promise.reject(new Error('EIO: the barrier folder went away'));
             if (options.releaseBarriers !== false) return Promise.resolve();
             const d = deferred<void>();
             fake.barriers.push(() => d.resolve());
@@ -87,6 +88,7 @@ function watchedWorld(options: { state?: Partial<JobState>; global?: Partial<Glo
       },
       workdirOf: () => '/state/jobs/docs/workdir',
       barrierDirOf: () => '/state/jobs/docs/watch-barrier',
+      serviceDirs: ['/state', '/config'],
       readText: () => undefined,
     },
     globalSettings: () => global,
@@ -219,4 +221,99 @@ test('a run that ends before the previous run\'s watcher settled decides both: o
   await h.advance(60_000);
   assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'schedule'], 'no follow-up for either run');
   assert.equal(log.entries.filter((e) => e.message === 'after the run').length, 1);
+});
+
+test('review finding 2: a watcher that never settles (an lstat on a hung mount) does not stop the watch: the run is decided at the limit', async () => {
+  const { h, watching, watcher, log } = watchedWorld({ releaseBarriers: false });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/downloaded.txt' });
+  watcher().options.onChange(['downloaded.txt', 'typed-during-the-run.txt']);
+  await h.runs[0]!.finish();
+  assert.equal(watcher().barriers.length, 1, 'the service waits for the watcher to settle');
+  await h.advance(SETTLE_LIMIT_MS - 1);
+  assert.equal(log.entries.filter((e) => e.message === 'after the run').length, 0, 'not before the limit');
+  await h.advance(1);
+  assert.equal((await log.next('the watcher did not settle in time')).meta.runId, 1);
+  assert.deepEqual((await log.next('after the run')).meta, { component: 'watch', job: 'docs', runId: 1, followUp: 'follow-up', reason: undefined, unexplained: ['typed-during-the-run.txt'] });
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch'], 'the user\'s change is synced');
+  await h.runs[1]!.finish(); // its barrier never passes either
+  const decided = log.entries.length;
+  await h.advance(SETTLE_LIMIT_MS);
+  await log.next('after the run', decided);
+  for (let i = 0; i < 3; i++) {
+    watcher().options.onChange([`user-edit-${i}.txt`]);
+    await h.advance(1000);
+    assert.equal(h.runs.length, 3 + i, `edit ${i} starts a run`);
+    await h.runs.at(-1)!.finish();
+    await h.advance(SETTLE_LIMIT_MS);
+  }
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch', 'watch', 'watch', 'watch']);
+});
+
+test('review finding 2: a settled() that fails is logged and the run is decided with what was seen; the watch goes on', async () => {
+  const { h, watcher, log } = watchedWorld({ settleFails: true });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watcher().options.onChange(['typed-during-the-run.txt']);
+  await h.runs[0]!.finish();
+  assert.match(String((await log.next('the watcher could not settle')).meta.error), /EIO/);
+  assert.equal((await log.next('after the run')).meta.followUp, 'follow-up');
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch']);
+  await h.runs[1]!.finish();
+  watcher().options.onChange(['later.txt']);
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch', 'watch'], 'later changes still run');
+});
+
+test('review finding 3: a reload that changes only options outside the filters (transfers) keeps the watch and its waiting change', async () => {
+  const { h, watching, watchers, watcher, setGlobal } = watchedWorld({ global: { rcloneOptions: { transfers: 4 } } });
+  watcher().options.onChange(['notes.txt']);
+  await h.advance(500);
+  setGlobal({ rcloneOptions: { transfers: 8, bwlimit: '1M' } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 1, 'not rebuilt');
+  await h.advance(500);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['watch'], 'the change runs at the end of its quiet period');
+});
+
+test('review finding 3: a reload that changes the filters rebuilds the watch; the changes waiting go on to the new one', async () => {
+  const { h, watching, watchers, watcher, setGlobal, log } = watchedWorld();
+  watcher().options.onChange(['notes.txt', 'build.log']);
+  await h.advance(500);
+  setGlobal({ rcloneOptions: { exclude: ['*.log'] } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 2, 'rebuilt');
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['watch'], 'the waiting change still runs');
+  assert.deepEqual((await log.next('local changes: sync queued')).meta.first, ['notes.txt'], 'the path the new filters leave out is dropped, the other kept');
+});
+
+test('review finding 3: a rebuild during a run keeps the changes seen during it and its list of writes: one follow-up for the user\'s change only', async () => {
+  const { h, watching, watchers, watcher, setGlobal, log } = watchedWorld();
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/downloaded.txt' });
+  watcher().options.onChange(['downloaded.txt', 'typed.txt']);
+  setGlobal({ rcloneOptions: { exclude: ['*.log'] } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 2, 'rebuilt while the run goes');
+  watching.messageHook('docs')({ text: '- Path2    Queue copy to Path1       - /data/docs/second.txt' });
+  watcher().options.onChange(['second.txt']);
+  await h.runs[0]!.finish();
+  assert.deepEqual((await log.next('after the run')).meta, { component: 'watch', job: 'docs', runId: 1, followUp: 'follow-up', reason: undefined, unexplained: ['typed.txt'] });
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch']);
+});
+
+test('review finding 3: a rebuild while a run is ending keeps its follow-up', async () => {
+  const { h, watching, watchers, watcher, setGlobal } = watchedWorld({ releaseBarriers: false });
+  h.scheduler.trigger('docs', { trigger: 'manual' });
+  watcher().options.onChange(['typed.txt']);
+  await h.runs[0]!.finish(); // its barrier has not passed yet
+  setGlobal({ rcloneOptions: { exclude: ['*.log'] } });
+  watching.reconcile(true);
+  assert.equal(watchers.length, 2, 'rebuilt while the run ends');
+  watchers[0]!.barriers[0]!();
+  await h.advance(1000);
+  assert.deepEqual(h.runs.map((r) => r.request.trigger), ['manual', 'watch'], 'the change seen during the run is synced');
 });

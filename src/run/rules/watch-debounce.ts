@@ -65,19 +65,22 @@ export function explainedByWrites(path: string, writes: RunWrites, folders: Read
 
 /**
  * After a run: one follow-up run when changes were seen that the run did not write itself, none when they are
- * exactly its own writes. A follow-up of a run that wrote locally gets no follow-up of its own (`chain-limit`):
- * that bounds any echo we failed to model to one extra run; later changes trigger as usual.
+ * exactly its own writes. A user's change is never dropped: the only other changes a run may skip are those the
+ * writes of the run it follows up explain (`chain-limit`: that run's late echoes), when every change is explained so.
  */
-export function followUpAfterRun(input: { seen: readonly string[]; seenOverflow?: boolean; writes: RunWrites; afterFollowUpOfWritingRun: boolean }): FollowUpDecision {
+export function followUpAfterRun(input: { seen: readonly string[]; seenOverflow?: boolean; writes: RunWrites; followedWrites?: RunWrites | undefined }): FollowUpDecision {
   const { seen, writes } = input;
   if (seen.length === 0) return { kind: 'none', reason: 'no-changes', unexplained: [] };
+  // Too many changes to keep them all: the ones left out cannot be matched, so the run gets its follow-up.
+  if (input.seenOverflow === true) return { kind: 'follow-up', unexplained: [...seen] };
   const folders = foldersAbove(writes);
-  // Too many changes to keep them all: the ones left out cannot be matched, so the run gets its one follow-up.
-  const matchable = writes.complete && input.seenOverflow !== true;
-  const unexplained = matchable ? seen.filter((p) => !explainedByWrites(p, writes, folders)) : [...seen];
+  const unexplained = writes.complete ? seen.filter((p) => !explainedByWrites(p, writes, folders)) : [...seen];
   if (unexplained.length === 0) return { kind: 'none', reason: 'own-writes', unexplained };
-  const wroteLocally = writes.paths.size > 0 || !writes.complete;
-  if (wroteLocally && input.afterFollowUpOfWritingRun) return { kind: 'none', reason: 'chain-limit', unexplained };
+  const followed = input.followedWrites;
+  if (followed !== undefined && followed.paths.size > 0) {
+    const followedFolders = foldersAbove(followed);
+    if (unexplained.every((p) => explainedByWrites(p, followed, followedFolders))) return { kind: 'none', reason: 'chain-limit', unexplained };
+  }
   return { kind: 'follow-up', unexplained };
 }
 
@@ -160,7 +163,11 @@ export interface WatchTrigger {
   echoesSettled(): FollowUpDecision | undefined;
   /** Paths waiting for the quiet period (for status and tests). */
   pendingPaths(): number;
-  dispose(): void;
+  /**
+   * Stop for good. Returns the changes no run has synced yet, for a watch that replaces this one: those waiting for
+   * their quiet period, those seen during the run going, and the follow-up of a run still ending (decided now).
+   */
+  dispose(): string[];
 }
 
 /** The changes seen during one run, capped. */
@@ -174,7 +181,8 @@ interface EndingRun {
   seen: SeenChanges;
   writes: RunWrites;
   folders: Set<string>;
-  afterFollowUpOfWritingRun: boolean;
+  /** The writes of the run it was the follow-up of. */
+  followedWrites: RunWrites | undefined;
 }
 
 export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
@@ -188,9 +196,9 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
   let running = false;
   let seenDuringRun = noneSeen();
   let ending: EndingRun | undefined;
-  // The run now going was queued as the follow-up of a run that wrote locally.
-  let runIsFollowUpOfWritingRun = false;
-  let nextIsFollowUpOfWritingRun = false;
+  // The writes of the run whose follow-up the run now going is (or the queued run will be).
+  let runFollows: RunWrites | undefined;
+  let nextFollows: RunWrites | undefined;
   let disposed = false;
 
   function noneSeen(): SeenChanges {
@@ -228,17 +236,21 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
     arm();
   }
 
+  function decideEnding(run: EndingRun): FollowUpDecision {
+    return followUpAfterRun({ seen: [...run.seen.paths], seenOverflow: run.seen.overflow, writes: run.writes, followedWrites: run.followedWrites });
+  }
+
   /** Decide the ending run's follow-up (its events are all in). */
   function settle(): FollowUpDecision | undefined {
     const run = ending;
     if (!run) return undefined;
     ending = undefined;
-    const decision = followUpAfterRun({ seen: [...run.seen.paths], seenOverflow: run.seen.overflow, writes: run.writes, afterFollowUpOfWritingRun: run.afterFollowUpOfWritingRun });
+    const decision = decideEnding(run);
     if (decision.kind === 'follow-up' && !disposed) {
       // A run started meanwhile: it ends with its own decision, which these changes join (it may have listed before them).
       if (running) for (const p of decision.unexplained) see(seenDuringRun, p);
       else {
-        nextIsFollowUpOfWritingRun = run.writes.paths.size > 0 || !run.writes.complete;
+        nextFollows = run.writes;
         addPending(decision.unexplained, 'watch-follow-up');
       }
     }
@@ -250,8 +262,9 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
       if (disposed) return;
       const idle: string[] = [];
       for (const p of paths) {
-        // A late event of the run that just ended: its own write, or (no run going) a change decided with its end.
-        if (ending && (!running || explainedByWrites(p, ending.writes, ending.folders))) see(ending.seen, p);
+        // A late event of the run that just ended (its own write) is decided with its end; any other change is the
+        // running run's, or (none going) a change like any other: a run of its own, whatever the ending run decides.
+        if (ending && explainedByWrites(p, ending.writes, ending.folders)) see(ending.seen, p);
         else if (running) see(seenDuringRun, p);
         else idle.push(p);
       }
@@ -261,8 +274,8 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
       if (disposed) return;
       running = true;
       seenDuringRun = noneSeen();
-      runIsFollowUpOfWritingRun = nextIsFollowUpOfWritingRun; // fired, or absorbed by this run
-      nextIsFollowUpOfWritingRun = false;
+      runFollows = nextFollows; // fired, or absorbed by this run
+      nextFollows = undefined;
       // The run lists the tree after it starts: what changed before is in it.
       timer?.cancel();
       timer = undefined;
@@ -272,17 +285,24 @@ export function createWatchTrigger(options: WatchTriggerOptions): WatchTrigger {
     runEnded(writes: RunWrites): void {
       settle(); // an earlier end never settled (no barrier came): decide it with what it saw
       running = false;
-      ending = { seen: seenDuringRun, writes, folders: foldersAbove(writes), afterFollowUpOfWritingRun: runIsFollowUpOfWritingRun };
+      ending = { seen: seenDuringRun, writes, folders: foldersAbove(writes), followedWrites: runFollows };
       seenDuringRun = noneSeen();
-      runIsFollowUpOfWritingRun = false;
+      runFollows = undefined;
     },
     echoesSettled: settle,
     pendingPaths: () => pending.size,
-    dispose(): void {
+    dispose(): string[] {
+      if (disposed) return [];
+      const owed = new Set(pending);
+      const decision = ending && decideEnding(ending);
+      if (decision?.kind === 'follow-up') for (const p of decision.unexplained) owed.add(p);
+      if (running) for (const p of seenDuringRun.paths) owed.add(p);
       disposed = true;
+      ending = undefined;
       timer?.cancel();
       timer = undefined;
       pending = new Set();
+      return [...owed];
     },
   };
 }
