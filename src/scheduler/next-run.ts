@@ -67,9 +67,7 @@ interface SlotSpan {
   horizonMs: number;
 }
 
-/** The next few slots: the default stale_after of a schedule without windows. */
-const NEXT_FEW_SLOTS: SlotSpan = { slots: 8, horizonMs: 0 };
-/** As far as the windowed runs are followed: an irregular schedule (weekdays 9-17 every 5 minutes) shows its night. */
+/** How far a schedule's gaps are looked for: an irregular one (weekdays 9-17 every 5 minutes) shows its nights and weekend. */
 const WINDOWED_SPAN: SlotSpan = { slots: WINDOWED_MIN_RUNS, horizonMs: WINDOWED_HORIZON_MS };
 
 /** The longest gap between the schedule's slots over `span` (0 with fewer than two), looking at most at WINDOWED_MAX_STEPS. */
@@ -122,13 +120,13 @@ function longestWindowedGapMs(pattern: string, fromMs: number, timezone: string,
 }
 
 /**
- * The default stale_after of a schedule: three times its longest gap between the next few slots (so a weekdays-only
- * job is not stale over a weekend), at least an hour. With run-condition `windows`, the gaps are those between the
+ * The default stale_after of a schedule: three times its longest gap between its slots over the next 8 days (so a
+ * weekdays-only or office-hours job is not stale over a weekend or a night), at least an hour. With run-condition `windows`, the gaps are those between the
  * moments its runs can start (longestWindowedGapMs): an hourly job in a 22:00-06:00 window is not stale every day. A
  * pattern with no next slots falls back to the minimum.
  */
 export function defaultStaleAfterMs(pattern: string, fromMs: number, timezone: string = DEFAULT_TIMEZONE, windows: readonly TimeWindow[] = []): number {
-  if (windows.length === 0) return Math.max(STALE_PERIODS * longestSlotGapMs(pattern, fromMs, timezone, NEXT_FEW_SLOTS), MIN_STALE_AFTER_MS);
+  if (windows.length === 0) return Math.max(STALE_PERIODS * longestSlotGapMs(pattern, fromMs, timezone, WINDOWED_SPAN), MIN_STALE_AFTER_MS);
   // The windowed walk skips the slots inside a window up to one slot gap before it closes: that gap must be the
   // longest over the whole walk, or a night inside a window is skipped (stale too early).
   const slotGap = longestSlotGapMs(pattern, fromMs, timezone, WINDOWED_SPAN);

@@ -171,5 +171,9 @@ test('default stale_after: three schedule periods, at least an hour; a weekdays 
   for (let day = 0; day < 7; day++) {
     assert.equal(defaultStaleAfterMs('0 9 * * 1-5', NOW + day * DAY), 9 * DAY, `weekdays 09:00, asked on day ${day}: three times the Friday-Monday gap`);
   }
+  // The gaps are looked for over 8 days, not the next 8 slots: a job every 5 minutes in office hours is not stale
+  // every night (the next 8 slots are 5 minutes apart; its nights are 15 h and its weekends 63 h).
+  assert.equal(defaultStaleAfterMs('*/5 9-17 * * 1-5', NOW), 3 * (2 * DAY + 15 * HOUR + 5 * 60_000), 'every 5 min 09:00-17:55 on weekdays: Friday 17:55 → Monday 09:00');
+  assert.equal(defaultStaleAfterMs('0 9-17 * * *', NOW), 3 * 16 * HOUR, 'hourly 09:00-17:00 every day: 17:00 → 09:00');
   assert.equal(defaultStaleAfterMs('0 0 1 1 *', NOW), 3 * 366 * DAY, 'yearly: three times its longest gap, a leap year (stale_after says less)');
 });
