@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { treeHashes } from './engine-env.js';
-import { fakeWallClock } from './fake-wall-clock.js';
+import { fakeWallClock, type FakeWallClock } from './fake-wall-clock.js';
 import { FROZEN_BWLIMIT, freezeBisync, type FrozenRclone } from './frozen-rclone.js';
 import type { Suite } from './service-env.js';
 import { rcloneVersion } from './tools.js';
@@ -33,7 +33,7 @@ function graceful(suite: Suite): boolean {
  * The pair's first run (its resync, which always finishes) by hand, then new files and a bisync that respects the
  * conditions, frozen once its large file is in flight.
  */
-async function frozenBisync(w: ConditionsWorld): Promise<FrozenBisync> {
+async function frozenBisync(t: TestContext, w: ConditionsWorld): Promise<FrozenBisync> {
   const initial = await w.rbmctl(['sync', JOB, '--wait']);
   assert.equal(initial.code, 0, initial.stdout + initial.stderr);
   writeTree(w.local, slowFiles());
@@ -43,7 +43,7 @@ async function frozenBisync(w: ConditionsWorld): Promise<FrozenBisync> {
   const run = await w.until('the bisync', started(2));
   assert.equal(run.operation, 'bisync');
   await w.until('bytes in flight', transferring(run.runId));
-  return { runId: run.runId, rclone: await freezeBisync(w.daemonPid), expected };
+  return { runId: run.runId, rclone: await freezeBisync(t, w.daemonPid), expected };
 }
 
 /** While rclone is frozen: it is still stopped, the run has not ended, and the job shows running. */
@@ -71,11 +71,12 @@ async function jobStatus(w: ConditionsWorld) {
  * graceful stop (no lockout) and is queued again. Returns the stopped run's JobFinished result.
  */
 async function judgedWhileFrozen(w: ConditionsWorld, frozen: FrozenBisync, suite: Suite, why: RegExp): Promise<string> {
+  const finishes = /the run conditions are no longer met; the run finishes/;
+  const stops = /stopping the run for its run conditions; it runs again when they are met/;
   if (!graceful(suite)) {
-    const line = await w.outputLine(/the run conditions are no longer met; the run finishes/);
-    assert.match(line, why);
+    assert.match(await w.outputLine(finishes, stops), why);
   } else {
-    assert.match(await w.outputLine(/stopping the run for its run conditions; it runs again when they are met/), why);
+    assert.match(await w.outputLine(stops, finishes), why);
     await w.outputLine(/stopping rclone gracefully \(SIGTERM\)/);
   }
   await assertHeld(w, frozen, 'after the change');
@@ -116,7 +117,7 @@ async function runsAgainAndConverges(w: ConditionsWorld, what: string): Promise<
  */
 export async function meteredDuringRun(t: TestContext, suite: Suite): Promise<void> {
   const w = await startConditionsWorld(t, suite, { job: `    run_conditions:\n      metered: avoid\n${RATE}`, metered: METERED_NO });
-  const frozen = await frozenBisync(w);
+  const frozen = await frozenBisync(t, w);
   await w.setMetered(METERED_YES);
   await judgedWhileFrozen(w, frozen, suite, /metered connection/);
   if (!graceful(suite)) return;
@@ -131,33 +132,36 @@ const DAY = '2026-12-07';
 const WINDOWS = `    run_conditions:\n      windows: ["10:00-11:00", "11:01-12:00"]\n${RATE}`;
 
 /**
- * Move the fake clock to `at` (one second before a window change) and have the service arm its window timer from
- * there: the clock stands still while the config is reloaded (a reload re-arms the timer from the wall clock), then
- * runs on, so the timer fires when the clock reaches the change, however long the reload took.
+ * Take the service's window timer across a window change: the clock is held one second before it while the config is
+ * reloaded (a reload arms the timer again from the wall clock: one second), then held at the change itself, so the
+ * timer fires there (its real one-second delay has passed, the wall clock says the change has come) however slow the
+ * reload or the machine. The clock stands still in between: the test moves it, nothing races it.
  */
-async function oneSecondBefore(w: ConditionsWorld, clock: ReturnType<typeof fakeWallClock>, at: string): Promise<void> {
-  clock.set(`${DAY} ${at}`);
+async function crossWindowChange(w: ConditionsWorld, clock: FakeWallClock, before: string, at: string): Promise<void> {
+  clock.set(`${DAY} ${before}`);
   await w.client.reload();
-  clock.set(`@${DAY} ${at}`);
+  clock.set(`${DAY} ${at}`);
 }
 
 /**
  * A time window that ends during a real bisync (issue 17 "a window end during a real rclone run, both versions"):
  * windows 10:00-11:00 and 11:01-12:00 on a fake wall clock; the bisync starts at 10:30 and is frozen mid-transfer;
- * the clock goes to 10:59:59 and the service's own window timer fires at 11:00. 1.60 lets the run finish (converged
+ * the service's own window timer fires at 11:00 (crossWindowChange). 1.60 lets the run finish (converged
  * at once); >= 1.66 stops it gracefully (no lockout, nothing truncated), it waits "outside its time window" and the
  * next window (11:01) runs it as an ordinary bisync that converges.
  */
 export async function windowEndDuringRun(t: TestContext, suite: Suite): Promise<void> {
   const clock = fakeWallClock(t, `@${DAY} 10:30:00`);
   const w = await startConditionsWorld(t, suite, { job: WINDOWS, daemonEnv: clock.env });
-  const frozen = await frozenBisync(w);
-  await oneSecondBefore(w, clock, '10:59:59');
+  const frozen = await frozenBisync(t, w);
+  await crossWindowChange(w, clock, '10:59:59', '11:00:00');
   await judgedWhileFrozen(w, frozen, suite, /outside its time window/);
   if (!graceful(suite)) return;
   await w.waitsWith('outside its time window (next opens Mon 11:01)');
   assert.equal(countStarted(w.signals), 2, 'not again outside the windows');
-  await oneSecondBefore(w, clock, '11:00:59');
+  await crossWindowChange(w, clock, '11:00:59', '11:01:00');
+  await w.until('the run in the next window', started(3));
+  clock.set(`@${DAY} 11:01:00`); // runs on: the rest of the run needs no held clock
   await runsAgainAndConverges(w, 'converged in the next window');
 }
 
@@ -168,7 +172,7 @@ export async function windowEndDuringRun(t: TestContext, suite: Suite): Promise<
  */
 export async function sleepDuringFrozenRun(t: TestContext, suite: Suite): Promise<void> {
   const w = await startConditionsWorld(t, suite, { job: RATE });
-  const frozen = await frozenBisync(w);
+  const frozen = await frozenBisync(t, w);
   await w.prepareForSleep(true);
   await w.outputLine(/the machine is suspending/);
   await assertHeld(w, frozen, 'suspended');

@@ -46,8 +46,8 @@ export interface ConditionsWorld {
   daemonOutput(): string;
   /** The service process's pid (its rclone runs are its children). */
   daemonPid: number;
-  /** Resolves with the first line of the service's output that matches (already printed, or when it is). */
-  outputLine(match: RegExp): Promise<string>;
+  /** Resolves with the first line of the service's output that matches (already printed, or when it is); rejects when one matching `instead` comes first. */
+  outputLine(match: RegExp, instead?: RegExp): Promise<string>;
 }
 
 export interface WorldOptions {
@@ -154,7 +154,7 @@ export async function startConditionsWorld(t: TestContext, suite: Suite, options
     },
     daemonOutput: () => daemon.output(),
     daemonPid: daemon.pid,
-    outputLine: (match) => outputLine(daemon, match),
+    outputLine: (match, instead) => outputLine(daemon, match, instead),
   };
   return world;
 }

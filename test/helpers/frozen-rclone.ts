@@ -5,6 +5,7 @@
 // thaw() sends SIGUSR2 first (rclone's bandwidth-limit toggle, in 1.60 and 1.75), so the run then ends at full speed.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import type { TestContext } from 'node:test';
 import type { DaemonProcess } from './daemon-process.js';
 
 /** 10 KiB/s: the 4 MiB file of slowFiles() would take minutes, so it is still in flight whenever the test freezes it. */
@@ -69,11 +70,16 @@ async function stopped(pid: number): Promise<void> {
  * SIGSTOP the service's running `rclone bisync` (call it once the run is known to be transferring: a JobProgress
  * with bytes, so the child exists now); resolves once it is stopped. Fails when there is not exactly one.
  */
-export async function freezeBisync(daemon: Pick<DaemonProcess, 'pid'> | number): Promise<FrozenRclone> {
+export async function freezeBisync(t: TestContext, daemon: Pick<DaemonProcess, 'pid'> | number): Promise<FrozenRclone> {
   const parent = typeof daemon === 'number' ? daemon : daemon.pid;
   const found = childPids(parent).filter((pid) => argvOf(pid).includes('bisync'));
   assert.equal(found.length, 1, `one rclone bisync child of the service (${parent}): ${JSON.stringify(childPids(parent).map(argvOf))}`);
   const pid = found[0]!;
+  const argv = argvOf(pid).join(' ');
+  // A test that fails while rclone is frozen must not leave it stopped: SIGKILL reaches a stopped process.
+  t.after(() => {
+    if (stateOf(pid) === 'T' && argvOf(pid).join(' ') === argv) process.kill(pid, 'SIGKILL');
+  });
   process.kill(pid, 'SIGSTOP');
   await stopped(pid);
   return {
@@ -86,17 +92,30 @@ export async function freezeBisync(daemon: Pick<DaemonProcess, 'pid'> | number):
   };
 }
 
-/** Resolves with the first line of the process's output that matches, already printed or when it is. */
-export function outputLine(daemon: Pick<DaemonProcess, 'child' | 'output' | 'exited'>, match: RegExp): Promise<string> {
-  const find = (): string | undefined => daemon.output().split('\n').find((line) => match.test(line));
+/**
+ * Resolves with the first line of the process's output that matches, already printed or when it is; rejects at once
+ * when a line matching `instead` comes first (the service did the opposite: fail now rather than wait forever).
+ */
+export function outputLine(daemon: Pick<DaemonProcess, 'child' | 'output' | 'exited'>, match: RegExp, instead?: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const line = find();
-      if (line === undefined) return;
+    const done = (): void => {
       daemon.child.stdout?.removeListener('data', check);
       daemon.child.stderr?.removeListener('data', check);
-      resolve(line);
     };
+    function check(): void {
+      for (const line of daemon.output().split('\n')) {
+        if (match.test(line)) {
+          done();
+          resolve(line);
+          return;
+        }
+        if (instead?.test(line) === true) {
+          done();
+          reject(new Error(`the service printed ${JSON.stringify(line)} instead of a line matching ${String(match)}:\n${daemon.output()}`));
+          return;
+        }
+      }
+    }
     // Listeners added after the daemon's own, so output() already holds the chunk.
     daemon.child.stdout?.on('data', check);
     daemon.child.stderr?.on('data', check);
