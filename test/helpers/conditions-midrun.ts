@@ -25,6 +25,24 @@ interface FrozenBisync {
   expected: Record<string, string>;
 }
 
+/**
+ * The step a scenario is at: a scenario cut short (a wait that never ended, the test's time limit) prints its last
+ * step, the service's signals and its log, so a rare hang says where it was.
+ */
+function stepsOf(t: TestContext, w: ConditionsWorld): (step: string) => void {
+  let last = 'started';
+  let done = false;
+  t.after(() => {
+    if (done) return;
+    const signals = JSON.stringify(w.signals.filter((s) => s.kind !== 'job-progress'), (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+    console.error(`cut short after the step "${last}"\nsignals: ${signals}\nservice log:\n${w.daemonOutput()}`);
+  });
+  return (step) => {
+    last = step;
+    if (step === 'done') done = true;
+  };
+}
+
 function graceful(suite: Suite): boolean {
   return rcloneVersion(suite.rclone!).minor >= 66;
 }
@@ -117,14 +135,20 @@ async function runsAgainAndConverges(w: ConditionsWorld, what: string): Promise<
  */
 export async function meteredDuringRun(t: TestContext, suite: Suite): Promise<void> {
   const w = await startConditionsWorld(t, suite, { job: `    run_conditions:\n      metered: avoid\n${RATE}`, metered: METERED_NO });
+  const step = stepsOf(t, w);
   const frozen = await frozenBisync(t, w);
+  step('frozen; metered yes');
   await w.setMetered(METERED_YES);
   await judgedWhileFrozen(w, frozen, suite, /metered connection/);
-  if (!graceful(suite)) return;
-  await w.waitsWith('metered connection');
-  assert.equal(countStarted(w.signals), 2, 'not again while metered');
-  await w.setMetered(METERED_NO);
-  await runsAgainAndConverges(w, 'converged once unmetered');
+  step('the stopped run ended');
+  if (graceful(suite)) {
+    await w.waitsWith('metered connection');
+    assert.equal(countStarted(w.signals), 2, 'not again while metered');
+    step('waits; metered no');
+    await w.setMetered(METERED_NO);
+    await runsAgainAndConverges(w, 'converged once unmetered');
+  }
+  step('done');
 }
 
 /** Monday 7 December 2026 (UTC), the fake day of the window test. */
@@ -153,14 +177,20 @@ async function crossWindowChange(w: ConditionsWorld, clock: FakeWallClock, befor
 export async function windowEndDuringRun(t: TestContext, suite: Suite): Promise<void> {
   const clock = fakeWallClock(t, `@${DAY} 10:30:00`);
   const w = await startConditionsWorld(t, suite, { job: WINDOWS, daemonEnv: clock.env });
+  const step = stepsOf(t, w);
   const frozen = await frozenBisync(t, w);
+  step('frozen; the window ends');
   await crossWindowChange(w, clock, '10:59:59', '11:00:00');
   await judgedWhileFrozen(w, frozen, suite, /outside its time window/);
-  if (!graceful(suite)) return;
-  await w.waitsWith('outside its time window (next opens Mon 11:30)');
-  assert.equal(countStarted(w.signals), 2, 'not again outside the windows');
-  await crossWindowChange(w, clock, '11:29:59', '11:30:00');
-  await runsAgainAndConverges(w, 'converged in the next window');
+  step('the stopped run ended');
+  if (graceful(suite)) {
+    await w.waitsWith('outside its time window (next opens Mon 11:30)');
+    assert.equal(countStarted(w.signals), 2, 'not again outside the windows');
+    step('waits; the next window opens');
+    await crossWindowChange(w, clock, '11:29:59', '11:30:00');
+    await runsAgainAndConverges(w, 'converged in the next window');
+  }
+  step('done');
 }
 
 /**
@@ -170,13 +200,16 @@ export async function windowEndDuringRun(t: TestContext, suite: Suite): Promise<
  */
 export async function sleepDuringFrozenRun(t: TestContext, suite: Suite): Promise<void> {
   const w = await startConditionsWorld(t, suite, { job: RATE });
+  const step = stepsOf(t, w);
   const frozen = await frozenBisync(t, w);
+  step('frozen; suspending');
   await w.prepareForSleep(true);
   await w.outputLine(/the machine is suspending/);
   await assertHeld(w, frozen, 'suspended');
   frozen.rclone.thaw();
   await w.prepareForSleep(false);
   await w.outputLine(/the machine resumed/);
+  step('thawed and resumed');
   const end = await w.until('its end', finished(frozen.runId));
   assert.equal(end.result, 'success', w.daemonOutput());
   const job = await jobStatus(w);
@@ -185,4 +218,5 @@ export async function sleepDuringFrozenRun(t: TestContext, suite: Suite): Promis
   assert.doesNotMatch(w.daemonOutput(), /stopping rclone/, 'a suspend sends rclone nothing');
   assertNothingTruncated(w, frozen.expected, 'after the resume');
   w.assertConverged('after the suspend');
+  step('done');
 }
