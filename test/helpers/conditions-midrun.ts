@@ -7,6 +7,7 @@
 // truncated on either side, both sides equal in the end. Used by test/integration/conditions-*.test.ts (1.75) and
 // test/compat/conditions-*.test.ts (1.60).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { treeHashes } from './engine-env.js';
 import { fakeWallClock, type FakeWallClock } from './fake-wall-clock.js';
@@ -119,6 +120,20 @@ async function judgedWhileFrozen(w: ConditionsWorld, frozen: FrozenBisync, suite
   return end.result;
 }
 
+/**
+ * The config without the tight bwlimit, saved by rename; resolves once the service's file watcher has reloaded it
+ * (ConfigReloaded), so no reload of its own comes later. After a graceful stop rclone may have had to drop the large
+ * file (a cut transfer): the run in the next window must not copy it again at 10 KiB/s.
+ */
+async function withoutRate(w: ConditionsWorld): Promise<void> {
+  const text = readFileSync(w.env.configPath, 'utf8');
+  assert.ok(text.includes(RATE), 'the config holds the bwlimit');
+  const reloadsBefore = w.signals.filter((s) => s.kind === 'config-reloaded').length;
+  w.env.saveConfigByRename(text.replace(`${RATE}\n`, ''));
+  const reloaded = await w.until('the reload of the saved config', (signals) => signals.filter((s) => s.kind === 'config-reloaded')[reloadsBefore]);
+  assert.deepEqual(reloaded, { kind: 'config-reloaded', ok: true, error: '' });
+}
+
 /** The run queued again after a graceful stop starts as an ordinary bisync (no resync forced) and converges. */
 async function runsAgainAndConverges(w: ConditionsWorld, what: string): Promise<void> {
   const again = await w.until('the run again', started(3));
@@ -145,6 +160,7 @@ export async function meteredDuringRun(t: TestContext, suite: Suite): Promise<vo
     await w.waitsWith('metered connection');
     assert.equal(countStarted(w.signals), 2, 'not again while metered');
     step('waits; metered no');
+    await withoutRate(w);
     await w.setMetered(METERED_NO);
     await runsAgainAndConverges(w, 'converged once unmetered');
   }
@@ -187,6 +203,7 @@ export async function windowEndDuringRun(t: TestContext, suite: Suite): Promise<
     await w.waitsWith('outside its time window (next opens Mon 11:30)');
     assert.equal(countStarted(w.signals), 2, 'not again outside the windows');
     step('waits; the next window opens');
+    await withoutRate(w);
     await crossWindowChange(w, clock, '11:29:59', '11:30:00');
     await runsAgainAndConverges(w, 'converged in the next window');
   }
