@@ -1,8 +1,8 @@
 // Run conditions through the real service process (issue 17 "must show"): python-dbusmock's networkmanager, upower
 // and logind on a private system bus, the service on a private session bus, real rclone on local directories. Every
 // wait is on an event (a D-Bus signal or PropertiesChanged, an sd_notify message), never a sleep. Used by
-// test/integration/conditions-service.test.ts (rclone 1.75), test/compat/conditions-service.test.ts (1.60) and the
-// mid-run cases of ./conditions-midrun.ts.
+// test/integration/conditions-service.test.ts (rclone 1.75) and the mid-run cases of ./conditions-midrun.ts (both
+// versions).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
