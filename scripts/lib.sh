@@ -30,8 +30,8 @@ ensure_packages() {
 RUNTIME_PACKAGES=(rclone dbus-daemon dbus-user-session cpulimit g++ make python3 libsystemd-dev pkg-config)
 # Extra packages the test suite needs (busctl comes with systemd, gdbus with libglib2.0-bin; the shells and man for the
 # completion and manual-page tests; lintian for the .deb test, whose dpkg-deb comes with dpkg; dunst under Xvfb and
-# python3-dbusmock's notification daemon for the desktop-notification tests).
-TEST_PACKAGES=(systemd libglib2.0-bin procps util-linux openssh-client jq bash-completion zsh fish man-db groff-base lintian dunst xvfb python3-dbusmock)
+# python3-dbusmock's notification daemon for the desktop-notification tests; faketime for the run-conditions window test).
+TEST_PACKAGES=(systemd libglib2.0-bin procps util-linux openssh-client jq bash-completion zsh fish man-db groff-base lintian dunst xvfb python3-dbusmock faketime)
 
 ensure_node_modules() {
   cd "$PROJECT_DIR"

@@ -1,7 +1,8 @@
 // Run conditions through the real service process (issue 17 "must show"): python-dbusmock's networkmanager, upower
 // and logind on a private system bus, the service on a private session bus, real rclone on local directories. Every
 // wait is on an event (a D-Bus signal or PropertiesChanged, an sd_notify message), never a sleep. Used by
-// test/integration/conditions-service.test.ts (rclone 1.75) and test/compat/conditions-service.test.ts (1.60).
+// test/integration/conditions-service.test.ts (rclone 1.75) and the mid-run cases of ./conditions-midrun.ts (both
+// versions).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { PROJECT_ROOT } from '../../src/version.js';
 import { treeHashes } from './engine-env.js';
 import { run, type RunResult } from './procs.js';
 import { createServiceEnv, type ServiceEnv, type Suite } from './service-env.js';
-import { rcloneVersion } from './tools.js';
+import { outputLine } from './frozen-rclone.js';
 import { LOGIND, NM, UPOWER, startSystemBus, type SystemBus } from './system-bus.js';
 
 const MTIME = 1_700_000_000;
@@ -43,6 +44,10 @@ export interface ConditionsWorld {
   /** sha256 of both trees are equal (and not empty). */
   assertConverged(what: string): void;
   daemonOutput(): string;
+  /** The service process's pid (its rclone runs are its children). */
+  daemonPid: number;
+  /** Resolves with the first line of the service's output that matches (already printed, or when it is); rejects when one matching `instead` comes first. */
+  outputLine(match: RegExp, instead?: RegExp): Promise<string>;
 }
 
 export interface WorldOptions {
@@ -57,11 +62,13 @@ export interface WorldOptions {
   noSystemBus?: boolean;
   /** Files in the local tree before the start (name → content). */
   files?: Record<string, string | Buffer>;
+  /** Extra environment of the service process (a fake wall clock, TZ). */
+  daemonEnv?: Record<string, string>;
 }
 
 export const JOB = 'docs';
 
-function writeTree(dir: string, files: Record<string, string | Buffer>): void {
+export function writeTree(dir: string, files: Record<string, string | Buffer>): void {
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
     mkdirSync(join(path, '..'), { recursive: true });
@@ -70,7 +77,7 @@ function writeTree(dir: string, files: Record<string, string | Buffer>): void {
   }
 }
 
-/** A large file and some small ones: with bwlimit 1M the run lasts long enough to be interrupted mid-transfer. */
+/** A large file and some small ones: under the tight bwlimit of ./frozen-rclone.ts the large one is still in flight when rclone is frozen. */
 export function slowFiles(): Record<string, Buffer | string> {
   const files: Record<string, Buffer | string> = { 'large.bin': randomBytes(4 * 1024 * 1024) };
   for (let i = 0; i < 20; i++) files[`small/f${i}.txt`] = `small ${i}\n`;
@@ -87,6 +94,7 @@ export async function startConditionsWorld(t: TestContext, suite: Suite, options
   }
   const env = await createServiceEnv(t, { rclone: suite.rclone!, busAddress: suite.bus().address });
   env.env.DBUS_SYSTEM_BUS_ADDRESS = sysbus?.address ?? `unix:path=${join(env.dir, 'no-system-bus')}`;
+  Object.assign(env.env, options.daemonEnv ?? {});
   const local = join(env.syncRoot, 'local', JOB);
   const remote = join(env.syncRoot, 'remote', JOB);
   mkdirSync(local, { recursive: true });
@@ -145,6 +153,8 @@ export async function startConditionsWorld(t: TestContext, suite: Suite, options
       assert.deepEqual(treeHashes(remote), left, `${what}: both sides hold the same files (sha256)`);
     },
     daemonOutput: () => daemon.output(),
+    daemonPid: daemon.pid,
+    outputLine: (match, instead) => outputLine(daemon, match, instead),
   };
   return world;
 }
@@ -171,51 +181,4 @@ export function transferring(runId: bigint): (signals: readonly ManagerSignal[])
 
 export function countStarted(signals: readonly ManagerSignal[]): number {
   return signals.filter((s) => s.kind === 'job-started' && s.job === JOB).length;
-}
-
-/**
- * A window end or a switch to metered during a bisync (the same code path: the gate judges the running run again):
- * on >= 1.66 it is stopped gracefully (cancelled, no lockout) and runs again once unmetered; on 1.60 it finishes (a
- * stop would force a resync). Either way both sides end with the same files (sha256).
- */
-export async function meteredDuringRun(t: TestContext, suite: Suite): Promise<void> {
-  const graceful = rcloneVersion(suite.rclone!).minor >= 66;
-  const w = await startConditionsWorld(t, suite, {
-    job: '    run_conditions:\n      metered: avoid\n    rclone_options:\n      bwlimit: "1M"',
-    metered: METERED_NO,
-  });
-  // The first run of a new pair is its resync (which always finishes); the interrupted run is the next bisync.
-  const initial = await w.rbmctl(['sync', JOB, '--wait']);
-  assert.equal(initial.code, 0, initial.stdout + initial.stderr);
-  writeTree(w.local, slowFiles());
-  const queued = await w.rbmctl(['sync', JOB, '--respect-conditions']);
-  assert.equal(queued.code, 0, queued.stdout + queued.stderr);
-  const run = await w.until('the bisync', started(2));
-  assert.equal(run.operation, 'bisync');
-  await w.until('bytes in flight', transferring(run.runId));
-  await w.setMetered(METERED_YES);
-  const end = await w.until('its end', finished(run.runId));
-  const job = (await w.client.status()).jobs.find((j) => j.name === JOB)!;
-  const output = w.daemonOutput();
-  assert.equal(job.needs_resync, false, 'never a lockout');
-  if (!graceful) {
-    assert.equal(end.result, 'success', `1.60: the run finishes\n${w.daemonOutput()}`);
-    assert.match(w.daemonOutput(), /the run conditions are no longer met; the run finishes/);
-    assert.equal(job.waiting, '', 'nothing queued again');
-    w.assertConverged('1.60: the run finished');
-    return;
-  }
-  // One SIGTERM: rclone lets the transfers in flight finish (30 s) and saves its listings. What it finished is a
-  // success "a stop was requested"; a run cut before the end is cancelled. Never a lockout either way.
-  assert.match(output, /stopping the run for its run conditions; it runs again when they are met/);
-  assert.match(output, /stopping rclone gracefully \(SIGTERM\)/);
-  assert.ok(['success', 'cancelled'].includes(end.result), `the graceful stop's own record: ${end.result}\n${output}`);
-  await w.waitsWith('metered connection');
-  assert.equal(countStarted(w.signals), 2, 'not again while metered');
-  await w.setMetered(METERED_NO);
-  const again = await w.until('the run again', started(3));
-  assert.equal(again.operation, 'bisync', 'an ordinary bisync: no resync forced');
-  const last = await w.until('its end', finished(again.runId));
-  assert.ok(['success', 'no-changes'].includes(last.result), `${last.result}\n${w.daemonOutput()}`);
-  w.assertConverged('converged once unmetered');
 }
