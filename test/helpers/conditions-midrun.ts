@@ -116,7 +116,9 @@ async function judgedWhileFrozen(w: ConditionsWorld, frozen: FrozenBisync, suite
   // One SIGTERM: rclone lets the transfers in flight finish and saves its listings. What it finished is a success "a
   // stop was requested"; a run cut before the end is cancelled. Never a lockout either way.
   assert.ok(['success', 'cancelled'].includes(end.result), `the graceful stop's own record: ${end.result}\n${w.daemonOutput()}`);
-  if (end.result === 'success') assert.match(end.details.message, /a stop was requested/);
+  // Either way the record says what stopped it (its run conditions) and, when cut, that it runs again by itself.
+  assert.match(end.details.message, end.result === 'success' ? /a stop was requested for its run conditions/ : /stopped for its run conditions/);
+  if (end.result === 'cancelled') assert.match(end.details.hint ?? '', /runs again by itself when its run conditions are met/);
   return end.result;
 }
 
@@ -197,7 +199,7 @@ export async function windowEndDuringRun(t: TestContext, suite: Suite): Promise<
   const frozen = await frozenBisync(t, w);
   step('frozen; the window ends');
   await crossWindowChange(w, clock, '10:59:59', '11:00:00');
-  await judgedWhileFrozen(w, frozen, suite, /outside its time window/);
+  await judgedWhileFrozen(w, frozen, suite, /its time window ended/);
   step('the stopped run ended');
   if (graceful(suite)) {
     await w.waitsWith('outside its time window (next opens Mon 11:30)');
